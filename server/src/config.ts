@@ -1,0 +1,143 @@
+// Env -> typed, validated, frozen options. One table maps each variable to its option, its
+// parser and its default; a bad value fails at boot with the variable's name. Secrets never
+// appear in logs (see `redactedConfig`).
+
+export const Roles = ['all', 'gateway', 'worker', 'scheduler'] as const;
+export type Role = (typeof Roles)[number];
+
+export interface Config {
+  role: Role;
+  host: string;
+  port: number;
+  publicUrl: string;
+  redisUrl: string;
+  databaseUrl: string;
+  /** Postgres schema the engine's tables live in; tests use a fresh one each. */
+  dbSchema: string;
+  /** Prefix of every Redis key and BullMQ queue; tests use a fresh one each. */
+  keyPrefix: string;
+  sessionSecret: string;
+  sessionTtlSeconds: number;
+  allowedOrigins: string[];
+  defaultHoldSeconds: number;
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  /** Messages over the rate limit a socket may send before it is closed as a flood. */
+  floodCloseAfter: number;
+  grabBatchMax: number;
+  prewarmSeconds: number;
+  schedulerTickMs: number;
+  lockTtlMs: number;
+  orderBatchMax: number;
+  orderBatchWaitMs: number;
+  workerConcurrency: number;
+  stalledIntervalMs: number;
+  reconcileIntervalMs: number;
+  liveSnapshotMs: number;
+  staticDir: string;
+  logLevel: string;
+  demoPaymentDeclineEvery: number;
+  production: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`config: ${variable}: ${message}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, dflt: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `expected an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function str(env: Env, name: string, dflt: string, pattern?: RegExp, hint?: string): string {
+  const raw = env[name];
+  const v = raw === undefined || raw === '' ? dflt : raw.trim();
+  if (pattern && !pattern.test(v)) throw new ConfigError(name, `${hint ?? 'invalid value'}, got "${v}"`);
+  return v;
+}
+
+function url(env: Env, name: string, dflt: string, protocols: string[]): string {
+  const v = str(env, name, dflt);
+  let parsed: URL;
+  try {
+    parsed = new URL(v);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
+  }
+  return v;
+}
+
+const DEV_SECRET = 'flashfest-dev-secret-change-me-in-production';
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const production = env.NODE_ENV === 'production';
+  const roleRaw = str(env, 'FF_ROLE', 'all');
+  if (!(Roles as readonly string[]).includes(roleRaw)) {
+    throw new ConfigError('FF_ROLE', `must be one of ${Roles.join(', ')}, got "${roleRaw}"`);
+  }
+  const port = int(env, 'PORT', 8080, 0, 65535);
+  const host = str(env, 'HOST', '127.0.0.1');
+  const publicUrl = url(env, 'PUBLIC_URL', `http://localhost:${port}`, ['http:', 'https:']);
+  const sessionSecret = str(env, 'SESSION_SECRET', DEV_SECRET);
+  if (sessionSecret.length < 32) throw new ConfigError('SESSION_SECRET', 'must be at least 32 characters');
+  if (production && sessionSecret === DEV_SECRET) {
+    throw new ConfigError('SESSION_SECRET', 'must be set in production (NODE_ENV=production)');
+  }
+  const originsRaw = str(env, 'ALLOWED_ORIGINS', '');
+  const allowedOrigins = originsRaw
+    ? originsRaw.split(',').map((o) => o.trim()).filter(Boolean)
+    : [new URL(publicUrl).origin, `http://localhost:${port}`, `http://127.0.0.1:${port}`];
+  for (const o of allowedOrigins) {
+    if (!/^https?:\/\/[^/]+$/.test(o)) throw new ConfigError('ALLOWED_ORIGINS', `"${o}" is not an origin like https://shop.example`);
+  }
+
+  const config: Config = {
+    role: roleRaw as Role,
+    host,
+    port,
+    publicUrl,
+    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    databaseUrl: url(env, 'DATABASE_URL', 'postgres://127.0.0.1:5432/flashfest', ['postgres:', 'postgresql:']),
+    dbSchema: str(env, 'DB_SCHEMA', 'public', /^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier'),
+    keyPrefix: str(env, 'KEY_PREFIX', 'ff', /^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -'),
+    sessionSecret,
+    sessionTtlSeconds: int(env, 'SESSION_TTL_SECONDS', 86_400, 60, 30 * 86_400),
+    allowedOrigins: Object.freeze(allowedOrigins) as string[],
+    defaultHoldSeconds: int(env, 'HOLD_SECONDS', 300, 5, 3_600),
+    rateLimitPerSecond: int(env, 'RATE_LIMIT_PER_SECOND', 20, 1, 100_000),
+    rateLimitBurst: int(env, 'RATE_LIMIT_BURST', 40, 1, 100_000),
+    floodCloseAfter: int(env, 'FLOOD_CLOSE_AFTER', 200, 1, 1_000_000),
+    grabBatchMax: int(env, 'GRAB_BATCH_MAX', 512, 1, 10_000),
+    prewarmSeconds: int(env, 'PREWARM_SECONDS', 60, 1, 86_400),
+    schedulerTickMs: int(env, 'SCHEDULER_TICK_MS', 25, 5, 5_000),
+    lockTtlMs: int(env, 'LOCK_TTL_MS', 5_000, 500, 60_000),
+    orderBatchMax: int(env, 'ORDER_BATCH_MAX', 1_000, 1, 50_000),
+    orderBatchWaitMs: int(env, 'ORDER_BATCH_WAIT_MS', 5, 0, 1_000),
+    workerConcurrency: int(env, 'WORKER_CONCURRENCY', 1_000, 1, 10_000),
+    stalledIntervalMs: int(env, 'STALLED_INTERVAL_MS', 30_000, 200, 600_000),
+    reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', 5_000, 100, 600_000),
+    liveSnapshotMs: int(env, 'LIVE_SNAPSHOT_MS', 100, 50, 10_000),
+    staticDir: str(env, 'STATIC_DIR', 'client/dist'),
+    logLevel: str(env, 'LOG_LEVEL', 'info', /^(fatal|error|warn|info|debug|trace|silent)$/, 'must be a pino level'),
+    demoPaymentDeclineEvery: int(env, 'DEMO_PAYMENT_DECLINE_EVERY', 0, 0, 1_000_000),
+    production,
+  };
+  return Object.freeze(config);
+}
+
+/** The config as it may be logged: secrets and credentials masked. */
+export function redactedConfig(c: Config): Record<string, unknown> {
+  const mask = (u: string) => u.replace(/\/\/([^@/]*)@/, '//***@');
+  return { ...c, sessionSecret: '***', redisUrl: mask(c.redisUrl), databaseUrl: mask(c.databaseUrl) };
+}

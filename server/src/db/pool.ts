@@ -1,0 +1,18 @@
+import pg from 'pg';
+import type { Config } from '../config.ts';
+
+// bigint (int8) columns come back as JS numbers: every id and money amount we store fits in
+// 2^53, and strings would leak into every caller.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export type Pool = pg.Pool;
+
+export function createPool(config: Pick<Config, 'databaseUrl' | 'dbSchema'>, max = 10): pg.Pool {
+  return new pg.Pool({
+    connectionString: config.databaseUrl,
+    max,
+    // every connection sees the engine's schema first, so tests can run in a private one
+    options: `-c search_path=${config.dbSchema},public`,
+    application_name: 'flashfest',
+  });
+}

@@ -1,0 +1,63 @@
+// One catalogue of refusals: a stable string code, the HTTP status it maps to, and a message a
+// person can act on. WS refusals reuse the same codes (see protocol.ts for the close codes).
+import { GrabRefusal, PayRefusal, type GrabRefusalCode, type PayRefusalCode } from './protocol.ts';
+
+export interface ErrorDef {
+  readonly code: string;
+  readonly status: number;
+  readonly message: string;
+}
+
+function def(code: string, status: number, message: string): ErrorDef {
+  return Object.freeze({ code, status, message });
+}
+
+export const Errors = {
+  badJson: def('bad_json', 400, 'The body is not valid JSON.'),
+  invalid: def('invalid', 400, 'The request does not match the expected shape.'),
+  unauthorized: def('unauthorized', 401, 'A valid session token is required.'),
+  sessionExpired: def('session_expired', 401, 'The session token has expired; ask for a new one.'),
+  forbiddenOrigin: def('forbidden_origin', 403, 'This Origin may not open a shopper socket.'),
+  notFound: def('not_found', 404, 'No such resource.'),
+  methodNotAllowed: def('method_not_allowed', 405, 'That method is not allowed here.'),
+  payloadTooLarge: def('payload_too_large', 413, 'The request body is too large.'),
+  rateLimited: def('rate_limited', 429, 'Too many requests; slow down.'),
+  noFestival: def('no_festival', 404, 'No festival is running or scheduled.'),
+  unavailable: def('unavailable', 503, 'The service is starting or stopping; try again shortly.'),
+  internal: def('internal', 500, 'Something went wrong on our side.'),
+} as const;
+
+export class AppError extends Error {
+  constructor(readonly def: ErrorDef, message?: string) {
+    super(message ?? def.message);
+  }
+  get code(): string { return this.def.code; }
+  get status(): number { return this.def.status; }
+}
+
+const grabMessages: Record<GrabRefusalCode, string> = {
+  [GrabRefusal.SoldOut]: 'Sold out: every unit is held or sold.',
+  [GrabRefusal.LimitReached]: 'You already hold the most this deal allows per shopper.',
+  [GrabRefusal.NotOpen]: 'This deal has not opened yet.',
+  [GrabRefusal.Ended]: 'This deal has ended.',
+  [GrabRefusal.RateLimited]: 'Too many messages from this connection; slow down.',
+  [GrabRefusal.Invalid]: 'The grab message is malformed.',
+  [GrabRefusal.UnknownDeal]: 'No such deal.',
+  [GrabRefusal.Unavailable]: 'The engine could not decide this grab; try again.',
+};
+export function grabRefusalMessage(code: GrabRefusalCode): string {
+  return grabMessages[code];
+}
+
+const payMessages: Record<PayRefusalCode, string> = {
+  [PayRefusal.HoldExpired]: 'The hold expired before payment; the unit went back on sale.',
+  [PayRefusal.UnknownHold]: 'No such hold for this shopper.',
+  [PayRefusal.AlreadyPaid]: 'This hold is already paid.',
+  [PayRefusal.PaymentDeclined]: 'The payment provider declined the payment.',
+  [PayRefusal.RateLimited]: 'Too many messages from this connection; slow down.',
+  [PayRefusal.Invalid]: 'The pay message is malformed.',
+  [PayRefusal.Unavailable]: 'The engine could not take the payment; try again.',
+};
+export function payRefusalMessage(code: PayRefusalCode): string {
+  return payMessages[code];
+}

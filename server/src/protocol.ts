@@ -1,0 +1,152 @@
+// Wire protocol between the gateway and every client (shopper page, bench, tests).
+// The client imports this file type-only plus the `as const` tables, so keep it free of
+// Node imports. Times are epoch milliseconds; money is integer minor units + ISO 4217 code.
+
+/** Message types a client sends over `/ws`. */
+export const ClientMsg = {
+  Ping: 'ping',
+  Subscribe: 'sub',
+  Grab: 'grab',
+  Pay: 'pay',
+} as const;
+export type ClientMsgType = (typeof ClientMsg)[keyof typeof ClientMsg];
+
+/** Message types the gateway sends. */
+export const ServerMsg = {
+  Hello: 'hello',
+  Pong: 'pong',
+  Festival: 'festival',
+  Deal: 'deal',
+  Held: 'held',
+  Refused: 'refused',
+  Order: 'order',
+  Paid: 'paid',
+  Expired: 'expired',
+  Error: 'error',
+} as const;
+export type ServerMsgType = (typeof ServerMsg)[keyof typeof ServerMsg];
+
+/** Why a grab (or payment) was refused. Stable strings: clients switch on them. */
+export const GrabRefusal = {
+  SoldOut: 'sold_out',
+  LimitReached: 'limit_reached',
+  NotOpen: 'not_open',
+  Ended: 'ended',
+  RateLimited: 'rate_limited',
+  Invalid: 'invalid',
+  UnknownDeal: 'unknown_deal',
+  Unavailable: 'unavailable',
+} as const;
+export type GrabRefusalCode = (typeof GrabRefusal)[keyof typeof GrabRefusal];
+
+export const PayRefusal = {
+  HoldExpired: 'hold_expired',
+  UnknownHold: 'unknown_hold',
+  AlreadyPaid: 'already_paid',
+  PaymentDeclined: 'payment_declined',
+  RateLimited: 'rate_limited',
+  Invalid: 'invalid',
+  Unavailable: 'unavailable',
+} as const;
+export type PayRefusalCode = (typeof PayRefusal)[keyof typeof PayRefusal];
+
+/** WebSocket close codes (4xxx range is ours). */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  MessageTooBig: 1009,
+  BadMessage: 4000,
+  Flooding: 4008,
+  SessionExpired: 4001,
+  ServerStopping: 4010,
+} as const;
+export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Where a deal is in its life. `warming` = loaded into Redis, not yet open. */
+export const DealState = {
+  Scheduled: 'scheduled',
+  Warming: 'warming',
+  Live: 'live',
+  SoldOut: 'sold_out',
+  Ended: 'ended',
+  Stopped: 'stopped',
+  Cancelled: 'cancelled',
+} as const;
+export type DealStateValue = (typeof DealState)[keyof typeof DealState];
+
+export interface Money {
+  /** integer minor units (paisa, paise, fen) */
+  minor: number;
+  /** ISO 4217, e.g. "PKR" */
+  currency: string;
+}
+
+export interface DealView {
+  id: string;
+  festivalId: string;
+  brand: string;
+  title: string;
+  description: string;
+  imageUrl: string | null;
+  listPrice: Money;
+  dealPrice: Money;
+  stock: number;
+  /** units neither held nor sold; the live stock bar */
+  available: number;
+  held: number;
+  sold: number;
+  limit: number;
+  holdSeconds: number;
+  startsAt: number;
+  endsAt: number;
+  state: DealStateValue;
+}
+
+export interface FestivalView {
+  id: string;
+  name: string;
+  startsAt: number;
+  endsAt: number;
+  deals: DealView[];
+  serverTime: number;
+}
+
+// ---- client -> server ----
+export interface PingMsg { t: 'ping'; c: number }
+export interface SubscribeMsg { t: 'sub'; festival: string }
+export interface GrabMsg { t: 'grab'; deal: string; qty: number; rid: string }
+export interface PayMsg { t: 'pay'; hold: string; rid?: string }
+export type ClientMessage = PingMsg | SubscribeMsg | GrabMsg | PayMsg;
+
+// ---- server -> client ----
+export interface HelloMsg { t: 'hello'; shopper: string; serverTime: number }
+/** `c` echoes the client's send time, `s` is the server time when answering. */
+export interface PongMsg { t: 'pong'; c: number; s: number }
+export interface FestivalMsg { t: 'festival'; festival: FestivalView }
+/** Live counters / state of one deal; partial fields are not sent, the whole view is. */
+export interface DealMsg { t: 'deal'; deal: DealView }
+export interface HeldMsg { t: 'held'; rid: string; deal: string; hold: string; qty: number; expiresAt: number }
+export interface RefusedMsg { t: 'refused'; rid: string; deal: string; code: GrabRefusalCode; message: string }
+export interface OrderMsg { t: 'order'; hold: string; deal: string; qty: number; status: 'pending' | 'paid' | 'cancelled' }
+export interface PaidMsg { t: 'paid'; hold: string; deal: string; rid?: string }
+export interface PayRefusedMsg { t: 'refused'; rid?: string; hold: string; code: PayRefusalCode; message: string }
+export interface ExpiredMsg { t: 'expired'; hold: string; deal: string }
+export interface ErrorMsg { t: 'error'; code: string; message: string }
+export type ServerMessage =
+  | HelloMsg | PongMsg | FestivalMsg | DealMsg | HeldMsg | RefusedMsg | OrderMsg | PaidMsg
+  | PayRefusedMsg | ExpiredMsg | ErrorMsg;
+
+/** Limits the gateway enforces; the client uses them to stay inside. */
+export const Limits = {
+  maxFrameBytes: 4096,
+  maxQty: 100,
+  ridMaxLength: 64,
+} as const;
+
+/** uWS topic names. */
+export const Topic = {
+  festival: (id: string) => `festival:${id}`,
+  deal: (id: string) => `deal:${id}`,
+  shopper: (id: string) => `shopper:${id}`,
+  ops: 'ops',
+} as const;

@@ -1,0 +1,77 @@
+// The one place that knows the Lua scripts' integer codes and turns them into typed results.
+import {
+  GrabRefusal, PayRefusal, type GrabRefusalCode, type PayRefusalCode,
+} from '../protocol.ts';
+
+export type GrabDecision =
+  | { ok: true; hold: string; qty: number; expiresAt: number; repeat: boolean }
+  | { ok: false; code: GrabRefusalCode };
+
+export interface GrabBatchResult {
+  /** Redis TIME when the batch was decided (epoch ms). */
+  now: number;
+  /** units left after the batch; 0 means the gateway may answer sold_out locally */
+  available: number;
+  decisions: GrabDecision[];
+}
+
+const grabCodes: Record<number, GrabRefusalCode> = {
+  [-1]: GrabRefusal.UnknownDeal,
+  [-2]: GrabRefusal.NotOpen,
+  [-3]: GrabRefusal.Ended,
+  [-4]: GrabRefusal.SoldOut,
+  [-5]: GrabRefusal.LimitReached,
+  [-6]: GrabRefusal.Invalid,
+};
+
+export function decodeGrabBatch(raw: (string | number)[], n: number): GrabBatchResult {
+  if (raw.length !== 2 + 4 * n) throw new Error(`grab-batch: expected ${2 + 4 * n} values, got ${raw.length}`);
+  const decisions: GrabDecision[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const o = 2 + 4 * i;
+    const code = Number(raw[o]);
+    if (code === 1 || code === 2) {
+      decisions[i] = { ok: true, hold: String(raw[o + 1]), qty: Number(raw[o + 2]), expiresAt: Number(raw[o + 3]), repeat: code === 2 };
+    } else {
+      const refusal = grabCodes[code];
+      if (!refusal) throw new Error(`grab-batch: unknown code ${code}`);
+      decisions[i] = { ok: false, code: refusal };
+    }
+  }
+  return { now: Number(raw[0]), available: Number(raw[1]), decisions };
+}
+
+export type ReleaseResult =
+  | { released: true; dealId: string; shopper: string; qty: number; available: number }
+  | { released: false; reason: 'unknown' | 'paid' | 'already_released' | 'not_due'; shopper?: string; qty?: number };
+
+const releaseReasons = { [-1]: 'unknown', [-2]: 'paid', [-3]: 'already_released', [-4]: 'not_due' } as const;
+
+export function decodeRelease(raw: (string | number)[], dealId: string): ReleaseResult {
+  const code = Number(raw[0]);
+  if (code === 1) {
+    return { released: true, dealId, shopper: String(raw[1]), qty: Number(raw[2]), available: Number(raw[3]) };
+  }
+  const reason = releaseReasons[code as keyof typeof releaseReasons];
+  if (!reason) throw new Error(`release-expired-hold: unknown code ${code}`);
+  return reason === 'unknown'
+    ? { released: false, reason }
+    : { released: false, reason, shopper: String(raw[1]), qty: Number(raw[2]) };
+}
+
+export type ConfirmResult =
+  | { ok: true; dealId: string; repeat: boolean; qty: number; unitPriceMinor: number; currency: string; heldAt: number; expiresAt: number }
+  | { ok: false; code: PayRefusalCode };
+
+export function decodeConfirm(raw: (string | number)[], dealId: string): ConfirmResult {
+  const code = Number(raw[0]);
+  if (code === 1 || code === 2) {
+    return {
+      ok: true, dealId, repeat: code === 2, qty: Number(raw[1]), unitPriceMinor: Number(raw[2]),
+      currency: String(raw[3]), heldAt: Number(raw[4]), expiresAt: Number(raw[5]),
+    };
+  }
+  if (code === -1) return { ok: false, code: PayRefusal.UnknownHold };
+  if (code === -3) return { ok: false, code: PayRefusal.HoldExpired };
+  throw new Error(`confirm-payment: unknown code ${code}`);
+}

@@ -1,0 +1,61 @@
+// Every Redis key the engine uses is built here. All keys of one deal carry the hash tag
+// `{d:<dealId>}` so that a Lua script touching them runs on one Cluster slot.
+
+export interface DealKeys {
+  /** HASH: the deal's config and counters (see lua/warm-deal-1.lua for the fields). */
+  deal: string;
+  /** HASH: `<shopper>:<rid>` -> the first answer given to that grab (idempotency). */
+  rids: string;
+  /** HASH: shopper id -> units held + bought in this deal (per-shopper limit). */
+  perShopper: string;
+  /** HASH: hold id -> `shopper|qty|expiresAt|state|heldAt` (state: held, paid, expired). */
+  holds: string;
+  /** ZSET: hold id scored by expiresAt, only while the hold is unpaid. */
+  expiries: string;
+}
+
+export function dealKeys(prefix: string, dealId: string): DealKeys {
+  const tag = `${prefix}:{d:${dealId}}`;
+  return {
+    deal: `${tag}:deal`,
+    rids: `${tag}:rids`,
+    perShopper: `${tag}:per`,
+    holds: `${tag}:holds`,
+    expiries: `${tag}:exp`,
+  };
+}
+
+/** Keys outside any one deal. */
+export function globalKeys(prefix: string) {
+  return {
+    /** SET of deal ids currently warmed into Redis. */
+    warmDeals: `${prefix}:deals:warm`,
+    /** STRING counter: the scheduler leader's fencing token. */
+    schedulerFence: `${prefix}:scheduler:fence`,
+    /** redlock resource the scheduler leader holds. */
+    schedulerLock: `${prefix}:scheduler:lock`,
+    /** STRING: id of the current scheduler leader (for the ops board). */
+    schedulerLeader: `${prefix}:scheduler:leader`,
+  };
+}
+
+/** Redis pub/sub channels. */
+export function channels(prefix: string) {
+  return {
+    /** a shopper's own news: `{"shopper": id, "msg": ServerMessage}` */
+    shopperNews: `${prefix}:ch:shopper`,
+    /** deal life-cycle changes: `{"dealId": id, "festivalId": id}`; gateways reload that deal */
+    dealChanged: `${prefix}:ch:deal`,
+  };
+}
+
+/** Hold ids are `<dealId>-<seq>`: unique across the engine, valid BullMQ job ids, and they
+ *  tell which deal's keys to touch without a lookup. */
+export function holdId(dealId: string, seq: number): string {
+  return `${dealId}-${seq}`;
+}
+
+export function dealIdOfHold(hold: string): string | null {
+  const m = /^(\d{1,18})-(\d{1,18})$/.exec(hold);
+  return m ? m[1]! : null;
+}
