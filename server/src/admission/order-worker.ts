@@ -1,0 +1,64 @@
+// Holds -> pending orders, in batches. BullMQ runs up to `workerConcurrency` processors at once;
+// each parks its job in a Batcher, and one transaction writes the whole batch with `unnest`
+// (one statement per table instead of one per row: 60-100k rows/s against 1-6k/s here).
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { inTransaction, insertLedger, insertOrders } from '../db/orders-repo.ts';
+import { publishShopperNews } from '../live/shopper-news.ts';
+import { Batcher } from './batcher.ts';
+import type { AdmissionDeps } from './deps.ts';
+import { QueueName, type OrderJob } from './queues.ts';
+import { workerOptions } from './worker-options.ts';
+
+/** Postgres data (22xxx) and constraint (23xxx) errors belong to a row, not to the batch. */
+function isRowError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+export function createOrderBatcher(deps: AdmissionDeps): Batcher<OrderJob> {
+  const { config, pool, redis, admission, stats } = deps;
+
+  async function write(rows: OrderJob[]): Promise<void> {
+    const inserted = await inTransaction(pool, async (c) => {
+      const ins = await insertOrders(c, rows);
+      await insertLedger(c, 'hold', rows);
+      return ins;
+    });
+    // After the commit: if this fails the batch is retried, and the insert is then a no-op.
+    await admission.scheduleExpiries(rows);
+    stats.ordersWritten += inserted.length;
+    stats.orderBatches++;
+    // Only rows this flush inserted: a re-admitted hold, or one an expiry or payment already
+    // wrote, is not 'pending' news. A crash between commit and publish loses the note; the
+    // shopper already has the 'held' answer, so news stays best-effort.
+    const fresh = new Set(inserted);
+    await publishShopperNews(redis, config.keyPrefix, rows.filter((r) => fresh.has(r.hold)).map((r) => ({
+      shopper: r.shopper,
+      msg: { t: 'order', hold: r.hold, deal: r.dealId, qty: r.qty, status: 'pending' },
+    })));
+  }
+
+  return new Batcher<OrderJob>(config.orderBatchMax, config.orderBatchWaitMs, async (rows) => {
+    try {
+      await write(rows);
+    } catch (err) {
+      if (rows.length === 1 || !isRowError(err)) throw err;
+      // One poisoned row (say, a deal missing from Postgres) must not fail its neighbours on
+      // every retry: write them one by one so only it fails.
+      deps.logger.warn({ err, rows: rows.length }, 'order batch hit a row error; writing one by one');
+      const errors: (Error | null)[] = [];
+      for (const r of rows) errors.push(await write([r]).then(() => null, (e: Error) => e));
+      return errors;
+    }
+  });
+}
+
+export function startOrderWorker(deps: AdmissionDeps, connection: Redis) {
+  const batcher = createOrderBatcher(deps);
+  const worker = new Worker<OrderJob>(QueueName.orders, (job: Job<OrderJob>) => batcher.add(job.data), {
+    ...workerOptions(deps.config, connection),
+    concurrency: deps.config.workerConcurrency,
+  });
+  return { worker, batcher };
+}

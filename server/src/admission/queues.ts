@@ -1,0 +1,100 @@
+// The three admission queues, their job shapes and the gateway-side `Admission` that feeds them.
+// Job ids are derived from the hold id, so adding the same hold twice (a gateway retry, a
+// reconciler re-admit) is a no-op while the first job still exists, and a harmless
+// `ON CONFLICT DO NOTHING` after it was removed.
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+
+export const QueueName = {
+  orders: 'orders',
+  expiry: 'expiry',
+  payments: 'payments',
+} as const;
+export type QueueNameValue = (typeof QueueName)[keyof typeof QueueName];
+
+/** A fresh hold, to be persisted as a pending order. Times are epoch ms (Redis clock). */
+export interface OrderJob {
+  hold: string;
+  dealId: string;
+  shopper: string;
+  qty: number;
+  unitPriceMinor: number;
+  currency: string;
+  heldAt: number;
+  expiresAt: number;
+}
+
+/** Give an unpaid hold's stock back once its time is up. */
+export interface ExpiryJob {
+  hold: string;
+  dealId: string;
+}
+
+/** A hold confirmed as paid in Redis, to be settled in Postgres. */
+export interface PaymentJob extends OrderJob {
+  provider: string;
+  providerRef: string;
+  paidAt: number;
+}
+
+export const jobId = {
+  order: (hold: string) => hold,
+  expiry: (hold: string) => `x-${hold}`,
+  payment: (hold: string) => `p-${hold}`,
+} as const;
+
+// Postgres being down for a minute must not fail an order for good: retry with backoff for
+// well over that (200ms * 2^n, 12 attempts ~ 14 min). Completed jobs carry nothing worth
+// keeping once written; failed ones stay a week for inspection and re-drive.
+const jobDefaults: JobsOptions = {
+  attempts: 12,
+  backoff: { type: 'exponential', delay: 200 },
+  removeOnComplete: { age: 3_600, count: 10_000 },
+  removeOnFail: { age: 7 * 86_400 },
+};
+
+export function createQueues(config: Pick<Config, 'keyPrefix'>, connection: Redis) {
+  const opts = { connection, prefix: config.keyPrefix, defaultJobOptions: jobDefaults };
+  return {
+    orders: new Queue<OrderJob>(QueueName.orders, opts),
+    expiry: new Queue<ExpiryJob>(QueueName.expiry, opts),
+    payments: new Queue<PaymentJob>(QueueName.payments, opts),
+  };
+}
+export type AdmissionQueues = ReturnType<typeof createQueues>;
+
+export class Admission {
+  readonly queues: AdmissionQueues;
+
+  constructor(config: Pick<Config, 'keyPrefix'>, connection: Redis) {
+    this.queues = createQueues(config, connection);
+  }
+
+  /** All new holds of one grab batch, in ONE round trip. */
+  async admitHolds(jobs: readonly OrderJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.queues.orders.addBulk(jobs.map((data) => ({
+      name: 'order', data, opts: { jobId: jobId.order(data.hold) },
+    })));
+  }
+
+  /** Schedule each hold's expiry at its expiresAt (sooner is harmless: the Lua says not_due). */
+  async scheduleExpiries(holds: readonly { hold: string; dealId: string; expiresAt: number }[]): Promise<void> {
+    if (holds.length === 0) return;
+    const now = Date.now();
+    await this.queues.expiry.addBulk(holds.map((h) => ({
+      name: 'expire',
+      data: { hold: h.hold, dealId: h.dealId },
+      opts: { jobId: jobId.expiry(h.hold), delay: Math.max(0, h.expiresAt - now) },
+    })));
+  }
+
+  async settlePayment(data: PaymentJob): Promise<void> {
+    await this.queues.payments.add('pay', data, { jobId: jobId.payment(data.hold) });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.queues.orders.close(), this.queues.expiry.close(), this.queues.payments.close()]);
+  }
+}

@@ -1,0 +1,18 @@
+// Options every admission worker shares.
+import type { WorkerOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+
+export function workerOptions(config: Pick<Config, 'keyPrefix' | 'stalledIntervalMs'>, connection: Redis): WorkerOptions {
+  return {
+    connection,
+    prefix: config.keyPrefix,
+    // A killed worker's jobs come back after their lock lapses and the next stalled check sees
+    // it; tying the lock to the check interval keeps that recovery time one knob.
+    stalledInterval: config.stalledIntervalMs,
+    lockDuration: config.stalledIntervalMs,
+    // Every job here is idempotent, so running one again after a stall is safe; failing it
+    // after the default single stall would park a real order in 'failed' for a human.
+    maxStalledCount: 5,
+  };
+}

@@ -1,0 +1,151 @@
+// Orders, payments and the stock ledger: every SQL statement about them lives here. Writes are
+// idempotent by hold id (PK / UNIQUE + ON CONFLICT), because every caller is a job that may
+// run twice. Batch writes pass one array per column to `unnest`: one statement for N rows.
+import type pg from 'pg';
+import type { Money } from '../protocol.ts';
+
+type Db = pg.Pool | pg.PoolClient;
+
+export type OrderStatus = 'pending' | 'paid' | 'cancelled';
+export type LedgerReason = 'hold' | 'release' | 'sale';
+
+export interface OrderRow {
+  hold: string;
+  dealId: string;
+  shopper: string;
+  qty: number;
+  unitPriceMinor: number;
+  currency: string;
+  heldAt: number;
+  expiresAt: number;
+}
+
+/** Run `fn` in one transaction on one pooled connection. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const out = await fn(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+const ms = (col: string) => `to_timestamp(${col} / 1000.0)`;
+
+/** Insert orders with `status`; rows whose hold already has an order are left alone.
+ *  Returns the hold ids actually inserted. */
+export async function insertOrders(db: Db, rows: readonly OrderRow[], status: OrderStatus = 'pending'): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const res = await db.query<{ hold_id: string }>(
+    `INSERT INTO orders (hold_id, deal_id, shopper_id, qty, unit_price_minor, currency, status,
+                         held_at, expires_at, cancelled_at)
+     SELECT h, d, s, q, p, c, $9::text, ${ms('ha')}, ${ms('ea')}, CASE WHEN $9::text = 'cancelled' THEN now() END
+     FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::bigint[], $6::text[],
+                 $7::bigint[], $8::bigint[]) AS t(h, d, s, q, p, c, ha, ea)
+     ON CONFLICT (hold_id) DO NOTHING
+     RETURNING hold_id`,
+    [rows.map((r) => r.hold), rows.map((r) => r.dealId), rows.map((r) => r.shopper), rows.map((r) => r.qty),
+      rows.map((r) => r.unitPriceMinor), rows.map((r) => r.currency), rows.map((r) => r.heldAt),
+      rows.map((r) => r.expiresAt), status],
+  );
+  return res.rows.map((r) => r.hold_id);
+}
+
+/** One ledger row per (hold, reason); a repeat writes nothing. */
+export async function insertLedger(db: Db, reason: LedgerReason,
+  rows: readonly { hold: string; dealId: string; qty: number }[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const res = await db.query(
+    `INSERT INTO stock_ledger (deal_id, hold_id, reason, qty)
+     SELECT d, h, $4, q FROM unnest($1::bigint[], $2::text[], $3::int[]) AS t(d, h, q)
+     ON CONFLICT (hold_id, reason) DO NOTHING`,
+    [rows.map((r) => r.dealId), rows.map((r) => r.hold), rows.map((r) => r.qty), reason],
+  );
+  return res.rowCount ?? 0;
+}
+
+/** pending -> cancelled. False when there is no pending order for the hold. */
+export async function cancelPendingOrder(db: Db, hold: string): Promise<boolean> {
+  const res = await db.query(
+    `UPDATE orders SET status = 'cancelled', cancelled_at = now() WHERE hold_id = $1 AND status = 'pending'`, [hold]);
+  return (res.rowCount ?? 0) > 0;
+}
+
+/** Insert-or-flip the order to paid. Never flips a cancelled order: returns the status the row
+ *  has afterwards, so the caller can tell 'paid' from a Redis/Postgres disagreement. */
+export async function markOrderPaid(db: Db, row: OrderRow, paidAt: number): Promise<OrderStatus> {
+  const res = await db.query<{ status: OrderStatus }>(
+    `INSERT INTO orders (hold_id, deal_id, shopper_id, qty, unit_price_minor, currency, status,
+                         held_at, expires_at, paid_at)
+     VALUES ($1, $2, $3, $4, $5, $6, 'paid', ${ms('$7::bigint')}, ${ms('$8::bigint')}, ${ms('$9::bigint')})
+     ON CONFLICT (hold_id) DO UPDATE SET status = 'paid', paid_at = EXCLUDED.paid_at
+       WHERE orders.status = 'pending'
+     RETURNING status`,
+    [row.hold, row.dealId, row.shopper, row.qty, row.unitPriceMinor, row.currency, row.heldAt, row.expiresAt, paidAt],
+  );
+  if (res.rows[0]) return res.rows[0].status;
+  // no row returned: the order existed and was not pending (already paid, or cancelled)
+  const cur = await db.query<{ status: OrderStatus }>('SELECT status FROM orders WHERE hold_id = $1', [row.hold]);
+  return cur.rows[0]?.status ?? 'pending';
+}
+
+export async function insertPayment(db: Db, p: { hold: string; provider: string; providerRef: string;
+  amountMinor: number; currency: string }): Promise<boolean> {
+  const res = await db.query(
+    `INSERT INTO payments (hold_id, provider, provider_ref, amount_minor, currency)
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (hold_id) DO NOTHING`,
+    [p.hold, p.provider, p.providerRef, p.amountMinor, p.currency]);
+  return (res.rowCount ?? 0) > 0;
+}
+
+// ---- reads ----
+
+export interface ShopperOrder {
+  hold: string;
+  deal: string;
+  title: string;
+  qty: number;
+  unitPrice: Money;
+  status: OrderStatus;
+  heldAt: number;
+  expiresAt: number;
+  paidAt: number | null;
+}
+
+const epochMs = (col: string) => `(extract(epoch FROM ${col}) * 1000)::bigint`;
+
+/** A shopper's orders, newest first. */
+export async function listShopperOrders(db: Db, shopper: string, limit = 100): Promise<ShopperOrder[]> {
+  const res = await db.query<{ hold_id: string; deal_id: number; title: string; qty: number; unit_price_minor: number;
+    currency: string; status: OrderStatus; held_at: number; expires_at: number; paid_at: number | null }>(
+    `SELECT o.hold_id, o.deal_id, d.title, o.qty, o.unit_price_minor, o.currency, o.status,
+            ${epochMs('o.held_at')} AS held_at, ${epochMs('o.expires_at')} AS expires_at, ${epochMs('o.paid_at')} AS paid_at
+     FROM orders o JOIN deals d ON d.id = o.deal_id
+     WHERE o.shopper_id = $1 ORDER BY o.held_at DESC LIMIT $2`, [shopper, limit]);
+  return res.rows.map((r) => ({
+    hold: r.hold_id, deal: String(r.deal_id), title: r.title, qty: r.qty,
+    unitPrice: { minor: r.unit_price_minor, currency: r.currency.trim() },
+    status: r.status, heldAt: r.held_at, expiresAt: r.expires_at, paidAt: r.paid_at,
+  }));
+}
+
+/** Order rows of a deal; the PK makes this also the number of distinct holds persisted. */
+export async function countOrdersByHold(db: Db, dealId: string): Promise<number> {
+  const res = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE deal_id = $1', [dealId]);
+  return res.rows[0]?.n ?? 0;
+}
+
+/** Units per order status of a deal. */
+export async function orderTotals(db: Db, dealId: string): Promise<Record<OrderStatus, number>> {
+  const res = await db.query<{ status: OrderStatus; units: number }>(
+    'SELECT status, sum(qty)::int AS units FROM orders WHERE deal_id = $1 GROUP BY status', [dealId]);
+  const out: Record<OrderStatus, number> = { pending: 0, paid: 0, cancelled: 0 };
+  for (const r of res.rows) out[r.status] = r.units;
+  return out;
+}
