@@ -1,0 +1,200 @@
+// Seeds the demo festival: "11.11 Demo Festival", open now for two hours, with deals from four
+// brands in PKR, INR and CNY that open 30 s, 2 min and 5 min from now. Deals are relative to NOW,
+// so `npm start` seeds a fresh one on every start (FF_DEMO=0 turns that off); earlier demo
+// festivals are ended, never deleted: their orders and ledger stay as they were.
+//
+//   node --import tsx scripts/seed-demo.ts      (uses DATABASE_URL / DB_SCHEMA like the server)
+//
+// Tests import `seedDemo(pool, { now })`.
+import { pathToFileURL } from 'node:url';
+import { loadConfig } from '../server/src/config.ts';
+import { createPool, type Pool } from '../server/src/db/pool.ts';
+import { migrate } from '../server/src/db/migrate.ts';
+
+export const DEMO_FESTIVAL_NAME = '11.11 Demo Festival';
+export const DEMO_FESTIVAL_HOURS = 2;
+export const DEMO_HOLD_SECONDS = 120;
+
+export interface DemoDealSpec {
+  brand: string;
+  title: string;
+  description: string;
+  currency: 'PKR' | 'INR' | 'CNY';
+  /** integer minor units (paisa, paise, fen) */
+  listPriceMinor: number;
+  dealPriceMinor: number;
+  stock: number;
+  perShopperLimit: number;
+  /** seconds after the festival starts */
+  opensAfterSeconds: number;
+  /** how long the deal runs, seconds */
+  durationSeconds: number;
+}
+
+export const DEMO_BRANDS = ['Daraz Electronics', 'Lahore Loom', 'Shenzhen Gadgets', 'Mumbai Masala Co'] as const;
+
+export const DEMO_DEALS: readonly DemoDealSpec[] = [
+  // opens after 30 s
+  { brand: 'Daraz Electronics', title: 'Redmi Note 13 (8 GB / 256 GB)', description: 'AMOLED 120 Hz, 108 MP camera, official warranty.',
+    currency: 'PKR', listPriceMinor: 6_499_900, dealPriceMinor: 4_999_900, stock: 20, perShopperLimit: 1, opensAfterSeconds: 30, durationSeconds: 45 * 60 },
+  { brand: 'Lahore Loom', title: 'Hand-block printed lawn, 3-piece', description: 'Unstitched shirt, dupatta and trouser; pure cotton lawn.',
+    currency: 'PKR', listPriceMinor: 850_000, dealPriceMinor: 549_900, stock: 30, perShopperLimit: 2, opensAfterSeconds: 30, durationSeconds: 30 * 60 },
+  { brand: 'Shenzhen Gadgets', title: 'ANC wireless earbuds', description: 'Active noise cancelling, 30 h with the case, USB-C.',
+    currency: 'CNY', listPriceMinor: 29_900, dealPriceMinor: 14_900, stock: 40, perShopperLimit: 2, opensAfterSeconds: 30, durationSeconds: 60 * 60 },
+  // opens after 2 min
+  { brand: 'Daraz Electronics', title: 'Anker 20 W USB-C charger', description: 'Fast charging for phones and tablets.',
+    currency: 'PKR', listPriceMinor: 399_900, dealPriceMinor: 199_900, stock: 50, perShopperLimit: 3, opensAfterSeconds: 120, durationSeconds: 60 * 60 },
+  { brand: 'Shenzhen Gadgets', title: '65 W GaN travel charger', description: 'Three ports, foldable plug.',
+    currency: 'CNY', listPriceMinor: 19_900, dealPriceMinor: 9_900, stock: 25, perShopperLimit: 3, opensAfterSeconds: 120, durationSeconds: 45 * 60 },
+  { brand: 'Mumbai Masala Co', title: 'Kashmiri saffron, 2 g', description: 'Grade A1 mongra threads.',
+    currency: 'INR', listPriceMinor: 99_900, dealPriceMinor: 59_900, stock: 15, perShopperLimit: 2, opensAfterSeconds: 120, durationSeconds: 30 * 60 },
+  // opens after 5 min
+  { brand: 'Lahore Loom', title: 'Pure pashmina shawl', description: 'Hand-woven, natural undyed wool.',
+    currency: 'PKR', listPriceMinor: 1_800_000, dealPriceMinor: 1_199_900, stock: 10, perShopperLimit: 1, opensAfterSeconds: 300, durationSeconds: 40 * 60 },
+  { brand: 'Mumbai Masala Co', title: 'Garam masala gift box', description: 'Six whole-spice blends in tins.',
+    currency: 'INR', listPriceMinor: 79_900, dealPriceMinor: 44_900, stock: 5, perShopperLimit: 1, opensAfterSeconds: 300, durationSeconds: 50 * 60 },
+  { brand: 'Shenzhen Gadgets', title: 'AMOLED smartwatch', description: 'GPS, heart rate, 14-day battery.',
+    currency: 'CNY', listPriceMinor: 59_900, dealPriceMinor: 34_900, stock: 8, perShopperLimit: 1, opensAfterSeconds: 300, durationSeconds: 60 * 60 },
+];
+
+export interface SeededDeal {
+  id: number;
+  brand: string;
+  title: string;
+  currency: string;
+  listPriceMinor: number;
+  dealPriceMinor: number;
+  stock: number;
+  perShopperLimit: number;
+  startsAt: Date;
+  endsAt: Date;
+}
+
+export interface SeedResult {
+  festivalId: number;
+  name: string;
+  startsAt: Date;
+  endsAt: Date;
+  deals: SeededDeal[];
+  /** earlier demo festivals that were still running and are now ended */
+  endedFestivalIds: number[];
+}
+
+/**
+ * Creates a fresh demo festival starting at `now`, in one transaction, in the pool's schema
+ * (its search_path). Earlier demo festivals still running end at `now`: their deals that have
+ * not opened are cancelled, the live ones get `ends_at = now` so the scheduler closes them.
+ */
+export async function seedDemo(pool: Pool, { now = new Date() }: { now?: Date } = {}): Promise<SeedResult> {
+  const startsAt = new Date(now.getTime());
+  const endsAt = new Date(now.getTime() + DEMO_FESTIVAL_HOURS * 3_600_000);
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+
+    const ended = await client.query<{ id: number }>(
+      `UPDATE festivals SET ends_at = GREATEST($2::timestamptz, starts_at + interval '1 millisecond')
+        WHERE name = $1 AND ends_at > $2 RETURNING id`,
+      [DEMO_FESTIVAL_NAME, now],
+    );
+    const endedFestivalIds = ended.rows.map((r) => r.id);
+    if (endedFestivalIds.length) {
+      await client.query(
+        `UPDATE deals SET state = 'cancelled', updated_at = $2
+          WHERE festival_id = ANY($1::bigint[]) AND state IN ('scheduled', 'warming')`,
+        [endedFestivalIds, now],
+      );
+      await client.query(
+        `UPDATE deals SET ends_at = GREATEST($2::timestamptz, starts_at + interval '1 millisecond'), updated_at = $2
+          WHERE festival_id = ANY($1::bigint[]) AND state IN ('live', 'sold_out') AND ends_at > $2`,
+        [endedFestivalIds, now],
+      );
+    }
+
+    const fest = await client.query<{ id: number }>(
+      `INSERT INTO festivals (name, starts_at, ends_at, display_currency) VALUES ($1, $2, $3, 'USD') RETURNING id`,
+      [DEMO_FESTIVAL_NAME, startsAt, endsAt],
+    );
+    const festivalId = fest.rows[0]!.id;
+
+    const brandIds = new Map<string, number>();
+    for (const name of DEMO_BRANDS) {
+      const r = await client.query<{ id: number }>(
+        `INSERT INTO brands (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
+        [name],
+      );
+      brandIds.set(name, r.rows[0]!.id);
+    }
+
+    const deals: SeededDeal[] = [];
+    for (const d of DEMO_DEALS) {
+      const dStart = new Date(startsAt.getTime() + d.opensAfterSeconds * 1000);
+      const dEnd = new Date(dStart.getTime() + d.durationSeconds * 1000);
+      const r = await client.query<{ id: number }>(
+        `INSERT INTO deals (festival_id, brand_id, title, description, image_url, list_price_minor, deal_price_minor,
+                            currency, stock, per_shopper_limit, hold_seconds, starts_at, ends_at)
+         VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+        [festivalId, brandIds.get(d.brand), d.title, d.description, d.listPriceMinor, d.dealPriceMinor,
+          d.currency, d.stock, d.perShopperLimit, DEMO_HOLD_SECONDS, dStart, dEnd],
+      );
+      deals.push({
+        id: r.rows[0]!.id, brand: d.brand, title: d.title, currency: d.currency,
+        listPriceMinor: d.listPriceMinor, dealPriceMinor: d.dealPriceMinor, stock: d.stock,
+        perShopperLimit: d.perShopperLimit, startsAt: dStart, endsAt: dEnd,
+      });
+    }
+
+    await client.query('COMMIT');
+    return { festivalId, name: DEMO_FESTIVAL_NAME, startsAt, endsAt, deals, endedFestivalIds };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+function money(minor: number, currency: string): string {
+  return `${currency} ${(minor / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+export function describeSeed(r: SeedResult): string {
+  const lines = [
+    `seeded festival #${r.festivalId} "${r.name}": ${r.startsAt.toISOString()} -> ${r.endsAt.toISOString()} (display USD)` +
+      (r.endedFestivalIds.length ? `; ended earlier demo festival(s) #${r.endedFestivalIds.join(', #')}` : ''),
+  ];
+  for (const d of r.deals) {
+    const opensIn = Math.round((d.startsAt.getTime() - r.startsAt.getTime()) / 1000);
+    const mins = Math.round((d.endsAt.getTime() - d.startsAt.getTime()) / 60_000);
+    lines.push(
+      `  deal #${d.id}  opens +${opensIn >= 60 ? `${opensIn / 60} min` : `${opensIn} s`} for ${mins} min  ` +
+      `${d.brand}: ${d.title}  ${money(d.dealPriceMinor, d.currency)} (was ${money(d.listPriceMinor, d.currency)})  ` +
+      `stock ${d.stock}, limit ${d.perShopperLimit}/shopper`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  if (process.env.FF_DEMO === '0') {
+    console.log('flashfest: FF_DEMO=0: not seeding the demo festival');
+    return;
+  }
+  const config = loadConfig(process.env);
+  const pool = createPool(config, 2);
+  try {
+    const applied = await migrate(pool, config.dbSchema);
+    if (applied.length) console.log(`flashfest: applied migrations ${applied.join(', ')} (schema ${config.dbSchema})`);
+    const result = await seedDemo(pool);
+    console.log(`flashfest: ${describeSeed(result)}`);
+  } finally {
+    await pool.end();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    console.error(`flashfest: seeding the demo festival failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}
