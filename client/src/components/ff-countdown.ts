@@ -1,0 +1,44 @@
+import { LitElement, css, html } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import { ServerTimeController } from '../controllers/server-time-controller.ts';
+import { serverNow } from '../data/clock.ts';
+import { describeCountdown, formatCountdown } from './format.ts';
+
+/**
+ * Time left until `target` (server epoch ms), by server time. Ticks on each whole second, and
+ * every 100 ms in the last ten seconds; stops at zero.
+ */
+@customElement('ff-countdown')
+export class FfCountdown extends LitElement {
+  static override styles = css`
+    :host {
+      font-variant-numeric: tabular-nums;
+      white-space: nowrap;
+    }
+  `;
+
+  @property({ type: Number }) target = 0;
+
+  constructor() {
+    super();
+    new ServerTimeController(this, () => {
+      const now = serverNow();
+      const left = this.target - now;
+      if (left <= 0) return null;
+      const step = left <= 10_000 ? 100 : 1000;
+      return now + (left % step || step);
+    });
+  }
+
+  override render() {
+    const left = this.target - serverNow();
+    // The label is for screen readers and only as precise as a second: no chatter each tick.
+    return html`<time role="timer" aria-label=${describeCountdown(left)}>${formatCountdown(left)}</time>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ff-countdown': FfCountdown;
+  }
+}

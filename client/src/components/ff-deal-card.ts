@@ -1,0 +1,186 @@
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import type { DealView } from '../../../server/src/protocol.ts';
+import { ServerTimeController } from '../controllers/server-time-controller.ts';
+import { serverNow } from '../data/clock.ts';
+import { grabView, type DealMine, type GrabView } from '../data/grab-state.ts';
+import { discountPercent, formatMoney } from './format.ts';
+import './ff-countdown.ts';
+import './ff-grab-button.ts';
+
+/**
+ * One deal: picture, prices, live stock, limit, countdown and the grab button. Reflects the
+ * button's state on itself as `data-state` (the end-to-end tests read it).
+ */
+@customElement('ff-deal-card')
+export class FfDealCard extends LitElement {
+  static override styles = css`
+    :host {
+      display: flex;
+      flex-direction: column;
+      background: #fff;
+      border-radius: 12px;
+      box-shadow: 0 1px 3px rgb(0 0 0 / 0.12);
+      overflow: hidden;
+    }
+    .img {
+      aspect-ratio: 4 / 3;
+      background: #f0f0f3;
+      display: block;
+      width: 100%;
+      height: auto;
+      object-fit: cover;
+    }
+    .body {
+      padding: 0.75rem;
+      display: flex;
+      flex-direction: column;
+      gap: 0.4rem;
+      flex: 1;
+    }
+    .brand {
+      margin: 0;
+      font-size: 0.75rem;
+      text-transform: uppercase;
+      letter-spacing: 0.04em;
+      color: #6b6b76;
+    }
+    h3 {
+      margin: 0;
+      font-size: 1rem;
+      line-height: 1.3;
+    }
+    .prices {
+      display: flex;
+      align-items: baseline;
+      flex-wrap: wrap;
+      gap: 0.5rem;
+    }
+    .price {
+      font-size: 1.25rem;
+      font-weight: 700;
+      color: var(--ff-accent, #e0301e);
+    }
+    s {
+      color: #6b6b76;
+      font-size: 0.875rem;
+    }
+    .off {
+      font-size: 0.75rem;
+      font-weight: 700;
+      color: #fff;
+      background: var(--ff-accent, #e0301e);
+      border-radius: 4px;
+      padding: 0.05rem 0.3rem;
+    }
+    .bar {
+      height: 6px;
+      border-radius: 3px;
+      background: #ececf1;
+      overflow: hidden;
+    }
+    .bar > div {
+      height: 100%;
+      background: var(--ff-accent, #e0301e);
+      transition: width 0.3s ease-out;
+    }
+    .meta {
+      display: flex;
+      justify-content: space-between;
+      gap: 0.5rem;
+      font-size: 0.8125rem;
+      color: #4a4a55;
+    }
+    .when {
+      font-size: 0.875rem;
+      color: #4a4a55;
+    }
+    ff-grab-button {
+      margin-top: auto;
+      padding-top: 0.25rem;
+    }
+  `;
+
+  @property({ attribute: false }) deal!: DealView;
+  @property({ attribute: false }) mine: DealMine | undefined;
+
+  private view: GrabView | null = null;
+
+  constructor() {
+    super();
+    // Re-render exactly when the deal opens, ends, or a hold runs out.
+    new ServerTimeController(this, () => this.view?.nextChange ?? null);
+  }
+
+  protected override willUpdate(_changed: PropertyValues<this>): void {
+    this.view = grabView(this.deal, this.mine, serverNow());
+  }
+
+  protected override updated(): void {
+    if (this.view && this.dataset.state !== this.view.state) this.dataset.state = this.view.state;
+  }
+
+  override render() {
+    const d = this.deal;
+    const v = this.view!;
+    const now = serverNow();
+    const off = discountPercent(d.listPrice, d.dealPrice);
+    const pct = d.stock > 0 ? Math.max(0, Math.min(100, (d.available / d.stock) * 100)) : 0;
+    return html`
+      ${d.imageUrl
+        ? html`<img class="img" src=${d.imageUrl} alt="" loading="lazy" decoding="async" width="400" height="300" />`
+        : nothing}
+      <div class="body">
+        <p class="brand">${d.brand}</p>
+        <h3>${d.title}</h3>
+        <div class="prices">
+          <span class="price">${formatMoney(d.dealPrice)}</span>
+          ${off !== null
+            ? html`<s aria-label="List price ${formatMoney(d.listPrice)}">${formatMoney(d.listPrice)}</s>
+                <span class="off">-${off}%</span>`
+            : nothing}
+        </div>
+        <div
+          class="bar"
+          role="progressbar"
+          aria-label="Stock left"
+          aria-valuemin="0"
+          aria-valuemax=${d.stock}
+          aria-valuenow=${d.available}
+        >
+          <div style="width:${pct}%"></div>
+        </div>
+        <div class="meta">
+          <span data-testid="stock-${d.id}">${d.available > 0 ? `${d.available} left` : 'None left'}</span>
+          <span>Limit ${d.limit} per shopper</span>
+        </div>
+        <div class="when">${this.renderWhen(now)}</div>
+        <ff-grab-button
+          .deal=${d.id}
+          .state=${v.state}
+          .hold=${v.hold}
+          .message=${v.message}
+          .startsAt=${d.startsAt}
+          .canGrab=${v.canGrab}
+        ></ff-grab-button>
+      </div>
+    `;
+  }
+
+  private renderWhen(now: number) {
+    const d = this.deal;
+    if (now < d.startsAt) {
+      return html`Starts in <ff-countdown data-testid="countdown-${d.id}" .target=${d.startsAt}></ff-countdown>`;
+    }
+    if (now < d.endsAt && this.view!.state !== 'ended') {
+      return html`Ends in <ff-countdown data-testid="countdown-${d.id}" .target=${d.endsAt}></ff-countdown>`;
+    }
+    return html`<span data-testid="countdown-${d.id}">Ended</span>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ff-deal-card': FfDealCard;
+  }
+}

@@ -1,0 +1,59 @@
+// Display helpers shared by the shopper elements.
+import type { Money } from '../../../server/src/protocol.ts';
+
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+
+/** Minor units -> "Rs 1,299" / "$12.99", using the currency's own number of fraction digits. */
+export function formatMoney(m: Money): string {
+  let f = moneyFormats.get(m.currency);
+  if (!f) {
+    try {
+      f = new Intl.NumberFormat(undefined, { style: 'currency', currency: m.currency });
+    } catch {
+      f = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    }
+    moneyFormats.set(m.currency, f);
+  }
+  const digits = f.resolvedOptions().maximumFractionDigits ?? 2;
+  return f.format(m.minor / 10 ** digits);
+}
+
+/** Whole percent off the list price, or null when there is no saving to show. */
+export function discountPercent(list: Money, deal: Money): number | null {
+  if (list.currency !== deal.currency || list.minor <= 0 || deal.minor >= list.minor) return null;
+  return Math.round((1 - deal.minor / list.minor) * 100);
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * Time left, rounded up so it reads 0 exactly at the target: "2d 03:04:05", "03:04:05",
+ * "04:05", and tenths in the last ten seconds: "9.3s".
+ */
+export function formatCountdown(leftMs: number): string {
+  if (leftMs <= 0) return '0.0s';
+  if (leftMs <= 10_000) return `${(Math.ceil(leftMs / 100) / 10).toFixed(1)}s`;
+  const total = Math.ceil(leftMs / 1000);
+  const d = Math.floor(total / 86_400);
+  const h = Math.floor((total % 86_400) / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (d > 0) return `${d}d ${pad(h)}:${pad(m)}:${pad(s)}`;
+  if (h > 0) return `${pad(h)}:${pad(m)}:${pad(s)}`;
+  return `${pad(m)}:${pad(s)}`;
+}
+
+/** Spoken form for screen readers (the visual one changes ten times a second near the end). */
+export function describeCountdown(leftMs: number): string {
+  const total = Math.max(0, Math.ceil(leftMs / 1000));
+  const d = Math.floor(total / 86_400);
+  const h = Math.floor((total % 86_400) / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const parts: string[] = [];
+  if (d) parts.push(`${d} days`);
+  if (h) parts.push(`${h} hours`);
+  if (m) parts.push(`${m} minutes`);
+  if (s || parts.length === 0) parts.push(`${s} seconds`);
+  return parts.join(' ');
+}

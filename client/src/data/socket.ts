@@ -1,0 +1,297 @@
+// The shopper's one WebSocket: connects with the session token, reconnects with capped
+// exponential backoff and jitter, re-subscribes, and re-sends grabs and payments that were in
+// flight when the line dropped (same rid, which the gateway answers idempotently).
+import {
+  ClientMsg,
+  CloseCode,
+  ServerMsg,
+  type ClientMessage,
+  type GrabMsg,
+  type PayMsg,
+  type ServerMessage,
+} from '../../../server/src/protocol.ts';
+import { clock as defaultClock, type Clock } from './clock.ts';
+import { dropSession, getSession, type Session } from './session.ts';
+
+export type ConnStatus = 'connecting' | 'live' | 'reconnecting';
+
+export interface SocketDeps {
+  clock: Clock;
+  getSession: () => Promise<Session>;
+  dropSession: (token: string) => void;
+  /** true/false when the server says the token is good/bad, null when it cannot tell. */
+  checkToken: (token: string) => Promise<boolean | null>;
+  url: (token: string) => string;
+}
+
+const backoffBaseMs = 250;
+const backoffMaxMs = 10_000;
+const syncSamples = 5;
+const syncSpacingMs = 200;
+const pingEveryMs = 30_000;
+/** No frame at all this long after a ping: the line is dead even if the browser has not noticed. */
+const silenceLimitMs = 10_000;
+const stableAfterMs = 5_000;
+
+function sameOriginUrl(token: string): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}/ws?token=${encodeURIComponent(token)}`;
+}
+
+/** A browser cannot read the HTTP status of a refused upgrade, so ask an authenticated endpoint. */
+async function checkTokenOverHttp(token: string): Promise<boolean | null> {
+  try {
+    const res = await fetch('/api/orders', { headers: { authorization: `Bearer ${token}` } });
+    if (res.status === 401) return false;
+    return res.ok ? true : null;
+  } catch {
+    return null;
+  }
+}
+
+export class ShopperSocket {
+  private readonly deps: SocketDeps;
+  private ws: WebSocket | null = null;
+  private token: string | null = null;
+  private status_: ConnStatus = 'connecting';
+  private attempt = 0;
+  private running = false;
+  private helloSeen = false;
+  private festival: string | null = null;
+  /** rid -> message, kept until the answer carrying that rid arrives. */
+  private readonly inflight = new Map<string, GrabMsg | PayMsg>();
+  private readonly listeners = new Set<(msg: ServerMessage) => void>();
+  private readonly statusListeners = new Set<(s: ConnStatus) => void>();
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private pingTimer: ReturnType<typeof setTimeout> | undefined;
+  private silenceTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastFrameAt = 0;
+  private liveSince = 0;
+
+  constructor(deps: Partial<SocketDeps> = {}) {
+    this.deps = {
+      clock: defaultClock,
+      getSession,
+      dropSession,
+      checkToken: checkTokenOverHttp,
+      url: sameOriginUrl,
+      ...deps,
+    };
+  }
+
+  get status(): ConnStatus {
+    return this.status_;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    addEventListener('online', this.wakeUp);
+    document.addEventListener('visibilitychange', this.wakeUp);
+    void this.connect();
+  }
+
+  stop(): void {
+    this.running = false;
+    removeEventListener('online', this.wakeUp);
+    document.removeEventListener('visibilitychange', this.wakeUp);
+    clearTimeout(this.reconnectTimer);
+    this.teardown(CloseCode.Normal);
+  }
+
+  /** Every server message, in order. */
+  subscribe(onMessage: (msg: ServerMessage) => void): () => void {
+    this.listeners.add(onMessage);
+    return () => this.listeners.delete(onMessage);
+  }
+
+  onStatus(onChange: (s: ConnStatus) => void): () => void {
+    this.statusListeners.add(onChange);
+    return () => this.statusListeners.delete(onChange);
+  }
+
+  /** Follow one festival; remembered and re-sent after every reconnect. */
+  subscribeFestival(id: string): void {
+    this.festival = id;
+    if (this.helloSeen) this.send({ t: ClientMsg.Subscribe, festival: id });
+  }
+
+  /** Sends a grab now or as soon as the line is up; returns its rid. */
+  grab(deal: string, qty: number): string {
+    const msg: GrabMsg = { t: ClientMsg.Grab, deal, qty, rid: crypto.randomUUID() };
+    this.inflight.set(msg.rid, msg);
+    if (this.helloSeen) this.send(msg);
+    return msg.rid;
+  }
+
+  pay(hold: string): string {
+    const rid = crypto.randomUUID();
+    const msg: PayMsg = { t: ClientMsg.Pay, hold, rid };
+    this.inflight.set(rid, msg);
+    if (this.helloSeen) this.send(msg);
+    return rid;
+  }
+
+  /** Stop re-sending `rid` (the caller gave up waiting for its answer). */
+  forget(rid: string): void {
+    this.inflight.delete(rid);
+  }
+
+  private async connect(): Promise<void> {
+    if (!this.running) return;
+    let session: Session;
+    try {
+      session = await this.deps.getSession();
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    if (!this.running) return;
+    this.token = session.token;
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.deps.url(session.token));
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    let opened = false;
+    ws.onopen = () => {
+      opened = true;
+    };
+    ws.onmessage = (ev) => this.onFrame(ev.data);
+    ws.onclose = (ev) => {
+      if (this.ws !== ws) return;
+      void this.onClosed(ev.code, opened, session.token);
+    };
+  }
+
+  private onFrame(data: unknown): void {
+    this.lastFrameAt = Date.now();
+    if (typeof data !== 'string') return;
+    let msg: ServerMessage;
+    try {
+      msg = JSON.parse(data) as ServerMessage;
+    } catch {
+      return;
+    }
+    if (!msg || typeof msg !== 'object' || typeof msg.t !== 'string') return;
+    switch (msg.t) {
+      case ServerMsg.Hello:
+        this.onHello(msg.serverTime);
+        break;
+      case ServerMsg.Pong:
+        this.deps.clock.addPong(msg.c, msg.s);
+        break;
+      case ServerMsg.Held:
+      case ServerMsg.Refused:
+      case ServerMsg.Paid:
+        if (msg.rid) this.inflight.delete(msg.rid);
+        break;
+    }
+    for (const l of this.listeners) l(msg);
+  }
+
+  private onHello(serverTime: number): void {
+    this.helloSeen = true;
+    this.liveSince = Date.now();
+    this.deps.clock.addRough(serverTime);
+    this.setStatus('live');
+    if (this.festival) this.send({ t: ClientMsg.Subscribe, festival: this.festival });
+    for (const msg of this.inflight.values()) this.send(msg);
+    this.startPings();
+  }
+
+  private startPings(): void {
+    let sent = 0;
+    const tick = () => {
+      const c = Date.now();
+      if (!this.send({ t: ClientMsg.Ping, c })) return;
+      sent++;
+      if (sent > syncSamples) this.watchSilence(c);
+      this.pingTimer = setTimeout(tick, sent < syncSamples ? syncSpacingMs : pingEveryMs);
+    };
+    tick();
+  }
+
+  private watchSilence(sentAt: number): void {
+    clearTimeout(this.silenceTimer);
+    this.silenceTimer = setTimeout(() => {
+      if (this.lastFrameAt < sentAt && this.ws) {
+        const token = this.token;
+        this.teardown(4000);
+        void this.onClosed(1006, true, token);
+      }
+    }, silenceLimitMs);
+  }
+
+  private async onClosed(code: number, opened: boolean, token: string | null): Promise<void> {
+    this.teardown();
+    if (!this.running) return;
+    // Only a connection that stayed up resets the backoff; one the server keeps accepting and then
+    // closing (flooding, stopping) must not turn into a 250 ms reconnect loop.
+    if (this.liveSince && Date.now() - this.liveSince > stableAfterMs) this.attempt = 0;
+    this.liveSince = 0;
+    this.setStatus(this.status_ === 'connecting' && !opened ? 'connecting' : 'reconnecting');
+    if (code === CloseCode.SessionExpired && token) {
+      this.deps.dropSession(token);
+      this.scheduleReconnect(0);
+      return;
+    }
+    if (!opened && token) {
+      // Refused before the upgrade: a dead network, a stopping server, or a token it rejects (401).
+      const ok = await this.deps.checkToken(token);
+      if (ok === false) this.deps.dropSession(token);
+    }
+    this.scheduleReconnect();
+  }
+
+  private teardown(code?: number): void {
+    clearTimeout(this.pingTimer);
+    clearTimeout(this.silenceTimer);
+    this.helloSeen = false;
+    const ws = this.ws;
+    this.ws = null;
+    if (!ws) return;
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    if (code !== undefined && ws.readyState < WebSocket.CLOSING) ws.close(code === CloseCode.Normal ? 1000 : code);
+  }
+
+  private scheduleReconnect(delayMs?: number): void {
+    if (!this.running) return;
+    clearTimeout(this.reconnectTimer);
+    // "Equal jitter": half the capped exponential step is fixed, half random, so a crowd that lost
+    // one gateway does not come back in lockstep.
+    const cap = Math.min(backoffMaxMs, backoffBaseMs * 2 ** this.attempt);
+    const delay = delayMs ?? cap / 2 + Math.random() * (cap / 2);
+    this.attempt++;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      void this.connect();
+    }, delay);
+  }
+
+  /** Back online or back in front of the user: skip the rest of the backoff wait. */
+  private readonly wakeUp = (): void => {
+    if (document.visibilityState === 'hidden') return;
+    if (this.running && !this.ws && this.reconnectTimer !== undefined) {
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = undefined;
+      void this.connect();
+    }
+  };
+
+  private send(msg: ClientMessage): boolean {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  private setStatus(s: ConnStatus): void {
+    if (s === this.status_) return;
+    this.status_ = s;
+    for (const l of this.statusListeners) l(s);
+  }
+}

@@ -1,0 +1,30 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+const gateway = 'http://127.0.0.1:8080';
+
+// One entry per page. /ops and /brand join `input` later as ops.html / brand.html.
+export default defineConfig({
+  root,
+  base: '/',
+  build: {
+    outDir: fileURLToPath(new URL('./dist', import.meta.url)),
+    emptyOutDir: true,
+    target: 'es2022',
+    // Vite 8 bundles with Rolldown; `rolldownOptions` is the current name of `rollupOptions`.
+    rolldownOptions: {
+      input: {
+        index: fileURLToPath(new URL('./index.html', import.meta.url)),
+      },
+    },
+  },
+  server: {
+    proxy: {
+      '/api': { target: gateway, changeOrigin: false },
+      // The gateway checks the socket's Origin against ALLOWED_ORIGINS, which does not list the
+      // dev server; present the gateway's own origin instead (dev only, never in the build).
+      '/ws': { target: gateway, ws: true, changeOrigin: true, rewriteWsOrigin: true },
+    },
+  },
+});
