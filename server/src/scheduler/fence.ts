@@ -1,0 +1,51 @@
+// The fencing token. Holding the redlock lock says "you were leader when you last checked";
+// the token makes that checkable by Postgres: each new leader takes a higher token and raises
+// `scheduler_fence`, and every state write carries the writer's token (db/deals-repo.ts), so a
+// paused or partitioned former leader can no longer change anything.
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { globalKeys } from '../stock/keys.ts';
+
+// INCR, but never below `floor`: if Redis lost the counter (flush, failover to an empty replica)
+// while Postgres kept a higher token, the next token still goes past it.
+const INCR_ABOVE = `
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+local floor = tonumber(ARGV[1])
+if cur < floor then redis.call('SET', KEYS[1], floor) end
+return redis.call('INCR', KEYS[1])`;
+
+/** Takes a new token and raises the Postgres fence to it. Returns the token. */
+export async function raiseFence(redis: Redis, pool: pg.Pool, prefix: string, nodeId: string): Promise<number> {
+  const key = globalKeys(prefix).schedulerFence;
+  let token = await redis.incr(key);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const { rows } = await pool.query<{ token: number }>(
+      `INSERT INTO scheduler_fence (id, token, leader) VALUES (true, $1, $2)
+       ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token, leader = EXCLUDED.leader, since = now()
+         WHERE scheduler_fence.token < EXCLUDED.token
+       RETURNING token`,
+      [token, nodeId]);
+    if (rows.length === 1) return token;
+    const current = await readFence(pool);
+    token = Number(await redis.eval(INCR_ABOVE, 1, key, current?.token ?? 0));
+  }
+  throw new Error('scheduler fence: could not take a token above the one in Postgres');
+}
+
+export async function readFence(pool: pg.Pool): Promise<{ token: number; leader: string; since: Date } | null> {
+  const { rows } = await pool.query<{ token: number; leader: string; since: Date }>(
+    'SELECT token, leader, since FROM scheduler_fence');
+  return rows[0] ?? null;
+}
+
+/** Announces the leader for the ops board; expires by itself if the leader dies. */
+export async function announceLeader(redis: Redis, prefix: string, nodeId: string, ttlMs: number): Promise<void> {
+  await redis.set(globalKeys(prefix).schedulerLeader, nodeId, 'PX', ttlMs);
+}
+
+/** Removes the announcement only if it is still ours. */
+export async function retractLeader(redis: Redis, prefix: string, nodeId: string): Promise<void> {
+  await redis.eval(
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+    1, globalKeys(prefix).schedulerLeader, nodeId);
+}

@@ -1,0 +1,331 @@
+// One term of leadership: from winning the lock to losing it (or stepping down). Keeps an
+// in-memory schedule of the deals that need acting on, refreshed from Postgres, and on time by
+// the Redis clock pre-warms, opens, marks sold out and closes them. Every state write carries
+// the term's fencing token; the moment the lock is lost the term stops acting.
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { DealState, type DealStateValue } from '../protocol.ts';
+import { StockStore, type WarmDealInput } from '../stock/stock-store.ts';
+import { publishDealChanged } from '../live/shopper-news.ts';
+import {
+  listActionableDeals, transitionDeal, type ScheduledDeal, type TransitionInput,
+} from '../db/deals-repo.ts';
+import { SchedulerClock } from './clock.ts';
+import { announceLeader } from './fence.ts';
+import { reconcile, type ReconcileDeps, type ReconcileReport } from './reconcile.ts';
+
+export interface TermDeps {
+  config: Readonly<Config>;
+  redis: Redis;
+  pool: pg.Pool;
+  logger: Logger;
+  nodeId: string;
+  fence: number;
+  /** aborted when the lock is lost or the scheduler closes */
+  signal: AbortSignal;
+  /** give up leadership (fenced out by a newer leader): aborts `signal` */
+  stepDown: () => void;
+  queues: () => NonNullable<ReconcileDeps['queues']>;
+  onReconciled?: (r: ReconcileReport) => void;
+}
+
+const REFRESH_MS = 500;
+const ACTIONABLE: ReadonlySet<DealStateValue> = new Set([DealState.Scheduled, DealState.Warming, DealState.Live, DealState.SoldOut]);
+const SOLD_OUT_CHECK_MS = 200;
+const CLOCK_SAMPLE_MS = 1_000;
+
+/** What was pushed to Redis for a deal; a change (a brand's edit) means warm again. */
+function warmSignature(d: ScheduledDeal): string {
+  return [d.startsAt, d.endsAt, d.perShopperLimit, d.holdSeconds, d.dealPriceMinor, d.currency].join('|');
+}
+
+function warmInput(d: ScheduledDeal, stock = d.stock): WarmDealInput {
+  return {
+    id: d.id, festivalId: d.festivalId, stock, limit: d.perShopperLimit, holdSeconds: d.holdSeconds,
+    startsAt: d.startsAt, endsAt: d.endsAt, unitPriceMinor: d.dealPriceMinor, currency: d.currency,
+    status: 'open',
+  };
+}
+
+export class LeaderTerm {
+  private readonly stock: StockStore;
+  private readonly clock: SchedulerClock;
+  private readonly log: Logger;
+  private deals = new Map<string, ScheduledDeal>();
+  private warmed = new Map<string, string>();
+  /** deal id -> refresh generation of its last local transition (newer than a stale read) */
+  private touched = new Map<string, number>();
+  private generation = 0;
+  private inflight = new Set<string>();
+  private timers: NodeJS.Timeout[] = [];
+  private dueTimer: NodeJS.Timeout | undefined;
+  private acting: Promise<void> | null = null;
+  private actAgain = false;
+  private refreshing: Promise<void> | null = null;
+  private refreshAgain = false;
+  private reconciling = false;
+  private lastSoldOutCheck = 0;
+
+  constructor(private readonly d: TermDeps) {
+    this.stock = new StockStore(d.redis, d.config.keyPrefix);
+    this.clock = new SchedulerClock(d.redis);
+    this.log = d.logger.child({ fence: d.fence });
+  }
+
+  private get stopped(): boolean {
+    return this.d.signal.aborted;
+  }
+
+  /** Runs until the signal aborts. */
+  async run(): Promise<void> {
+    const { config, signal } = this.d;
+    const ended = new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    try {
+      await this.clock.sample(3);
+      await announceLeader(this.d.redis, config.keyPrefix, this.d.nodeId, config.lockTtlMs);
+      await this.refresh();
+      if (this.stopped) return;
+      this.every(config.schedulerTickMs, () => this.act());
+      this.every(REFRESH_MS, () => this.requestRefresh());
+      this.every(CLOCK_SAMPLE_MS, () => this.clock.sample());
+      this.every(Math.max(100, Math.floor(config.lockTtlMs / 3)),
+        () => announceLeader(this.d.redis, config.keyPrefix, this.d.nodeId, config.lockTtlMs));
+      this.every(config.reconcileIntervalMs, () => this.reconcileOnce());
+      void this.act();
+      await ended;
+    } finally {
+      for (const t of this.timers) clearInterval(t);
+      clearTimeout(this.dueTimer);
+      // writes already sent are fenced; wait so the caller releases the lock after them
+      await Promise.allSettled([this.acting, this.refreshing]);
+    }
+  }
+
+  private every(ms: number, fn: () => unknown): void {
+    this.timers.push(setInterval(() => {
+      if (this.stopped) return;
+      Promise.resolve().then(fn).catch((err: unknown) => this.log.error({ err }, 'scheduler: periodic task failed'));
+    }, ms));
+  }
+
+  /** A deal changed in Postgres (a brand's edit, another process): reload soon. */
+  requestRefresh(): Promise<void> {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return this.refreshing;
+    }
+    this.refreshing = this.refresh()
+      .catch((err: unknown) => this.log.error({ err }, 'scheduler: schedule refresh failed'))
+      .finally(() => {
+        this.refreshing = null;
+        if (this.refreshAgain && !this.stopped) {
+          this.refreshAgain = false;
+          void this.requestRefresh();
+        }
+      });
+    return this.refreshing;
+  }
+
+  private async refresh(): Promise<void> {
+    const gen = ++this.generation;
+    const horizon = this.clock.now() + this.d.config.prewarmSeconds * 1000 + 2 * REFRESH_MS;
+    const rows = await listActionableDeals(this.d.pool, horizon);
+    if (this.stopped) return;
+    const next = new Map<string, ScheduledDeal>();
+    for (const row of rows) {
+      const local = this.deals.get(row.id);
+      // a transition made while this read ran is newer than what the read saw
+      next.set(row.id, local && (this.touched.get(row.id) ?? 0) >= gen ? { ...row, state: local.state } : row);
+    }
+    this.deals = next;
+    for (const id of this.touched.keys()) if (!next.has(id)) this.touched.delete(id);
+    for (const id of this.warmed.keys()) if (!next.has(id)) this.warmed.delete(id);
+    await this.rewarmEdited();
+    this.armDueTimer();
+    void this.act();
+  }
+
+  /** Deals already in Redis whose schedule or terms changed since warming: warm again (the
+   *  Lua judges the window by what Redis holds). Counters and stock stay as Redis has them. */
+  private async rewarmEdited(): Promise<void> {
+    for (const deal of this.deals.values()) {
+      if (deal.state === DealState.Scheduled || !ACTIONABLE.has(deal.state) || this.stopped) continue;
+      const sig = warmSignature(deal);
+      let known = this.warmed.get(deal.id);
+      if (known === undefined) {
+        const cur = await this.stock.readDeal(deal.id);
+        if (!cur) continue; // not in Redis: opening warms it
+        known = [cur.startsAt, cur.endsAt, cur.limit, cur.holdMs / 1000, cur.unitPriceMinor, cur.currency].join('|');
+        this.warmed.set(deal.id, known);
+      }
+      if (known === sig) continue;
+      const cur = await this.stock.readDeal(deal.id);
+      if (cur && cur.stock !== deal.stock) {
+        this.log.warn({ deal: deal.id, redis: cur.stock, postgres: deal.stock }, 'scheduler: stock edited after warming; Redis keeps its stock');
+      }
+      await this.stock.warmDeal(warmInput(deal, cur?.stock ?? deal.stock));
+      this.warmed.set(deal.id, sig);
+      this.log.info({ deal: deal.id }, 'scheduler: deal edited, re-warmed');
+      await publishDealChanged(this.d.redis, this.d.config.keyPrefix, deal.id, deal.festivalId);
+    }
+  }
+
+  /** The next instant something is due, so a deal opens on its second rather than on a tick. */
+  private armDueTimer(): void {
+    clearTimeout(this.dueTimer);
+    if (this.stopped) return;
+    const now = this.clock.now();
+    const prewarm = this.d.config.prewarmSeconds * 1000;
+    let next = Infinity;
+    const consider = (at: number) => { if (at > now && at < next) next = at; };
+    for (const deal of this.deals.values()) {
+      if (!ACTIONABLE.has(deal.state)) continue;
+      if (deal.state === DealState.Scheduled) consider(deal.startsAt - prewarm);
+      if (deal.state === DealState.Scheduled || deal.state === DealState.Warming) consider(deal.startsAt);
+      consider(deal.endsAt);
+    }
+    if (next === Infinity) return;
+    const delay = Math.max(1, Math.ceil(this.clock.until(next)));
+    if (delay > 2 ** 31 - 1) return;
+    this.dueTimer = setTimeout(() => void this.act(), delay);
+  }
+
+  /** One pass over the schedule; passes never overlap (a request during one runs after it). */
+  act(): Promise<void> {
+    if (this.acting) {
+      this.actAgain = true;
+      return this.acting;
+    }
+    this.acting = this.actOnce()
+      .catch((err: unknown) => this.log.error({ err }, 'scheduler: act failed'))
+      .finally(() => {
+        this.acting = null;
+        if (this.actAgain && !this.stopped) {
+          this.actAgain = false;
+          void this.act();
+        } else {
+          this.armDueTimer();
+        }
+      });
+    return this.acting;
+  }
+
+  private async actOnce(): Promise<void> {
+    if (this.stopped) return;
+    const now = this.clock.now();
+    const prewarm = this.d.config.prewarmSeconds * 1000;
+    const work: Promise<void>[] = [];
+    const run = (deal: ScheduledDeal, fn: (deal: ScheduledDeal) => Promise<void>) => {
+      if (this.inflight.has(deal.id)) return;
+      this.inflight.add(deal.id);
+      work.push(fn.call(this, deal)
+        .catch((err: unknown) => this.log.error({ err, deal: deal.id }, 'scheduler: deal action failed'))
+        .finally(() => this.inflight.delete(deal.id)));
+    };
+    for (const deal of this.deals.values()) {
+      const s = deal.state;
+      if (!ACTIONABLE.has(s)) continue; // ended here; the next refresh drops it
+      if (now >= deal.endsAt) run(deal, this.close);
+      else if (s === DealState.Scheduled && now >= deal.startsAt - prewarm) run(deal, this.warmAndMaybeOpen);
+      else if (s === DealState.Warming && now >= deal.startsAt) run(deal, this.open);
+    }
+    if (now - this.lastSoldOutCheck >= SOLD_OUT_CHECK_MS) {
+      this.lastSoldOutCheck = now;
+      work.push(this.checkSoldOut().catch((err: unknown) => this.log.error({ err }, 'scheduler: sold-out check failed')));
+    }
+    await Promise.all(work);
+  }
+
+  /** A fenced transition; on success the local schedule follows and gateways hear of it. */
+  private async transition(deal: ScheduledDeal, t: Omit<TransitionInput, 'dealId' | 'fence'>): Promise<boolean> {
+    if (this.stopped) return false;
+    const res = await transitionDeal(this.d.pool, { ...t, dealId: deal.id, fence: this.d.fence });
+    if (!res.ok) {
+      if (res.reason === 'fenced') {
+        this.log.warn({ deal: deal.id }, 'scheduler: fenced out by a newer leader; stopping');
+        this.d.stepDown();
+      } else {
+        this.log.info({ deal: deal.id, to: t.to, reason: res.reason }, 'scheduler: transition skipped; reloading');
+        void this.requestRefresh();
+      }
+      return false;
+    }
+    const local = this.deals.get(deal.id);
+    if (local) local.state = t.to;
+    deal.state = t.to;
+    this.touched.set(deal.id, this.generation + 1);
+    this.log.info({ deal: deal.id, from: res.from, to: t.to }, 'scheduler: deal transition');
+    await publishDealChanged(this.d.redis, this.d.config.keyPrefix, deal.id, deal.festivalId);
+    return true;
+  }
+
+  private async warm(deal: ScheduledDeal): Promise<void> {
+    const cur = await this.stock.readDeal(deal.id);
+    await this.stock.warmDeal(warmInput(deal, cur?.stock ?? deal.stock));
+    this.warmed.set(deal.id, warmSignature(deal));
+  }
+
+  private async warmAndMaybeOpen(deal: ScheduledDeal): Promise<void> {
+    if (this.stopped) return;
+    await this.warm(deal);
+    if (!(await this.transition(deal, { from: [DealState.Scheduled], to: DealState.Warming }))) return;
+    // the scheduler was down past the start: open in the same breath
+    if (this.clock.now() >= deal.startsAt) await this.open(deal);
+  }
+
+  private async open(deal: ScheduledDeal): Promise<void> {
+    if (this.stopped) return;
+    // Redis lost the deal (flush, failover): the Lua would answer unknown_deal; warm it first
+    if ((await this.d.redis.exists(this.stock.keys(deal.id).deal)) === 0) await this.warm(deal);
+    await this.transition(deal, { from: [DealState.Warming], to: DealState.Live, openedAt: this.clock.now() });
+  }
+
+  private async close(deal: ScheduledDeal): Promise<void> {
+    if (this.stopped) return;
+    // Redis status stays 'open': the Lua refuses grabs by endsAt, and holds stay payable until
+    // their own expiry. Holds expiring later are folded into the counters by reconcile.
+    const c = await this.stock.readDeal(deal.id);
+    const final = c ? { held: c.held, sold: c.sold, available: c.available } : { held: 0, sold: 0, available: deal.stock };
+    const from: DealStateValue[] = [DealState.Scheduled, DealState.Warming, DealState.Live, DealState.SoldOut];
+    await this.transition(deal, { from, to: DealState.Ended, closedAt: this.clock.now(), final });
+  }
+
+  private async checkSoldOut(): Promise<void> {
+    const live = [...this.deals.values()].filter((d) => d.state === DealState.Live && !this.inflight.has(d.id));
+    if (live.length === 0) return;
+    const counters = await this.stock.readCounters(live.map((d) => d.id));
+    for (const deal of live) {
+      const c = counters.get(deal.id);
+      // while anything is held, expiries may still give stock back
+      if (!c || c.available !== 0 || c.held !== 0 || this.inflight.has(deal.id)) continue;
+      this.inflight.add(deal.id);
+      try {
+        await this.transition(deal, { from: [DealState.Live], to: DealState.SoldOut });
+      } finally {
+        this.inflight.delete(deal.id);
+      }
+    }
+  }
+
+  private async reconcileOnce(): Promise<void> {
+    if (this.reconciling || this.stopped) return;
+    this.reconciling = true;
+    try {
+      const report = await reconcile({
+        redis: this.d.redis, pool: this.d.pool, keyPrefix: this.d.config.keyPrefix, logger: this.log,
+        queues: this.d.queues(), fence: this.d.fence, signal: this.d.signal,
+      });
+      this.d.onReconciled?.(report);
+      if (report.violations || report.readmitted || report.reexpired) {
+        this.log.warn({ report: { ...report, perDeal: undefined } }, 'scheduler: reconcile found problems');
+      }
+    } finally {
+      this.reconciling = false;
+    }
+  }
+}

@@ -1,0 +1,229 @@
+// Reconcile: Redis (the hot truth of counters and holds) against Postgres (the record), for
+// every deal warmed into Redis. It checks the stock invariants, re-admits holds whose order
+// never reached Postgres, re-queues expiries that were lost, and reports paid holds the
+// payments worker has not settled yet. Run by the scheduler leader on a timer, and once by
+// `npm run reconcile`.
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Queue } from 'bullmq';
+import type { Logger } from '../logger.ts';
+import { StockStore, parseHoldRecord, type HoldRecord } from '../stock/stock-store.ts';
+import { redisNow } from '../redis.ts';
+import { createQueues, jobId, type OrderJob, type ExpiryJob } from '../admission/queues.ts';
+import { listEndedDeals, refreshFinalCounters } from '../db/deals-repo.ts';
+
+export interface Violation {
+  dealId: string;
+  kind: 'counters' | 'negative' | 'holds_sum' | 'per_shopper_sum' | 'over_limit' | 'missing_fields';
+  detail: string;
+}
+
+export interface DealReconcile {
+  dealId: string;
+  stock: number;
+  available: number;
+  held: number;
+  sold: number;
+  holds: number;
+}
+
+export interface ReconcileReport {
+  /** warm deals checked */
+  deals: number;
+  /** holds seen across them */
+  holds: number;
+  /** invariant violations (see `details`) */
+  violations: number;
+  details: Violation[];
+  /** held/paid holds with no order row, put back on the orders queue */
+  readmitted: number;
+  /** overdue unpaid holds whose expiry job was missing or finished, re-queued */
+  reexpired: number;
+  /** expired holds with no order row at all (nothing to cancel; reported only) */
+  expiredWithoutOrder: number;
+  /** holds paid in Redis whose order row is not 'paid' yet (the payments worker settles them) */
+  paidNotSettled: number;
+  /** ended deals whose final counters were rewritten */
+  finalsRefreshed: number;
+  perDeal: DealReconcile[];
+  durationMs: number;
+}
+
+export interface ReconcileDeps {
+  redis: Redis;
+  pool: pg.Pool;
+  keyPrefix: string;
+  logger?: Logger;
+  /** queues to re-admit into; created (and closed) for this run when absent */
+  queues?: { orders: Queue<OrderJob>; expiry: Queue<ExpiryJob> };
+  /** the leader's fencing token; without it the run writes nothing to Postgres */
+  fence?: number;
+  /** a hold younger than this is left to the gateway's own admission (default 3 s) */
+  admitGraceMs?: number;
+  /** an unpaid hold this long past its expiry counts as lost (default 5 s) */
+  expiryGraceMs?: number;
+  /** stop early (the leader lost its lock) */
+  signal?: AbortSignal;
+}
+
+const LOOKUP_CHUNK = 5_000;
+
+async function orderStatuses(pool: pg.Pool, holds: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < holds.length; i += LOOKUP_CHUNK) {
+    const { rows } = await pool.query<{ hold_id: string; status: string }>(
+      'SELECT hold_id, status FROM orders WHERE hold_id = ANY($1::text[])', [holds.slice(i, i + LOOKUP_CHUNK)]);
+    for (const r of rows) out.set(r.hold_id, r.status);
+  }
+  return out;
+}
+
+/** Adds a job unless one with that id is still pending; a finished one is replaced, since
+ *  the thing it was for is evidently not done. */
+async function ensureJob<T>(queue: Queue<T>, name: string, data: T, id: string): Promise<boolean> {
+  const existing = await queue.getJob(id);
+  if (existing) {
+    const state = await existing.getState();
+    if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
+    await existing.remove();
+  }
+  // bullmq's generic job-name typing does not narrow for a Queue<T> parameter.
+  await (queue as Queue).add(name, data, { jobId: id });
+  return true;
+}
+
+interface DealSnapshot {
+  fields: Record<string, string>;
+  holds: HoldRecord[];
+  perShopper: Record<string, string>;
+}
+
+/** The deal hash, its holds and its per-shopper counts in one MULTI: a consistent instant,
+ *  however busy the grab path is. */
+async function snapshotDeal(stock: StockStore, dealId: string): Promise<DealSnapshot | null> {
+  const k = stock.keys(dealId);
+  const res = await stock.redis.multi().hgetall(k.deal).hgetall(k.holds).hgetall(k.perShopper).exec();
+  if (!res) return null;
+  for (const [err] of res) if (err) throw err;
+  const fields = res[0]![1] as Record<string, string>;
+  if (!fields.id) return null;
+  const holds = Object.entries(res[1]![1] as Record<string, string>).map(([h, raw]) => parseHoldRecord(h, raw));
+  return { fields, holds, perShopper: res[2]![1] as Record<string, string> };
+}
+
+function checkInvariants(dealId: string, s: DealSnapshot): { violations: Violation[]; counters: DealReconcile | null } {
+  const v: Violation[] = [];
+  const num = (f: string) => Number(s.fields[f]);
+  const stock = num('stock'); const available = num('available'); const held = num('held'); const sold = num('sold');
+  const limit = num('limit');
+  if (![stock, available, held, sold, limit].every(Number.isInteger)) {
+    v.push({ dealId, kind: 'missing_fields', detail: `stock=${s.fields.stock} available=${s.fields.available} held=${s.fields.held} sold=${s.fields.sold}` });
+    return { violations: v, counters: null };
+  }
+  if (available < 0 || held < 0 || sold < 0) {
+    v.push({ dealId, kind: 'negative', detail: `available=${available} held=${held} sold=${sold}` });
+  }
+  if (sold + held + available !== stock) {
+    v.push({ dealId, kind: 'counters', detail: `sold ${sold} + held ${held} + available ${available} = ${sold + held + available} != stock ${stock}` });
+  }
+  let heldSum = 0; let soldSum = 0;
+  for (const h of s.holds) {
+    if (h.state === 'held') heldSum += h.qty;
+    else if (h.state === 'paid') soldSum += h.qty;
+  }
+  if (heldSum !== held || soldSum !== sold) {
+    v.push({ dealId, kind: 'holds_sum', detail: `holds say held ${heldSum} sold ${soldSum}; counters say held ${held} sold ${sold}` });
+  }
+  let perSum = 0;
+  for (const [shopper, raw] of Object.entries(s.perShopper)) {
+    const n = Number(raw);
+    perSum += n;
+    if (n > limit) v.push({ dealId, kind: 'over_limit', detail: `shopper ${shopper} has ${n} > limit ${limit}` });
+  }
+  if (perSum !== held + sold) {
+    v.push({ dealId, kind: 'per_shopper_sum', detail: `per-shopper counts sum to ${perSum}, held + sold = ${held + sold}` });
+  }
+  return { violations: v, counters: { dealId, stock, available, held, sold, holds: s.holds.length } };
+}
+
+export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
+  const started = Date.now();
+  const stock = new StockStore(deps.redis, deps.keyPrefix);
+  const admitGraceMs = deps.admitGraceMs ?? 3_000;
+  const expiryGraceMs = deps.expiryGraceMs ?? 5_000;
+  const ownQueues = deps.queues ? null : createQueues({ keyPrefix: deps.keyPrefix }, deps.redis);
+  const queues = deps.queues ?? ownQueues!;
+  const report: ReconcileReport = {
+    deals: 0, holds: 0, violations: 0, details: [], readmitted: 0, reexpired: 0,
+    expiredWithoutOrder: 0, paidNotSettled: 0, finalsRefreshed: 0, perDeal: [], durationMs: 0,
+  };
+  try {
+    const dealIds = (await stock.warmDealIds()).sort((a, b) => Number(a) - Number(b));
+    const counters = new Map<string, DealReconcile>();
+    for (const dealId of dealIds) {
+      if (deps.signal?.aborted) break;
+      const snap = await snapshotDeal(stock, dealId);
+      if (!snap) continue;
+      report.deals++;
+      report.holds += snap.holds.length;
+      const checked = checkInvariants(dealId, snap);
+      for (const v of checked.violations) {
+        report.details.push(v);
+        deps.logger?.error({ deal: dealId, kind: v.kind, detail: v.detail }, 'reconcile: stock invariant violated');
+      }
+      if (checked.counters) {
+        counters.set(dealId, checked.counters);
+        report.perDeal.push(checked.counters);
+      }
+
+      const now = await redisNow(deps.redis);
+      const statuses = await orderStatuses(deps.pool, snap.holds.map((h) => h.hold));
+      const unitPriceMinor = Number(snap.fields.price);
+      const currency = snap.fields.currency ?? '';
+      for (const h of snap.holds) {
+        if (deps.signal?.aborted) break;
+        const status = statuses.get(h.hold);
+        if (status === undefined) {
+          if (h.state === 'expired') { report.expiredWithoutOrder++; continue; }
+          if (now - h.heldAt < admitGraceMs) continue;
+          const job: OrderJob = {
+            hold: h.hold, dealId, shopper: h.shopper, qty: h.qty, unitPriceMinor, currency,
+            heldAt: h.heldAt, expiresAt: h.expiresAt,
+          };
+          if (await ensureJob(queues.orders, 'order', job, jobId.order(h.hold))) {
+            report.readmitted++;
+            deps.logger?.warn({ hold: h.hold, deal: dealId }, 'reconcile: hold had no order row, re-admitted');
+          }
+        }
+        if (h.state === 'paid' && status !== 'paid') report.paidNotSettled++;
+      }
+
+      for (const hold of await stock.dueHolds(dealId, now - expiryGraceMs)) {
+        if (deps.signal?.aborted) break;
+        if (await ensureJob(queues.expiry, 'expire', { hold, dealId }, jobId.expiry(hold))) {
+          report.reexpired++;
+          deps.logger?.warn({ hold, deal: dealId }, 'reconcile: overdue hold had no pending expiry job, re-queued');
+        }
+      }
+    }
+
+    // Holds that expire after the close move units from held back to available: keep the
+    // ended deals' final counters true. Only the leader writes (fenced).
+    if (deps.fence !== undefined && !deps.signal?.aborted) {
+      for (const ended of await listEndedDeals(deps.pool, [...counters.keys()])) {
+        const c = counters.get(ended.id);
+        if (!c || c.held + c.sold + c.available !== c.stock) continue;
+        const f = ended.final;
+        if (f && f.held === c.held && f.sold === c.sold && f.available === c.available) continue;
+        if (await refreshFinalCounters(deps.pool, ended.id, deps.fence, { held: c.held, sold: c.sold, available: c.available })) {
+          report.finalsRefreshed++;
+        }
+      }
+    }
+  } finally {
+    if (ownQueues) await Promise.all([ownQueues.orders.close(), ownQueues.expiry.close(), ownQueues.payments.close()]);
+  }
+  report.violations = report.details.length;
+  report.durationMs = Date.now() - started;
+  return report;
+}
