@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import pg from 'pg';
 import type { Config } from '../config.ts';
 
@@ -7,9 +8,17 @@ pg.types.setTypeParser(20, (v) => Number(v));
 
 export type Pool = pg.Pool;
 
+/** pg falls back to $USER, which services and CI shells may leave empty: use the OS user then,
+ *  as psql does. (A `user` option would be overridden by the connection string.) */
+function withUser(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  if (!url.username) url.username = process.env.PGUSER || process.env.USER || userInfo().username;
+  return url.toString();
+}
+
 export function createPool(config: Pick<Config, 'databaseUrl' | 'dbSchema'>, max = 10): pg.Pool {
   return new pg.Pool({
-    connectionString: config.databaseUrl,
+    connectionString: withUser(config.databaseUrl),
     max,
     // every connection sees the engine's schema first, so tests can run in a private one
     options: `-c search_path=${config.dbSchema},public`,

@@ -1,0 +1,129 @@
+// The gateway factory: builds the uWS app with its routes and shopper socket, apart from
+// `listen`, so tests build it and listen on port 0. Stop is graceful: stop accepting, answer
+// every grab already taken, then close sockets with ServerStopping so clients reconnect elsewhere.
+import uWS from 'uWebSockets.js';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Pool } from '../db/pool.ts';
+import { StockStore } from '../stock/stock-store.ts';
+import { channels } from '../stock/keys.ts';
+import { CloseCode } from '../protocol.ts';
+import { SessionSigner } from './session.ts';
+import { RedisClock } from '../live/redis-clock.ts';
+import { DealFeed } from '../live/deal-feed.ts';
+import { GrabBatcher } from './grab-batcher.ts';
+import { shopperSocketBehavior, type SocketData } from './ws-handlers.ts';
+import { registerHttpRoutes } from './http-routes.ts';
+import { StaticFiles } from './static-files.ts';
+import type { GatewayContext, PayResult } from './context.ts';
+import type { OrderJob } from '../admission/queues.ts';
+
+if (typeof (uWS as { getParts?: unknown }).getParts !== 'function') {
+  // The alias falls back to a slow JS copy on the wrong Node ABI: refuse rather than crawl.
+  throw new Error('uWebSockets.js native binary not loaded: flashfest needs Node ^20.19 (ABI 115) on glibc >= 2.36');
+}
+
+export interface GatewayDeps {
+  config: Readonly<Config>;
+  logger: Logger;
+  pool: Pool;
+  /** command connection: Lua, counters */
+  redis: Redis;
+  /** a connection this gateway may put in subscriber mode */
+  subscriber: Redis;
+  admitHolds(jobs: OrderJob[]): Promise<void>;
+  pay(hold: string, shopper: string): Promise<PayResult>;
+}
+
+export interface Gateway {
+  ctx: GatewayContext;
+  app: uWS.TemplatedApp;
+  listen(port?: number, host?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
+  const { config, logger } = deps;
+  const app = uWS.App();
+  const stock = new StockStore(deps.redis, config.keyPrefix);
+  const clock = new RedisClock(deps.redis);
+  await clock.start();
+  const publish = (topic: string, message: string) => { app.publish(topic, message, false); };
+  const feed = new DealFeed(deps.pool, stock, publish, logger, config.liveSnapshotMs);
+
+  const batcher = new GrabBatcher(stock, config.grabBatchMax, async (dealId, grabs, result) => {
+    feed.noteAvailable(dealId, result.available);
+    const deal = feed.deals.get(dealId);
+    const jobs: OrderJob[] = [];
+    result.decisions.forEach((d, i) => {
+      if (!d.ok || d.repeat) return;
+      jobs.push({
+        hold: d.hold, dealId, shopper: grabs[i]!.shopper, qty: d.qty,
+        unitPriceMinor: deal?.dealPrice.minor ?? 0, currency: deal?.dealPrice.currency ?? '',
+        heldAt: result.now, expiresAt: d.expiresAt,
+      });
+    });
+    // Answer `held` only once the hold is admitted to the order queue. If admission fails the
+    // hold still stands in Redis and the scheduler's reconcile re-admits it.
+    await deps.admitHolds(jobs).catch((err: unknown) => logger.error({ err, deal: dealId, holds: jobs.length }, 'admission failed; reconcile will re-admit'));
+  });
+
+  const ctx: GatewayContext = {
+    config, logger, pool: deps.pool, stock, clock, feed, batcher,
+    sessions: new SessionSigner(config.sessionSecret, config.sessionTtlSeconds),
+    pay: deps.pay,
+    sockets: new Set<uWS.WebSocket<SocketData>>(),
+    pending: 0, stopping: false, metrics: { grabsReceived: 0 },
+  };
+
+  app.ws<SocketData>('/ws', shopperSocketBehavior(ctx));
+  registerHttpRoutes(app, ctx, new StaticFiles(config.staticDir));
+
+  // One subscription per gateway (not per socket): shopper news and deal changes.
+  const ch = channels(config.keyPrefix);
+  await deps.subscriber.subscribe(ch.shopperNews, ch.dealChanged);
+  deps.subscriber.on('message', (channel: string, message: string) => {
+    try {
+      if (channel === ch.shopperNews) {
+        const news = JSON.parse(message) as { shopper: string; msg: unknown };
+        app.publish(`shopper:${news.shopper}`, JSON.stringify(news.msg), false);
+      } else if (channel === ch.dealChanged) {
+        const { festivalId } = JSON.parse(message) as { festivalId: string };
+        void feed.reload(festivalId).catch((err: unknown) => logger.warn({ err }, 'festival reload failed'));
+      }
+    } catch (err) {
+      logger.warn({ err, channel }, 'bad pub/sub message');
+    }
+  });
+  feed.start();
+
+  let listenSocket: uWS.us_listen_socket | null = null;
+  return {
+    ctx, app,
+    listen(port = config.port, host = config.host) {
+      return new Promise((resolve, reject) => {
+        app.listen(host, port, (sock) => {
+          if (!sock) return reject(new Error(`could not listen on ${host}:${port}`));
+          listenSocket = sock;
+          resolve(uWS.us_socket_local_port(sock));
+        });
+      });
+    },
+    async close() {
+      ctx.stopping = true;
+      if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+      listenSocket = null;
+      await batcher.drained();
+      const deadline = Date.now() + 5_000;
+      while (ctx.pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const ws of [...ctx.sockets]) {
+        ws.getUserData().closed = true;
+        ws.end(CloseCode.ServerStopping, 'server stopping');
+      }
+      feed.stop();
+      clock.stop();
+      await deps.subscriber.unsubscribe().catch(() => {});
+    },
+  };
+}

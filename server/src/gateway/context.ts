@@ -1,0 +1,31 @@
+// What the gateway's handlers share. Built once by createGateway; tests build their own.
+import type { WebSocket } from 'uWebSockets.js';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Pool } from '../db/pool.ts';
+import type { StockStore } from '../stock/stock-store.ts';
+import type { PayRefusalCode } from '../protocol.ts';
+import type { SessionSigner } from './session.ts';
+import type { RedisClock } from '../live/redis-clock.ts';
+import type { DealFeed } from '../live/deal-feed.ts';
+import type { GrabBatcher } from './grab-batcher.ts';
+import type { SocketData } from './ws-handlers.ts';
+
+export type PayResult = { ok: true; dealId: string } | { ok: false; code: PayRefusalCode };
+
+export interface GatewayContext {
+  config: Readonly<Config>;
+  logger: Logger;
+  pool: Pool;
+  stock: StockStore;
+  sessions: SessionSigner;
+  clock: RedisClock;
+  feed: DealFeed;
+  batcher: GrabBatcher;
+  pay(hold: string, shopper: string): Promise<PayResult>;
+  sockets: Set<WebSocket<SocketData>>;
+  /** payments and other async work in flight, drained at stop */
+  pending: number;
+  stopping: boolean;
+  metrics: { grabsReceived: number };
+}

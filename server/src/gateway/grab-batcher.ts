@@ -1,0 +1,72 @@
+// Micro-batching: every grab for one deal that arrives in the same event-loop turn goes to
+// Redis in ONE Lua call (grab-batch-5.lua), which decides them in arrival order. Under a storm
+// this turns thousands of round trips into a handful, and the order within a turn is the
+// order the sockets' frames were read.
+import type { GrabRequest, StockStore } from '../stock/stock-store.ts';
+import type { GrabDecision, GrabBatchResult } from '../stock/decisions.ts';
+
+export interface PendingGrab extends GrabRequest {
+  resolve(decision: GrabDecision, batch: GrabBatchResult): void;
+  reject(err: unknown): void;
+}
+
+export class GrabBatcher {
+  private pending = new Map<string, PendingGrab[]>();
+  private scheduled = false;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly stock: StockStore,
+    private readonly maxBatch: number,
+    /** runs after Redis decided a batch, before anyone is answered (admission of new holds) */
+    private readonly afterDecide: (dealId: string, grabs: readonly PendingGrab[], result: GrabBatchResult) => Promise<void>,
+  ) {}
+
+  add(dealId: string, grab: PendingGrab): void {
+    let list = this.pending.get(dealId);
+    if (!list) this.pending.set(dealId, (list = []));
+    list.push(grab);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  get queued(): number {
+    let n = 0;
+    for (const l of this.pending.values()) n += l.length;
+    return n + this.inFlight;
+  }
+
+  /** Resolves when nothing is queued or in flight (graceful stop). */
+  drained(): Promise<void> {
+    if (this.queued === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const batches = this.pending;
+    this.pending = new Map();
+    for (const [dealId, grabs] of batches) {
+      for (let i = 0; i < grabs.length; i += this.maxBatch) {
+        void this.run(dealId, grabs.length <= this.maxBatch ? grabs : grabs.slice(i, i + this.maxBatch));
+      }
+    }
+  };
+
+  private async run(dealId: string, grabs: PendingGrab[]): Promise<void> {
+    this.inFlight += grabs.length;
+    try {
+      const result = await this.stock.grabBatch(dealId, grabs);
+      await this.afterDecide(dealId, grabs, result);
+      for (let i = 0; i < grabs.length; i++) grabs[i]!.resolve(result.decisions[i]!, result);
+    } catch (err) {
+      for (const g of grabs) g.reject(err);
+    } finally {
+      this.inFlight -= grabs.length;
+      if (this.queued === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+}

@@ -1,0 +1,80 @@
+// REST routes of the gateway. Every refusal is `{code, message}` with the catalogue's status.
+import type { TemplatedApp, HttpResponse, HttpRequest } from 'uWebSockets.js';
+import { Errors } from '../errors.ts';
+import { currentFestivalId } from '../db/catalog-repo.ts';
+import { listShopperOrders } from '../db/orders-repo.ts';
+import { bearerToken, guard, sendError, sendJson } from './http.ts';
+import type { GatewayContext } from './context.ts';
+import type { StaticFiles } from './static-files.ts';
+import { TokenBucket } from './rate-limit.ts';
+
+type Handler = (res: HttpResponse, req: HttpRequest) => void;
+
+/** Wraps an async handler: onAborted first, errors become a 500 with a code, never a crash. */
+function asyncRoute(ctx: GatewayContext, fn: (res: HttpResponse, req: HttpRequest, state: { aborted: boolean }) => Promise<void>): Handler {
+  return (res, req) => {
+    const state = guard(res);
+    fn(res, req, state).catch((err: unknown) => {
+      ctx.logger.error({ err }, 'http handler failed');
+      sendError(res, Errors.internal, state);
+    });
+  };
+}
+
+export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, files: StaticFiles): void {
+  // Guest sessions are cheap to mint, so one client address may not mint thousands.
+  const sessionBuckets = new Map<string, TokenBucket>();
+  const sweep = setInterval(() => sessionBuckets.clear(), 60_000);
+  sweep.unref();
+
+  app.post('/api/session', (res) => {
+    const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+    let bucket = sessionBuckets.get(ip);
+    if (!bucket) sessionBuckets.set(ip, (bucket = new TokenBucket(5, 60)));
+    if (!bucket.take()) return sendError(res, Errors.rateLimited);
+    const issued = ctx.sessions.issue();
+    sendJson(res, 200, { token: issued.token, shopperId: issued.shopperId, expiresAt: issued.expiresAt });
+  });
+
+  app.get('/api/festivals/current', asyncRoute(ctx, async (res, _req, state) => {
+    const id = await currentFestivalId(ctx.pool);
+    const view = id ? await ctx.feed.festivalView(id, ctx.clock.now()) : null;
+    if (!view) return sendError(res, Errors.noFestival, state);
+    sendJson(res, 200, view, state);
+  }));
+
+  app.get('/api/festivals/:id', asyncRoute(ctx, async (res, req, state) => {
+    const id = req.getParameter(0) ?? '';
+    if (!/^\d{1,18}$/.test(id)) return sendError(res, Errors.notFound, state);
+    const view = await ctx.feed.festivalView(id, ctx.clock.now());
+    if (!view) return sendError(res, Errors.notFound, state, 'No such festival.');
+    sendJson(res, 200, view, state);
+  }));
+
+  app.get('/api/orders', asyncRoute(ctx, async (res, req, state) => {
+    const check = ctx.sessions.verify(bearerToken(req.getHeader('authorization')));
+    if (!check.ok) return sendError(res, check.reason === 'expired' ? Errors.sessionExpired : Errors.unauthorized, state);
+    const orders = await listShopperOrders(ctx.pool, check.session.shopperId);
+    sendJson(res, 200, { orders }, state);
+  }));
+
+  app.get('/api/time', (res) => sendJson(res, 200, { serverTime: ctx.clock.now() }));
+
+  app.get('/healthz', asyncRoute(ctx, async (res, _req, state) => {
+    const checks = await Promise.allSettled([ctx.stock.redis.ping(), ctx.pool.query('SELECT 1')]);
+    const redis = checks[0].status === 'fulfilled';
+    const postgres = checks[1].status === 'fulfilled';
+    const ok = redis && postgres && !ctx.stopping;
+    sendJson(res, ok ? 200 : 503, { ok, redis, postgres, stopping: ctx.stopping, sockets: ctx.sockets.size }, state);
+  }));
+
+  app.any('/api/*', (res) => sendError(res, Errors.notFound));
+  app.any('/*', (res, req) => {
+    const method = req.getMethod();
+    const url = req.getUrl();
+    if (method !== 'get' && method !== 'head') return sendError(res, Errors.methodNotAllowed);
+    if (!files.serve(res, url)) {
+      sendError(res, Errors.notFound, undefined, files.empty ? 'The client is not built: run npm run build.' : 'No such page.');
+    }
+  });
+}

@@ -1,0 +1,254 @@
+// The shopper socket: upgrade (session token + Origin, refused before the upgrade), then the
+// message loop: size cap (uWS maxPayloadLength), per-socket rate limit, JSON parse, compiled
+// schema check, local answers from the deal cache, and micro-batched grabs.
+import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
+import {
+  ClientMsg, CloseCode, GrabRefusal, PayRefusal, ServerMsg, Topic, Limits,
+  type DealView, type GrabRefusalCode, type PayRefusalCode, type ServerMessage,
+} from '../protocol.ts';
+import { Errors, grabRefusalMessage, payRefusalMessage } from '../errors.ts';
+import { checkGrab, checkPay, checkPing, checkSubscribe } from './schemas.ts';
+import { TokenBucket } from './rate-limit.ts';
+import { sendError } from './http.ts';
+import type { GatewayContext } from './context.ts';
+
+export interface SocketData {
+  shopper: string;
+  expiresAt: number;
+  bucket: TokenBucket;
+  festival: string | null;
+  closed: boolean;
+  /** protocol errors (bad JSON, unknown type): a socket that keeps sending garbage is closed */
+  strikes: number;
+  /** the last few rids this socket sent to Redis: repeats skip the local answers */
+  recentRids: string[];
+}
+
+type Socket = WebSocket<SocketData>;
+
+const MAX_STRIKES = 20;
+const RECENT_RIDS = 16;
+
+function send(ws: Socket, msg: ServerMessage | string): void {
+  if (ws.getUserData().closed) return;
+  ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg), false);
+}
+
+/** Late sends (after an await) must be corked and must skip sockets that closed meanwhile. */
+function sendLate(ws: Socket, msg: ServerMessage): void {
+  if (ws.getUserData().closed) return;
+  ws.cork(() => send(ws, msg));
+}
+
+function refuseGrab(ws: Socket, deal: string, rid: string, code: GrabRefusalCode, late = false): void {
+  const msg: ServerMessage = { t: ServerMsg.Refused, rid, deal, code, message: grabRefusalMessage(code) };
+  if (late) sendLate(ws, msg);
+  else send(ws, msg);
+}
+
+function refusePay(ws: Socket, hold: string, rid: string | undefined, code: PayRefusalCode, late = false): void {
+  const msg: ServerMessage = { t: ServerMsg.Refused, hold, ...(rid ? { rid } : {}), code, message: payRefusalMessage(code) };
+  if (late) sendLate(ws, msg);
+  else send(ws, msg);
+}
+
+function protocolError(ws: Socket, code: string, message: string): void {
+  const data = ws.getUserData();
+  send(ws, { t: ServerMsg.Error, code, message });
+  if (++data.strikes > MAX_STRIKES) ws.end(CloseCode.BadMessage, 'too many malformed messages');
+}
+
+export function shopperSocketBehavior(ctx: GatewayContext): WebSocketBehavior<SocketData> {
+  const { config, logger } = ctx;
+  return {
+    compression: 0,
+    maxPayloadLength: Limits.maxFrameBytes,
+    // A shopper page that stops reading (phone in a pocket) must not make us buffer forever.
+    maxBackpressure: 256 * 1024,
+    closeOnBackpressureLimit: 1, // this binary types it as a number used as a flag
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+
+    upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t) {
+      // Copy everything out of req now: it is gone after this function returns.
+      const origin = req.getHeader('origin');
+      const token = new URLSearchParams(req.getQuery() ?? '').get('token');
+      const key = req.getHeader('sec-websocket-key');
+      const protocol = req.getHeader('sec-websocket-protocol');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      // Browsers always send Origin; tools (bench, tests, native apps) may not. A foreign one
+      // is refused: another site's page must not grab with our shoppers' tokens.
+      if (origin && !config.allowedOrigins.includes(origin)) {
+        sendError(res, Errors.forbiddenOrigin);
+        return;
+      }
+      const check = ctx.sessions.verify(token);
+      if (!check.ok) {
+        sendError(res, check.reason === 'expired' ? Errors.sessionExpired : Errors.unauthorized);
+        return;
+      }
+      if (ctx.stopping) {
+        sendError(res, Errors.unavailable);
+        return;
+      }
+      const data: SocketData = {
+        shopper: check.session.shopperId, expiresAt: check.session.expiresAt,
+        bucket: new TokenBucket(config.rateLimitPerSecond, config.rateLimitBurst),
+        festival: null, closed: false, strikes: 0, recentRids: [],
+      };
+      res.upgrade(data, key, protocol, extensions, context);
+    },
+
+    open(ws: Socket) {
+      const data = ws.getUserData();
+      ctx.sockets.add(ws);
+      ws.subscribe(Topic.shopper(data.shopper));
+      send(ws, { t: ServerMsg.Hello, shopper: data.shopper, serverTime: ctx.clock.now() });
+    },
+
+    message(ws: Socket, buf: ArrayBuffer, isBinary: boolean) {
+      const data = ws.getUserData();
+      if (!data.bucket.take()) {
+        if (data.bucket.overLimit > config.floodCloseAfter) {
+          ws.end(CloseCode.Flooding, 'flooding');
+          return;
+        }
+        // answer grabs with their own rid so the client can match the refusal
+        const rid = peekRid(buf);
+        send(ws, rid !== null
+          ? { t: ServerMsg.Refused, rid, deal: '', code: GrabRefusal.RateLimited, message: grabRefusalMessage(GrabRefusal.RateLimited) }
+          : { t: ServerMsg.Error, code: Errors.rateLimited.code, message: Errors.rateLimited.message });
+        return;
+      }
+      if (data.expiresAt <= Date.now()) {
+        ws.end(CloseCode.SessionExpired, 'session expired');
+        return;
+      }
+      if (isBinary) return protocolError(ws, 'bad_message', 'Frames must be JSON text.');
+      let msg: unknown;
+      try {
+        msg = JSON.parse(Buffer.from(buf).toString('utf8'));
+      } catch {
+        return protocolError(ws, Errors.badJson.code, 'The frame is not valid JSON.');
+      }
+      const type = typeof msg === 'object' && msg !== null ? (msg as { t?: unknown }).t : undefined;
+      switch (type) {
+        case ClientMsg.Grab:
+          return onGrab(ctx, ws, msg);
+        case ClientMsg.Ping:
+          if (!checkPing.Check(msg)) return protocolError(ws, Errors.invalid.code, 'ping needs a numeric c.');
+          return send(ws, { t: ServerMsg.Pong, c: msg.c, s: ctx.clock.now() });
+        case ClientMsg.Pay:
+          return onPay(ctx, ws, msg);
+        case ClientMsg.Subscribe:
+          return onSubscribe(ctx, ws, msg);
+        default:
+          return protocolError(ws, 'unknown_type', `Unknown message type; expected one of ${Object.values(ClientMsg).join(', ')}.`);
+      }
+    },
+
+    close(ws: Socket, code: number) {
+      const data = ws.getUserData();
+      data.closed = true;
+      ctx.sockets.delete(ws);
+      if (code === 1006 || code === 1009) logger.debug({ shopper: data.shopper, code }, 'socket closed abnormally');
+    },
+  };
+}
+
+/** Finds `"rid":"..."` in a frame without parsing it, for rate-limit refusals. */
+function peekRid(buf: ArrayBuffer): string | null {
+  const s = Buffer.from(buf).toString('utf8', 0, Math.min(buf.byteLength, 512));
+  if (!s.includes('"grab"')) return null;
+  const m = /"rid"\s*:\s*"([A-Za-z0-9_.:-]{1,64})"/.exec(s);
+  return m ? m[1]! : null;
+}
+
+function onGrab(ctx: GatewayContext, ws: Socket, msg: unknown): void {
+  if (!checkGrab.Check(msg)) {
+    const m = msg as { rid?: unknown; deal?: unknown };
+    return refuseGrab(ws, typeof m.deal === 'string' ? m.deal.slice(0, 20) : '', typeof m.rid === 'string' ? m.rid.slice(0, 64) : '', GrabRefusal.Invalid);
+  }
+  const { deal: dealId, qty, rid } = msg;
+  const deal = ctx.feed.deals.get(dealId);
+  if (!deal) {
+    ctx.feed.ensureDeal(dealId).then(
+      (found) => {
+        if (found) onGrab(ctx, ws, msg);
+        else refuseGrab(ws, dealId, rid, GrabRefusal.UnknownDeal, true);
+      },
+      () => refuseGrab(ws, dealId, rid, GrabRefusal.Unavailable, true),
+    );
+    return;
+  }
+  const data = ws.getUserData();
+  // A rid this socket already sent goes to Redis, which gives its first answer again.
+  const repeat = data.recentRids.includes(rid);
+  if (!repeat) {
+    const local = localAnswer(deal, ctx.clock.now(), ctx.clock.margin());
+    if (local) return refuseGrab(ws, dealId, rid, local);
+    data.recentRids.push(rid);
+    if (data.recentRids.length > RECENT_RIDS) data.recentRids.shift();
+  }
+  ctx.metrics.grabsReceived++;
+  ctx.batcher.add(dealId, {
+    shopper: data.shopper, qty, rid,
+    resolve(decision) {
+      if (decision.ok) {
+        sendLate(ws, { t: ServerMsg.Held, rid, deal: dealId, hold: decision.hold, qty: decision.qty, expiresAt: decision.expiresAt });
+      } else {
+        refuseGrab(ws, dealId, rid, decision.code, true);
+      }
+    },
+    reject(err) {
+      ctx.logger.error({ err, deal: dealId, rid }, 'grab batch failed');
+      refuseGrab(ws, dealId, rid, GrabRefusal.Unavailable, true);
+    },
+  });
+}
+
+/**
+ * Answers without Redis when the cache is certain: outside the clock's margin around the window
+ * edges (inside it Redis TIME decides), a cancelled/stopped deal, or no stock left.
+ */
+function localAnswer(deal: DealView, now: number, margin: number): GrabRefusalCode | null {
+  if (now < deal.startsAt - margin) return GrabRefusal.NotOpen;
+  if (now >= deal.endsAt + margin || deal.state === 'cancelled' || deal.state === 'stopped') return GrabRefusal.Ended;
+  if (deal.available <= 0) return GrabRefusal.SoldOut;
+  return null;
+}
+
+function onPay(ctx: GatewayContext, ws: Socket, msg: unknown): void {
+  if (!checkPay.Check(msg)) {
+    const m = msg as { hold?: unknown; rid?: unknown };
+    return refusePay(ws, typeof m.hold === 'string' ? m.hold.slice(0, 40) : '', typeof m.rid === 'string' ? m.rid.slice(0, 64) : undefined, PayRefusal.Invalid);
+  }
+  const { hold, rid } = msg;
+  const shopper = ws.getUserData().shopper;
+  ctx.pending++;
+  ctx.pay(hold, shopper).then(
+    (result) => {
+      if (result.ok) sendLate(ws, { t: ServerMsg.Paid, hold, deal: result.dealId, ...(rid ? { rid } : {}) });
+      else refusePay(ws, hold, rid, result.code, true);
+    },
+    (err: unknown) => {
+      ctx.logger.error({ err, hold }, 'payment failed');
+      refusePay(ws, hold, rid, PayRefusal.Unavailable, true);
+    },
+  ).finally(() => { ctx.pending--; });
+}
+
+function onSubscribe(ctx: GatewayContext, ws: Socket, msg: unknown): void {
+  if (!checkSubscribe.Check(msg)) return protocolError(ws, Errors.invalid.code, 'sub needs a festival id.');
+  const data = ws.getUserData();
+  if (data.festival) ws.unsubscribe(Topic.festival(data.festival));
+  data.festival = msg.festival;
+  ws.subscribe(Topic.festival(msg.festival));
+  ctx.feed.festivalView(msg.festival, ctx.clock.now()).then(
+    (festival) => {
+      if (festival) sendLate(ws, { t: ServerMsg.Festival, festival });
+      else sendLate(ws, { t: ServerMsg.Error, code: Errors.notFound.code, message: 'No such festival.' });
+    },
+    (err: unknown) => ctx.logger.error({ err }, 'festival load failed'),
+  );
+}

@@ -1,0 +1,115 @@
+// flashfest entry point. One codebase, roles by FF_ROLE: gateway | worker | scheduler | all.
+// Boot: config -> migrations (under an advisory lock) -> the role's parts. Stop on SIGINT /
+// SIGTERM: gateway first (stop accepting, answer in-flight grabs), then scheduler, workers,
+// and connections last, so nothing confirmed is dropped on the way out.
+import { loadConfig, redactedConfig, ConfigError, type Config } from './config.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createPool } from './db/pool.ts';
+import { migrate } from './db/migrate.ts';
+import { createRedis, createBlockingRedis } from './redis.ts';
+
+type Stop = { name: string; stop: () => Promise<void> };
+
+export async function start(config: Readonly<Config>, logger: Logger): Promise<{ stop(): Promise<void>; port: number | null }> {
+  const stops: Stop[] = [];
+  const pool = createPool(config, config.role === 'gateway' ? 10 : 20);
+  const applied = await migrate(pool, config.dbSchema);
+  if (applied.length) logger.info({ applied }, 'migrations applied');
+  const redis = createRedis(config);
+  let port: number | null = null;
+  const has = (role: Config['role']) => config.role === 'all' || config.role === role;
+
+  if (has('gateway')) {
+    const { createGateway } = await import('./gateway/app.ts');
+    const { Admission } = await import('./admission/queues.ts');
+    const { payHold, createPaymentProvider } = await import('./admission/payments.ts');
+    const { StockStore } = await import('./stock/stock-store.ts');
+    const queueConnection = createBlockingRedis(config);
+    const subscriber = createRedis(config);
+    const admission = new Admission(config, queueConnection);
+    const provider = createPaymentProvider(config);
+    const stock = new StockStore(redis, config.keyPrefix);
+    const gateway = await createGateway({
+      config, logger, pool, redis, subscriber,
+      admitHolds: (jobs) => admission.admitHolds(jobs),
+      pay: (hold, shopper) => payHold({ config, redis, stock, provider, admission }, { hold, shopper }),
+    });
+    port = await gateway.listen();
+    logger.info({ url: `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}` }, 'gateway listening');
+    stops.push({ name: 'gateway', stop: async () => {
+      await gateway.close();
+      await admission.close();
+      subscriber.disconnect();
+      queueConnection.disconnect();
+    } });
+  }
+  if (has('scheduler')) {
+    const { startScheduler } = await import('./scheduler/scheduler.ts');
+    const scheduler = await startScheduler({ config, redis, pool, logger });
+    stops.push({ name: 'scheduler', stop: () => scheduler.close() });
+  }
+  if (has('worker')) {
+    const { startWorkers } = await import('./admission/index.ts');
+    const workers = await startWorkers({ config, redis, pool, logger });
+    stops.push({ name: 'workers', stop: () => workers.close() });
+  }
+
+  return {
+    port,
+    async stop() {
+      for (const s of stops) {
+        try {
+          await s.stop();
+        } catch (err) {
+          logger.error({ err, part: s.name }, 'stop failed');
+        }
+      }
+      await redis.quit().catch(() => redis.disconnect());
+      await pool.end();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel, { role: config.role });
+  logger.info({ config: redactedConfig(config) }, 'starting flashfest');
+  const running = await start(config, logger);
+  if (running.port !== null) {
+    // one plain line for people and for scripts that wait for readiness
+    console.log(`flashfest ready: ${config.publicUrl.replace(/:\d+$/, '')}:${running.port}`);
+  } else {
+    console.log(`flashfest ready: role ${config.role}`);
+  }
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => { logger.error({ err }, 'stop failed'); process.exit(1); },
+    );
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err: unknown) => {
+    console.error('flashfest failed to start:', err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}
