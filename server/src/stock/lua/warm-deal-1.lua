@@ -9,8 +9,8 @@
     ARGV[5] hold ms        ARGV[6] startsAt ms   ARGV[7] endsAt ms    ARGV[8] unit price (minor)
     ARGV[9] currency       ARGV[10] status: open | stopped | cancelled
 
-  Fields written: id festival stock limit holdMs startsAt endsAt price currency status
-                  and, only when new: available=stock held=0 sold=0 seq=0
+  Fields written: id festival limit holdMs startsAt endsAt price currency status
+                  and, only when new: stock, available=stock held=0 sold=0 seq=0
 
   Output: 1 created, 0 updated. Error reply on bad arguments, before any write.
 ]]
@@ -32,11 +32,12 @@ if status ~= 'open' and status ~= 'stopped' and status ~= 'cancelled' then
 end
 
 local created = rcall('EXISTS', dealKey) == 0
-rcall('HSET', dealKey, 'id', ARGV[1], 'festival', ARGV[2], 'stock', stock, 'limit', limit,
+rcall('HSET', dealKey, 'id', ARGV[1], 'festival', ARGV[2], 'limit', limit,
   'holdMs', ARGV[5], 'startsAt', ARGV[6], 'endsAt', ARGV[7], 'price', ARGV[8],
   'currency', ARGV[9], 'status', status)
 if created then
-  rcall('HSET', dealKey, 'available', stock, 'held', 0, 'sold', 0, 'seq', 0)
+  -- stock is fixed once warmed: changing it later would break sold + held + available == stock
+  rcall('HSET', dealKey, 'stock', stock, 'available', stock, 'held', 0, 'sold', 0, 'seq', 0)
   return 1
 end
 return 0

@@ -1,0 +1,213 @@
+// Every branch of every Lua script, against real Redis. Bad arguments are rejected before any
+// write: the keys are compared byte for byte before and after.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
+import { StockStore, type WarmDealInput } from '../../src/stock/stock-store.ts';
+
+let env: TestEnv;
+let stock: StockStore;
+let seq = 0;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  stock = new StockStore(env.redis, env.config.keyPrefix);
+});
+afterAll(async () => env?.cleanup());
+
+function deal(over: Partial<WarmDealInput> = {}): WarmDealInput {
+  const now = Date.now();
+  return {
+    id: String(++seq), festivalId: '1', stock: 5, limit: 2, holdSeconds: 60,
+    startsAt: now - 1_000, endsAt: now + 60_000, unitPriceMinor: 1_500, currency: 'PKR', status: 'open', ...over,
+  };
+}
+
+/** Everything stored under one deal's keys, for "nothing changed" checks. */
+async function snapshot(dealId: string): Promise<Record<string, unknown>> {
+  const k = stock.keys(dealId);
+  return {
+    deal: await env.redis.hgetall(k.deal), rids: await env.redis.hgetall(k.rids),
+    per: await env.redis.hgetall(k.perShopper), holds: await env.redis.hgetall(k.holds),
+    exp: await env.redis.zrange(k.expiries, 0, -1, 'WITHSCORES'),
+  };
+}
+
+async function balanced(dealId: string): Promise<void> {
+  const d = (await stock.readDeal(dealId))!;
+  expect(d.available + d.held + d.sold).toBe(d.stock);
+  expect(Math.min(d.available, d.held, d.sold)).toBeGreaterThanOrEqual(0);
+}
+
+describe('warm-deal', () => {
+  it('creates counters once and only updates the schedule after', async () => {
+    const d = deal();
+    expect(await stock.warmDeal(d)).toBe('created');
+    await stock.grabBatch(d.id, [{ shopper: 'a', qty: 1, rid: 'r' }]);
+    expect(await stock.warmDeal({ ...d, endsAt: d.endsAt + 1_000, stock: 999 })).toBe('updated');
+    expect(await stock.readDeal(d.id)).toMatchObject({ stock: 5, available: 4, held: 1, endsAt: d.endsAt + 1_000 });
+  });
+
+  it('rejects bad arguments before any write', async () => {
+    const d = deal();
+    const k = stock.keys(d.id);
+    const bad: (string | number)[][] = [
+      [d.id, '1', 'x', 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open'],
+      [d.id, '1', 0, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open'],
+      [d.id, '1', 5, 2, 60_000, d.endsAt, d.startsAt, 100, 'PKR', 'open'],
+      [d.id, '1', 5, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'weird'],
+      [d.id, '1', 5, 2.5, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open'],
+      [d.id, '1', 5],
+    ];
+    for (const args of bad) await expect(env.redis.ffWarmDeal(k.deal, ...args)).rejects.toThrow(/warm-deal/);
+    expect(await env.redis.exists(k.deal)).toBe(0);
+  });
+});
+
+describe('grab-batch', () => {
+  it('holds in order, then limit_reached, then sold_out; counters balance', async () => {
+    const d = deal({ stock: 3, limit: 2 });
+    await stock.warmDeal(d);
+    const r = await stock.grabBatch(d.id, [
+      { shopper: 'a', qty: 2, rid: '1' },
+      { shopper: 'a', qty: 1, rid: '2' },
+      { shopper: 'b', qty: 2, rid: '1' },
+      { shopper: 'c', qty: 1, rid: '1' },
+    ]);
+    expect(r.decisions.map((x) => (x.ok ? 'held' : x.code))).toEqual(['held', 'limit_reached', 'sold_out', 'held']);
+    expect(r.available).toBe(0);
+    const first = r.decisions[0]!;
+    expect(first.ok && first.hold).toBe(`${d.id}-1`);
+    expect(first.ok && first.expiresAt - r.now).toBe(60_000);
+    expect(await stock.readDeal(d.id)).toMatchObject({ available: 0, held: 3, sold: 0 });
+    expect(await env.redis.hgetall(stock.keys(d.id).perShopper)).toEqual({ a: '2', c: '1' });
+    expect(await env.redis.zcard(stock.keys(d.id).expiries)).toBe(2);
+    await balanced(d.id);
+  });
+
+  it('a repeated rid gets its first answer, held or refused', async () => {
+    const d = deal({ stock: 2, limit: 1 });
+    await stock.warmDeal(d);
+    const first = await stock.grabBatch(d.id, [{ shopper: 'a', qty: 1, rid: 'x' }, { shopper: 'a', qty: 1, rid: 'y' }]);
+    const again = await stock.grabBatch(d.id, [{ shopper: 'a', qty: 1, rid: 'x' }, { shopper: 'a', qty: 1, rid: 'y' }]);
+    expect(again.decisions[0]).toEqual({ ...first.decisions[0], repeat: true });
+    expect(again.decisions[1]).toEqual({ ok: false, code: 'limit_reached' });
+    expect(await stock.readDeal(d.id)).toMatchObject({ available: 1, held: 1 });
+  });
+
+  it('judges the window by Redis TIME: not_open before, ended after, stopped and cancelled', async () => {
+    const now = Date.now();
+    const early = deal({ startsAt: now + 60_000, endsAt: now + 120_000 });
+    const late = deal({ startsAt: now - 120_000, endsAt: now - 60_000 });
+    const stopped = deal({ status: 'stopped' });
+    const cancelled = deal({ status: 'cancelled' });
+    for (const d of [early, late, stopped, cancelled]) await stock.warmDeal(d);
+    const g = [{ shopper: 'a', qty: 1, rid: 'r' }];
+    expect((await stock.grabBatch(early.id, g)).decisions[0]).toEqual({ ok: false, code: 'not_open' });
+    expect((await stock.grabBatch(late.id, g)).decisions[0]).toEqual({ ok: false, code: 'ended' });
+    expect((await stock.grabBatch(stopped.id, g)).decisions[0]).toEqual({ ok: false, code: 'ended' });
+    expect((await stock.grabBatch(cancelled.id, g)).decisions[0]).toEqual({ ok: false, code: 'ended' });
+    // window refusals are not recorded: the same rid may succeed once the deal opens
+    expect(await env.redis.hlen(stock.keys(early.id).rids)).toBe(0);
+    expect(await stock.setStatus(stopped.id, 'open')).toBe(true);
+    expect((await stock.grabBatch(stopped.id, g)).decisions[0]).toMatchObject({ ok: true });
+  });
+
+  it('answers unknown_deal for a deal not warmed, writing nothing', async () => {
+    const r = await stock.grabBatch('987654', [{ shopper: 'a', qty: 1, rid: 'r' }]);
+    expect(r.decisions[0]).toEqual({ ok: false, code: 'unknown_deal' });
+    expect(await env.redis.exists(stock.keys('987654').deal, stock.keys('987654').rids)).toBe(0);
+    expect(await stock.setStatus('987654', 'stopped')).toBe(false);
+    expect(await env.redis.exists(stock.keys('987654').deal)).toBe(0);
+  });
+
+  it('refuses an invalid qty as invalid and bad argument counts before any write', async () => {
+    const d = deal();
+    await stock.warmDeal(d);
+    const before = await snapshot(d.id);
+    const r = await stock.grabBatch(d.id, [{ shopper: 'a', qty: 0, rid: '1' }, { shopper: 'a', qty: 1.5, rid: '2' }, { shopper: 'a', qty: Number.NaN, rid: '3' }]);
+    expect(r.decisions.every((x) => !x.ok && x.code === 'invalid')).toBe(true);
+    const k = stock.keys(d.id);
+    await expect(env.redis.ffGrabBatch(k.deal, k.rids, k.perShopper, k.holds, k.expiries, d.id, 2, 'a', 1, 'r')).rejects.toThrow(/grab-batch/);
+    await expect(env.redis.ffGrabBatch(k.deal, k.rids, k.perShopper, k.holds, k.expiries, d.id, 0)).rejects.toThrow(/grab-batch/);
+    await expect(env.redis.ffGrabBatch(k.deal, k.rids, k.perShopper, k.holds, k.expiries, d.id, 'x', 'a', 1, 'r')).rejects.toThrow(/grab-batch/);
+    expect(await snapshot(d.id)).toEqual(before);
+  });
+});
+
+describe('release-expired-hold', () => {
+  it('gives stock back once, lowers the shopper count, and not before it is due', async () => {
+    const d = deal({ holdSeconds: 1, stock: 2, limit: 2 });
+    await stock.warmDeal(d);
+    const r = await stock.grabBatch(d.id, [{ shopper: 'a', qty: 2, rid: 'r' }]);
+    const hold = r.decisions[0]!.ok ? (r.decisions[0] as { hold: string }).hold : '';
+    expect(await stock.releaseExpiredHold(hold)).toEqual({ released: false, reason: 'not_due', shopper: 'a', qty: 2 });
+    await new Promise((res) => setTimeout(res, 1_100));
+    expect(await stock.dueHolds(d.id, Date.now() + 5)).toEqual([hold]);
+    const [one, two] = await Promise.all([stock.releaseExpiredHold(hold), stock.releaseExpiredHold(hold)]);
+    expect([one, two].filter((x) => x.released)).toHaveLength(1);
+    expect([one, two].filter((x) => !x.released && x.reason === 'already_released')).toHaveLength(1);
+    expect(await stock.readDeal(d.id)).toMatchObject({ available: 2, held: 0, sold: 0 });
+    expect(await env.redis.hget(stock.keys(d.id).perShopper, 'a')).toBeNull();
+    expect(await env.redis.zcard(stock.keys(d.id).expiries)).toBe(0);
+    expect((await stock.readHold(hold))?.state).toBe('expired');
+    // the shopper may grab again
+    expect((await stock.grabBatch(d.id, [{ shopper: 'a', qty: 2, rid: 'again' }])).decisions[0]).toMatchObject({ ok: true });
+  });
+
+  it('force releases a hold early (deal cancelled); refuses paid and unknown holds; rejects bad args', async () => {
+    const d = deal();
+    await stock.warmDeal(d);
+    const r = await stock.grabBatch(d.id, [{ shopper: 'a', qty: 1, rid: '1' }, { shopper: 'b', qty: 1, rid: '1' }]);
+    const [h1, h2] = r.decisions.map((x) => (x.ok ? x.hold : ''));
+    expect(await stock.releaseExpiredHold(h1!, true)).toMatchObject({ released: true, qty: 1, shopper: 'a' });
+    expect((await stock.confirmPayment(h2!, 'b')).ok).toBe(true);
+    expect(await stock.releaseExpiredHold(h2!, true)).toMatchObject({ released: false, reason: 'paid' });
+    expect(await stock.releaseExpiredHold(`${d.id}-999`)).toEqual({ released: false, reason: 'unknown' });
+    expect(await stock.releaseExpiredHold('garbage')).toEqual({ released: false, reason: 'unknown' });
+    const k = stock.keys(d.id);
+    const before = await snapshot(d.id);
+    await expect(env.redis.ffReleaseExpiredHold(k.deal, k.perShopper, k.holds, k.expiries, h1!, '2' as '1')).rejects.toThrow(/release-expired-hold/);
+    expect(await snapshot(d.id)).toEqual(before);
+    await balanced(d.id);
+  });
+});
+
+describe('confirm-payment', () => {
+  it('moves held to sold once; a retry answers the same; another shopper cannot pay', async () => {
+    const d = deal({ stock: 3 });
+    await stock.warmDeal(d);
+    const r = await stock.grabBatch(d.id, [{ shopper: 'a', qty: 2, rid: '1' }]);
+    const hold = (r.decisions[0] as { hold: string }).hold;
+    expect(await stock.confirmPayment(hold, 'mallory')).toEqual({ ok: false, code: 'unknown_hold' });
+    const paid = await stock.confirmPayment(hold, 'a');
+    expect(paid).toMatchObject({ ok: true, repeat: false, qty: 2, unitPriceMinor: 1_500, currency: 'PKR' });
+    expect(await stock.confirmPayment(hold, 'a')).toMatchObject({ ok: true, repeat: true });
+    expect(await stock.readDeal(d.id)).toMatchObject({ available: 1, held: 0, sold: 2 });
+    expect(await env.redis.zcard(stock.keys(d.id).expiries)).toBe(0);
+    // the shopper's count keeps bought units: the limit covers held + bought
+    expect((await stock.grabBatch(d.id, [{ shopper: 'a', qty: 1, rid: '2' }])).decisions[0]).toEqual({ ok: false, code: 'limit_reached' });
+  });
+
+  it('refuses a payment after expiry, before and after the release ran', async () => {
+    const d = deal({ holdSeconds: 1 });
+    await stock.warmDeal(d);
+    const r = await stock.grabBatch(d.id, [{ shopper: 'a', qty: 1, rid: '1' }, { shopper: 'b', qty: 1, rid: '1' }]);
+    const [h1, h2] = r.decisions.map((x) => (x.ok ? x.hold : ''));
+    await new Promise((res) => setTimeout(res, 1_100));
+    expect(await stock.confirmPayment(h1!, 'a')).toEqual({ ok: false, code: 'hold_expired' });
+    expect(await stock.readDeal(d.id)).toMatchObject({ held: 2, sold: 0 });
+    await stock.releaseExpiredHold(h2!);
+    expect(await stock.confirmPayment(h2!, 'b')).toEqual({ ok: false, code: 'hold_expired' });
+    expect(await stock.readDeal(d.id)).toMatchObject({ available: 4, held: 1, sold: 0 });
+  });
+
+  it('rejects bad arguments before any write', async () => {
+    const d = deal();
+    await stock.warmDeal(d);
+    await stock.grabBatch(d.id, [{ shopper: 'a', qty: 1, rid: '1' }]);
+    const before = await snapshot(d.id);
+    const k = stock.keys(d.id);
+    await expect(env.redis.ffConfirmPayment(k.deal, k.holds, k.expiries, `${d.id}-1`, '')).rejects.toThrow(/confirm-payment/);
+    expect(await snapshot(d.id)).toEqual(before);
+  });
+});
