@@ -1,0 +1,36 @@
+// npm run reconcile [-- --json]
+// Checks Redis against Postgres once (see server/src/scheduler/reconcile.ts): prints a table
+// per deal and a summary, re-admits lost orders and expiries, and exits 1 on any invariant
+// violation. It writes nothing to Postgres: final counters are the leader's to refresh.
+import { loadConfig } from '../server/src/config.ts';
+import { createRedis } from '../server/src/redis.ts';
+import { createPool } from '../server/src/db/pool.ts';
+import { createLogger } from '../server/src/logger.ts';
+import { reconcile } from '../server/src/scheduler/reconcile.ts';
+
+const json = process.argv.includes('--json');
+const config = loadConfig();
+const logger = createLogger(json ? 'silent' : config.logLevel, { role: 'reconcile' });
+const redis = createRedis(config);
+const pool = createPool(config, 2);
+
+let exitCode = 0;
+try {
+  const report = await reconcile({ redis, pool, keyPrefix: config.keyPrefix, logger });
+  if (json) {
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  } else {
+    if (report.perDeal.length) console.table(report.perDeal);
+    for (const v of report.details) console.error(`VIOLATION deal ${v.dealId} [${v.kind}]: ${v.detail}`);
+    const { perDeal: _p, details: _d, ...summary } = report;
+    console.table([summary]);
+  }
+  if (report.violations > 0) exitCode = 1;
+} catch (err) {
+  console.error(`reconcile failed: ${(err as Error).message}`);
+  exitCode = 2;
+} finally {
+  await pool.end().catch(() => {});
+  redis.disconnect();
+}
+process.exit(exitCode);

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
+import { createLogger } from '../../src/logger.ts';
+import { redisNow } from '../../src/redis.ts';
+import { StockStore } from '../../src/stock/stock-store.ts';
+import { createQueues, jobId, type AdmissionQueues } from '../../src/admission/queues.ts';
+import { reconcile } from '../../src/scheduler/reconcile.ts';
+import { insertDeal } from './fixtures.ts';
+
+function runCli(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/reconcile.ts', '--json'], {
+      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = ''; let stderr = '';
+    child.stdout.on('data', (b: Buffer) => { stdout += b; });
+    child.stderr.on('data', (b: Buffer) => { stderr += b; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('reconcile', () => {
+  let env: TestEnv;
+  let stock: StockStore;
+  let queues: AdmissionQueues;
+  const logger = createLogger('silent');
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    stock = new StockStore(env.redis, env.config.keyPrefix);
+    queues = createQueues(env.config, env.redis);
+  });
+  afterAll(async () => {
+    await Promise.all([queues.orders.close(), queues.expiry.close(), queues.payments.close()]);
+    await env.cleanup();
+  });
+
+  async function openDeal(stockUnits = 10) {
+    const now = await redisNow(env.redis);
+    const { dealId, festivalId } = await insertDeal(env.pool, { startsAt: now - 1_000, endsAt: now + 600_000, stock: stockUnits, limit: 3 });
+    await stock.warmDeal({
+      id: dealId, festivalId, stock: stockUnits, limit: 3, holdSeconds: 60, startsAt: now - 1_000,
+      endsAt: now + 600_000, unitPriceMinor: 99_900, currency: 'PKR', status: 'open',
+    });
+    return dealId;
+  }
+
+  it('re-admits a hold that has no order row, once, with the order job shape', async () => {
+    const dealId = await openDeal();
+    const g = await stock.grabBatch(dealId, [{ shopper: 'shopper-1', qty: 2, rid: 'a' }]);
+    const d = g.decisions[0]!;
+    if (!d.ok) throw new Error(d.code);
+
+    const report = await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, queues, admitGraceMs: 0 });
+    expect(report).toMatchObject({ deals: 1, holds: 1, violations: 0, readmitted: 1, reexpired: 0 });
+    const job = await queues.orders.getJob(jobId.order(d.hold));
+    expect(job?.id).toBe(d.hold);
+    expect(job?.data).toEqual({
+      hold: d.hold, dealId, shopper: 'shopper-1', qty: 2, unitPriceMinor: 99_900, currency: 'PKR',
+      heldAt: g.now, expiresAt: d.expiresAt,
+    });
+
+    // the job is still waiting: a second run adds nothing
+    const again = await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, queues, admitGraceMs: 0 });
+    expect(again.readmitted).toBe(0);
+    expect(await queues.orders.getJobCounts('waiting')).toEqual({ waiting: 1 });
+
+    // once the order row exists, nothing to re-admit; a young hold is left alone by default
+    await env.pool.query(
+      `INSERT INTO orders (hold_id, deal_id, shopper_id, qty, unit_price_minor, currency, held_at, expires_at)
+       VALUES ($1, $2, 'shopper-1', 2, 99900, 'PKR', now(), now() + interval '1 minute')`, [d.hold, dealId]);
+    const young = await stock.grabBatch(dealId, [{ shopper: 'shopper-2', qty: 1, rid: 'b' }]);
+    expect(young.decisions[0]!.ok).toBe(true);
+    const third = await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, queues });
+    expect(third).toMatchObject({ holds: 2, readmitted: 0, violations: 0 });
+  });
+
+  it('re-queues the expiry of an overdue hold whose expiry job was lost', async () => {
+    const dealId = await openDeal();
+    const g = await stock.grabBatch(dealId, [{ shopper: 'shopper-1', qty: 1, rid: 'a' }]);
+    const d = g.decisions[0]!;
+    if (!d.ok) throw new Error(d.code);
+    // pretend the hold ran out long ago and its job vanished
+    await env.redis.zadd(stock.keys(dealId).expiries, g.now - 60_000, d.hold);
+    const report = await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, queues, admitGraceMs: 0 });
+    expect(report.reexpired).toBe(1);
+    expect((await queues.expiry.getJob(jobId.expiry(d.hold)))?.data).toEqual({ hold: d.hold, dealId });
+  });
+
+  it('detects a corrupted counter, and the CLI exits 1 on it', async () => {
+    const dealId = await openDeal(5);
+    expect((await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, queues })).details
+      .filter((v) => v.dealId === dealId)).toEqual([]);
+
+    await env.redis.hincrby(stock.keys(dealId).deal, 'available', 1); // a unit from nowhere
+    const report = await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, queues });
+    expect(report.violations).toBeGreaterThan(0);
+    expect(report.details).toContainEqual(expect.objectContaining({ dealId, kind: 'counters' }));
+
+    const cli = await runCli(env.env);
+    expect(cli.code, cli.stderr).toBe(1);
+    const printed = JSON.parse(cli.stdout) as { violations: number; details: { dealId: string; kind: string }[] };
+    expect(printed.details).toContainEqual(expect.objectContaining({ dealId, kind: 'counters' }));
+
+    await env.redis.hincrby(stock.keys(dealId).deal, 'available', -1);
+    const healed = await runCli(env.env);
+    expect(healed.code, healed.stderr).toBe(0);
+  });
+});
