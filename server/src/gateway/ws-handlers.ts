@@ -72,13 +72,15 @@ export function shopperSocketBehavior(ctx: GatewayContext): WebSocketBehavior<So
     upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t) {
       // Copy everything out of req now: it is gone after this function returns.
       const origin = req.getHeader('origin');
+      const host = req.getHeader('host');
       const token = new URLSearchParams(req.getQuery() ?? '').get('token');
       const key = req.getHeader('sec-websocket-key');
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
       // Browsers always send Origin; tools (bench, tests, native apps) may not. A foreign one
-      // is refused: another site's page must not grab with our shoppers' tokens.
-      if (origin && !config.allowedOrigins.includes(origin)) {
+      // is refused: another site's page must not grab with our shoppers' tokens. Our own pages
+      // (same origin as the Host they connect to) are always allowed.
+      if (origin && !config.allowedOrigins.includes(origin) && !isSameOrigin(origin, host)) {
         sendError(res, Errors.forbiddenOrigin);
         return;
       }
@@ -154,6 +156,10 @@ export function shopperSocketBehavior(ctx: GatewayContext): WebSocketBehavior<So
       if (code === 1006 || code === 1009) logger.debug({ shopper: data.shopper, code }, 'socket closed abnormally');
     },
   };
+}
+
+function isSameOrigin(origin: string, host: string): boolean {
+  return host !== '' && (origin === `http://${host}` || origin === `https://${host}`);
 }
 
 /** Finds `"rid":"..."` in a frame without parsing it, for rate-limit refusals. */

@@ -1,0 +1,83 @@
+// End to end in real Chromium: a shopper opens the page, watches a countdown reach zero, grabs,
+// pays and sees the order as paid, against a real engine (gateway + worker + scheduler).
+import { existsSync, mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+import { startEngine, seedDeals, type RunningEngine } from '../helpers/engine.ts';
+import { waitFor } from '../helpers/test-env.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = 'test-artifacts';
+
+describe('shopper page in Chromium', () => {
+  let engine: RunningEngine;
+  let browser: Browser;
+  let dealId: string;
+
+  beforeAll(async () => {
+    if (!existsSync('client/dist/index.html')) throw new Error('client not built: run npm run build (npm test does it)');
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (npm test does it)`);
+    engine = await startEngine({ STATIC_DIR: 'client/dist', PREWARM_SECONDS: '2' });
+    // opens 6 s from now: long enough to see the countdown run, short enough for a test
+    dealId = (await seedDeals(engine.env.pool, [
+      { title: 'Lahore Lawn Suit', stock: 3, limit: 1, startsIn: 6_000, priceMinor: 249_900, currency: 'PKR' },
+    ])).dealIds[0]!;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await engine?.stop();
+    await engine?.env.cleanup();
+  });
+
+  it('counts down, opens on time, grabs, pays and shows the paid order', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(engine.url);
+
+    const card = page.locator(`[data-testid="deal-${dealId}"]`);
+    await card.waitFor({ timeout: 15_000 });
+    await expect.poll(() => page.locator('[data-testid="conn"]').getAttribute('data-status'), { timeout: 10_000 }).toBe('live');
+    expect(await card.getAttribute('data-state')).toBe('waiting');
+    const countdown = page.locator(`[data-testid="countdown-${dealId}"]`);
+    const first = await countdown.innerText();
+    await page.waitForTimeout(1_500);
+    expect(await countdown.innerText()).not.toBe(first);
+    await page.screenshot({ path: `${ARTIFACTS}/shopper-countdown.png`, fullPage: true });
+    const grab = page.locator(`[data-testid="grab-${dealId}"]`);
+    expect(await grab.isDisabled()).toBe(true);
+
+    // the card flips to live by itself when server time reaches the start
+    await expect.poll(() => card.getAttribute('data-state'), { timeout: 15_000 }).toBe('live');
+    await grab.click();
+    const pay = page.locator(`[data-testid="pay-${dealId}"]`);
+    await pay.waitFor({ timeout: 10_000 });
+    expect(await card.getAttribute('data-state')).toBe('held');
+    await page.screenshot({ path: `${ARTIFACTS}/shopper-held.png`, fullPage: true });
+    await pay.click();
+    await expect.poll(() => card.getAttribute('data-state'), { timeout: 10_000 }).toBe('paid');
+
+    // the order list shows it as paid once the payment worker settles it in Postgres
+    const holdRow = await waitFor(async () => {
+      const { rows } = await engine.env.pool.query<{ hold_id: string; status: string }>(
+        'SELECT hold_id, status FROM orders WHERE deal_id = $1', [dealId]);
+      return rows[0]?.status === 'paid' ? rows[0] : null;
+    }, 'order paid in Postgres', 15_000);
+    const row = page.locator(`[data-testid="order-${holdRow.hold_id}"]`);
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 10_000 }).toBe('paid');
+    await expect.poll(() => page.locator(`[data-testid="stock-${dealId}"]`).innerText(), { timeout: 5_000 }).toContain('2');
+    await page.screenshot({ path: `${ARTIFACTS}/shopper-paid.png`, fullPage: true });
+
+    // after a reload the order is still there (restored from GET /api/orders)
+    await page.reload();
+    await expect.poll(() => page.locator(`[data-testid="order-${holdRow.hold_id}"]`).getAttribute('data-status'), { timeout: 10_000 }).toBe('paid');
+    expect(errors).toEqual([]);
+  }, 90_000);
+});
