@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, chownSync, openSync, closeSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { servePglite } from './pglite-server.mjs';
 import {
   DATA_DIR, die, ensureDir, freePort, log, pidAlive, portOpen, processLooksLike, readOwner,
   removeFile, runSync, until, warn, which, writeOwner,
@@ -238,10 +239,10 @@ function stopper(pid, child, ownerFile) {
 // embedded PGlite
 
 async function startPglite(database, dataDir, probePort) {
-  let PGlite, PGLiteSocketServer;
+  let PGlite, PGLiteSocketHandler;
   try {
     ({ PGlite } = await import('@electric-sql/pglite'));
-    ({ PGLiteSocketServer } = await import('@electric-sql/pglite-socket'));
+    ({ PGLiteSocketHandler } = await import('@electric-sql/pglite-socket'));
   } catch (err) {
     die(`no Postgres found and embedded PGlite could not load (${err.message}): run "npm ci", or set DATABASE_URL`);
   }
@@ -257,11 +258,10 @@ async function startPglite(database, dataDir, probePort) {
   }
   const t0 = Date.now();
   const db = await PGlite.create(dataDir ?? undefined);
-  // One PGlite serves one query at a time; more than one connection lets the engine's pools
-  // connect at all (a connection inside a transaction still holds the others back).
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 100 });
-  await server.start();
-  const port = Number(server.getServerConn().split(':').pop());
+  // One PGlite serves one connection's protocol cycle at a time; many connections may be open
+  // (the engine's pools need that), and one inside a transaction holds the others back.
+  const server = await servePglite({ db, PGLiteSocketHandler, host: '127.0.0.1', port: 0, maxConnections: 100 });
+  const { port } = server;
   log(`postgres: no Postgres at 127.0.0.1:${probePort} and no usable binaries; started embedded PGlite (${dataDir ? path.relative(process.cwd(), dataDir) : 'in memory'}) on 127.0.0.1:${port} in ${Date.now() - t0} ms; fine for a laptop, not for load`);
   let stopped = false;
   const stop = async () => {
