@@ -1,4 +1,4 @@
-import { LitElement, css, html } from 'lit';
+import { LitElement, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { ServerTimeController } from '../controllers/server-time-controller.ts';
 import { serverNow } from '../data/clock.ts';
@@ -7,15 +7,12 @@ import { describeCountdown, formatCountdown } from './format.ts';
 /**
  * Time left until `target` (server epoch ms), by server time. Ticks on each whole second, and
  * every 100 ms in the last ten seconds; stops at zero.
+ *
+ * Renders into its light DOM, not a shadow root: it is a leaf of plain text, and this way the
+ * text belongs to the element (and to the button around it) for textContent, copy and tests.
  */
 @customElement('ff-countdown')
 export class FfCountdown extends LitElement {
-  static override styles = css`
-    :host {
-      font-variant-numeric: tabular-nums;
-      white-space: nowrap;
-    }
-  `;
 
   @property({ type: Number }) target = 0;
 
@@ -28,6 +25,12 @@ export class FfCountdown extends LitElement {
       const step = left <= 10_000 ? 100 : 1000;
       return now + (left % step || step);
     });
+  }
+
+  protected override createRenderRoot(): HTMLElement {
+    this.style.fontVariantNumeric = 'tabular-nums';
+    this.style.whiteSpace = 'nowrap';
+    return this;
   }
 
   override render() {

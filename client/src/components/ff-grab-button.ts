@@ -118,7 +118,7 @@ export class FfGrabButton extends LitElement {
         aria-busy=${busy ? 'true' : 'false'}
         @click=${this.onGrab}
       >
-        ${busy ? html`<span class="spinner" aria-hidden="true"></span>` : nothing}${label}
+        ${busy ? html`<span class="spinner" aria-hidden="true"></span>` : nothing}<span>${label}</span>
       </button>`;
     const again = () =>
       this.canGrab
