@@ -27,7 +27,7 @@ describe('scheduler leadership', () => {
   async function start(nodeId: string): Promise<Scheduler> {
     const redis = new Redis(env.config.redisUrl);
     conns.push(redis);
-    const s = await startScheduler({ config: env.config, redis, pool: env.pool, logger: createLogger('silent'), nodeId });
+    const s = await startScheduler({ config: env.config, redis, pool: env.pool, logger: createLogger(process.env.SCHED_TEST_LOG ?? 'silent'), nodeId });
     schedulers.push(s);
     return s;
   }

@@ -25,7 +25,7 @@ describe('reconcile', () => {
   let env: TestEnv;
   let stock: StockStore;
   let queues: AdmissionQueues;
-  const logger = createLogger('silent');
+  const logger = createLogger(process.env.SCHED_TEST_LOG ?? 'silent');
 
   beforeAll(async () => {
     env = await createTestEnv();
