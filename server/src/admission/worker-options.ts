@@ -8,9 +8,10 @@ export function workerOptions(config: Pick<Config, 'keyPrefix' | 'stalledInterva
     connection,
     prefix: config.keyPrefix,
     // A killed worker's jobs come back after their lock lapses and the next stalled check sees
-    // it; tying the lock to the check interval keeps that recovery time one knob.
+    // it; tying the lock to the check interval keeps that recovery time one knob. Never under
+    // a second: a busy event loop must not make live jobs look stalled.
     stalledInterval: config.stalledIntervalMs,
-    lockDuration: config.stalledIntervalMs,
+    lockDuration: Math.max(config.stalledIntervalMs, 1_000),
     // Every job here is idempotent, so running one again after a stall is safe; failing it
     // after the default single stall would park a real order in 'failed' for a human.
     maxStalledCount: 5,
