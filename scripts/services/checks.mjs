@@ -2,7 +2,7 @@
 // the client build, Chromium for the browser tests.
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, die, log, newestMtime, run, warn, which } from './util.mjs';
+import { ROOT, bin, die, log, newestMtime, run, warn, which } from './util.mjs';
 
 /** uWebSockets.js ships a native binary for Node 20 (ABI 115) only; elsewhere it falls back to a slow copy. */
 export function checkNode() {
@@ -50,8 +50,8 @@ export async function buildClient({ force = false } = {}) {
     log('client: client/dist is up to date');
     return true;
   }
-  log(`client: building client/dist (${built ? 'sources changed' : 'no build yet'})`);
-  const code = await run('npx', ['--no-install', 'vite', 'build', '--config', 'client/vite.config.ts', '--logLevel', 'warn']);
+  log(`client: building client/dist (${force ? 'forced' : built ? 'sources changed' : 'no build yet'})`);
+  const code = await run(bin('vite'), ['build', '--config', 'client/vite.config.ts', '--logLevel', 'warn']);
   if (code !== 0) {
     warn(`client build failed (exit ${code})`);
     return false;

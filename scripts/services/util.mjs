@@ -23,6 +23,11 @@ export function die(msg, code = 1) {
   process.exit(code);
 }
 
+/** A locally installed command (node_modules/.bin/<name>): what `npx <name>` runs, without npm. */
+export function bin(name) {
+  return path.join(ROOT, 'node_modules', '.bin', name);
+}
+
 export function ensureDir(dir) {
   mkdirSync(dir, { recursive: true });
   return dir;

@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// `npm test [-- vitest args]`: bring up what the tests need and run the whole suite.
+//   Node ^20.19 and node_modules -> Redis and Postgres (database `test`; TEST_REDIS_URL /
+//   TEST_DATABASE_URL, else REDIS_URL / DATABASE_URL, else found or started like `npm start`) ->
+//   Chromium at /usr/bin/chromium (installed with apt-get when we are root) -> client build ->
+//   typecheck (tsc) -> `vitest run --config vitest.config.ts <args>`.
+// Exits with vitest's code (or 1 when vitest passed but the build or the typecheck failed), and
+// ends with one line "tests: N passed, N failed, N skipped".
+// FF_TYPECHECK=0 skips the typecheck (quicker when iterating on one file).
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildClient, checkNode, checkNodeModules, ensureChromium } from './services/checks.mjs';
+import { ensurePostgres } from './services/postgres.mjs';
+import { ensureRedis } from './services/redis.mjs';
+import { ROOT, bin, log, run, warn } from './services/util.mjs';
+
+const started = Date.now();
+checkNode();
+checkNodeModules('npm test');
+process.chdir(ROOT);
+
+const services = [];
+let stopping = false;
+async function stopServices() {
+  for (const s of services.splice(0).reverse()) await s.stop().catch((err) => warn(`stopping a service: ${err.message}`));
+}
+let current = null; // the running child (tsc, vite, vitest): it gets the signal from the terminal too
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    if (current) return; // the child ends; we clean up after it
+    if (stopping) return;
+    stopping = true;
+    void stopServices().then(() => process.exit(128 + (os.constants.signals[sig] ?? 1)));
+  });
+}
+process.on('exit', () => {
+  for (const s of services) if (s.pid) try { process.kill(s.pid, 'SIGTERM'); } catch { /* gone */ }
+});
+
+async function step(cmd, args, opts) {
+  current = true;
+  try {
+    return await run(cmd, args, opts);
+  } finally {
+    current = null;
+  }
+}
+
+const redis = await ensureRedis({
+  envUrl: process.env.TEST_REDIS_URL || process.env.REDIS_URL,
+  label: process.env.TEST_REDIS_URL ? 'TEST_REDIS_URL' : 'REDIS_URL',
+});
+services.push(redis);
+const pg = await ensurePostgres({
+  envUrl: process.env.TEST_DATABASE_URL || process.env.DATABASE_URL,
+  label: process.env.TEST_DATABASE_URL ? 'TEST_DATABASE_URL' : 'DATABASE_URL',
+  database: 'test',
+  pgliteDir: null, // a PGlite fallback for tests lives in memory: fresh every run
+});
+services.push(pg);
+
+await ensureChromium();
+
+const failures = [];
+current = true;
+const built = await buildClient();
+current = null;
+if (!built) failures.push('the client build');
+
+if (process.env.FF_TYPECHECK === '0') {
+  log('typecheck: skipped (FF_TYPECHECK=0)');
+} else {
+  const projects = ['tsconfig.json', 'client/tsconfig.json'].filter((p) => existsSync(path.join(ROOT, p)));
+  for (const p of projects) {
+    log(`typecheck: tsc -p ${p} --noEmit`);
+    const code = await step(bin('tsc'), ['-p', p, '--noEmit']);
+    if (code !== 0) failures.push(`the typecheck of ${p}`);
+  }
+}
+
+// Vitest: the project's config and reporters, plus a JSON report we read for the closing line
+// (unless the caller chose reporters).
+const args = process.argv.slice(2);
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'flashfest-test-'));
+const jsonReport = path.join(tmp, 'vitest.json');
+const ownReporters = args.some((a) => a.startsWith('--reporter'));
+const vitestArgs = ['run', '--config', 'vitest.config.ts'];
+if (!ownReporters) vitestArgs.push('--reporter=default', '--reporter=json', `--outputFile.json=${jsonReport}`);
+vitestArgs.push(...args);
+
+const env = {
+  ...process.env,
+  TEST_REDIS_URL: redis.url,
+  TEST_DATABASE_URL: pg.url,
+  REDIS_URL: redis.url,
+  DATABASE_URL: pg.url,
+};
+log(`vitest ${vitestArgs.join(' ')}`);
+const vitestCode = await step(bin('vitest'), vitestArgs, { env });
+
+let summary = null;
+try {
+  const r = JSON.parse(readFileSync(jsonReport, 'utf8'));
+  summary = {
+    passed: r.numPassedTests ?? 0,
+    failed: r.numFailedTests ?? 0,
+    skipped: (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0),
+  };
+} catch { /* the caller's reporters, or vitest did not get that far */ }
+rmSync(tmp, { recursive: true, force: true });
+
+stopping = true;
+await stopServices();
+
+const secs = Math.round((Date.now() - started) / 1000);
+if (failures.length) warn(`failed: ${failures.join(', ')}`);
+log(`done in ${secs} s; vitest exited with ${vitestCode}`);
+if (summary) console.log(`tests: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
+process.exit(vitestCode !== 0 ? vitestCode : failures.length ? 1 : 0);
