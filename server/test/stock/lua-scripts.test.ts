@@ -28,7 +28,7 @@ async function snapshot(dealId: string): Promise<Record<string, unknown>> {
   return {
     deal: await env.redis.hgetall(k.deal), rids: await env.redis.hgetall(k.rids),
     per: await env.redis.hgetall(k.perShopper), holds: await env.redis.hgetall(k.holds),
-    exp: await env.redis.zrange(k.expiries, 0, -1, 'WITHSCORES'),
+    exp: await env.redis.zrange(k.expiries, '0', '-1', 'WITHSCORES'),
   };
 }
 
