@@ -25,10 +25,15 @@ let stopping = false;
 async function stopServices() {
   for (const s of services.splice(0).reverse()) await s.stop().catch((err) => warn(`stopping a service: ${err.message}`));
 }
-let current = null; // the running child (tsc, vite, vitest): it gets the signal from the terminal too
+let current = null; // the running step (vite, tsc, vitest): it ends on the signal, we clean up after
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
-    if (current) return; // the child ends; we clean up after it
+    if (current) {
+      // a Ctrl-C reaches the child from the terminal already; a signal sent to us alone
+      // (a CI timeout, kill) is passed on
+      if (current !== true && current.exitCode === null) try { current.kill(sig); } catch { /* gone */ }
+      return;
+    }
     if (stopping) return;
     stopping = true;
     void stopServices().then(() => process.exit(128 + (os.constants.signals[sig] ?? 1)));
@@ -38,10 +43,10 @@ process.on('exit', () => {
   for (const s of services) if (s.pid) try { process.kill(s.pid, 'SIGTERM'); } catch { /* gone */ }
 });
 
-async function step(cmd, args, opts) {
+async function step(cmd, args, opts = {}) {
   current = true;
   try {
-    return await run(cmd, args, opts);
+    return await run(cmd, args, { ...opts, onChild: (c) => { current = c; } });
   } finally {
     current = null;
   }

@@ -91,10 +91,11 @@ export function which(cmd, extraDirs = []) {
   return null;
 }
 
-/** Run a command to completion with inherited output; resolves with its exit code. */
-export function run(cmd, args, opts = {}) {
+/** Run a command to completion with inherited output; resolves with its exit code. `onChild` gets the process. */
+export function run(cmd, args, { onChild, ...opts } = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: 'inherit', cwd: ROOT, ...opts });
+    onChild?.(child);
     child.on('error', (err) => { warn(`${cmd}: ${err.message}`); resolve(127); });
     child.on('exit', (code, signal) => resolve(code ?? 128 + (os.constants.signals[signal] ?? 1)));
   });
