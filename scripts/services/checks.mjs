@@ -40,12 +40,8 @@ export async function buildClient({ force = false } = {}) {
   }
   const dist = path.join(clientDir, 'dist');
   const built = existsSync(path.join(dist, 'index.html')) ? newestMtime(dist) : 0;
-  const sources = Math.max(
-    newestMtime(path.join(clientDir, 'src')),
-    newestMtime(viteConfig),
-    newestMtime(path.join(clientDir, 'index.html')),
-    newestMtime(path.join(clientDir, 'public')),
-  );
+  // everything under client/ but dist/ and node_modules/: sources, pages, config, public/
+  const sources = Math.max(newestMtime(clientDir), newestMtime(path.join(ROOT, 'server', 'src', 'protocol.ts')));
   if (!force && built && built >= sources) {
     log('client: client/dist is up to date');
     return true;
