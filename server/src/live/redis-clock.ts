@@ -1,46 +1,59 @@
-// Redis TIME is the one clock that decides opening and closing. Each process measures its
-// offset to it NTP-style (several samples, keep the one with the smallest round trip) so it can
-// answer "not open yet" locally without asking Redis, and knows how far it may trust itself.
+// Redis TIME is the one clock that decides opening and closing (the Lua scripts read it).
+// Gateways and the scheduler keep an offset to it instead of asking on every decision,
+// NTP-style: of the recent samples, trust the one with the smallest round trip (its midpoint is
+// the tightest bound on when Redis read its clock). A sliding window lets a stepped local clock
+// win within a few samples.
 import type { Redis } from 'ioredis';
 import { redisNow } from '../redis.ts';
 
+interface Sample { offset: number; rtt: number }
+
 export class RedisClock {
+  private samples: Sample[] = [];
   private offset = 0;
   /** half the best round trip: how wrong `now()` may be */
   private uncertainty = Infinity;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: Redis, private readonly keep = 8) {}
 
-  async sync(samples = 5): Promise<void> {
-    let best = Infinity;
-    let bestOffset = this.offset;
-    for (let i = 0; i < samples; i++) {
+  async sample(n = 1): Promise<void> {
+    for (let i = 0; i < n; i++) {
       const t0 = performance.now();
       const wall0 = Date.now();
-      const server = await redisNow(this.redis);
+      // +0.5: TIME is floored to the millisecond
+      const server = (await redisNow(this.redis)) + 0.5;
       const rtt = performance.now() - t0;
-      if (rtt < best) {
-        best = rtt;
-        bestOffset = server - (wall0 + rtt / 2);
-      }
+      this.samples.push({ offset: server - (wall0 + rtt / 2), rtt });
     }
-    this.offset = bestOffset;
-    this.uncertainty = best / 2 + 1; // +1: Redis TIME is read in whole ms
+    this.samples = this.samples.slice(-this.keep);
+    let best = this.samples[0];
+    for (const s of this.samples) if (best === undefined || s.rtt < best.rtt) best = s;
+    if (best) {
+      this.offset = best.offset;
+      this.uncertainty = best.rtt / 2 + 1;
+    }
   }
 
-  start(everyMs = 10_000): Promise<void> {
-    this.timer = setInterval(() => void this.sync().catch(() => { this.uncertainty = Infinity; }), everyMs);
+  /** First samples now, then one every `everyMs` until stop(). */
+  async start(everyMs = 5_000): Promise<void> {
+    await this.sample(5);
+    this.timer = setInterval(() => void this.sample().catch(() => { this.uncertainty = Infinity; }), everyMs);
     this.timer.unref();
-    return this.sync();
   }
 
   stop(): void {
     clearInterval(this.timer);
   }
 
+  /** Redis time, epoch ms, from the local clock plus the measured offset. */
   now(): number {
     return Date.now() + this.offset;
+  }
+
+  /** ms until the Redis-clock instant `at` by the local timer. */
+  until(at: number): number {
+    return at - this.now();
   }
 
   /** A safety margin for local time judgements: never answer locally within it. */

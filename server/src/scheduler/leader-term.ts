@@ -12,7 +12,7 @@ import { publishDealChanged } from '../live/shopper-news.ts';
 import {
   listActionableDeals, transitionDeal, type ScheduledDeal, type TransitionInput,
 } from '../db/deals-repo.ts';
-import { SchedulerClock } from './clock.ts';
+import { RedisClock } from '../live/redis-clock.ts';
 import { announceLeader } from './fence.ts';
 import { reconcile, type ReconcileDeps, type ReconcileReport } from './reconcile.ts';
 
@@ -51,7 +51,7 @@ function warmInput(d: ScheduledDeal, stock = d.stock): WarmDealInput {
 
 export class LeaderTerm {
   private readonly stock: StockStore;
-  private readonly clock: SchedulerClock;
+  private readonly clock: RedisClock;
   private readonly log: Logger;
   private deals = new Map<string, ScheduledDeal>();
   private warmed = new Map<string, string>();
@@ -70,7 +70,7 @@ export class LeaderTerm {
 
   constructor(private readonly d: TermDeps) {
     this.stock = new StockStore(d.redis, d.config.keyPrefix);
-    this.clock = new SchedulerClock(d.redis);
+    this.clock = new RedisClock(d.redis);
     this.log = d.logger.child({ fence: d.fence });
   }
 
