@@ -19,7 +19,7 @@ export function warn(msg) {
 }
 /** Print one clear line and exit. */
 export function die(msg, code = 1) {
-  process.stderr.write(`flashfest: ${msg}\n`);
+  process.stderr.write(msg.startsWith('flashfest ') ? `${msg}\n` : `flashfest: ${msg}\n`);
   process.exit(code);
 }
 
