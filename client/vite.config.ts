@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
-const gateway = 'http://127.0.0.1:8080';
+// Where `vite` (dev) sends /api and /ws; FF_GATEWAY points it at another gateway.
+const gateway = process.env.FF_GATEWAY ?? 'http://127.0.0.1:8080';
 
 // One entry per page. /ops and /brand join `input` later as ops.html / brand.html.
 export default defineConfig({

@@ -1,7 +1,7 @@
 // Re-renders its host at server-time instants the host asks for (the next countdown tick, the
 // moment a deal opens). One timer per host, alive only while the host is connected.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { serverNow } from '../data/clock.ts';
+import { clock, serverNow } from '../data/clock.ts';
 
 /** Wake at least this often so a corrected clock offset is picked up. */
 const maxSleepMs = 30_000;
@@ -9,6 +9,7 @@ const maxSleepMs = 30_000;
 export class ServerTimeController implements ReactiveController {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private connected = false;
+  private offClock: (() => void) | null = null;
 
   /** `nextAt` returns the next server time (epoch ms) worth a re-render, or null for none. */
   constructor(
@@ -20,11 +21,15 @@ export class ServerTimeController implements ReactiveController {
 
   hostConnected(): void {
     this.connected = true;
+    // A better clock estimate (the first pongs land after the first render) moves every instant.
+    this.offClock ??= clock.subscribe(() => this.schedule());
     this.schedule();
   }
 
   hostDisconnected(): void {
     this.connected = false;
+    this.offClock?.();
+    this.offClock = null;
     clearTimeout(this.timer);
     this.timer = undefined;
   }

@@ -139,10 +139,18 @@ export class FestivalStore {
         });
         return;
       }
-      case ServerMsg.Refused:
-        if ('hold' in msg && typeof msg.hold === 'string') this.onPayRefused(msg.hold, msg.code, msg.message, msg.rid);
-        else if ('deal' in msg) this.onGrabRefused(msg.rid, msg.deal, msg.code, msg.message);
+      case ServerMsg.Refused: {
+        // Match by rid first: a refusal sent before the gateway parsed the message (rate_limited)
+        // carries the rid but `deal: ''` and no hold, whether it answered a grab or a payment.
+        const rid = msg.rid;
+        const payHold = rid ? this.pays.get(rid) : undefined;
+        if (rid && this.grabs.has(rid)) this.onGrabRefused(rid, msg.code, msg.message);
+        else if (payHold !== undefined) this.onPayRefused(payHold, msg.code, msg.message, rid);
+        else if ('hold' in msg && typeof msg.hold === 'string') this.onPayRefused(msg.hold, msg.code, msg.message, rid);
+        // else: the answer to a grab we stopped waiting for (timed out, or a duplicate after a
+        // re-send); it must not overwrite a newer state.
         return;
+      }
       case ServerMsg.Order:
         this.setStatus(msg.hold, msg.deal, msg.status, { qty: msg.qty });
         return;
@@ -187,10 +195,10 @@ export class FestivalStore {
     }
   }
 
-  private onGrabRefused(rid: string, deal: string, code: string, message: string): void {
-    // An answer to a grab we no longer wait for (timed out, or a duplicate after a re-send)
-    // must not overwrite a newer state.
-    if (!this.grabs.delete(rid)) return;
+  private onGrabRefused(rid: string, code: string, message: string): void {
+    const deal = this.grabs.get(rid);
+    if (deal === undefined) return;
+    this.grabs.delete(rid);
     this.refusals.set(deal, { code, message });
     this.touch(deal);
   }
