@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { formatCountdown, formatMoney, discountPercent } from '../src/components/format.ts';
+
+describe('formatMoney', () => {
+  it('divides by the ISO 4217 exponent, not by Intl display digits', () => {
+    // CLDR shows PKR without decimals; the wire still counts paisa.
+    expect(formatMoney({ minor: 4_999_900, currency: 'PKR' })).toMatch(/49,999(?!\d)/);
+    expect(formatMoney({ minor: 549_950, currency: 'PKR' })).toMatch(/5,499\.50/);
+    expect(formatMoney({ minor: 499, currency: 'USD' })).toMatch(/4\.99/);
+    expect(formatMoney({ minor: 1200, currency: 'JPY' })).toMatch(/1,200(?!\.)/);
+    expect(formatMoney({ minor: 12_345, currency: 'BHD' })).toMatch(/12\.345/);
+  });
+
+  it('computes the discount', () => {
+    expect(discountPercent({ minor: 2000, currency: 'USD' }, { minor: 1500, currency: 'USD' })).toBe(25);
+    expect(discountPercent({ minor: 2000, currency: 'USD' }, { minor: 2000, currency: 'USD' })).toBeNull();
+  });
+});
+
+describe('formatCountdown', () => {
+  it('rounds up so it reads zero exactly at the target', () => {
+    expect(formatCountdown(61_000)).toBe('01:01');
+    expect(formatCountdown(60_001)).toBe('01:01');
+    expect(formatCountdown(10_001)).toBe('00:11');
+    expect(formatCountdown(10_000)).toBe('10.0s');
+    expect(formatCountdown(1)).toBe('0.1s');
+    expect(formatCountdown(0)).toBe('0.0s');
+    expect(formatCountdown(3_600_000)).toBe('01:00:00');
+    expect(formatCountdown(90_061_000)).toBe('1d 01:01:01');
+  });
+});
