@@ -89,7 +89,8 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
       signal.removeEventListener('abort', stop);
       wake.signal.removeEventListener('abort', stop);
       const why = signal.aborted ? 'lock lost' : closing ? 'closing' : 'stepped down';
-      logger.warn({ fence, why, err: (signal as { error?: Error }).error }, 'scheduler: leadership ended');
+      // a planned stop is news, a lost lock is a warning
+      logger[closing ? 'info' : 'warn']({ fence, why, err: (signal as { error?: Error }).error }, 'scheduler: leadership ended');
     }
   }
 
