@@ -4,7 +4,8 @@ import { defineConfig } from 'vitest/config';
 // machine has two cores, and storms in parallel files would only measure contention.
 export default defineConfig({
   test: {
-    include: ['server/test/**/*.test.ts'],
+    // server suites against real services, and the client's pure logic (clock, grab state, store)
+    include: ['server/test/**/*.test.ts', 'client/test/**/*.test.ts'],
     environment: 'node',
     fileParallelism: false,
     testTimeout: 60_000,
