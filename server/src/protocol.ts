@@ -102,6 +102,21 @@ export interface DealView {
   state: DealStateValue;
 }
 
+export type OrderStatus = 'pending' | 'paid' | 'cancelled';
+
+/** One of the shopper's orders, as `GET /api/orders` returns it. */
+export interface OrderView {
+  hold: string;
+  deal: string;
+  title: string;
+  qty: number;
+  unitPrice: Money;
+  status: OrderStatus;
+  heldAt: number;
+  expiresAt: number;
+  paidAt: number | null;
+}
+
 export interface FestivalView {
   id: string;
   name: string;
@@ -127,7 +142,7 @@ export interface FestivalMsg { t: 'festival'; festival: FestivalView }
 export interface DealMsg { t: 'deal'; deal: DealView }
 export interface HeldMsg { t: 'held'; rid: string; deal: string; hold: string; qty: number; expiresAt: number }
 export interface RefusedMsg { t: 'refused'; rid: string; deal: string; code: GrabRefusalCode; message: string }
-export interface OrderMsg { t: 'order'; hold: string; deal: string; qty: number; status: 'pending' | 'paid' | 'cancelled' }
+export interface OrderMsg { t: 'order'; hold: string; deal: string; qty: number; status: OrderStatus }
 export interface PaidMsg { t: 'paid'; hold: string; deal: string; rid?: string }
 export interface PayRefusedMsg { t: 'refused'; rid?: string; hold: string; code: PayRefusalCode; message: string }
 export interface ExpiredMsg { t: 'expired'; hold: string; deal: string }

@@ -1,20 +1,9 @@
 // The shopper's REST calls. Live state comes over the socket; these fill the first paint and
 // restore the shopper's orders after a reload.
-import type { FestivalView, Money } from '../../../server/src/protocol.ts';
+import type { FestivalView, OrderView, OrderStatus } from '../../../server/src/protocol.ts';
 
-export type OrderStatus = 'pending' | 'paid' | 'cancelled';
-
-export interface OrderRow {
-  hold: string;
-  deal: string;
-  title: string;
-  qty: number;
-  unitPrice: Money;
-  status: OrderStatus;
-  heldAt: number;
-  expiresAt: number;
-  paidAt: number | null;
-}
+export type { OrderStatus };
+export type OrderRow = OrderView;
 
 export class HttpError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {

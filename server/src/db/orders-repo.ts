@@ -2,11 +2,11 @@
 // idempotent by hold id (PK / UNIQUE + ON CONFLICT), because every caller is a job that may
 // run twice. Batch writes pass one array per column to `unnest`: one statement for N rows.
 import type pg from 'pg';
-import type { Money } from '../protocol.ts';
+import type { OrderStatus, OrderView } from '../protocol.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 
-export type OrderStatus = 'pending' | 'paid' | 'cancelled';
+export type { OrderStatus };
 export type LedgerReason = 'hold' | 'release' | 'sale';
 
 export interface OrderRow {
@@ -106,17 +106,7 @@ export async function insertPayment(db: Db, p: { hold: string; provider: string;
 
 // ---- reads ----
 
-export interface ShopperOrder {
-  hold: string;
-  deal: string;
-  title: string;
-  qty: number;
-  unitPrice: Money;
-  status: OrderStatus;
-  heldAt: number;
-  expiresAt: number;
-  paidAt: number | null;
-}
+export type ShopperOrder = OrderView;
 
 const epochMs = (col: string) => `(extract(epoch FROM ${col}) * 1000)::bigint`;
 
