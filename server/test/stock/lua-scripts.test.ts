@@ -81,6 +81,8 @@ describe('grab-batch', () => {
     expect(await stock.readDeal(d.id)).toMatchObject({ available: 0, held: 3, sold: 0 });
     expect(await env.redis.hgetall(stock.keys(d.id).perShopper)).toEqual({ a: '2', c: '1' });
     expect(await env.redis.zcard(stock.keys(d.id).expiries)).toBe(2);
+    // the ops counters: every grab decided, refusals by code
+    expect(await env.redis.hmget(stock.keys(d.id).deal, 'grabs', 'rej:-5', 'rej:-4', 'rej:-2')).toEqual(['4', '1', '1', null]);
     await balanced(d.id);
   });
 
@@ -92,6 +94,8 @@ describe('grab-batch', () => {
     expect(again.decisions[0]).toEqual({ ...first.decisions[0], repeat: true });
     expect(again.decisions[1]).toEqual({ ok: false, code: 'limit_reached' });
     expect(await stock.readDeal(d.id)).toMatchObject({ available: 1, held: 1 });
+    // repeats are counted as grabs and as refusals again: the counters count answers
+    expect(await env.redis.hmget(stock.keys(d.id).deal, 'grabs', 'rej:-5')).toEqual(['4', '2']);
   });
 
   it('judges the window by Redis TIME: not_open before, ended after, stopped and cancelled', async () => {
@@ -106,6 +110,8 @@ describe('grab-batch', () => {
     expect((await stock.grabBatch(late.id, g)).decisions[0]).toEqual({ ok: false, code: 'ended' });
     expect((await stock.grabBatch(stopped.id, g)).decisions[0]).toEqual({ ok: false, code: 'ended' });
     expect((await stock.grabBatch(cancelled.id, g)).decisions[0]).toEqual({ ok: false, code: 'ended' });
+    expect(await env.redis.hmget(stock.keys(early.id).deal, 'grabs', 'rej:-2')).toEqual(['1', '1']);
+    expect(await env.redis.hmget(stock.keys(late.id).deal, 'grabs', 'rej:-3')).toEqual(['1', '1']);
     // window refusals are not recorded: the same rid may succeed once the deal opens
     expect(await env.redis.hlen(stock.keys(early.id).rids)).toBe(0);
     expect(await stock.setStatus(stopped.id, 'open')).toBe(true);
@@ -123,10 +129,13 @@ describe('grab-batch', () => {
   it('refuses an invalid qty as invalid and bad argument counts before any write', async () => {
     const d = deal();
     await stock.warmDeal(d);
-    const before = await snapshot(d.id);
     const r = await stock.grabBatch(d.id, [{ shopper: 'a', qty: 0, rid: '1' }, { shopper: 'a', qty: 1.5, rid: '2' }, { shopper: 'a', qty: Number.NaN, rid: '3' }]);
     expect(r.decisions.every((x) => !x.ok && x.code === 'invalid')).toBe(true);
     const k = stock.keys(d.id);
+    // only the counters moved: no rid, hold or shopper count for an invalid qty
+    expect(await env.redis.hmget(k.deal, 'grabs', 'rej:-6', 'available')).toEqual(['3', '3', '5']);
+    expect(await env.redis.exists(k.rids, k.perShopper, k.holds)).toBe(0);
+    const before = await snapshot(d.id);
     await expect(env.redis.ffGrabBatch(k.deal, k.rids, k.perShopper, k.holds, k.expiries, d.id, 2, 'a', 1, 'r')).rejects.toThrow(/grab-batch/);
     await expect(env.redis.ffGrabBatch(k.deal, k.rids, k.perShopper, k.holds, k.expiries, d.id, 0)).rejects.toThrow(/grab-batch/);
     await expect(env.redis.ffGrabBatch(k.deal, k.rids, k.perShopper, k.holds, k.expiries, d.id, 'x', 'a', 1, 'r')).rejects.toThrow(/grab-batch/);

@@ -22,6 +22,10 @@
          -5  limit reached
          -6  invalid qty
     A repeated rid whose first answer was a refusal gets that refusal again.
+
+  Counters (when the deal hash exists; the ops board and /metrics read them, never a scan):
+    KEYS[1] grabs          HINCRBY n: every grab this script decided, repeats included
+    KEYS[1] rej:<code>     HINCRBY: refusals by code (rej:-2 ... rej:-6), repeats included
     Malformed ARGV (count mismatch) is an error reply, raised before any write.
 ]]
 local rcall = redis.call
@@ -52,6 +56,7 @@ if now < startsAt then windowCode = -2
 elseif now >= endsAt or status ~= 'open' then windowCode = -3 end
 
 local changed = false
+local rejected = {}
 for i = 1, n do
   local base = 3 + 3 * (i - 1)
   local shopper, qtyRaw, rid = ARGV[base], ARGV[base + 1], ARGV[base + 2]
@@ -91,8 +96,12 @@ for i = 1, n do
       end
     end
   end
+  if code < 0 then rejected[code] = (rejected[code] or 0) + 1 end
   out[#out + 1] = code; out[#out + 1] = hold; out[#out + 1] = qty; out[#out + 1] = exp
 end
+-- one HINCRBY per code per batch, not per grab
+rcall('HINCRBY', dealKey, 'grabs', n)
+for c, k in pairs(rejected) do rcall('HINCRBY', dealKey, 'rej:' .. c, k) end
 if changed then
   rcall('HSET', dealKey, 'available', available, 'held', held, 'seq', seq)
 end
