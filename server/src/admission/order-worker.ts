@@ -1,13 +1,16 @@
-// Holds -> pending orders, in batches. BullMQ runs up to `workerConcurrency` processors at once;
-// each parks its job in a Batcher, and one transaction writes the whole batch with `unnest`
-// (one statement per table instead of one per row: 60-100k rows/s against 1-6k/s here).
+// Holds -> pending orders, in batches. A job carries one hold (a re-admit) or all the holds of
+// one grab batch; BullMQ runs up to `workerConcurrency` jobs at once, each parks its holds in a
+// Batcher, and one transaction writes a whole batch with `unnest` (one statement per table
+// instead of one per row: 60-100k rows/s against 1-6k/s here). Once every hold of a job is
+// written, the job schedules their expiry (one delayed job per order job and deal) and
+// completes; a crash before that runs the job again, which writes nothing twice.
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { inTransaction, insertLedger, insertOrders } from '../db/orders-repo.ts';
 import { publishShopperNews } from '../live/shopper-news.ts';
 import { Batcher } from './batcher.ts';
 import type { AdmissionDeps } from './deps.ts';
-import { QueueName, type OrderJob } from './queues.ts';
+import { QueueName, type OrderBatchJob, type OrderJob } from './queues.ts';
 import { workerOptions } from './worker-options.ts';
 
 /** Postgres data (22xxx) and constraint (23xxx) errors belong to a row, not to the batch. */
@@ -17,7 +20,7 @@ function isRowError(err: unknown): boolean {
 }
 
 export function createOrderBatcher(deps: AdmissionDeps): Batcher<OrderJob> {
-  const { config, pool, redis, admission, stats } = deps;
+  const { config, pool, redis, stats } = deps;
 
   async function write(rows: OrderJob[]): Promise<void> {
     const inserted = await inTransaction(pool, async (c) => {
@@ -25,8 +28,6 @@ export function createOrderBatcher(deps: AdmissionDeps): Batcher<OrderJob> {
       await insertLedger(c, 'hold', rows);
       return ins;
     });
-    // After the commit: if this fails the batch is retried, and the insert is then a no-op.
-    await admission.scheduleExpiries(rows);
     stats.ordersWritten += inserted.length;
     stats.orderBatches++;
     // Only rows this flush inserted: a re-admitted hold, or one an expiry or payment already
@@ -56,7 +57,14 @@ export function createOrderBatcher(deps: AdmissionDeps): Batcher<OrderJob> {
 
 export function startOrderWorker(deps: AdmissionDeps, connection: Redis) {
   const batcher = createOrderBatcher(deps);
-  const worker = new Worker<OrderJob>(QueueName.orders, (job: Job<OrderJob>) => batcher.add(job.data), {
+  const processor = async (job: Job<OrderJob | OrderBatchJob>): Promise<void> => {
+    const data = job.data;
+    const holds = 'holds' in data ? data.holds : [data];
+    await Promise.all(holds.map((h) => batcher.add(h)));
+    // After the commit(s): if this fails the job is retried, and the inserts are then no-ops.
+    await deps.admission.scheduleExpiryBatch(String(job.id), holds);
+  };
+  const worker = new Worker<OrderJob | OrderBatchJob>(QueueName.orders, processor, {
     ...workerOptions(deps.config, connection),
     concurrency: deps.config.workerConcurrency,
   });

@@ -25,10 +25,23 @@ export interface OrderJob {
   expiresAt: number;
 }
 
+/** All new holds of one grab batch, admitted as ONE job (one BullMQ Lua call instead of one
+ *  per hold: BullMQ's per-job cost was what held admission to ~3k orders/s). */
+export interface OrderBatchJob {
+  holds: OrderJob[];
+}
+
 /** Give an unpaid hold's stock back once its time is up. */
 export interface ExpiryJob {
   hold: string;
   dealId: string;
+}
+
+/** The holds of one admitted batch (one deal), expired together: a grab batch's holds share
+ *  their expiresAt, so one delayed job does what one per hold did. */
+export interface ExpiryBatchJob {
+  dealId: string;
+  holds: string[];
 }
 
 /** A hold confirmed as paid in Redis, to be settled in Postgres. */
@@ -40,6 +53,12 @@ export interface PaymentJob extends OrderJob {
 
 export const jobId = {
   order: (hold: string) => hold,
+  /** A batch is named by its first hold: a grab batch's holds are one contiguous run that no
+   *  other batch shares, so a retry of the batch is no duplicate, and removing the job by its
+   *  first hold's id (as for a single hold) still works. Pass each grab batch whole. */
+  orderBatch: (holds: readonly { hold: string }[]) => holds[0]!.hold,
+  /** the expiries of one admitted order job (single or batch), for one deal */
+  expiryBatch: (orderJobId: string, dealId: string) => `x-${orderJobId}-d${dealId}`,
   expiry: (hold: string) => `x-${hold}`,
   payment: (hold: string) => `p-${hold}`,
 } as const;
@@ -71,11 +90,36 @@ export class Admission {
     this.queues = createQueues(config, connection);
   }
 
-  /** All new holds of one grab batch, in ONE round trip. */
+  /** All new holds of one grab batch as ONE job (one hold: the classic one-job-per-hold shape,
+   *  which the reconciler also uses to re-admit a single hold). */
   async admitHolds(jobs: readonly OrderJob[]): Promise<void> {
     if (jobs.length === 0) return;
-    await this.queues.orders.addBulk(jobs.map((data) => ({
-      name: 'order', data, opts: { jobId: jobId.order(data.hold) },
+    if (jobs.length === 1) {
+      await this.queues.orders.add('order', jobs[0]!, { jobId: jobId.order(jobs[0]!.hold) });
+      return;
+    }
+    const data: OrderBatchJob = { holds: jobs as OrderJob[] };
+    await (this.queues.orders as unknown as Queue<OrderBatchJob>).add('orders', data, { jobId: jobId.orderBatch(jobs) });
+  }
+
+  /** One delayed expiry job for holds of one deal admitted by one order job, due when the
+   *  last of them is (a grab batch's holds share their expiresAt). Idempotent by job id. */
+  async scheduleExpiryBatch(orderJobId: string, holds: readonly { hold: string; dealId: string; expiresAt: number }[]): Promise<void> {
+    if (holds.length === 0) return;
+    if (holds.length === 1) return this.scheduleExpiries(holds);
+    const byDeal = new Map<string, { holds: string[]; due: number }>();
+    for (const h of holds) {
+      let g = byDeal.get(h.dealId);
+      if (!g) byDeal.set(h.dealId, (g = { holds: [], due: 0 }));
+      g.holds.push(h.hold);
+      if (h.expiresAt > g.due) g.due = h.expiresAt;
+    }
+    const now = Date.now();
+    const queue = this.queues.expiry as unknown as Queue<ExpiryBatchJob>;
+    await queue.addBulk([...byDeal].map(([dealId, g]) => ({
+      name: 'expire-batch',
+      data: { dealId, holds: g.holds },
+      opts: { jobId: jobId.expiryBatch(orderJobId, dealId), delay: Math.max(0, g.due - now) },
     })));
   }
 

@@ -1,7 +1,8 @@
 // Deals for admission tests: a row in Postgres (orders reference it) and the same deal warmed
 // into Redis, open now; plus holds grabbed through the real Lua.
 import { randomBytes } from 'node:crypto';
-import type { OrderJob } from '../../src/admission/queues.ts';
+import type { Queue } from 'bullmq';
+import type { ExpiryBatchJob, ExpiryJob, OrderJob } from '../../src/admission/queues.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import type { TestEnv } from '../helpers/test-env.ts';
 
@@ -61,4 +62,15 @@ export async function grabHolds(stock: StockStore, deal: TestDeal, n: number, qt
 export async function count(env: TestEnv, sql: string, params: unknown[] = []): Promise<number> {
   const { rows } = await env.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params);
   return rows[0]!.n;
+}
+
+/** Holds covered by delayed expiry jobs (one job holds one hold or a batch of them), and how
+ *  many jobs cover each: every admitted hold must be covered exactly once. */
+export async function delayedExpiryCoverage(queue: Queue<ExpiryJob>): Promise<Map<string, number>> {
+  const covered = new Map<string, number>();
+  for (const job of await (queue as Queue<ExpiryJob | ExpiryBatchJob>).getJobs(['delayed'], 0, -1)) {
+    const holds = 'holds' in job.data ? job.data.holds : [job.data.hold];
+    for (const h of holds) covered.set(h, (covered.get(h) ?? 0) + 1);
+  }
+  return covered;
 }

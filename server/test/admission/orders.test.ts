@@ -7,7 +7,7 @@ import { createLogger } from '../../src/logger.ts';
 import { channels } from '../../src/stock/keys.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
-import { count, createDeal, grabHolds } from './helpers.ts';
+import { count, createDeal, delayedExpiryCoverage, grabHolds } from './helpers.ts';
 
 describe('order worker', () => {
   let env: TestEnv;
@@ -52,9 +52,12 @@ describe('order worker', () => {
     const mine = news.find((n) => n.msg.hold === jobs[7]!.hold);
     expect(mine?.shopper).toBe(jobs[7]!.shopper);
 
-    // each order's expiry is scheduled at its expiresAt
-    const expiry = await admission.queues.expiry.getJobCounts('delayed');
-    expect(expiry.delayed).toBe(500);
+    // each order's expiry is scheduled at its expiresAt, once (one delayed job per admitted batch)
+    const covered = await delayedExpiryCoverage(admission.queues.expiry);
+    expect(covered.size).toBe(500);
+    expect([...covered.values()].every((n) => n === 1)).toBe(true);
+    const [expiryJob] = await admission.queues.expiry.getJobs(['delayed']);
+    expect(expiryJob!.timestamp + expiryJob!.delay).toBeGreaterThanOrEqual(Math.max(...jobs.map((j) => j.expiresAt)) - 1_000);
 
     const orders = await listShopperOrders(env.pool, jobs[0]!.shopper);
     expect(orders).toEqual([{
