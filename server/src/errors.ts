@@ -25,7 +25,40 @@ export const Errors = {
   noFestival: def('no_festival', 404, 'No festival is running or scheduled.'),
   unavailable: def('unavailable', 503, 'The service is starting or stopping; try again shortly.'),
   internal: def('internal', 500, 'Something went wrong on our side.'),
+  // brand API
+  badApiKey: def('unauthorized', 401, 'A valid brand API key is required: Authorization: Bearer ffb_<id>_<secret>.'),
+  validationFailed: def('validation_failed', 400, 'Some fields are not valid; see `errors`.'),
+  csvInvalid: def('csv_invalid', 400, 'The CSV has errors; nothing was created. See `rows`.'),
+  dealLocked: def('deal_locked', 409, 'The deal is warming or live: it can no longer be edited.'),
+  dealState: def('deal_state', 409, 'The deal is not in a state that allows this.'),
 } as const;
+
+/** Per-field validation codes of the brand API (`errors[].code`, `rows[].code`). Stable strings. */
+export const FieldCode = {
+  Required: 'required',
+  WrongType: 'wrong_type',
+  NotInteger: 'not_integer',
+  OutOfRange: 'out_of_range',
+  TooLong: 'too_long',
+  PriceNotBelowList: 'price_not_below_list',
+  UnknownCurrency: 'unknown_currency',
+  NotHttps: 'not_https',
+  BadUrl: 'bad_url',
+  BadTime: 'bad_time',
+  StartInPast: 'start_in_past',
+  OutsideFestival: 'outside_festival',
+  EndNotAfterStart: 'end_not_after_start',
+  DurationTooLong: 'duration_too_long',
+  DurationTooShort: 'duration_too_short',
+  LimitAboveStock: 'limit_above_stock',
+  UnknownFestival: 'unknown_festival',
+  FestivalEnded: 'festival_ended',
+  UnknownField: 'unknown_field',
+  BadCsv: 'bad_csv',
+  TooManyRows: 'too_many_rows',
+  NoRows: 'no_rows',
+} as const;
+export type FieldCodeValue = (typeof FieldCode)[keyof typeof FieldCode];
 
 export class AppError extends Error {
   constructor(readonly def: ErrorDef, message?: string) {

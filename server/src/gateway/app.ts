@@ -15,6 +15,7 @@ import { DealFeed } from '../live/deal-feed.ts';
 import { GrabBatcher } from './grab-batcher.ts';
 import { shopperSocketBehavior, type SocketData } from './ws-handlers.ts';
 import { registerHttpRoutes } from './http-routes.ts';
+import { registerBrandRoutes } from '../brand/routes.ts';
 import { StaticFiles } from './static-files.ts';
 import type { GatewayContext, PayResult } from './context.ts';
 import type { OrderJob } from '../admission/queues.ts';
@@ -78,6 +79,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   };
 
   app.ws<SocketData>('/ws', shopperSocketBehavior(ctx));
+  // brand API first: its routes sit under /api, whose catch-all answers 404
+  const brandApi = registerBrandRoutes(app, ctx);
   registerHttpRoutes(app, ctx, new StaticFiles(config.staticDir));
 
   // One subscription per gateway (not per socket): shopper news and deal changes.
@@ -123,6 +126,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       }
       feed.stop();
       clock.stop();
+      brandApi.close();
       await deps.subscriber.unsubscribe().catch(() => {});
     },
   };

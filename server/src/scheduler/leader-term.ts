@@ -10,7 +10,7 @@ import { DealState, type DealStateValue } from '../protocol.ts';
 import { StockStore, type WarmDealInput } from '../stock/stock-store.ts';
 import { publishDealChanged } from '../live/shopper-news.ts';
 import {
-  listActionableDeals, transitionDeal, type ScheduledDeal, type TransitionInput,
+  getDeal, listActionableDeals, transitionDeal, type ScheduledDeal, type TransitionInput,
 } from '../db/deals-repo.ts';
 import { RedisClock } from '../live/redis-clock.ts';
 import { announceLeader } from './fence.ts';
@@ -251,6 +251,7 @@ export class LeaderTerm {
         this.d.stepDown();
       } else {
         this.log.info({ deal: deal.id, to: t.to, reason: res.reason }, 'scheduler: transition skipped; reloading');
+        await this.holdBrandStop(deal);
         void this.requestRefresh();
       }
       return false;
@@ -262,6 +263,15 @@ export class LeaderTerm {
     this.log.info({ deal: deal.id, from: res.from, to: t.to }, 'scheduler: deal transition');
     await publishDealChanged(this.d.redis, this.d.config.keyPrefix, deal.id, deal.festivalId);
     return true;
+  }
+
+  /** A brand cancelled or stopped the deal while this term acted on an older picture (e.g. it
+   *  warmed the deal 'open' just after the cancel): make Redis say so, or grabs would go on. */
+  private async holdBrandStop(deal: ScheduledDeal): Promise<void> {
+    const cur = await getDeal(this.d.pool, deal.id);
+    if (cur && (cur.state === DealState.Cancelled || cur.state === DealState.Stopped)) {
+      await this.stock.setStatus(deal.id, cur.state);
+    }
   }
 
   private async warm(deal: ScheduledDeal): Promise<void> {
