@@ -52,7 +52,6 @@ export const FieldCode = {
   DurationTooShort: 'duration_too_short',
   LimitAboveStock: 'limit_above_stock',
   UnknownFestival: 'unknown_festival',
-  FestivalEnded: 'festival_ended',
   UnknownField: 'unknown_field',
   BadCsv: 'bad_csv',
   TooManyRows: 'too_many_rows',

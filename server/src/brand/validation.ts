@@ -106,8 +106,10 @@ export function validateDeal(raw: unknown, ctx: ValidationContext): Validation {
   else {
     const id = String(o.festivalId);
     festival = /^\d{1,18}$/.test(id) ? ctx.festival(id) : undefined;
-    if (!festival) err('festivalId', FieldCode.UnknownFestival, `\`festivalId\` ${JSON.stringify(o.festivalId)} is not a festival you may join.`);
-    else if (festival.endsAt <= ctx.now) { err('festivalId', FieldCode.FestivalEnded, `Festival "${festival.name}" has ended.`); festival = undefined; }
+    if (!festival || festival.endsAt <= ctx.now) {
+      err('festivalId', FieldCode.UnknownFestival, `\`festivalId\` ${JSON.stringify(o.festivalId)} is not a festival you may join (see GET /api/brand/festivals: ended ones are closed).`);
+      festival = undefined;
+    }
   }
 
   const title = text('title', DealLimits.titleMax, true);
@@ -167,8 +169,8 @@ export function validateDeal(raw: unknown, ctx: ValidationContext): Validation {
   if (startsAt !== undefined && endsAt !== undefined) {
     const d = endsAt - startsAt;
     if (d <= 0) err('endsAt', FieldCode.EndNotAfterStart, '`endsAt` must be after `startsAt`.');
-    else if (d < DealLimits.minDurationMs) err('endsAt', FieldCode.DurationTooShort, 'A deal runs at least 1 minute.');
-    else if (d > DealLimits.maxDurationMs) err('endsAt', FieldCode.DurationTooLong, 'A deal runs at most 7 days.');
+    else if (d < DealLimits.minDurationMs) err('endsAt', FieldCode.DurationTooShort, '`endsAt` must be at least 1 minute after `startsAt`.');
+    else if (d > DealLimits.maxDurationMs) err('endsAt', FieldCode.DurationTooLong, '`endsAt` must be at most 7 days after `startsAt`.');
     else if (festival && endsAt > festival.endsAt) {
       err('endsAt', FieldCode.OutsideFestival, `\`endsAt\` must be no later than the end of "${festival.name}" (${iso(festival.endsAt)}).`);
     }

@@ -1,0 +1,185 @@
+// Every validation rule of a brand's deal, each with a failing and a passing case, over HTTP
+// against a real gateway and Postgres. Nothing invalid may reach the database.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningEngine } from '../helpers/engine.ts';
+import { BrandClient, brandEngine, dealInput, newBrand, newFestival } from './helpers.ts';
+
+const H = 3_600_000;
+const DAY = 24 * H;
+
+describe('brand API validation', () => {
+  let engine: RunningEngine;
+  let fest: string; // running now, 2 days long
+  let later: string; // starts in 1 h, 2 h long
+  let long: string; // 30 days
+  let ended: string;
+  let brandKey: () => Promise<BrandClient>;
+  let created = 0;
+
+  beforeAll(async () => {
+    engine = await brandEngine({ FF_ROLE: 'gateway' });
+    const pool = engine.env.pool;
+    fest = await newFestival(pool, 'Now', -60_000, 2 * DAY);
+    later = await newFestival(pool, 'Later', H, 2 * H);
+    long = await newFestival(pool, 'Long', -60_000, 30 * DAY);
+    ended = await newFestival(pool, 'Over', -2 * H, H);
+    const brand = await newBrand(pool, 'Validation Brand');
+    let n = 0;
+    // a fresh key every few requests keeps this file under the per-key rate limit
+    brandKey = async () => {
+      const { createKey } = await import('../../src/db/brand-keys-repo.ts');
+      n++;
+      return new BrandClient(engine.url, (await createKey(pool, brand.brandId, `k${n}`)).key);
+    };
+  });
+
+  afterAll(async () => {
+    await engine?.stop();
+    await engine?.env.cleanup();
+  });
+
+  async function expectRefused(over: Record<string, unknown>, field: string, code: string, festivalId = fest, startsIn = H) {
+    const api = await brandKey();
+    const r = await api.post('/api/brand/deals', dealInput(festivalId, startsIn, over));
+    expect(r.status, JSON.stringify(r.body)).toBe(400);
+    expect(r.body.code).toBe('validation_failed');
+    const e = r.body.errors.find((x: { field: string }) => x.field === field);
+    expect(e, JSON.stringify(r.body.errors)).toBeDefined();
+    expect(e.code).toBe(code);
+    expect(e.message).toContain(field);
+  }
+
+  async function expectAccepted(over: Record<string, unknown>, festivalId = fest, startsIn = H) {
+    const api = await brandKey();
+    const r = await api.post('/api/brand/deals', dealInput(festivalId, startsIn, over));
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body.deal.state).toBe('scheduled');
+    created++;
+    return r.body.deal;
+  }
+
+  const start = () => Date.now() + H;
+
+  it('deal price: > 0, below the list price, integer minor units', async () => {
+    await expectRefused({ dealPriceMinor: 6_499_900 }, 'dealPriceMinor', 'price_not_below_list');
+    await expectRefused({ dealPriceMinor: 7_000_000 }, 'dealPriceMinor', 'price_not_below_list');
+    await expectRefused({ dealPriceMinor: 0 }, 'dealPriceMinor', 'out_of_range');
+    await expectRefused({ dealPriceMinor: -5 }, 'dealPriceMinor', 'out_of_range');
+    await expectRefused({ dealPriceMinor: 4999.5 }, 'dealPriceMinor', 'not_integer');
+    await expectRefused({ listPriceMinor: '6499900' }, 'listPriceMinor', 'wrong_type');
+    await expectRefused({ listPriceMinor: 1.25 }, 'listPriceMinor', 'not_integer');
+    await expectAccepted({ dealPriceMinor: 6_499_899 });
+    await expectAccepted({ listPriceMinor: 2, dealPriceMinor: 1 });
+  });
+
+  it('currency: an ISO 4217 code', async () => {
+    await expectRefused({ currency: 'XYZ' }, 'currency', 'unknown_currency');
+    await expectRefused({ currency: 'pkr' }, 'currency', 'unknown_currency');
+    await expectRefused({ currency: 12 }, 'currency', 'unknown_currency');
+    await expectAccepted({ currency: 'JPY' });
+    await expectAccepted({ currency: 'INR' });
+  });
+
+  it('stock 1..10,000,000 and limit 1..stock', async () => {
+    await expectRefused({ stock: 0 }, 'stock', 'out_of_range');
+    await expectRefused({ stock: 10_000_001 }, 'stock', 'out_of_range');
+    await expectRefused({ stock: 2.5 }, 'stock', 'not_integer');
+    await expectAccepted({ stock: 10_000_000, limit: 1 });
+    await expectAccepted({ stock: 1, limit: 1 });
+    await expectRefused({ limit: 0 }, 'limit', 'out_of_range');
+    await expectRefused({ stock: 5, limit: 6 }, 'limit', 'limit_above_stock');
+    await expectAccepted({ stock: 5, limit: 5 });
+  });
+
+  it('start in the future and inside the festival window', async () => {
+    await expectRefused({ startsAt: Date.now() - 1_000 }, 'startsAt', 'start_in_past');
+    // "Later" starts in an hour: a deal 10 minutes from now falls before it
+    await expectRefused({ startsAt: Date.now() + 600_000, endsAt: Date.now() + 1_200_000 }, 'startsAt', 'outside_festival', later);
+    await expectAccepted({ startsAt: Date.now() + H + 60_000, endsAt: Date.now() + H + 600_000 }, later);
+    await expectRefused({ startsAt: Date.now() + 5 * H, endsAt: Date.now() + 5 * H + 600_000 }, 'startsAt', 'outside_festival', later);
+    await expectAccepted({ startsAt: Date.now() + 5_000, endsAt: Date.now() + 600_000 });
+  });
+
+  it('end after the start, inside the window, between 1 minute and 7 days', async () => {
+    const s = start();
+    await expectRefused({ startsAt: s, endsAt: s }, 'endsAt', 'end_not_after_start');
+    await expectRefused({ startsAt: s, endsAt: s - 60_000 }, 'endsAt', 'end_not_after_start');
+    await expectRefused({ startsAt: s, endsAt: s + 59_000 }, 'endsAt', 'duration_too_short');
+    await expectAccepted({ startsAt: s, endsAt: s + 60_000 });
+    await expectRefused({ startsAt: s, endsAt: s + 7 * DAY + 1_000 }, 'endsAt', 'duration_too_long', long);
+    await expectAccepted({ startsAt: s, endsAt: s + 7 * DAY }, long);
+    await expectRefused({ startsAt: s, endsAt: s + 3 * DAY }, 'endsAt', 'outside_festival', fest);
+    await expectAccepted({ startsAt: s, endsAt: s + 3 * DAY }, long);
+  });
+
+  it('times: epoch ms or ISO 8601 with a zone', async () => {
+    await expectRefused({ startsAt: '2030-01-01 10:00' }, 'startsAt', 'bad_time');
+    await expectRefused({ endsAt: 'tomorrow' }, 'endsAt', 'bad_time');
+    const s = start();
+    await expectAccepted({ startsAt: new Date(s).toISOString(), endsAt: new Date(s + 600_000).toISOString().replace('Z', '+00:00') });
+  });
+
+  it('text lengths', async () => {
+    await expectRefused({ title: '' }, 'title', 'required');
+    await expectRefused({ title: '   ' }, 'title', 'required');
+    await expectRefused({ title: 'x'.repeat(201) }, 'title', 'too_long');
+    await expectAccepted({ title: 'x'.repeat(200) });
+    await expectRefused({ description: 'd'.repeat(2001) }, 'description', 'too_long');
+    await expectAccepted({ description: 'd'.repeat(2000) });
+    await expectRefused({ title: 42 }, 'title', 'wrong_type');
+  });
+
+  it('image URL: https only', async () => {
+    await expectRefused({ imageUrl: 'http://example.com/a.jpg' }, 'imageUrl', 'not_https');
+    await expectRefused({ imageUrl: 'javascript:alert(1)' }, 'imageUrl', 'not_https');
+    await expectRefused({ imageUrl: 'not a url' }, 'imageUrl', 'bad_url');
+    await expectAccepted({ imageUrl: 'https://cdn.example.com/p/1.webp' });
+    await expectAccepted({ imageUrl: null });
+  });
+
+  it('hold minutes 1..60, optional', async () => {
+    await expectRefused({ holdMinutes: 0 }, 'holdMinutes', 'out_of_range');
+    await expectRefused({ holdMinutes: 61 }, 'holdMinutes', 'out_of_range');
+    const d = await expectAccepted({ holdMinutes: 60 });
+    expect(d.holdSeconds).toBe(3600);
+    const d2 = await expectAccepted({});
+    expect(d2.holdSeconds).toBe(engine.config.defaultHoldSeconds);
+  });
+
+  it('festival: one whose window has not ended', async () => {
+    await expectRefused({}, 'festivalId', 'unknown_festival', '999999');
+    await expectRefused({}, 'festivalId', 'unknown_festival', ended);
+    const api = await brandKey();
+    const r = await api.get('/api/brand/festivals');
+    expect(r.body.festivals.map((f: { id: string }) => f.id).sort()).toEqual([fest, later, long].sort());
+  });
+
+  it('required and unknown fields are named', async () => {
+    const api = await brandKey();
+    const r = await api.post('/api/brand/deals', { festivalId: fest, colour: 'red' });
+    expect(r.status).toBe(400);
+    const fields = r.body.errors.map((e: { field: string; code: string }) => `${e.field}:${e.code}`);
+    for (const f of ['title', 'listPriceMinor', 'dealPriceMinor', 'currency', 'stock', 'limit', 'startsAt', 'endsAt']) {
+      expect(fields).toContain(`${f}:required`);
+    }
+    expect(fields).toContain('colour:unknown_field');
+  });
+
+  it('bad JSON is 400 bad_json; an oversized body is 413', async () => {
+    const api = await brandKey();
+    const bad = await api.req('POST', '/api/brand/deals', '{"title": ', { 'content-type': 'application/json' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('bad_json');
+    const arr = await api.post('/api/brand/deals', [1, 2]);
+    expect(arr.status).toBe(400);
+    expect(arr.body.code).toBe('validation_failed');
+    const big = await api.post('/api/brand/deals', dealInput(fest, H, { description: 'x'.repeat(70 * 1024) }));
+    expect(big.status).toBe(413);
+    expect(big.body.code).toBe('payload_too_large');
+  });
+
+  it('nothing invalid reached the database', async () => {
+    const { rows } = await engine.env.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM deals');
+    expect(rows[0]!.n).toBe(created);
+  });
+});
