@@ -37,6 +37,16 @@ export interface Config {
   staticDir: string;
   logLevel: string;
   demoPaymentDeclineEvery: number;
+  /** token the ops board and ops API require (Bearer or ?token=) */
+  opsToken: string;
+  /** value of one unit of each currency in a common base; GMV is converted with it */
+  fxRates: Readonly<Record<string, number>>;
+  /** worker / scheduler roles serve /metrics here; 0 = off (the gateway serves it on PORT) */
+  metricsPort: number;
+  /** sales-ticker items a gateway samples per second from its own grabs */
+  tickerPerSecond: number;
+  /** a socket with more than this many bytes buffered skips live snapshots until it drains */
+  snapshotDropBytes: number;
   production: boolean;
 }
 
@@ -79,6 +89,20 @@ function url(env: Env, name: string, dflt: string, protocols: string[]): string 
 }
 
 const DEV_SECRET = 'flashfest-dev-secret-change-me-in-production';
+const DEV_OPS_TOKEN = 'flashfest-ops-dev-token';
+// Rough USD values of one unit; ops dashboards, not accounting. FX_RATES overrides or adds.
+const DEFAULT_FX: Record<string, number> = { USD: 1, PKR: 0.0036, INR: 0.012, CNY: 0.14, EUR: 1.08, GBP: 1.27, BDT: 0.0083, LKR: 0.0033 };
+
+function fxRates(env: Env): Record<string, number> {
+  const raw = str(env, 'FX_RATES', '');
+  const rates = { ...DEFAULT_FX };
+  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([A-Z]{3})=(\d+(?:\.\d+)?(?:e-?\d+)?)$/.exec(part);
+    if (!m || !(Number(m[2]) > 0)) throw new ConfigError('FX_RATES', `"${part}" is not CUR=rate with a positive rate, e.g. PKR=0.0036`);
+    rates[m[1]!] = Number(m[2]);
+  }
+  return Object.freeze(rates);
+}
 
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const production = env.NODE_ENV === 'production';
@@ -93,6 +117,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (sessionSecret.length < 32) throw new ConfigError('SESSION_SECRET', 'must be at least 32 characters');
   if (production && sessionSecret === DEV_SECRET) {
     throw new ConfigError('SESSION_SECRET', 'must be set in production (NODE_ENV=production)');
+  }
+  const opsToken = str(env, 'OPS_TOKEN', DEV_OPS_TOKEN);
+  if (opsToken.length < 16) throw new ConfigError('OPS_TOKEN', 'must be at least 16 characters');
+  if (production && opsToken === DEV_OPS_TOKEN) {
+    throw new ConfigError('OPS_TOKEN', 'must be set in production (NODE_ENV=production)');
   }
   const originsRaw = str(env, 'ALLOWED_ORIGINS', '');
   const allowedOrigins = originsRaw
@@ -131,6 +160,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     staticDir: str(env, 'STATIC_DIR', 'client/dist'),
     logLevel: str(env, 'LOG_LEVEL', 'info', /^(fatal|error|warn|info|debug|trace|silent)$/, 'must be a pino level'),
     demoPaymentDeclineEvery: int(env, 'DEMO_PAYMENT_DECLINE_EVERY', 0, 0, 1_000_000),
+    opsToken,
+    fxRates: fxRates(env),
+    metricsPort: int(env, 'METRICS_PORT', 0, 0, 65535),
+    tickerPerSecond: int(env, 'TICKER_PER_SECOND', 2, 0, 100),
+    snapshotDropBytes: int(env, 'SNAPSHOT_DROP_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     production,
   };
   return Object.freeze(config);
@@ -139,5 +173,5 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
 /** The config as it may be logged: secrets and credentials masked. */
 export function redactedConfig(c: Config): Record<string, unknown> {
   const mask = (u: string) => u.replace(/\/\/([^@/]*)@/, '//***@');
-  return { ...c, sessionSecret: '***', redisUrl: mask(c.redisUrl), databaseUrl: mask(c.databaseUrl) };
+  return { ...c, sessionSecret: '***', opsToken: '***', redisUrl: mask(c.redisUrl), databaseUrl: mask(c.databaseUrl) };
 }

@@ -10,12 +10,15 @@ import { createRedis, createBlockingRedis } from './redis.ts';
 
 type Stop = { name: string; stop: () => Promise<void> };
 
-export async function start(config: Readonly<Config>, logger: Logger): Promise<{ stop(): Promise<void>; port: number | null }> {
+export async function start(config: Readonly<Config>, logger: Logger): Promise<{ stop(): Promise<void>; port: number | null; metricsPort: number | null }> {
   const stops: Stop[] = [];
   const pool = createPool(config, config.role === 'gateway' ? 10 : 20);
   const applied = await migrate(pool, config.dbSchema);
   if (applied.length) logger.info({ applied }, 'migrations applied');
   const redis = createRedis(config);
+  // one Prometheus registry and one ops-board heartbeat per process, whatever its roles
+  const { startTelemetry } = await import('./metrics/telemetry.ts');
+  const telemetry = await startTelemetry({ config, redis, pool, logger });
   let port: number | null = null;
   const has = (role: Config['role']) => config.role === 'all' || config.role === role;
 
@@ -33,7 +36,10 @@ export async function start(config: Readonly<Config>, logger: Logger): Promise<{
       config, logger, pool, redis, subscriber,
       admitHolds: (jobs) => admission.admitHolds(jobs),
       pay: (hold, shopper) => payHold({ config, redis, stock, provider, admission }, { hold, shopper }),
+      metrics: telemetry.metrics, queues: admission.queues,
     });
+    telemetry.metrics.watchQueues(admission.queues);
+    telemetry.heartbeat.add(() => ({ sockets: gateway.ctx.sockets.size, opsSockets: gateway.ctx.live.opsSockets.size }));
     port = await gateway.listen();
     logger.info({ url: `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}` }, 'gateway listening');
     stops.push({ name: 'gateway', stop: async () => {
@@ -46,16 +52,21 @@ export async function start(config: Readonly<Config>, logger: Logger): Promise<{
   if (has('scheduler')) {
     const { startScheduler } = await import('./scheduler/scheduler.ts');
     const scheduler = await startScheduler({ config, redis, pool, logger });
+    telemetry.metrics.watchLeadership(() => scheduler.isLeader());
+    telemetry.heartbeat.add(() => ({ leader: scheduler.isLeader() }));
     stops.push({ name: 'scheduler', stop: () => scheduler.close() });
   }
   if (has('worker')) {
     const { startWorkers } = await import('./admission/index.ts');
     const workers = await startWorkers({ config, redis, pool, logger });
+    telemetry.metrics.watchAdmission(workers.stats);
+    telemetry.heartbeat.add(() => ({ ordersWritten: workers.stats.ordersWritten, holdsReleased: workers.stats.holdsReleased }));
     stops.push({ name: 'workers', stop: () => workers.close() });
   }
 
   return {
     port,
+    metricsPort: telemetry.metricsPort,
     async stop() {
       for (const s of stops) {
         try {
@@ -64,6 +75,7 @@ export async function start(config: Readonly<Config>, logger: Logger): Promise<{
           logger.error({ err, part: s.name }, 'stop failed');
         }
       }
+      await telemetry.stop().catch(() => {});
       await redis.quit().catch(() => redis.disconnect());
       await pool.end();
     },

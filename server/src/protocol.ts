@@ -17,6 +17,10 @@ export const ServerMsg = {
   Pong: 'pong',
   Festival: 'festival',
   Deal: 'deal',
+  /** the coalesced live snapshot: every deal of a festival that changed since the last one */
+  Deals: 'deals',
+  /** sampled, anonymised sales ticker items */
+  Ticker: 'ticker',
   Held: 'held',
   Refused: 'refused',
   Order: 'order',
@@ -140,6 +144,12 @@ export interface PongMsg { t: 'pong'; c: number; s: number }
 export interface FestivalMsg { t: 'festival'; festival: FestivalView }
 /** Live counters / state of one deal; partial fields are not sent, the whole view is. */
 export interface DealMsg { t: 'deal'; deal: DealView }
+/** At most one per `LIVE_SNAPSHOT_MS` per festival. `seq` rises by one per snapshot of this
+ *  gateway; a socket that was too far behind skips snapshots (they are idempotent). */
+export interface DealsMsg { t: 'deals'; festival: string; seq: number; at: number; deals: DealView[] }
+/** "someone in Lahore just grabbed ...": a city and a product, never a shopper. */
+export interface TickerItem { deal: string; title: string; city: string; qty: number; at: number }
+export interface TickerMsg { t: 'ticker'; festival: string; items: TickerItem[] }
 export interface HeldMsg { t: 'held'; rid: string; deal: string; hold: string; qty: number; expiresAt: number }
 export interface RefusedMsg { t: 'refused'; rid: string; deal: string; code: GrabRefusalCode; message: string }
 export interface OrderMsg { t: 'order'; hold: string; deal: string; qty: number; status: OrderStatus }
@@ -148,7 +158,7 @@ export interface PayRefusedMsg { t: 'refused'; rid?: string; hold: string; code:
 export interface ExpiredMsg { t: 'expired'; hold: string; deal: string }
 export interface ErrorMsg { t: 'error'; code: string; message: string }
 export type ServerMessage =
-  | HelloMsg | PongMsg | FestivalMsg | DealMsg | HeldMsg | RefusedMsg | OrderMsg | PaidMsg
+  | HelloMsg | PongMsg | FestivalMsg | DealMsg | DealsMsg | TickerMsg | HeldMsg | RefusedMsg | OrderMsg | PaidMsg
   | PayRefusedMsg | ExpiredMsg | ErrorMsg;
 
 /** Limits the gateway enforces; the client uses them to stay inside. */
@@ -157,6 +167,13 @@ export const Limits = {
   maxQty: 100,
   ridMaxLength: 64,
 } as const;
+
+/** Coarse cities a session may name (`POST /api/session {city}`); else one is picked at random.
+ *  Only the city reaches the sales ticker, never the shopper. */
+export const Cities = [
+  'Lahore', 'Karachi', 'Islamabad', 'Faisalabad', 'Peshawar', 'Mumbai', 'Delhi', 'Bengaluru',
+  'Chennai', 'Kolkata', 'Shanghai', 'Shenzhen', 'Beijing', 'Guangzhou', 'Hangzhou', 'Dhaka', 'Colombo',
+] as const;
 
 /** uWS topic names. */
 export const Topic = {

@@ -121,6 +121,9 @@ export class FestivalStore {
       case ServerMsg.Deal:
         this.mergeDeal(msg.deal);
         return;
+      case ServerMsg.Deals:
+        for (const d of msg.deals) this.mergeDeal(d);
+        return;
       case ServerMsg.Held: {
         this.grabs.delete(msg.rid);
         this.refusals.delete(msg.deal);

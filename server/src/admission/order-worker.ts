@@ -30,6 +30,8 @@ export function createOrderBatcher(deps: AdmissionDeps): Batcher<OrderJob> {
     });
     stats.ordersWritten += inserted.length;
     stats.orderBatches++;
+    // the hold ids tie each order row back to the gateway's "grab batch decided" debug line
+    if (deps.logger.isLevelEnabled('debug')) deps.logger.debug({ holds: rows.map((r) => r.hold), inserted: inserted.length }, 'order batch written');
     // Only rows this flush inserted: a re-admitted hold, or one an expiry or payment already
     // wrote, is not 'pending' news. A crash between commit and publish loses the note; the
     // shopper already has the 'held' answer, so news stays best-effort.

@@ -11,7 +11,9 @@ import { channels } from '../stock/keys.ts';
 import { CloseCode } from '../protocol.ts';
 import { SessionSigner } from './session.ts';
 import { RedisClock } from '../live/redis-clock.ts';
-import { DealFeed } from '../live/deal-feed.ts';
+import { LiveHub } from '../live/live-hub.ts';
+import { ProcessMetrics, type QueueSet } from '../metrics/process-metrics.ts';
+import { registerOpsRoutes } from './ops-routes.ts';
 import { GrabBatcher } from './grab-batcher.ts';
 import { shopperSocketBehavior, type SocketData } from './ws-handlers.ts';
 import { registerHttpRoutes } from './http-routes.ts';
@@ -35,6 +37,10 @@ export interface GatewayDeps {
   subscriber: Redis;
   admitHolds(jobs: OrderJob[]): Promise<void>;
   pay(hold: string, shopper: string): Promise<PayResult>;
+  /** this process's metrics (main.ts shares one registry per process); a fresh one if absent */
+  metrics?: ProcessMetrics;
+  /** admission queues, for the ops board's queue depths */
+  queues?: QueueSet;
 }
 
 export interface Gateway {
@@ -50,13 +56,18 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const stock = new StockStore(deps.redis, config.keyPrefix);
   const clock = new RedisClock(deps.redis);
   await clock.start();
-  const publish = (topic: string, message: string) => { app.publish(topic, message, false); };
-  const feed = new DealFeed(deps.pool, stock, publish, logger, config.liveSnapshotMs);
+  const metrics = deps.metrics ?? new ProcessMetrics('gateway');
+  const live = new LiveHub({
+    app, config, redis: deps.redis, pool: deps.pool, stock, logger, metrics, queues: deps.queues ?? null,
+    shopperSockets: () => ctx.sockets,
+  });
+  const feed = live.feed;
 
   const batcher = new GrabBatcher(stock, config.grabBatchMax, async (dealId, grabs, result) => {
     feed.noteAvailable(dealId, result.available);
     const deal = feed.deals.get(dealId);
     const jobs: OrderJob[] = [];
+    live.onDecided(dealId, grabs, result);
     result.decisions.forEach((d, i) => {
       if (!d.ok || d.repeat) return;
       jobs.push({
@@ -75,17 +86,19 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     sessions: new SessionSigner(config.sessionSecret, config.sessionTtlSeconds),
     pay: deps.pay,
     sockets: new Set<uWS.WebSocket<SocketData>>(),
-    pending: 0, stopping: false, metrics: { grabsReceived: 0 },
+    pending: 0, stopping: false, metrics: { grabsReceived: 0 }, live, telemetry: metrics,
   };
+  metrics.watchSockets(() => ({ shoppers: ctx.sockets.size, ops: live.opsSockets.size }));
 
   app.ws<SocketData>('/ws', shopperSocketBehavior(ctx));
+  registerOpsRoutes(app, ctx, live, metrics);
   // brand API first: its routes sit under /api, whose catch-all answers 404
   const brandApi = registerBrandRoutes(app, ctx);
   registerHttpRoutes(app, ctx, new StaticFiles(config.staticDir));
 
   // One subscription per gateway (not per socket): shopper news and deal changes.
   const ch = channels(config.keyPrefix);
-  await deps.subscriber.subscribe(ch.shopperNews, ch.dealChanged);
+  await deps.subscriber.subscribe(ch.shopperNews, ch.dealChanged, live.tickerChannel);
   deps.subscriber.on('message', (channel: string, message: string) => {
     try {
       if (channel === ch.shopperNews) {
@@ -94,12 +107,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       } else if (channel === ch.dealChanged) {
         const { festivalId } = JSON.parse(message) as { festivalId: string };
         void feed.reload(festivalId).catch((err: unknown) => logger.warn({ err }, 'festival reload failed'));
+      } else if (channel === live.tickerChannel) {
+        live.onTickerMessage(message);
       }
     } catch (err) {
       logger.warn({ err, channel }, 'bad pub/sub message');
     }
   });
-  feed.start();
+  live.start();
 
   let listenSocket: uWS.us_listen_socket | null = null;
   return {
@@ -124,7 +139,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         ws.getUserData().closed = true;
         ws.end(CloseCode.ServerStopping, 'server stopping');
       }
-      feed.stop();
+      await live.stop();
       clock.stop();
       brandApi.close();
       await deps.subscriber.unsubscribe().catch(() => {});

@@ -8,6 +8,8 @@ import type { PayRefusalCode } from '../protocol.ts';
 import type { SessionSigner } from './session.ts';
 import type { RedisClock } from '../live/redis-clock.ts';
 import type { DealFeed } from '../live/deal-feed.ts';
+import type { LiveHub } from '../live/live-hub.ts';
+import type { ProcessMetrics } from '../metrics/process-metrics.ts';
 import type { GrabBatcher } from './grab-batcher.ts';
 import type { SocketData } from './ws-handlers.ts';
 
@@ -28,4 +30,8 @@ export interface GatewayContext {
   pending: number;
   stopping: boolean;
   metrics: { grabsReceived: number };
+  /** snapshots, ticker, ops board */
+  live: LiveHub;
+  /** this process's Prometheus registry */
+  telemetry: ProcessMetrics;
 }

@@ -6,6 +6,8 @@ import type { GrabRequest, StockStore } from '../stock/stock-store.ts';
 import type { GrabDecision, GrabBatchResult } from '../stock/decisions.ts';
 
 export interface PendingGrab extends GrabRequest {
+  /** the session's coarse city, for the sales ticker */
+  city?: string;
   resolve(decision: GrabDecision, batch: GrabBatchResult): void;
   reject(err: unknown): void;
 }

@@ -3,7 +3,8 @@ import type { TemplatedApp, HttpResponse, HttpRequest } from 'uWebSockets.js';
 import { Errors } from '../errors.ts';
 import { currentFestivalId } from '../db/catalog-repo.ts';
 import { listShopperOrders } from '../db/orders-repo.ts';
-import { bearerToken, guard, sendError, sendJson } from './http.ts';
+import { bearerToken, guard, readBody, sendError, sendJson } from './http.ts';
+import { knownCity, randomCity } from '../live/ticker.ts';
 import type { GatewayContext } from './context.ts';
 import type { StaticFiles } from './static-files.ts';
 import { TokenBucket } from './rate-limit.ts';
@@ -32,8 +33,20 @@ export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, files
     let bucket = sessionBuckets.get(ip);
     if (!bucket) sessionBuckets.set(ip, (bucket = new TokenBucket(5, 60)));
     if (!bucket.take()) return sendError(res, Errors.rateLimited);
-    const issued = ctx.sessions.issue();
-    sendJson(res, 200, { token: issued.token, shopperId: issued.shopperId, expiresAt: issued.expiresAt });
+    // optional body {city}: one of protocol Cities, else a random one (only the ticker shows it)
+    const state = guard(res);
+    readBody(res, 1024).then((body) => {
+      let city: string | null = null;
+      if (body.length > 0) {
+        try {
+          city = knownCity((JSON.parse(body.toString('utf8')) as { city?: unknown } | null)?.city);
+        } catch {
+          return sendError(res, Errors.badJson, state);
+        }
+      }
+      const issued = ctx.sessions.issue(undefined, undefined, city ?? randomCity());
+      sendJson(res, 200, { token: issued.token, shopperId: issued.shopperId, expiresAt: issued.expiresAt, city: issued.city }, state);
+    }, (err: { def?: typeof Errors.payloadTooLarge }) => sendError(res, err.def ?? Errors.invalid, state));
   });
 
   app.get('/api/festivals/current', asyncRoute(ctx, async (res, _req, state) => {

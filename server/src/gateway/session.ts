@@ -5,6 +5,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 export interface Session {
   shopperId: string;
   expiresAt: number;
+  /** coarse city for the sales ticker (never the shopper); absent in older tokens */
+  city?: string;
 }
 
 export type SessionCheck =
@@ -14,9 +16,9 @@ export type SessionCheck =
 export class SessionSigner {
   constructor(private readonly secret: string, private readonly ttlSeconds: number) {}
 
-  issue(now = Date.now(), shopperId = newShopperId()): { token: string } & Session {
-    const session = { shopperId, expiresAt: now + this.ttlSeconds * 1000 };
-    const payload = Buffer.from(JSON.stringify({ sid: session.shopperId, exp: session.expiresAt })).toString('base64url');
+  issue(now = Date.now(), shopperId = newShopperId(), city?: string): { token: string } & Session {
+    const session = { shopperId, expiresAt: now + this.ttlSeconds * 1000, ...(city ? { city } : {}) };
+    const payload = Buffer.from(JSON.stringify({ sid: session.shopperId, exp: session.expiresAt, ...(city ? { c: city } : {}) })).toString('base64url');
     return { token: `${payload}.${this.sign(payload)}`, ...session };
   }
 
@@ -34,12 +36,13 @@ export class SessionSigner {
     } catch {
       return { ok: false, reason: 'malformed' };
     }
-    const { sid, exp } = (parsed ?? {}) as { sid?: unknown; exp?: unknown };
+    const { sid, exp, c } = (parsed ?? {}) as { sid?: unknown; exp?: unknown; c?: unknown };
     if (typeof sid !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(sid) || typeof exp !== 'number') {
       return { ok: false, reason: 'malformed' };
     }
     if (exp <= now) return { ok: false, reason: 'expired' };
-    return { ok: true, session: { shopperId: sid, expiresAt: exp } };
+    const city = typeof c === 'string' && /^[A-Za-z .-]{1,32}$/.test(c) ? c : undefined;
+    return { ok: true, session: { shopperId: sid, expiresAt: exp, ...(city ? { city } : {}) } };
   }
 
   private sign(payload: string): string {

@@ -22,6 +22,8 @@ export interface SocketData {
   strikes: number;
   /** the last few rids this socket sent to Redis: repeats skip the local answers */
   recentRids: string[];
+  /** coarse city from the session, for the sales ticker */
+  city?: string;
 }
 
 type Socket = WebSocket<SocketData>;
@@ -97,6 +99,7 @@ export function shopperSocketBehavior(ctx: GatewayContext): WebSocketBehavior<So
         shopper: check.session.shopperId, expiresAt: check.session.expiresAt,
         bucket: new TokenBucket(config.rateLimitPerSecond, config.rateLimitBurst),
         festival: null, closed: false, strikes: 0, recentRids: [],
+        ...(check.session.city ? { city: check.session.city } : {}),
       };
       res.upgrade(data, key, protocol, extensions, context);
     },
@@ -192,14 +195,20 @@ function onGrab(ctx: GatewayContext, ws: Socket, msg: unknown): void {
   const repeat = data.recentRids.includes(rid);
   if (!repeat) {
     const local = localAnswer(deal, ctx.clock.now(), ctx.clock.margin());
-    if (local) return refuseGrab(ws, dealId, rid, local);
+    if (local) {
+      ctx.feed.countLocalRefusal(dealId, local);
+      ctx.telemetry.grab(local, 0);
+      return refuseGrab(ws, dealId, rid, local);
+    }
     data.recentRids.push(rid);
     if (data.recentRids.length > RECENT_RIDS) data.recentRids.shift();
   }
   ctx.metrics.grabsReceived++;
+  const t0 = performance.now();
   ctx.batcher.add(dealId, {
-    shopper: data.shopper, qty, rid,
+    shopper: data.shopper, qty, rid, city: data.city,
     resolve(decision) {
+      ctx.telemetry.grab(decision.ok ? 'held' : decision.code, performance.now() - t0);
       if (decision.ok) {
         sendLate(ws, { t: ServerMsg.Held, rid, deal: dealId, hold: decision.hold, qty: decision.qty, expiresAt: decision.expiresAt });
       } else {
@@ -207,6 +216,8 @@ function onGrab(ctx: GatewayContext, ws: Socket, msg: unknown): void {
       }
     },
     reject(err) {
+      ctx.telemetry.grab(GrabRefusal.Unavailable, performance.now() - t0);
+      ctx.telemetry.storeError('redis');
       ctx.logger.error({ err, deal: dealId, rid }, 'grab batch failed');
       refuseGrab(ws, dealId, rid, GrabRefusal.Unavailable, true);
     },

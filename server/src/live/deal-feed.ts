@@ -1,15 +1,19 @@
 // The gateway's local picture of festivals and deals: catalogue from Postgres, live counters
 // from Redis. Counters are read for all active deals in one pipeline every `liveSnapshotMs`
-// and only changed deals are published, so broadcasts stay capped (~10/s) however fast grabs
-// run. Life-cycle changes (scheduler, brand edits) arrive on the dealChanged channel.
-import type { Redis } from 'ioredis';
+// and the changed deals of each festival go out as ONE `deals` snapshot, so broadcasts stay
+// capped (~10/s) however fast grabs run. Life-cycle changes (scheduler, brand edits) arrive on
+// the dealChanged channel. The same pipeline adds this gateway's local refusals (answered
+// without Redis) to the deal hash, so the ops counters see every answer.
 import type { Pool } from '../db/pool.ts';
 import { festivalIdOfDeal, loadFestival } from '../db/catalog-repo.ts';
 import type { StockStore } from '../stock/stock-store.ts';
 import { ServerMsg, Topic, type DealView, type FestivalView } from '../protocol.ts';
 import type { Logger } from '../logger.ts';
+import { LOCAL_REJ_FIELD, parseDealHash, type DealCounts } from './aggregates.ts';
 
-type Publish = (topic: string, message: string) => void;
+export type Publish = (topic: string, message: string, kind: string) => void;
+/** deal:<id> snapshots go out only when someone on this gateway follows that topic */
+export type PublishIfSubscribed = (topic: string, message: () => string, kind: string) => boolean;
 
 interface FestivalEntry {
   festival: Omit<FestivalView, 'serverTime' | 'deals'>;
@@ -17,6 +21,13 @@ interface FestivalEntry {
 }
 
 const LIVE_STATES = new Set(['warming', 'live', 'sold_out', 'ended', 'stopped']);
+/** scheduled deals this close to opening are polled too (the scheduler may warm them any moment) */
+const SOON_MS = 120_000;
+const ADD_LOCAL = `if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('HINCRBY', KEYS[1], 'grabs', ARGV[2])
+end
+return 0`;
 
 export class DealFeed {
   private readonly festivals = new Map<string, FestivalEntry>();
@@ -25,6 +36,16 @@ export class DealFeed {
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
   private readonly misses = new Map<string, number>();
+  /** the last counters read from Redis, per deal (the ops board aggregates these) */
+  readonly counts = new Map<string, DealCounts>();
+  /** deal -> hash field -> local refusals not yet added to Redis */
+  private readonly localRefusals = new Map<string, Map<string, number>>();
+  private readonly seqs = new Map<string, number>();
+  /** snapshots published (one per festival with changes per tick) */
+  snapshots = 0;
+  polls = 0;
+  /** run after every poll (ticker relay, ops board) */
+  readonly afterPoll: (() => void)[] = [];
 
   constructor(
     private readonly pool: Pool,
@@ -32,10 +53,25 @@ export class DealFeed {
     private readonly publish: Publish,
     private readonly logger: Logger,
     private readonly snapshotMs: number,
+    private readonly publishIfSubscribed: PublishIfSubscribed = () => false,
   ) {}
 
   start(): void {
     this.timer = setInterval(() => void this.poll(), this.snapshotMs);
+  }
+
+  /** A grab this gateway refused from its cache (code: not_open | ended | sold_out). */
+  countLocalRefusal(dealId: string, code: string): void {
+    const field = LOCAL_REJ_FIELD[code];
+    if (!field) return;
+    let m = this.localRefusals.get(dealId);
+    if (!m) this.localRefusals.set(dealId, (m = new Map()));
+    m.set(field, (m.get(field) ?? 0) + 1);
+  }
+
+  /** Last snapshot seq published for a festival (0 before the first). */
+  seqOf(festivalId: string): number {
+    return this.seqs.get(festivalId) ?? 0;
   }
 
   stop(): void {
@@ -56,7 +92,7 @@ export class DealFeed {
     if (!entry) return;
     const now = Date.now();
     const view = await this.festivalView(festivalId, now);
-    if (view) this.publish(Topic.festival(festivalId), JSON.stringify({ t: ServerMsg.Festival, festival: view }));
+    if (view) this.publish(Topic.festival(festivalId), JSON.stringify({ t: ServerMsg.Festival, festival: view }), 'festival');
   }
 
   private load(festivalId: string): Promise<FestivalEntry | null> {
@@ -105,25 +141,66 @@ export class DealFeed {
     if (d && available < d.available) d.available = available;
   }
 
-  private async poll(): Promise<void> {
+  /** One round: add local refusal counts, read every active deal's hash, publish what changed. */
+  async poll(): Promise<void> {
     if (this.polling) return; // a slow Redis must not stack polls
     this.polling = true;
     try {
-      const ids = [...this.deals.values()].filter((d) => LIVE_STATES.has(d.state)).map((d) => d.id);
-      const counters = await this.stock.readCounters(ids);
-      for (const [id, c] of counters) {
-        const d = this.deals.get(id);
-        if (!d) continue;
-        if (d.available === c.available && d.held === c.held && d.sold === c.sold) continue;
-        const next = { ...d, ...c };
-        this.deals.set(id, next);
-        const msg = JSON.stringify({ t: ServerMsg.Deal, deal: next });
-        this.publish(Topic.festival(d.festivalId), msg);
+      const now = Date.now();
+      const ids = [...this.deals.values()]
+        .filter((d) => LIVE_STATES.has(d.state) || (d.state === 'scheduled' && d.startsAt - now < SOON_MS))
+        .map((d) => d.id);
+      const local = this.localRefusals.size ? [...this.localRefusals] : [];
+      this.localRefusals.clear();
+      if (ids.length === 0 && local.length === 0) return;
+      const pipe = this.stock.redis.pipeline();
+      let offset = 0;
+      for (const [dealId, fields] of local) {
+        const key = this.stock.keys(dealId).deal;
+        for (const [field, n] of fields) {
+          // only into a warmed deal: HINCRBY on a missing hash would make a fake deal
+          pipe.eval(ADD_LOCAL, 1, key, field, n);
+          offset++;
+        }
       }
+      for (const id of ids) pipe.hgetall(this.stock.keys(id).deal);
+      const res = (await pipe.exec()) ?? [];
+      const changedByFestival = new Map<string, DealView[]>();
+      ids.forEach((id, i) => {
+        const h = res[offset + i]?.[1] as Record<string, string> | undefined;
+        const c = h ? parseDealHash(h) : null;
+        const d = this.deals.get(id);
+        if (!c || !d) return;
+        this.counts.set(id, c);
+        if (d.available === c.available && d.held === c.held && d.sold === c.sold) return;
+        const next = { ...d, available: c.available, held: c.held, sold: c.sold };
+        this.deals.set(id, next);
+        let list = changedByFestival.get(d.festivalId);
+        if (!list) changedByFestival.set(d.festivalId, (list = []));
+        list.push(next);
+      });
+      for (const [festivalId, deals] of changedByFestival) {
+        const seq = (this.seqs.get(festivalId) ?? 0) + 1;
+        this.seqs.set(festivalId, seq);
+        this.snapshots++;
+        this.publish(Topic.festival(festivalId), JSON.stringify({ t: ServerMsg.Deals, festival: festivalId, seq, at: now, deals }), 'snapshot');
+        for (const d of deals) this.publishIfSubscribed(Topic.deal(d.id), () => JSON.stringify({ t: ServerMsg.Deal, deal: d }), 'deal');
+      }
+      this.polls++;
     } catch (err) {
       this.logger.warn({ err }, 'deal counters poll failed');
+      this.onError?.(err);
     } finally {
       this.polling = false;
     }
+    for (const f of this.afterPoll) {
+      try {
+        f();
+      } catch (err) {
+        this.logger.warn({ err }, 'live: after-poll step failed');
+      }
+    }
   }
+
+  onError: ((err: unknown) => void) | undefined;
 }

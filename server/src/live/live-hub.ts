@@ -1,0 +1,127 @@
+// Everything live on one gateway, on one timer (LIVE_SNAPSHOT_MS): check sockets' buffers
+// (fanout drop policy), read the deal counters and publish coalesced snapshots, relay ticker
+// items, update the ops board. Cross-gateway traffic is one Redis subscription per gateway
+// (the ticker channel joins the gateway's existing subscriber), never one per socket.
+import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Pool } from '../db/pool.ts';
+import type { StockStore } from '../stock/stock-store.ts';
+import type { GrabBatchResult } from '../stock/decisions.ts';
+import type { ProcessMetrics, QueueSet } from '../metrics/process-metrics.ts';
+import { ServerMsg, Topic } from '../protocol.ts';
+import { DealFeed } from './deal-feed.ts';
+import { Fanout } from './fanout.ts';
+import { OpsBoard } from './ops-board.ts';
+import { TickerRelay, TickerSampler, tickerChannel } from './ticker.ts';
+
+interface ShopperData { festival: string | null; closed: boolean }
+
+export interface LiveHubDeps {
+  app: TemplatedApp;
+  config: Readonly<Config>;
+  redis: Redis;
+  pool: Pool;
+  stock: StockStore;
+  logger: Logger;
+  metrics: ProcessMetrics;
+  queues: QueueSet | null;
+  /** the gateway's open shopper sockets */
+  shopperSockets(): ReadonlySet<WebSocket<ShopperData>>;
+}
+
+export class LiveHub {
+  readonly feed: DealFeed;
+  readonly fanout: Fanout;
+  readonly opsFanout: Fanout;
+  readonly ops: OpsBoard;
+  readonly sampler: TickerSampler;
+  readonly relay: TickerRelay;
+  readonly tickerChannel: string;
+  readonly opsSockets = new Set<WebSocket<unknown>>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+
+  constructor(private readonly d: LiveHubDeps) {
+    const { app, config, logger, metrics } = d;
+    this.fanout = new Fanout(app, metrics, config.snapshotDropBytes);
+    this.opsFanout = new Fanout(app, metrics, config.snapshotDropBytes * 4);
+    const publish = (topic: string, message: string, kind: string) => this.fanout.publish(topic, message, kind);
+    this.feed = new DealFeed(d.pool, d.stock, publish, logger, config.liveSnapshotMs,
+      (topic, message, kind) => this.fanout.publishIfSubscribed(topic, message, kind));
+    this.feed.onError = () => metrics.storeError('redis');
+    this.tickerChannel = tickerChannel(config.keyPrefix);
+    this.sampler = new TickerSampler(d.redis, config.keyPrefix, config.tickerPerSecond, () => metrics.storeError('redis'));
+    // relay a little more than one gateway samples: a few gateways' items still fit, never a flood
+    this.relay = new TickerRelay(Math.max(1, Math.min(5, config.tickerPerSecond * 2)), (topic, message) => this.fanout.publish(topic, message, 'ticker'));
+    this.ops = new OpsBoard({
+      redis: d.redis, pool: d.pool, prefix: config.keyPrefix, feed: this.feed, fxRates: config.fxRates,
+      queues: d.queues, logger,
+      publish: (message) => this.opsFanout.publishIfSubscribed(Topic.ops, message, 'ops'),
+    });
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.d.config.liveSnapshotMs);
+  }
+
+  /** One live round. Exposed for tests. */
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const shoppers = this.d.shopperSockets();
+      this.fanout.sweep(shoppers, (ws) => ({
+        topics: () => { const f = ws.getUserData().festival; return f ? [Topic.festival(f)] : []; },
+        catchUp: () => this.catchUp(ws),
+      }));
+      this.opsFanout.sweep(this.opsSockets, (ws) => ({
+        topics: () => [Topic.ops],
+        catchUp: () => {
+          if (!this.opsSockets.has(ws)) return;
+          ws.cork(() => ws.send(JSON.stringify({ t: 'ops', snapshot: this.ops.snapshot(), history: this.ops.history }), false));
+        },
+      }));
+      await this.feed.poll();
+      this.relay.flush();
+      this.ops.tick();
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** A resumed socket gets the whole festival again (it skipped snapshots meanwhile). */
+  private catchUp(ws: WebSocket<ShopperData>): void {
+    const festival = ws.getUserData().festival;
+    if (!festival) return;
+    this.feed.festivalView(festival, Date.now()).then((view) => {
+      if (!view || ws.getUserData().closed) return;
+      ws.cork(() => ws.send(JSON.stringify({ t: ServerMsg.Festival, festival: view }), false));
+    }, () => {});
+  }
+
+  /** After Redis decided a batch: sample new holds for the ticker; log rid -> hold at debug. */
+  onDecided(dealId: string, grabs: readonly { shopper: string; rid: string; city?: string }[], result: GrabBatchResult): void {
+    const deal = this.feed.deals.get(dealId);
+    const debug = this.d.logger.isLevelEnabled('debug');
+    const held: { rid: string; hold: string }[] = [];
+    result.decisions.forEach((dec, i) => {
+      if (!dec.ok || dec.repeat) return;
+      if (debug) held.push({ rid: grabs[i]!.rid, hold: dec.hold });
+      if (deal) this.sampler.offer(deal.festivalId, dealId, deal.title, grabs[i]!.city, dec.qty, result.now);
+    });
+    if (debug) this.d.logger.debug({ deal: dealId, grabs: grabs.length, held }, 'grab batch decided');
+  }
+
+  onTickerMessage(message: string): void {
+    this.relay.receive(message);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    // add the last local refusal counts to Redis
+    while (this.ticking) await new Promise((r) => setTimeout(r, 5));
+    await this.feed.poll().catch(() => {});
+  }
+}
