@@ -17,6 +17,7 @@ export default defineConfig({
     rolldownOptions: {
       input: {
         index: fileURLToPath(new URL('./index.html', import.meta.url)),
+        brand: fileURLToPath(new URL('./brand.html', import.meta.url)),
       },
     },
   },

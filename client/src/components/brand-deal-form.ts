@@ -1,0 +1,137 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { BrandApiError, type BrandApi, type BrandDealView, type BrandFestival } from '../data/brand-api.ts';
+import { minorUnitDigits } from './format.ts';
+
+/** "649.99" in a currency with `digits` minor digits -> minor units; a non-integer result when the
+ *  amount has more decimals than the currency, so the server names the field. */
+export function toMinor(amount: string, currency: string): number | string {
+  const digits = minorUnitDigits(currency);
+  const m = /^\s*(\d+)(?:\.(\d*))?\s*$/.exec(amount.replace(/,/g, ''));
+  if (!m) return amount;
+  const frac = m[2] ?? '';
+  if (frac.length > digits && /[1-9]/.test(frac.slice(digits))) return Number(`${m[1]}.${frac}`) * 10 ** digits;
+  return Number(m[1] + frac.slice(0, digits).padEnd(digits, '0'));
+}
+
+export function fromMinor(minor: number, currency: string): string {
+  const digits = minorUnitDigits(currency);
+  return digits === 0 ? String(minor) : (minor / 10 ** digits).toFixed(digits);
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+/** epoch ms -> the value of an <input type="datetime-local"> (local time, to the second). */
+export function toLocalInput(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+type Errors = Record<string, string>;
+
+/**
+ * Create or edit one deal. Server validation errors appear next to their field; the element
+ * fires `saved` (detail: the deal) and `close`.
+ */
+@customElement('brand-deal-form')
+export class BrandDealForm extends LitElement {
+  static override styles = css`
+    :host { display: block; background: #fff; border-radius: 10px; padding: 1rem; box-shadow: 0 1px 3px rgb(0 0 0 / 0.12); }
+    form { display: grid; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: 0.75rem 1rem; }
+    label { display: flex; flex-direction: column; gap: 0.2rem; font-size: 0.8125rem; font-weight: 600; color: #33333d; }
+    .wide { grid-column: 1 / -1; }
+    input, select, textarea { font: inherit; font-weight: 400; padding: 0.4rem 0.5rem; border: 1px solid #c4c4cc; border-radius: 6px; }
+    [aria-invalid='true'] { border-color: #b00020; background: #fff5f6; }
+    .err { color: #b00020; font-weight: 400; font-size: 0.8125rem; }
+    .hint { color: #6b6b76; font-weight: 400; font-size: 0.75rem; }
+    .actions { grid-column: 1 / -1; display: flex; gap: 0.5rem; align-items: center; }
+    button { font: inherit; padding: 0.45rem 1rem; border-radius: 6px; border: 1px solid #c4c4cc; background: #fff; cursor: pointer; }
+    button.primary { background: #e0301e; border-color: #e0301e; color: #fff; font-weight: 600; }
+    .summary { color: #b00020; }
+    h2 { margin: 0 0 0.75rem; font-size: 1.05rem; }
+  `;
+
+  @property({ attribute: false }) api: BrandApi | null = null;
+  @property({ attribute: false }) festivals: BrandFestival[] = [];
+  /** the deal being edited; null = create */
+  @property({ attribute: false }) deal: BrandDealView | null = null;
+  @state() private errors: Errors = {};
+  @state() private summary: string | null = null;
+  @state() private busy = false;
+
+  private field(name: string, label: string, input: unknown, hint?: string, wide = false) {
+    const err = this.errors[name];
+    return html`<label class=${wide ? 'wide' : ''}>${label}${input}
+      ${hint ? html`<span class="hint">${hint}</span>` : nothing}
+      ${err ? html`<span class="err" role="alert" data-testid="error-${name}">${err}</span>` : nothing}</label>`;
+  }
+
+  override render() {
+    const d = this.deal;
+    const cur = d?.currency ?? 'PKR';
+    const inv = (n: string) => (this.errors[n] ? 'true' : 'false');
+    const inHour = Date.now() + 3_600_000;
+    return html`<h2>${d ? `Edit deal #${d.id}` : 'New deal'}</h2>
+      <form @submit=${this.submit} novalidate>
+        ${this.field('festivalId', 'Festival', html`<select name="festivalId" aria-invalid=${inv('festivalId')}>
+          ${this.festivals.map((f) => html`<option value=${f.id} ?selected=${d?.festivalId === f.id}>${f.name} (${new Date(f.startsAt).toLocaleString()} – ${new Date(f.endsAt).toLocaleString()})</option>`)}
+        </select>`, undefined, true)}
+        ${this.field('title', 'Product name', html`<input name="title" .value=${d?.title ?? ''} maxlength="200" aria-invalid=${inv('title')} />`, undefined, true)}
+        ${this.field('description', 'Description', html`<textarea name="description" rows="2" .value=${d?.description ?? ''} aria-invalid=${inv('description')}></textarea>`, undefined, true)}
+        ${this.field('imageUrl', 'Image URL', html`<input name="imageUrl" type="url" placeholder="https://…" .value=${d?.imageUrl ?? ''} aria-invalid=${inv('imageUrl')} />`, undefined, true)}
+        ${this.field('currency', 'Currency', html`<input name="currency" .value=${cur} maxlength="3" aria-invalid=${inv('currency')} />`, 'ISO 4217, e.g. PKR, INR, USD')}
+        ${this.field('listPriceMinor', 'List price', html`<input name="listPrice" inputmode="decimal" .value=${d ? fromMinor(d.listPriceMinor, cur) : ''} aria-invalid=${inv('listPriceMinor')} />`)}
+        ${this.field('dealPriceMinor', 'Deal price', html`<input name="dealPrice" inputmode="decimal" .value=${d ? fromMinor(d.dealPriceMinor, cur) : ''} aria-invalid=${inv('dealPriceMinor')} />`, 'below the list price')}
+        ${this.field('stock', 'Stock', html`<input name="stock" type="number" min="1" .value=${d ? String(d.stock) : ''} aria-invalid=${inv('stock')} />`)}
+        ${this.field('limit', 'Limit per shopper', html`<input name="limit" type="number" min="1" .value=${d ? String(d.limit) : '1'} aria-invalid=${inv('limit')} />`)}
+        ${this.field('startsAt', 'Starts (your local time)', html`<input name="startsAt" type="datetime-local" step="1" .value=${toLocalInput(d?.startsAt ?? inHour)} aria-invalid=${inv('startsAt')} />`)}
+        ${this.field('endsAt', 'Ends (your local time)', html`<input name="endsAt" type="datetime-local" step="1" .value=${toLocalInput(d?.endsAt ?? inHour + 3_600_000)} aria-invalid=${inv('endsAt')} />`)}
+        ${this.field('holdMinutes', 'Minutes to pay (optional)', html`<input name="holdMinutes" type="number" min="1" max="60" .value=${d ? String(Math.round(d.holdSeconds / 60)) : ''} aria-invalid=${inv('holdMinutes')} />`)}
+        <div class="actions">
+          <button class="primary" type="submit" ?disabled=${this.busy} data-testid="save-deal">${d ? 'Save changes' : 'Create deal'}</button>
+          <button type="button" @click=${() => this.dispatchEvent(new CustomEvent('close'))}>Close</button>
+          ${this.summary ? html`<span class="summary" data-testid="form-summary">${this.summary}</span>` : nothing}
+        </div>
+      </form>`;
+  }
+
+  private async submit(e: Event) {
+    e.preventDefault();
+    if (!this.api) return;
+    const f = new FormData(e.target as HTMLFormElement);
+    const s = (k: string) => String(f.get(k) ?? '').trim();
+    const currency = s('currency').toUpperCase();
+    const time = (k: string) => (s(k) ? new Date(s(k)).getTime() : '');
+    const num = (k: string) => (s(k) === '' ? '' : Number(s(k)));
+    const input: Record<string, unknown> = {
+      festivalId: s('festivalId'), title: s('title'), description: s('description'), imageUrl: s('imageUrl') || null,
+      currency, listPriceMinor: s('listPrice') ? toMinor(s('listPrice'), currency) : '',
+      dealPriceMinor: s('dealPrice') ? toMinor(s('dealPrice'), currency) : '',
+      stock: num('stock'), limit: num('limit'), startsAt: time('startsAt'), endsAt: time('endsAt'),
+      holdMinutes: s('holdMinutes') ? Number(s('holdMinutes')) : null,
+    };
+    this.busy = true;
+    this.summary = null;
+    try {
+      const deal = this.deal ? await this.api.update(this.deal.id, input) : await this.api.create(input);
+      this.errors = {};
+      this.dispatchEvent(new CustomEvent('saved', { detail: deal }));
+    } catch (err) {
+      if (err instanceof BrandApiError) {
+        const errors: Errors = {};
+        for (const fe of err.body.errors ?? []) errors[fe.field] ??= fe.message;
+        this.errors = errors;
+        this.summary = err.body.errors?.length ? `${err.body.errors.length} field(s) need attention.` : err.message;
+      } else {
+        this.summary = 'Could not reach flashfest; try again.';
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'brand-deal-form': BrandDealForm;
+  }
+}
