@@ -1,0 +1,201 @@
+// What every scenario needs: the services (found or started as `npm test` does), a private
+// namespace per engine (Redis key prefix + Postgres schema, removed after), engine and baseline
+// processes, and CPU readings of a process from /proc.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { ensureRedis } from '../../scripts/services/redis.mjs';
+import { ensurePostgres } from '../../scripts/services/postgres.mjs';
+import { loadConfig } from '../../server/src/config.ts';
+import { createPool } from '../../server/src/db/pool.ts';
+import { migrate } from '../../server/src/db/migrate.ts';
+import { StockStore } from '../../server/src/stock/stock-store.ts';
+import { SessionSigner } from '../../server/src/gateway/session.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SECRET = 'flashfest-bench-secret-0123456789abcdef';
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const now = () => performance.timeOrigin + performance.now();
+
+export async function ensureServices() {
+  const redis = await ensureRedis({ envUrl: process.env.BENCH_REDIS_URL || process.env.REDIS_URL, label: 'REDIS_URL' });
+  const pg = await ensurePostgres({
+    envUrl: process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL, label: 'DATABASE_URL', database: 'test', pgliteDir: null,
+  });
+  if (pg.url.includes('pglite') || pg.kind === 'pglite') console.warn('bench: Postgres is PGlite: figures are not meaningful');
+  return { redisUrl: redis.url, databaseUrl: pg.url, stop: async () => { await pg.stop?.(); await redis.stop?.(); } };
+}
+
+/** A fresh Redis prefix + Postgres schema, migrated; env for engine processes; cleanup. */
+export async function createNamespace(services, extraEnv = {}) {
+  const id = randomBytes(4).toString('hex');
+  const env = {
+    REDIS_URL: services.redisUrl, DATABASE_URL: services.databaseUrl,
+    KEY_PREFIX: `bench${id}`, DB_SCHEMA: `bench_${id}`, SESSION_SECRET: SECRET, LOG_LEVEL: 'warn',
+    // one socket of the load grabs far faster than a person: the bench raises the per-socket limit
+    RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000', FLOOD_CLOSE_AFTER: '1000000',
+    HOLD_SECONDS: '3600',
+    ...extraEnv,
+  };
+  const config = loadConfig(env);
+  const redis = new Redis(config.redisUrl, { enableAutoPipelining: false });
+  const pool = createPool(config, 4);
+  await migrate(pool, config.dbSchema);
+  const stock = new StockStore(redis, config.keyPrefix);
+  return {
+    id, env, config, redis, pool, stock, signer: new SessionSigner(SECRET, 7200),
+    async cleanup() {
+      await deleteKeys(redis, `${config.keyPrefix}:*`);
+      await pool.query(`DROP SCHEMA IF EXISTS ${config.dbSchema} CASCADE`);
+      await pool.end();
+      redis.disconnect();
+    },
+  };
+}
+
+export async function deleteKeys(redis, pattern) {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+/** A brand, a festival and deals in Postgres, warmed into Redis (what the scheduler does). */
+export async function seedDeal(ns, { stock, limit, startsIn = -1_000, durationMs = 3_600_000, holdSeconds = 3_600, priceMinor = 99_900 }) {
+  const { pool } = ns;
+  const brand = await pool.query(`INSERT INTO brands (name) VALUES ('Bench Brand') ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`);
+  const t = Date.now();
+  const fest = await pool.query(
+    `INSERT INTO festivals (name, starts_at, ends_at) VALUES ('Bench Festival', to_timestamp($1 / 1000.0), to_timestamp($2 / 1000.0)) RETURNING id`,
+    [t - 60_000, t + 3_600_000]);
+  const startsAt = t + startsIn;
+  const deal = await pool.query(
+    `INSERT INTO deals (festival_id, brand_id, title, list_price_minor, deal_price_minor, currency, stock,
+       per_shopper_limit, hold_seconds, starts_at, ends_at, state)
+     VALUES ($1,$2,'Bench deal',$3,$4,'PKR',$5,$6,$7, to_timestamp($8 / 1000.0), to_timestamp($9 / 1000.0), $10) RETURNING id`,
+    [fest.rows[0].id, brand.rows[0].id, priceMinor * 2, priceMinor, stock, limit, Math.max(5, holdSeconds),
+      startsAt, startsAt + durationMs, startsIn <= 0 ? 'live' : 'warming']);
+  const dealId = String(deal.rows[0].id);
+  const festivalId = String(fest.rows[0].id);
+  await ns.stock.warmDeal({
+    id: dealId, festivalId, stock, limit, holdSeconds, startsAt, endsAt: startsAt + durationMs,
+    unitPriceMinor: priceMinor, currency: 'PKR', status: 'open',
+  });
+  return { dealId, festivalId, startsAt };
+}
+
+/** Spawns `node <args>` with env; resolves once a stdout line matches `ready` (returns the match). */
+export function spawnNode(args, env, { ready = /flashfest ready: (?:.*:(\d+)|role \w+)/, name = 'process', timeoutMs = 30_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let done = false;
+    const timer = setTimeout(() => finish(new Error(`${name} not ready after ${timeoutMs} ms:\n${out.slice(-2000)}`)), timeoutMs);
+    function finish(err, m) {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (err) { child.kill('SIGKILL'); reject(err); } else resolve({ child, match: m, output: () => out, stop: () => stopChild(child) });
+    }
+    const onData = (b) => {
+      out += b.toString();
+      if (out.length > 200_000) out = out.slice(-100_000);
+      const m = ready.exec(out);
+      if (m) finish(null, m);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code, sig) => finish(new Error(`${name} exited (${code ?? sig}) before ready:\n${out.slice(-2000)}`)));
+  });
+}
+
+export async function stopChild(child, timeoutMs = 10_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(t);
+}
+
+/** The engine as separate processes: `gateways` gateway processes and one worker. */
+export async function startEngine(ns, { gateways = 1, worker = true, env = {} } = {}) {
+  const entry = ['--import', 'tsx', 'server/src/main.ts'];
+  // BENCH_CPU_PROF=<dir>: profile the engine processes (node --cpu-prof), written on exit
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const procs = [];
+  try {
+    const gws = await Promise.all(Array.from({ length: gateways }, (_, i) =>
+      spawnNode([...prof, ...entry], { ...ns.env, FF_ROLE: 'gateway', PORT: '0', ...env }, { name: `gateway ${i}` })));
+    procs.push(...gws);
+    const w = worker ? await spawnNode([...prof, ...entry], { ...ns.env, FF_ROLE: 'worker', ...env }, { name: 'worker' }) : null;
+    if (w) procs.push(w);
+    return {
+      ports: gws.map((g) => Number(g.match[1])),
+      gatewayPids: gws.map((g) => g.child.pid),
+      workerPid: w?.child.pid ?? null,
+      async stop() { await Promise.all(procs.map((p) => p.stop())); },
+    };
+  } catch (err) {
+    await Promise.all(procs.map((p) => p.stop()));
+    throw err;
+  }
+}
+
+const TICK = 100; // USER_HZ on Linux
+/** CPU seconds (user + system) a process has used so far. */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / TICK;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds of every postgres server process (backends come and go; this is a best effort). */
+export function postgresCpuSeconds() {
+  let total = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / TICK; // + reaped children
+    } catch { /* gone */ }
+  }
+  return total;
+}
+
+export async function redisPid(redis) {
+  const info = await redis.info('server');
+  return Number(/process_id:(\d+)/.exec(info)?.[1]);
+}
+
+/** Reads CPU of named pids now; `.delta()` later gives seconds used in between. */
+export function cpuMeter(pids) {
+  const start = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid === 'postgres' ? postgresCpuSeconds() : cpuSeconds(pid)]));
+  return {
+    delta() {
+      const out = {};
+      for (const [k, pid] of Object.entries(pids)) {
+        const end = pid === 'postgres' ? postgresCpuSeconds() : cpuSeconds(pid);
+        out[k] = end !== null && start[k] !== null ? end - start[k] : null;
+      }
+      return out;
+    },
+  };
+}
+
+export function machineFacts() {
+  const cpus = os.cpus();
+  return { cores: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}` };
+}

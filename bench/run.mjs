@@ -1,0 +1,99 @@
+// `npm run bench [-- <scenario>... ] [--big] [--runs=N] [--seconds=S] [--smoke]`
+// Runs the scenarios (grab, storm, drain, fanout, http; all by default) against flashfest and
+// the baselines in bench/baselines, on the same Redis and Postgres in the same run, and writes
+// bench/results/<stamp>.json, latest.json, latest.md and latest.svg. Exits 1 when a correctness
+// check fails (oversell, duplicate, lost order), whatever the timings.
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { ensureServices, machineFacts, ROOT } from './lib/env.mjs';
+import { buildReport } from './lib/report.mjs';
+import { grabScenario } from './scenarios/grab.mjs';
+import { stormScenario } from './scenarios/storm.mjs';
+import { drainScenario } from './scenarios/drain.mjs';
+import { fanoutScenario } from './scenarios/fanout.mjs';
+import { httpScenario } from './scenarios/http.mjs';
+
+const SCENARIOS = { grab: grabScenario, storm: stormScenario, drain: drainScenario, fanout: fanoutScenario, http: httpScenario };
+
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const value = (name, dflt) => {
+  const a = argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? Number(a.split('=')[1]) : dflt;
+};
+const smoke = flag('smoke');
+const opts = {
+  smoke, big: flag('big'),
+  runs: value('runs', smoke ? 1 : 3),
+  durationMs: value('seconds', 6) * 1000,
+  // --variants=ff,a: only these engines/baselines (for iterating)
+  variants: argv.find((x) => x.startsWith('--variants='))?.split('=')[1].split(','),
+};
+const chosen = argv.filter((a) => !a.startsWith('--'));
+for (const c of chosen) if (!SCENARIOS[c]) { console.error(`bench: unknown scenario "${c}" (one of ${Object.keys(SCENARIOS).join(', ')})`); process.exit(2); }
+const names = chosen.length ? chosen : Object.keys(SCENARIOS);
+const log = (m) => console.log(`bench: ${m}`);
+
+const started = Date.now();
+const services = await ensureServices();
+const facts = await collectFacts(services);
+log(`${facts.machine.cores} cores, Node ${facts.machine.node}, Redis ${facts.redis}, ${facts.postgres.split(' on ')[0]}; runs ${opts.runs}${opts.big ? ', big' : ''}${smoke ? ', smoke' : ''}`);
+const results = [];
+let failed = false;
+for (const name of names) {
+  const t0 = Date.now();
+  try {
+    const r = await SCENARIOS[name]({ opts, services, log });
+    r.seconds = Math.round((Date.now() - t0) / 1000);
+    results.push(r);
+    for (const e of r.errors ?? []) { console.error(`bench: FAILED ${name}: ${e}`); failed = true; }
+    for (const w of r.warnings ?? []) console.warn(`bench: warning ${name}: ${w}`);
+  } catch (err) {
+    console.error(`bench: scenario ${name} crashed:`, err);
+    results.push({ name, title: name, rows: {}, errors: [`crashed: ${err.message}`], seconds: Math.round((Date.now() - t0) / 1000) });
+    failed = true;
+  }
+}
+const doc = {
+  when: new Date().toISOString(), options: { ...opts, scenarios: names }, facts, results,
+  seconds: Math.round((Date.now() - started) / 1000), ok: !failed,
+};
+const report = buildReport(doc);
+const dir = path.join(ROOT, 'bench', 'results');
+mkdirSync(dir, { recursive: true });
+const base = smoke ? 'smoke' : 'latest';
+writeFileSync(path.join(dir, `${base}.json`), JSON.stringify({ ...doc, summary: report.summary }, null, 2) + '\n');
+writeFileSync(path.join(dir, `${base}.md`), report.markdown);
+if (!smoke) writeFileSync(path.join(dir, `${base}.svg`), report.svg);
+console.log('\n' + report.markdown);
+log(`wrote bench/results/${base}.{json,md${smoke ? '' : ',svg'}} in ${doc.seconds} s`);
+await services.stop();
+if (failed) {
+  console.error('bench: FAILED: a correctness check failed (see above)');
+  process.exit(1);
+}
+process.exit(0);
+
+async function collectFacts(services) {
+  const redis = new Redis(services.redisUrl);
+  const info = await redis.info('server');
+  redis.disconnect();
+  const client = new pg.Client({ connectionString: services.databaseUrl });
+  await client.connect();
+  const { rows } = await client.query('SELECT version()');
+  await client.end();
+  const tool = (cmd, args) => { try { return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0].trim(); } catch (e) { return (e.stdout || e.stderr || '').split('\n')[0].trim() || null; } };
+  const pkg = (name) => { try { return JSON.parse(execFileSync('node', ['-p', `JSON.stringify(require('${name}/package.json').version)`], { cwd: ROOT, encoding: 'utf8' })); } catch { return null; } };
+  return {
+    machine: machineFacts(),
+    redis: /redis_version:(\S+)/.exec(info)?.[1] ?? '?',
+    postgres: rows[0].version,
+    tools: {
+      autocannon: pkg('autocannon'), ws: pkg('ws'), 'socket.io': pkg('socket.io'), ioredis: pkg('ioredis'), bullmq: pkg('bullmq'),
+      wrk: tool('wrk', ['-v']), 'redis-benchmark': tool('redis-benchmark', ['--version']),
+    },
+  };
+}

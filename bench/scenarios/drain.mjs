@@ -1,0 +1,1 @@
+export async function drainScenario() { return { name: 'drain', title: 'drain', rows: {}, errors: [] }; }

@@ -1,0 +1,1 @@
+export async function fanoutScenario() { return { name: 'fanout', title: 'fanout', rows: {}, errors: [] }; }

@@ -1,0 +1,170 @@
+// Scenario 1, grab throughput: shoppers on WebSockets grab one deal whose stock never runs out,
+// for a fixed time; flashfest against the usual approaches, each run in turn on the same Redis.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { cpuMeter, createNamespace, now, redisPid, ROOT, seedDeal, sleep, spawnNode, startEngine } from '../lib/env.mjs';
+import { startLoad, processesFor } from '../lib/load.mjs';
+import { summarizeHist } from '../lib/stats.mjs';
+
+const BIG = 10_000_000; // the schema's most; a run decides far fewer
+
+export async function grabScenario(ctx) {
+  const { opts, services } = ctx;
+  const sockets = opts.smoke ? 300 : opts.big ? 12_000 : 2_000;
+  const window = sockets >= 10_000 ? 1 : opts.smoke ? 2 : 4;
+  const durationMs = opts.smoke ? 1_500 : opts.durationMs;
+  const warmupMs = opts.smoke ? 300 : 1_000;
+  const processes = processesFor(sockets, 2);
+  const variants = opts.variants ?? (opts.smoke ? ['ff', 'a'] : ['ff', 'ff_half', 'a', 'b', 'c', 'd']);
+  const ns = await createNamespace(services);
+  const rPid = await redisPid(ns.redis);
+  const rows = {};
+  const put = (metric, variant, v) => { ((rows[metric] ??= {})[variant] ??= []).push(v); };
+  const errors = [];
+  const engine = await startEngine(ns);
+  const baselineEnv = { ...ns.env, PORT: '0' };
+  const servers = {};
+  try {
+    if (variants.includes('a')) servers.a = await spawnNode(['bench/baselines/ws-server.mjs'], baselineEnv, { ready: /baseline ready: \S+ :(\d+)/, name: 'baseline a' });
+    if (variants.includes('b')) servers.b = await spawnNode(['bench/baselines/socketio-server.mjs'], baselineEnv, { ready: /baseline ready: \S+ :(\d+)/, name: 'baseline b' });
+    if (variants.includes('c')) servers.c = await spawnNode(['bench/baselines/http-pg-server.mjs'], baselineEnv, { ready: /baseline ready: \S+ :(\d+)/, name: 'baseline c' });
+    const port = (k) => Number(servers[k].match[1]);
+
+    for (let run = 0; run < opts.runs; run++) {
+      let ffRate = null;
+      for (const v of variants) {
+        ctx.log(`grab: run ${run + 1}/${opts.runs} ${v}`);
+        if (v === 'd') {
+          const r = await ceiling(ns, rPid, durationMs);
+          put('decisions/s', v, r.rate);
+          put('CPU s per 1M decisions (gateway + Redis)', v, r.cpuPerM);
+          continue;
+        }
+        if (v === 'c') {
+          const r = await httpPg(ns, port('c'), servers.c.child.pid, durationMs, ctx);
+          put('decisions/s', v, r.rate);
+          put('latency p50 ms', v, r.p50);
+          put('latency p99 ms', v, r.p99);
+          put('CPU s per 1M decisions (gateway + Redis)', v, r.cpuPerM);
+          put('CPU s per 1M decisions (Postgres)', v, r.pgPerM);
+          continue;
+        }
+        const { dealId } = await seedDeal(ns, { stock: BIG, limit: BIG });
+        const tokens = Array.from({ length: sockets }, () => ns.signer.issue().token);
+        const base = v === 'ff' || v === 'ff_half' ? `ws://127.0.0.1:${engine.ports[0]}/ws`
+          : v === 'a' ? `ws://127.0.0.1:${port('a')}/` : `http://127.0.0.1:${port('b')}`;
+        const rate = v === 'ff_half' ? Math.max(100, Math.round((ffRate ?? 1000) / 2)) : undefined;
+        const load = await startLoad({
+          tokens, processes,
+          cfg: { role: 'grab', protocol: v === 'b' ? 'sio' : 'json', urls: [base], deal: dealId, window: rate ? 8 : window, ...(rate ? { rate } : {}) },
+        });
+        if (load.failed) errors.push(`${v}: ${load.failed} sockets failed to open`);
+        const serverPid = v.startsWith('ff') ? engine.gatewayPids[0] : servers[v].child.pid;
+        const meter = cpuMeter({ server: serverPid, redis: rPid, worker: engine.workerPid, pg: 'postgres', ...Object.fromEntries(load.pids.map((p, i) => [`load${i}`, p])) });
+        const res = await load.run({ at: now() + 200, durationMs, warmupMs, drainMs: 1_000 });
+        const cpu = meter.delta();
+        ctx.log(`grab: ${v}: ${res.counts.answered} answered; CPU s: ${Object.entries(cpu).map(([k, x]) => `${k} ${x?.toFixed(1)}`).join(', ')}`);
+        const decisions = res.counts.held + Object.values(res.counts.refused).reduce((a, b) => a + b, 0);
+        const rateMeasured = decisions / (durationMs / 1000);
+        const l = summarizeHist(res.lat);
+        if (v === 'ff') ffRate = rateMeasured;
+        const refusedOther = Object.entries(res.counts.refused).filter(([c]) => c !== 'rate_limited');
+        if (refusedOther.length) errors.push(`${v} run ${run + 1}: unexpected refusals ${JSON.stringify(res.counts.refused)}`);
+        if (res.counts.closed > 0) errors.push(`${v} run ${run + 1}: ${res.counts.closed} sockets closed`);
+        if (v === 'ff_half') {
+          put('offered rate at half (grabs/s)', v, rate);
+          put('decisions/s', v, rateMeasured);
+          put('latency p50 ms', v, l.p50);
+          put('latency p99 ms', v, l.p99);
+          put('latency p99.9 ms', v, l.p999);
+          put('load skipped (window full)', v, res.counts.skipped);
+        } else {
+          put('decisions/s', v, rateMeasured);
+          put('latency p50 ms', v, l.p50);
+          put('latency p99 ms', v, l.p99);
+          put('latency p99.9 ms', v, l.p999);
+          // CPU is measured over the whole load run (warm-up and drain included): per decision
+          // answered in that time
+          const all = res.counts.answered;
+          put('CPU s per 1M decisions (gateway + Redis)', v, ((cpu.server + cpu.redis) / all) * 1e6);
+          if (v === 'ff') put('CPU s per 1M decisions (worker + Postgres)', v, ((cpu.worker + cpu.pg) / all) * 1e6);
+        }
+        // every hold of ours becomes an order: let the worker finish before the next variant
+        // runs, so its Postgres work does not land on a baseline's time
+        if (v.startsWith('ff')) await drained(ns, dealId, ctx, `grab ${v}`, errors);
+        // baselines' deals are not cleaned per run; all keys go with the namespace
+      }
+    }
+  } finally {
+    for (const s of Object.values(servers)) await s.stop();
+    await engine.stop();
+    await ns.cleanup();
+  }
+  return {
+    name: 'grab',
+    title: 'Grab throughput over WebSockets',
+    load: `${sockets.toLocaleString('en')} WebSockets from ${processes} load processes (Node, ws / socket.io-client), `
+      + `${window} grab(s) in flight per socket (closed loop), ${durationMs / 1000} s measured after ${warmupMs / 1000} s warm-up; `
+      + 'every grab is a new hold (stock and limit never reached). ff_half: open loop at half of the same run\'s flashfest rate. '
+      + 'c: autocannon, 100 HTTP connections. d: redis-benchmark, 50 connections, no pipelining, EVALSHA of bench/baselines/single-grab.lua.',
+    rows, errors,
+  };
+}
+
+/** waits until every hold of the deal has its order row */
+async function drained(ns, dealId, ctx, what, errors) {
+  const t0 = Date.now();
+  const holds = Number(await ns.redis.hget(ns.stock.keys(dealId).deal, 'seq'));
+  for (;;) {
+    const { rows } = await ns.pool.query('SELECT count(*)::int AS n FROM orders WHERE deal_id = $1', [dealId]);
+    if (rows[0].n >= holds) return;
+    if (Date.now() - t0 > 120_000) { errors.push(`${what}: only ${rows[0].n}/${holds} orders after 120 s`); return; }
+    await sleep(100);
+  }
+}
+
+async function ceiling(ns, rPid, durationMs) {
+  const { dealId } = await seedDeal(ns, { stock: BIG, limit: BIG });
+  const lua = readFileSync(new URL('../baselines/single-grab.lua', import.meta.url), 'utf8');
+  const sha = await ns.redis.script('LOAD', lua);
+  const keys = [...Object.values(ns.stock.keys(dealId))];
+  const url = new URL(ns.config.redisUrl);
+  const n = Math.round(55 * durationMs); // ~55k/s at most here
+  const meter = cpuMeter({ redis: rPid });
+  const t0 = now();
+  const out = await runCmd('redis-benchmark', ['-h', url.hostname, '-p', url.port || '6379', '-c', '50', '-n', String(n), '-r', '1000000000', '-q',
+    'EVALSHA', sha, '5', ...keys, dealId, 's__rand_int__', '1', 'r__rand_int__']);
+  const secs = (now() - t0) / 1000;
+  const cpu = meter.delta();
+  const m = /([\d.]+) requests per second/.exec(out);
+  const rate = m ? Number(m[1]) : n / secs;
+  return { rate, cpuPerM: (cpu.redis / n) * 1e6 };
+}
+
+async function httpPg(ns, port, pid, durationMs, ctx) {
+  const { dealId } = await seedDeal(ns, { stock: BIG, limit: BIG });
+  await ns.pool.query('INSERT INTO baseline_stock (id, stock) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET stock = EXCLUDED.stock', [dealId, 2_000_000_000]);
+  const token = ns.signer.issue().token;
+  const meter = cpuMeter({ server: pid, pg: 'postgres' });
+  const out = await runCmd(process.execPath, [`${ROOT}/node_modules/autocannon/autocannon.js`, '-j', '-c', '100', '-d', String(Math.round(durationMs / 1000)),
+    '-m', 'POST', '-H', `authorization=Bearer ${token}`, '-H', 'content-type=application/json',
+    '-b', JSON.stringify({ deal: dealId, qty: 1, rid: 'x' }), `http://127.0.0.1:${port}/grab`]);
+  const cpu = meter.delta();
+  const j = JSON.parse(out.slice(out.indexOf('{')));
+  const ok = j['2xx'] ?? 0;
+  const rate = ok / j.duration;
+  return { rate, p50: j.latency.p50, p99: j.latency.p99, cpuPerM: (cpu.server / ok) * 1e6, pgPerM: (cpu.pg / ok) * 1e6 };
+}
+
+export function runCmd(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (b) => { out += b; });
+    c.stderr.on('data', (b) => { out += b; });
+    c.on('error', reject);
+    c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${out.slice(-500)}`))));
+  });
+}

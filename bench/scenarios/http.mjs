@@ -1,0 +1,1 @@
+export async function httpScenario() { return { name: 'http', title: 'http', rows: {}, errors: [] }; }

@@ -1,0 +1,1 @@
+export async function stormScenario() { return { name: 'storm', title: 'storm', rows: {}, errors: [] }; }
