@@ -33,7 +33,7 @@ export class ProcessMetrics {
   constructor(role: string) {
     const registry = this.registry;
     registry.setDefaultLabels({ role });
-    collectDefaultMetrics({ register: registry, prefix: 'flashfest_process_' });
+    collectDefaultMetrics({ register: registry, prefix: 'flashfest_' });
     this.grabs = new Counter({ name: 'flashfest_grabs_total', help: 'Grabs answered by this gateway, by result (held or the refusal code)', labelNames: ['result'], registers: [registry] });
     this.grabLatency = new Histogram({
       name: 'flashfest_grab_latency_seconds', help: 'Time from a grab frame to its answer on this gateway',
