@@ -107,14 +107,14 @@ describe('brand console and shopper page in Chromium', () => {
     expect(edited.status, JSON.stringify(edited.body)).toBe(200);
     const t0 = Date.now();
     // within a second the countdown shows the new time (under 10 s: tenths)
-    await expect.poll(() => countdown.innerText(), { timeout: 1_000, intervals: [50] }).toMatch(/^\d(\.\d)?s$/);
+    await expect.poll(() => countdown.innerText(), { timeout: 1_000, interval: 50 }).toMatch(/^\d(\.\d)?s$/);
     expect(Date.now() - t0).toBeLessThan(1_000);
     await shop.screenshot({ path: `${ARTIFACTS}/brand-edited-countdown.png`, fullPage: true });
 
     // not open before the new second, open right after it
     await shop.waitForTimeout(Math.max(0, newStart - Date.now() - 700));
     expect(await card.getAttribute('data-state')).toBe('waiting');
-    await expect.poll(() => card.getAttribute('data-state'), { timeout: 3_000, intervals: [50] }).toBe('live');
+    await expect.poll(() => card.getAttribute('data-state'), { timeout: 3_000, interval: 50 }).toBe('live');
     const openedLate = Date.now() - newStart;
     expect(openedLate).toBeLessThan(1_500);
     await shop.locator(`[data-testid="grab-${id}"]`).click();
