@@ -19,7 +19,10 @@ import { SessionSigner } from '../../server/src/gateway/session.ts';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SECRET = 'flashfest-bench-secret-0123456789abcdef';
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-export const now = () => performance.timeOrigin + performance.now();
+// Epoch ms with sub-ms steps. Not performance.timeOrigin: here it was seconds off Date.now(),
+// and processes must agree on instants (the storm's opening second).
+const EPOCH = Date.now() - performance.now();
+export const now = () => EPOCH + performance.now();
 
 export async function ensureServices() {
   const redis = await ensureRedis({ envUrl: process.env.BENCH_REDIS_URL || process.env.REDIS_URL, label: 'REDIS_URL' });

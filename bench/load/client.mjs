@@ -11,7 +11,10 @@ import WebSocket from 'ws';
 import { io as sioConnect } from 'socket.io-client';
 import { newHistogram, record } from '../lib/stats.mjs';
 
-const now = () => performance.timeOrigin + performance.now();
+// Epoch ms with sub-ms steps. Not performance.timeOrigin: here it was seconds off Date.now(),
+// and processes must agree on instants (the storm's opening second).
+const EPOCH = Date.now() - performance.now();
+const now = () => EPOCH + performance.now();
 let cfg;
 const socks = [];
 const lat = newHistogram();
