@@ -70,6 +70,8 @@ export class LiveHub {
   async tick(): Promise<void> {
     if (this.ticking) return;
     this.ticking = true;
+    const t0 = performance.now();
+    let swept = 0;
     try {
       const shoppers = this.d.shopperSockets();
       this.fanout.sweep(shoppers, (ws) => ({
@@ -83,11 +85,15 @@ export class LiveHub {
           ws.cork(() => ws.send(JSON.stringify({ t: 'ops', snapshot: this.ops.snapshot(), history: this.ops.history }), false));
         },
       }));
+      swept = performance.now() - t0;
       await this.feed.poll();
       this.relay.flush();
       this.ops.tick();
     } finally {
       this.ticking = false;
+      const ms = performance.now() - t0;
+      // a tick longer than its period means snapshots are being skipped: say why
+      if (ms > 2 * this.d.config.liveSnapshotMs) this.d.logger.warn({ ms: Math.round(ms), sweepMs: Math.round(swept), sockets: this.d.shopperSockets().size }, 'live: slow tick');
     }
   }
 

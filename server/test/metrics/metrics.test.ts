@@ -5,36 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, startEngineIn, seedDeals, warmNow, type RunningEngine } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/test-env.ts';
 import { runStorm, type StormResult } from '../live/storm.ts';
-
-interface Sample { name: string; labels: Record<string, string>; value: number }
-
-/** A strict reader of the Prometheus text format (0.0.4): every line must parse. */
-export function parsePrometheus(text: string): Sample[] {
-  const out: Sample[] = [];
-  const types = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    if (line.startsWith('#')) {
-      const m = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
-      if (!m) throw new Error(`bad comment line: ${line}`);
-      if (m[1] === 'TYPE') {
-        if (!/^(counter|gauge|histogram|summary|untyped)$/.test(m[3]!)) throw new Error(`bad type: ${line}`);
-        types.set(m[2]!, m[3]!);
-      }
-      continue;
-    }
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)( \d+)?$/.exec(line);
-    if (!m) throw new Error(`bad sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    if (m[3]) {
-      for (const l of m[3].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)",?/g)) labels[l[1]!] = l[2]!;
-    }
-    const base = m[1]!.replace(/_(bucket|sum|count|total)$/, '');
-    if (!types.has(m[1]!) && !types.has(base)) throw new Error(`sample without TYPE: ${line}`);
-    out.push({ name: m[1]!, labels, value: Number(m[4]) });
-  }
-  return out;
-}
+import { parsePrometheus, type Sample } from './prometheus.ts';
 
 function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
   const hits = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
