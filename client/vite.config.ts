@@ -17,6 +17,7 @@ export default defineConfig({
     rolldownOptions: {
       input: {
         index: fileURLToPath(new URL('./index.html', import.meta.url)),
+        ops: fileURLToPath(new URL('./ops.html', import.meta.url)),
         brand: fileURLToPath(new URL('./brand.html', import.meta.url)),
       },
     },
@@ -24,6 +25,7 @@ export default defineConfig({
   server: {
     proxy: {
       '/api': { target: gateway, changeOrigin: false },
+      '/ops/ws': { target: gateway, ws: true, changeOrigin: true },
       // The gateway checks the socket's Origin against ALLOWED_ORIGINS, which does not list the
       // dev server; present the gateway's own origin instead (dev only, never in the build).
       '/ws': { target: gateway, ws: true, changeOrigin: true, rewriteWsOrigin: true },

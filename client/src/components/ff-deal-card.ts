@@ -7,6 +7,7 @@ import { grabView, type DealMine, type GrabView } from '../data/grab-state.ts';
 import { discountPercent, formatMoney } from './format.ts';
 import './ff-countdown.ts';
 import './ff-grab-button.ts';
+import './ff-stock-bar.ts';
 
 /**
  * One deal: picture, prices, live stock, limit, countdown and the grab button. Reflects the
@@ -73,17 +74,6 @@ export class FfDealCard extends LitElement {
       border-radius: 4px;
       padding: 0.05rem 0.3rem;
     }
-    .bar {
-      height: 6px;
-      border-radius: 3px;
-      background: #ececf1;
-      overflow: hidden;
-    }
-    .bar > div {
-      height: 100%;
-      background: var(--ff-accent, #e0301e);
-      transition: width 0.3s ease-out;
-    }
     .meta {
       display: flex;
       justify-content: space-between;
@@ -125,7 +115,6 @@ export class FfDealCard extends LitElement {
     const v = this.view!;
     const now = serverNow();
     const off = discountPercent(d.listPrice, d.dealPrice);
-    const pct = d.stock > 0 ? Math.max(0, Math.min(100, (d.available / d.stock) * 100)) : 0;
     return html`
       ${d.imageUrl
         ? html`<img class="img" src=${d.imageUrl} alt="" loading="lazy" decoding="async" width="400" height="300" />`
@@ -140,16 +129,7 @@ export class FfDealCard extends LitElement {
                 <span class="off">-${off}%</span>`
             : nothing}
         </div>
-        <div
-          class="bar"
-          role="progressbar"
-          aria-label="Stock left"
-          aria-valuemin="0"
-          aria-valuemax=${d.stock}
-          aria-valuenow=${d.available}
-        >
-          <div style="width:${pct}%"></div>
-        </div>
+        <ff-stock-bar data-testid="stockbar-${d.id}" data-available=${d.available} .available=${d.available} .stock=${d.stock}></ff-stock-bar>
         <div class="meta">
           <span data-testid="stock-${d.id}">${d.available > 0 ? `${d.available} left` : 'None left'}</span>
           <span>Limit ${d.limit} per shopper</span>

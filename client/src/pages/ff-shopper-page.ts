@@ -5,6 +5,8 @@ import { StoreController } from '../controllers/store-controller.ts';
 import { FestivalStore } from '../data/festival-store.ts';
 import { ShopperSocket, type ConnStatus } from '../data/socket.ts';
 import '../components/ff-deal-card.ts';
+import '../components/ff-ticker.ts';
+import { TickerStore } from '../data/ticker-store.ts';
 
 const connLabel: Record<ConnStatus, string> = {
   connecting: 'Connecting…',
@@ -119,6 +121,7 @@ export class FfShopperPage extends LitElement {
 
   private readonly socket = new ShopperSocket();
   private readonly store = new FestivalStore(this.socket);
+  private readonly ticker = new TickerStore(this.socket);
   @state() private conn: ConnStatus = this.socket.status;
   private offStatus: (() => void) | null = null;
 
@@ -131,6 +134,7 @@ export class FfShopperPage extends LitElement {
     super.connectedCallback();
     this.offStatus = this.socket.onStatus((s) => (this.conn = s));
     void this.store.start();
+    this.ticker.start();
     this.addEventListener('ff-grab', this.onGrab);
     this.addEventListener('ff-pay', this.onPay);
   }
@@ -139,6 +143,7 @@ export class FfShopperPage extends LitElement {
     super.disconnectedCallback();
     this.offStatus?.();
     this.store.stop();
+    this.ticker.stop();
     this.removeEventListener('ff-grab', this.onGrab);
     this.removeEventListener('ff-pay', this.onPay);
   }
@@ -157,6 +162,7 @@ export class FfShopperPage extends LitElement {
           ${connLabel[this.conn]}
         </span>
       </header>
+      <ff-ticker .store=${this.ticker}></ff-ticker>
       ${s.notice ? html`<p class="notice" role="alert">${s.notice}</p>` : nothing}
       <main>${this.renderDeals()}</main>
       <section aria-labelledby="orders-h">

@@ -1,0 +1,78 @@
+import { LitElement, css, html } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import { repeat } from 'lit/directives/repeat.js';
+import type { OpsNode } from '../../../server/src/live/ops-view.ts';
+
+/** Every gateway, worker and scheduler with its last heartbeat; the scheduler leader marked. */
+@customElement('ops-nodes')
+export class OpsNodes extends LitElement {
+  static override styles = css`
+    :host {
+      display: block;
+    }
+    ul {
+      list-style: none;
+      margin: 0;
+      padding: 0;
+      display: grid;
+      gap: 0.4rem;
+    }
+    li {
+      display: grid;
+      grid-template-columns: 0.8rem 7rem 1fr auto;
+      gap: 0.6rem;
+      align-items: center;
+      font-size: 1rem;
+      font-variant-numeric: tabular-nums;
+    }
+    .dot {
+      width: 0.8rem;
+      height: 0.8rem;
+      border-radius: 50%;
+      background: #5ef08f;
+    }
+    li[data-stale] .dot {
+      background: #ff6b6b;
+    }
+    .role {
+      font-weight: 700;
+      text-transform: uppercase;
+      font-size: 0.85rem;
+    }
+    .id {
+      color: #b8bfd0;
+      overflow: hidden;
+      text-overflow: ellipsis;
+      white-space: nowrap;
+    }
+    .leader {
+      color: #f2c14e;
+      font-weight: 700;
+    }
+  `;
+
+  @property({ attribute: false }) nodes: OpsNode[] = [];
+  @property({ type: Number }) now = Date.now();
+
+  override render() {
+    if (this.nodes.length === 0) return html`<p>No heartbeats.</p>`;
+    return html`<ul>
+      ${repeat(
+        this.nodes,
+        (n) => n.id,
+        (n) => html`<li data-testid="node" data-role=${n.role} ?data-stale=${n.stale}>
+          <span class="dot" aria-label=${n.stale ? 'silent' : 'healthy'}></span>
+          <span class="role">${n.role}${n.leader ? html` <span class="leader" data-testid="leader">★ leader</span>` : ''}</span>
+          <span class="id" title=${n.id}>${n.host}:${n.pid}${n.sockets !== undefined ? ` · ${n.sockets} sockets` : ''}${typeof n.p99 === 'number' ? ` · p99 ${n.p99} ms` : ''}</span>
+          <span>${Math.max(0, Math.round((this.now - n.at) / 1000))} s ago</span>
+        </li>`,
+      )}
+    </ul>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ops-nodes': OpsNodes;
+  }
+}
