@@ -68,7 +68,8 @@ function mergeResults(results) {
   const watchHist = newHistogram();
   let watchCount = 0;
   const storm = { held: [], lastHeldAt: 0, lastAt: 0 };
-  const snapshots = [];
+  const snapshots = new Map(); // seq -> [min, max, n] over every process
+  const snapLat = newHistogram();
   results.forEach((r, p) => {
     for (const k of ['sent', 'answered', 'held', 'errors', 'skipped', 'closed']) counts[k] += r.counts[k];
     for (const [c, n] of Object.entries(r.counts.refused)) counts.refused[c] = (counts.refused[c] ?? 0) + n;
@@ -78,7 +79,12 @@ function mergeResults(results) {
     for (const h of r.storm.held) storm.held.push([p, ...h]);
     storm.lastHeldAt = Math.max(storm.lastHeldAt, r.storm.lastHeldAt);
     storm.lastAt = Math.max(storm.lastAt, r.storm.lastAt);
-    snapshots.push(...r.snapshots.map((s) => ({ ...s, process: p })));
+    merge(snapLat, r.snapLat);
+    for (const [seq, min, max, n] of r.snapshots) {
+      const s = snapshots.get(seq);
+      if (!s) snapshots.set(seq, [min, max, n]);
+      else { s[0] = Math.min(s[0], min); s[1] = Math.max(s[1], max); s[2] += n; }
+    }
   });
-  return { counts, lat, watch: { hist: watchHist, count: watchCount }, storm, snapshots };
+  return { counts, lat, watch: { hist: watchHist, count: watchCount }, storm, snapshots, snapLat };
 }

@@ -24,7 +24,8 @@ let running = false;
 let times; // send times, socket i slot j at i*W + j
 let W = 1;
 const storm = { held: [], firstAt: Infinity, lastHeldAt: 0, lastAt: 0 };
-const snaps = new Map(); // snapshot text -> { first, count, hist-by-offset (ms values) }
+const snaps = new Map(); // snapshot seq -> { min, max, n } arrival times
+const snapLat = newHistogram(); // publish (`at`) -> arrival
 const watch = { pending: [], hist: newHistogram(), count: 0 };
 
 process.on('message', (m) => {
@@ -73,7 +74,7 @@ function open(i, token) {
 }
 
 function onFrame(sock, text) {
-  if (text.startsWith('{"t":"deal"')) return onSnapshot(sock, text);
+  if (text.startsWith('{"t":"deal')) return onSnapshot(sock, text); // "deals" (festival) and "deal"
   const r = text.indexOf('"rid":"');
   if (r < 0 || !(text.startsWith('{"t":"held"') || text.startsWith('{"t":"refused"'))) return;
   const rid = text.slice(r + 7, text.indexOf('"', r + 7));
@@ -132,9 +133,16 @@ function onSnapshot(sock, text) {
     }
   }
   if (cfg.role !== 'sub' || !measuring) return;
-  let s = snaps.get(text);
-  if (!s) snaps.set(text, (s = { first: t, arrivals: [] }));
-  s.arrivals.push(t);
+  // {"t":"deals","festival":..,"seq":N,"at":<publish ms>,...}: the same seq reaches every subscriber
+  const seq = /"seq":(\d+)/.exec(text)?.[1];
+  const at = Number(/"at":([\d.]+)/.exec(text)?.[1]);
+  if (seq === undefined) return;
+  if (Number.isFinite(at)) record(snapLat, t - at);
+  let s = snaps.get(seq);
+  if (!s) snaps.set(seq, (s = { min: t, max: t, n: 0 }));
+  if (t < s.min) s.min = t;
+  if (t > s.max) s.max = t;
+  s.n++;
 }
 
 function go(m) {
@@ -190,8 +198,8 @@ function finish() {
   finished = true;
   running = false;
   const snapshots = [];
-  for (const [text, s] of snaps) snapshots.push({ text, first: s.first, arrivals: s.arrivals });
-  const msg = { ev: 'result', counts, lat, snapshots, watch: { hist: watch.hist, count: watch.count }, storm };
+  for (const [seq, s] of snaps) snapshots.push([seq, s.min, s.max, s.n]);
+  const msg = { ev: 'result', counts, lat, snapshots, snapLat, watch: { hist: watch.hist, count: watch.count }, storm };
   process.send(msg, () => {
     for (const s of socks) { if (!s) continue; if (s.ws) s.ws.terminate(); else s.s.disconnect(); }
     setTimeout(() => process.exit(0), 200);
