@@ -58,7 +58,7 @@ export class OpsChart extends LitElement {
       {
         width: el.clientWidth || 600,
         height: 220,
-        legend: { show: true },
+        legend: { show: false },
         cursor: { show: false },
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.15)] } },
         axes: [axis, { ...axis, size: 60 }],

@@ -69,7 +69,8 @@ export class FfOpsBoard extends LitElement {
       gap: 0.75rem;
     }
     .tile .v {
-      font-size: 2rem;
+      white-space: nowrap;
+      font-size: clamp(1.25rem, 2.2vw, 2rem);
       font-weight: 700;
       font-variant-numeric: tabular-nums;
     }
