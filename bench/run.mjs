@@ -1,10 +1,11 @@
 // `npm run bench [-- <scenario>... ] [--big] [--runs=N] [--seconds=S] [--smoke]`
 // Runs the scenarios (grab, storm, drain, fanout, http; all by default) against flashfest and
 // the baselines in bench/baselines, on the same Redis and Postgres in the same run, and writes
-// bench/results/<stamp>.json, latest.json, latest.md and latest.svg. Exits 1 when a correctness
+// bench/results/latest.{json,md,svg} (--smoke: a temp dir, nothing committed). Exits 1 when a correctness
 // check fails (oversell, duplicate, lost order), whatever the timings.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -62,14 +63,14 @@ const doc = {
   seconds: Math.round((Date.now() - started) / 1000), ok: !failed,
 };
 const report = buildReport(doc);
-const dir = path.join(ROOT, 'bench', 'results');
+const dir = smoke ? os.tmpdir() : path.join(ROOT, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
-const base = smoke ? 'smoke' : 'latest';
+const base = smoke ? 'flashfest-bench-smoke' : 'latest';
 writeFileSync(path.join(dir, `${base}.json`), JSON.stringify({ ...doc, summary: report.summary }, null, 2) + '\n');
 writeFileSync(path.join(dir, `${base}.md`), report.markdown);
 if (!smoke) writeFileSync(path.join(dir, `${base}.svg`), report.svg);
 console.log('\n' + report.markdown);
-log(`wrote bench/results/${base}.{json,md${smoke ? '' : ',svg'}} in ${doc.seconds} s`);
+log(`wrote ${path.relative(ROOT, dir) || '.'}/${base}.{json,md${smoke ? '' : ',svg'}} in ${doc.seconds} s`);
 await services.stop();
 if (failed) {
   console.error('bench: FAILED: a correctness check failed (see above)');

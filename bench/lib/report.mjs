@@ -59,7 +59,7 @@ export function buildReport(doc) {
     const ours = variants.filter((v) => !BASELINES.includes(v));
     const theirs = variants.filter((v) => BASELINES.includes(v));
     if (variants.length) {
-      const head = ['metric', ...variants.map((v) => VARIANTS[v] ?? v), ...theirs.map((b) => `flashfest / ${b.replace(/_.*/, '')}`)];
+      const head = ['metric', ...variants.map((v) => r.labels?.[v] ?? VARIANTS[v] ?? v), ...theirs.map((b) => `flashfest / ${b.replace(/_.*/, '')}`)];
       lines.push(`| ${head.join(' | ')} |`);
       lines.push(`|${head.map(() => '---').join('|')}|`);
       for (const [metric, byVariant] of Object.entries(r.rows)) {
