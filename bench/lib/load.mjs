@@ -68,6 +68,7 @@ function mergeResults(results) {
   const watchHist = newHistogram();
   let watchCount = 0;
   const storm = { held: [], lastHeldAt: 0, lastAt: 0 };
+  let cpu = 0;
   const snapshots = new Map(); // seq -> [min, max, n] over every process
   const snapLat = newHistogram();
   results.forEach((r, p) => {
@@ -79,6 +80,7 @@ function mergeResults(results) {
     for (const h of r.storm.held) storm.held.push([p, ...h]);
     storm.lastHeldAt = Math.max(storm.lastHeldAt, r.storm.lastHeldAt);
     storm.lastAt = Math.max(storm.lastAt, r.storm.lastAt);
+    cpu += r.cpu;
     merge(snapLat, r.snapLat);
     for (const [seq, min, max, n] of r.snapshots) {
       const s = snapshots.get(seq);
@@ -86,5 +88,5 @@ function mergeResults(results) {
       else { s[0] = Math.min(s[0], min); s[1] = Math.max(s[1], max); s[2] += n; }
     }
   });
-  return { counts, lat, watch: { hist: watchHist, count: watchCount }, storm, snapshots, snapLat };
+  return { cpu, counts, lat, watch: { hist: watchHist, count: watchCount }, storm, snapshots, snapLat };
 }

@@ -5,6 +5,7 @@ import { round, spread } from './stats.mjs';
 export const VARIANTS = {
   ff: 'flashfest',
   ff_half: 'flashfest at half rate',
+  ff_live: 'flashfest, worker live',
   ff_perhold: 'flashfest worker, one job per hold (previous design)',
   a: 'a: ws + EVALSHA per grab',
   b: 'b: socket.io + EVALSHA per grab',
@@ -97,7 +98,7 @@ export function buildReport(doc) {
 function chart(doc) {
   const panels = [];
   const grab = doc.results.find((r) => r.name === 'grab')?.rows['decisions/s'];
-  if (grab) panels.push({ title: 'Grab decisions per second (WebSockets unless noted)', data: grab, order: ['ff', 'a', 'b', 'c', 'd'] });
+  if (grab) panels.push({ title: 'Grab decisions per second (WebSockets unless noted)', data: grab, order: ['ff', 'ff_live', 'a', 'b', 'c', 'd'] });
   const drain = doc.results.find((r) => r.name === 'drain')?.rows['orders/s into Postgres'];
   if (drain) panels.push({ title: 'Admission: orders per second into Postgres', data: drain, order: ['ff', 'ff_perhold'] });
   const W = 760, barH = 26, gap = 10, left = 290, right = 90;

@@ -199,7 +199,8 @@ function finish() {
   running = false;
   const snapshots = [];
   for (const [seq, s] of snaps) snapshots.push([seq, s.min, s.max, s.n]);
-  const msg = { ev: 'result', counts, lat, snapshots, snapLat, watch: { hist: watch.hist, count: watch.count }, storm };
+  const cpu = process.cpuUsage();
+  const msg = { ev: 'result', cpu: (cpu.user + cpu.system) / 1e6, counts, lat, snapshots, snapLat, watch: { hist: watch.hist, count: watch.count }, storm };
   process.send(msg, () => {
     for (const s of socks) { if (!s) continue; if (s.ws) s.ws.terminate(); else s.s.disconnect(); }
     setTimeout(() => process.exit(0), 200);

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 
 export async function httpScenario(ctx) {
   const { opts, services } = ctx;
-  const seconds = opts.smoke ? 1 : 5;
+  const seconds = opts.smoke ? 1 : 4;
   const conns = 100;
   const rows = {};
   const put = (metric, variant, v) => { ((rows[metric] ??= {})[variant] ??= []).push(v); };
