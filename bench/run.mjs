@@ -1,4 +1,4 @@
-// `npm run bench [-- <scenario>... ] [--big] [--runs=N] [--seconds=S] [--smoke]`
+// `npm run bench [-- <scenario>... ] [--big] [--runs=N] [--seconds=S] [--smoke] [--report]`
 // Runs the scenarios (grab, storm, drain, fanout, http; all by default) against flashfest and
 // the baselines in bench/baselines, on the same Redis and Postgres in the same run, and writes
 // bench/results/latest.{json,md,svg} (--smoke: a temp dir, nothing committed). Exits 1 when a correctness
@@ -29,7 +29,7 @@ const smoke = flag('smoke');
 const opts = {
   smoke, big: flag('big'),
   runs: value('runs', smoke ? 1 : 3),
-  durationMs: value('seconds', 6) * 1000,
+  durationMs: value('seconds', 5) * 1000,
   // --variants=ff,a: only these engines/baselines (for iterating)
   variants: argv.find((x) => x.startsWith('--variants='))?.split('=')[1].split(','),
 };
@@ -37,6 +37,18 @@ const chosen = argv.filter((a) => !a.startsWith('--'));
 for (const c of chosen) if (!SCENARIOS[c]) { console.error(`bench: unknown scenario "${c}" (one of ${Object.keys(SCENARIOS).join(', ')})`); process.exit(2); }
 const names = chosen.length ? chosen : Object.keys(SCENARIOS);
 const log = (m) => console.log(`bench: ${m}`);
+
+if (flag('report')) {
+  // re-render latest.md / latest.svg from latest.json (after a change to the report only)
+  const { readFileSync } = await import('node:fs');
+  const dir = path.join(ROOT, 'bench', 'results');
+  const doc = JSON.parse(readFileSync(path.join(dir, 'latest.json'), 'utf8'));
+  const report = buildReport(doc);
+  writeFileSync(path.join(dir, 'latest.md'), report.markdown);
+  writeFileSync(path.join(dir, 'latest.svg'), report.svg);
+  console.log(report.markdown);
+  process.exit(0);
+}
 
 const started = Date.now();
 const services = await ensureServices();

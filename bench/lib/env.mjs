@@ -18,6 +18,11 @@ import { SessionSigner } from '../../server/src/gateway/session.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SECRET = 'flashfest-bench-secret-0123456789abcdef';
+// Every process the bench starts is stopped when it exits, however it exits (Ctrl-C included).
+export const children = new Set();
+process.on('exit', () => { for (const c of children) if (c.exitCode === null && c.signalCode === null) try { c.kill('SIGKILL'); } catch { /* gone */ } });
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Epoch ms with sub-ms steps. Not performance.timeOrigin: here it was seconds off Date.now(),
 // and processes must agree on instants (the storm's opening second).
@@ -97,6 +102,8 @@ export async function seedDeal(ns, { stock, limit, startsIn = -1_000, durationMs
 export function spawnNode(args, env, { ready = /flashfest ready: (?:.*:(\d+)|role \w+)/, name = 'process', timeoutMs = 30_000 } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
     let out = '';
     let done = false;
     const timer = setTimeout(() => finish(new Error(`${name} not ready after ${timeoutMs} ms:\n${out.slice(-2000)}`)), timeoutMs);

@@ -3,6 +3,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { merge, newHistogram } from './stats.mjs';
+import { children } from './env.mjs';
 
 const CLIENT = fileURLToPath(new URL('../load/client.mjs', import.meta.url));
 const PER_PROCESS_MAX = 19_000; // open-file limit 20,000 per process
@@ -23,6 +24,8 @@ export async function startLoad({ tokens, processes = 2, cfg }) {
     const slice = tokens.slice(p * per, (p + 1) * per);
     if (slice.length === 0) continue;
     const child = fork(CLIENT, [], { serialization: 'advanced', execArgv: ['--max-old-space-size=4096'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
     const kid = { child, result: null, resultP: null };
     kid.resultP = new Promise((resolve, reject) => {
       child.on('message', (m) => { if (m.ev === 'result') resolve(m); });
