@@ -1,7 +1,8 @@
 // `npm run bench [-- <scenario>... ] [--big] [--runs=N] [--seconds=S] [--smoke] [--report]`
 // Runs the scenarios (grab, storm, drain, fanout, http; all by default) against flashfest and
 // the baselines in bench/baselines, on the same Redis and Postgres in the same run, and writes
-// bench/results/latest.{json,md,svg} (--smoke: a temp dir, nothing committed). Exits 1 when a correctness
+// bench/results/latest.{json,md,svg} (a part, e.g. `grab`, or --big: bench/results/grab-big.*;
+// --smoke: a temp dir, nothing committed). Exits 1 when a correctness
 // check fails (oversell, duplicate, lost order), whatever the timings.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -77,7 +78,9 @@ const doc = {
 const report = buildReport(doc);
 const dir = smoke ? os.tmpdir() : path.join(ROOT, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
-const base = smoke ? 'flashfest-bench-smoke' : 'latest';
+// the full default run is `latest` (README's table); a part or --big gets its own name
+const partial = chosen.length > 0 || opts.big || opts.variants;
+const base = smoke ? 'flashfest-bench-smoke' : partial ? `${names.join('+')}${opts.big ? '-big' : ''}` : 'latest';
 writeFileSync(path.join(dir, `${base}.json`), JSON.stringify({ ...doc, summary: report.summary }, null, 2) + '\n');
 writeFileSync(path.join(dir, `${base}.md`), report.markdown);
 if (!smoke) writeFileSync(path.join(dir, `${base}.svg`), report.svg);

@@ -62,7 +62,7 @@ export async function grabScenario(ctx) {
         });
         if (load.failed) errors.push(`${v}: ${load.failed} sockets failed to open`);
         const serverPid = v.startsWith('ff') ? engine.gatewayPids[0] : servers[v].child.pid;
-        const meter = cpuMeter({ server: serverPid, redis: rPid, worker: engine.workerPid, pg: 'postgres', ...Object.fromEntries(load.pids.map((p, i) => [`load${i}`, p])) });
+        const meter = cpuMeter({ server: serverPid, redis: rPid, worker: engine.workerPid, pg: 'postgres' });
         // ff: the worker process is paused (SIGSTOP) while grabs are measured: the order queue
         // absorbs the burst, as it is there to, and the worker writes it after (see drain).
         // ff_live: the worker writes orders to Postgres on the same two cores meanwhile.
@@ -76,7 +76,7 @@ export async function grabScenario(ctx) {
         }
         const cpu = meter.delta();
         put('load generator CPU s per 1M decisions', v, (res.cpu / res.counts.answered) * 1e6);
-        ctx.log(`grab: ${v}: ${res.counts.answered} answered; CPU s: ${Object.entries(cpu).map(([k, x]) => `${k} ${x?.toFixed(1)}`).join(', ')}`);
+        ctx.log(`grab: ${v}: ${res.counts.answered} answered; CPU s: ${Object.entries(cpu).map(([k, x]) => `${k} ${x?.toFixed(1)}`).join(', ')}, load ${res.cpu.toFixed(1)}`);
         const decisions = res.counts.held + Object.values(res.counts.refused).reduce((a, b) => a + b, 0);
         const rateMeasured = decisions / (durationMs / 1000);
         const l = summarizeHist(res.lat);
