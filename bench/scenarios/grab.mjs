@@ -17,7 +17,7 @@ export async function grabScenario(ctx) {
   const durationMs = opts.smoke ? 1_500 : opts.durationMs;
   const warmupMs = opts.smoke ? 300 : 500;
   const processes = processesFor(sockets, 2);
-  const variants = opts.variants ?? (opts.smoke ? ['ff', 'a'] : ['ff', 'ff_live', 'ff_half', 'a', 'b', 'c', 'd']);
+  const variants = opts.variants ?? (opts.smoke ? ['ff', 'a'] : ['ff', 'ff_live', 'ff_half', 'ff_quarter', 'a', 'b', 'c', 'd']);
   const ns = await createNamespace(services);
   const rPid = await redisPid(ns.redis);
   const rows = {};
@@ -55,7 +55,8 @@ export async function grabScenario(ctx) {
         const tokens = Array.from({ length: sockets }, () => ns.signer.issue().token);
         const base = v.startsWith('ff') ? `ws://127.0.0.1:${engine.ports[0]}/ws`
           : v === 'a' ? `ws://127.0.0.1:${port('a')}/` : `http://127.0.0.1:${port('b')}`;
-        const rate = v === 'ff_half' ? Math.max(100, Math.round((ffRate ?? 1000) / 2)) : undefined;
+        const rate = v === 'ff_half' ? Math.max(100, Math.round((ffRate ?? 1000) / 2))
+          : v === 'ff_quarter' ? Math.max(100, Math.round((ffRate ?? 1000) / 4)) : undefined;
         const load = await startLoad({
           tokens, processes,
           cfg: { role: 'grab', protocol: v === 'b' ? 'sio' : 'json', urls: [base], deal: dealId, window: rate ? 8 : window, ...(rate ? { rate } : {}) },
@@ -66,7 +67,7 @@ export async function grabScenario(ctx) {
         // ff: the worker process is paused (SIGSTOP) while grabs are measured: the order queue
         // absorbs the burst, as it is there to, and the worker writes it after (see drain).
         // ff_live: the worker writes orders to Postgres on the same two cores meanwhile.
-        const pause = v === 'ff' && engine.workerPid;
+        const pause = (v === 'ff' || v === 'ff_half' || v === 'ff_quarter') && engine.workerPid;
         if (pause) process.kill(engine.workerPid, 'SIGSTOP');
         let res;
         try {
@@ -84,8 +85,8 @@ export async function grabScenario(ctx) {
         const refusedOther = Object.entries(res.counts.refused).filter(([c]) => c !== 'rate_limited');
         if (refusedOther.length) errors.push(`${v} run ${run + 1}: unexpected refusals ${JSON.stringify(res.counts.refused)}`);
         if (res.counts.closed > 0) errors.push(`${v} run ${run + 1}: ${res.counts.closed} sockets closed`);
-        if (v === 'ff_half') {
-          put('offered rate at half (grabs/s)', v, rate);
+        if (rate) {
+          put('offered rate, open loop (grabs/s)', v, rate);
           put('decisions/s', v, rateMeasured);
           put('latency p50 ms', v, l.p50);
           put('latency p99 ms', v, l.p99);
@@ -120,7 +121,7 @@ export async function grabScenario(ctx) {
       + `${window} grab(s) in flight per socket (closed loop), ${durationMs / 1000} s measured after ${warmupMs / 1000} s warm-up; `
       + 'every grab is a new hold (stock and limit never reached), admitted to the order queue before it is answered. '
       + 'flashfest: worker paused during the window (the queue absorbs the burst; orders written after, see the drain); '
-      + 'flashfest, worker live: orders written to Postgres meanwhile on the same 2 cores (the baselines write none). ff_half: open loop at half of the same run\'s flashfest rate. '
+      + 'flashfest, worker live: orders written to Postgres meanwhile on the same 2 cores (the baselines write none). ff_half / ff_quarter: open loop at 1/2 and 1/4 of the same run\'s flashfest rate, worker paused likewise. '
       + 'c: autocannon, 100 HTTP connections. d: redis-benchmark, 50 connections, no pipelining, EVALSHA of bench/baselines/single-grab.lua.',
     rows, errors,
   };
