@@ -2,6 +2,7 @@
 // of Node imports. Money is integer minor units + ISO 4217; times are epoch ms on the way out and
 // epoch ms or ISO 8601 (with an offset) on the way in.
 import type { DealStateValue } from '../protocol.ts';
+import type { ValidDeal } from './validation.ts';
 
 export interface BrandFestival {
   id: string;
@@ -26,20 +27,9 @@ export interface BrandDealInput {
   holdMinutes?: number | null;
 }
 
-export interface BrandDealView {
+/** A deal as its brand sees it: the fields it entered plus live state and counters. */
+export interface BrandDealView extends ValidDeal {
   id: string;
-  festivalId: string;
-  title: string;
-  description: string;
-  imageUrl: string | null;
-  listPriceMinor: number;
-  dealPriceMinor: number;
-  currency: string;
-  stock: number;
-  limit: number;
-  holdSeconds: number;
-  startsAt: number;
-  endsAt: number;
   state: DealStateValue;
   /** live from Redis once warmed, else from Postgres */
   held: number;

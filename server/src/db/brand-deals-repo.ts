@@ -144,18 +144,4 @@ export async function insertAudit(db: Queryable, entries: readonly AuditEntry[])
       entries.map((e) => (e.after === null ? null : JSON.stringify(e.after)))]);
 }
 
-/** Runs `fn` in one transaction on one connection. */
-export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
-}
+export { inTransaction } from './pool.ts';

@@ -20,21 +20,7 @@ export interface OrderRow {
   expiresAt: number;
 }
 
-/** Run `fn` in one transaction on one pooled connection. */
-export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
-}
+export { inTransaction } from './pool.ts';
 
 const ms = (col: string) => `to_timestamp(${col} / 1000.0)`;
 

@@ -25,3 +25,19 @@ export function createPool(config: Pick<Config, 'databaseUrl' | 'dbSchema'>, max
     application_name: 'flashfest',
   });
 }
+
+/** Runs `fn` in one transaction on one connection; rolls back on any error. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const out = await fn(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}

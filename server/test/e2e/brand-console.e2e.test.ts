@@ -3,11 +3,11 @@
 // time re-arms the countdown on an open shopper page and the deal opens at the new second.
 import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import { startEngine, type RunningEngine } from '../helpers/engine.ts';
 import { BrandClient, dealInput, newBrand, newFestival } from '../brand/helpers.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = 'test-artifacts';
 
 describe('brand console and shopper page in Chromium', () => {
@@ -18,15 +18,10 @@ describe('brand console and shopper page in Chromium', () => {
 
   beforeAll(async () => {
     if (!existsSync('client/dist/brand.html')) throw new Error('client not built: run npm run build (npm test does it)');
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}`);
     engine = await startEngine({ STATIC_DIR: 'client/dist', PREWARM_SECONDS: '2' });
     fest = await newFestival(engine.env.pool, 'Console Fest', -60_000, 6 * 3_600_000);
     key = (await newBrand(engine.env.pool, 'Console Brand')).key;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
   }, 60_000);
 

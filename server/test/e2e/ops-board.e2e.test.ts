@@ -3,12 +3,12 @@
 // ticker shows who-less items. Screenshots go to test-artifacts/.
 import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import { startEngine, seedDeals, warmNow, type RunningEngine } from '../helpers/engine.ts';
 import { openSockets } from '../live/storm.ts';
 import type { ShopperSocket } from '../helpers/shopper-socket.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = 'test-artifacts';
 const OPS = 'ops-token-for-the-e2e-board';
 
@@ -25,7 +25,6 @@ describe('ops board and shopper ticker in Chromium', () => {
 
   beforeAll(async () => {
     if (!existsSync('client/dist/ops.html')) throw new Error('client not built: run npm run build (npm test does it)');
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}`);
     engine = await startEngine({ STATIC_DIR: 'client/dist', OPS_TOKEN: OPS, TICKER_PER_SECOND: '3', RATE_LIMIT_BURST: '40' });
     ({ dealIds } = await seedDeals(engine.env.pool, [
       { title: 'Redmi Note 13', stock: 400, limit: 3, startsIn: -2_000, priceMinor: 4_999_900, currency: 'PKR' },
@@ -33,11 +32,7 @@ describe('ops board and shopper ticker in Chromium', () => {
       { title: 'Shenzhen Earbuds', stock: 300, limit: 3, startsIn: -2_000, priceMinor: 12_900, currency: 'CNY' },
     ], '11.11 Ops Test'));
     await warmNow(engine.env, dealIds);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
     shoppers = await openSockets(engine.wsUrl, engine.config.sessionSecret, 150);
   }, 60_000);

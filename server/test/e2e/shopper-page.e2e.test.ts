@@ -2,11 +2,11 @@
 // pays and sees the order as paid, against a real engine (gateway + worker + scheduler).
 import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import { startEngine, seedDeals, type RunningEngine } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/test-env.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = 'test-artifacts';
 
 describe('shopper page in Chromium', () => {
@@ -16,17 +16,12 @@ describe('shopper page in Chromium', () => {
 
   beforeAll(async () => {
     if (!existsSync('client/dist/index.html')) throw new Error('client not built: run npm run build (npm test does it)');
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (npm test does it)`);
     engine = await startEngine({ STATIC_DIR: 'client/dist', PREWARM_SECONDS: '2' });
     // opens 6 s from now: long enough to see the countdown run, short enough for a test
     dealId = (await seedDeals(engine.env.pool, [
       { title: 'Lahore Lawn Suit', stock: 3, limit: 1, startsIn: 6_000, priceMinor: 249_900, currency: 'PKR' },
     ])).dealIds[0]!;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
   }, 60_000);
 
