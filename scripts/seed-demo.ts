@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../server/src/config.ts';
 import { createPool, type Pool } from '../server/src/db/pool.ts';
 import { migrate } from '../server/src/db/migrate.ts';
+import { createKey, findBrand, listKeys, revokeKey } from '../server/src/db/brand-keys-repo.ts';
 
 export const DEMO_FESTIVAL_NAME = '11.11 Demo Festival';
 export const DEMO_FESTIVAL_HOURS = 2;
@@ -175,6 +176,20 @@ export function describeSeed(r: SeedResult): string {
   return lines.join('\n');
 }
 
+const DEMO_KEY_LABEL = 'demo (npm start)';
+
+/** A fresh API key for the first demo brand, so the brand console can be tried at once. The
+ *  previous demo key is revoked: only the one just printed works. */
+export async function demoBrandKey(pool: Pool): Promise<{ brand: string; key: string } | null> {
+  const brand = await findBrand(pool, DEMO_BRANDS[0]);
+  if (!brand) return null;
+  for (const k of await listKeys(pool, brand.id)) {
+    if (k.label === DEMO_KEY_LABEL && k.revokedAt === null) await revokeKey(pool, k.id);
+  }
+  const { key } = await createKey(pool, brand.id, DEMO_KEY_LABEL);
+  return { brand: brand.name, key };
+}
+
 async function main(): Promise<void> {
   if (process.env.FF_DEMO === '0') {
     console.log('flashfest: FF_DEMO=0: not seeding the demo festival');
@@ -187,6 +202,8 @@ async function main(): Promise<void> {
     if (applied.length) console.log(`flashfest: applied migrations ${applied.join(', ')} (schema ${config.dbSchema})`);
     const result = await seedDemo(pool);
     console.log(`flashfest: ${describeSeed(result)}`);
+    const key = await demoBrandKey(pool);
+    if (key) console.log(`flashfest: brand console /brand: demo API key of ${key.brand}: ${key.key}`);
   } finally {
     await pool.end();
   }

@@ -110,6 +110,8 @@ if (servesHttp) {
     while (Date.now() < deadline && server.exitCode === null && !signals) {
       if (await answers(port)) {
         log(`flashfest is up: open ${url}  (Ctrl-C stops it)`);
+        log(`  ops board     ${url}/ops    token: ${env.OPS_TOKEN ? '(your OPS_TOKEN)' : 'flashfest-ops-dev-token (the development default; set OPS_TOKEN)'}`);
+        log(`  brand console ${url}/brand  key: the demo key printed above, or npm run brand:create`);
         return;
       }
       await sleep(250);

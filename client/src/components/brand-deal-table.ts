@@ -10,6 +10,10 @@ const stateLabel: Record<string, string> = {
 };
 
 /** The brand's deals with state and live counters; fires `deal-action` {action, deal}. */
+// Short local times keep the table (and its action buttons) within a laptop screen; the full
+// date is in the cell's tooltip.
+const when = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
 @customElement('brand-deal-table')
 export class BrandDealTable extends LitElement {
   static override styles = css`
@@ -44,8 +48,8 @@ export class BrandDealTable extends LitElement {
         <td>${d.id}</td>
         <td class="title">${d.title}</td>
         <td><span class="state" data-state=${d.state} data-testid="deal-state-${d.id}">${stateLabel[d.state] ?? d.state}</span></td>
-        <td>${new Date(d.startsAt).toLocaleString()}</td>
-        <td>${new Date(d.endsAt).toLocaleString()}</td>
+        <td title=${new Date(d.startsAt).toString()}>${when.format(d.startsAt)}</td>
+        <td title=${new Date(d.endsAt).toString()}>${when.format(d.endsAt)}</td>
         <td class="num">${formatMoney({ minor: d.dealPriceMinor, currency: d.currency })}</td>
         <td class="num">${d.stock}</td>
         <td class="num" data-testid="deal-held-${d.id}">${d.held}</td>
