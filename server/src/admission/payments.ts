@@ -10,6 +10,7 @@ import { redisNow } from '../redis.ts';
 import { dealIdOfHold } from '../stock/keys.ts';
 import type { StockStore } from '../stock/stock-store.ts';
 import type { Admission } from './queues.ts';
+import { clearCharge, recordCharge } from './charge-journal.ts';
 
 export interface ChargeRequest {
   hold: string;
@@ -114,14 +115,25 @@ async function payLocked(deps: PayDeps, hold: string, shopper: string, dealId: s
   const deal = await stock.readDeal(dealId);
   if (!deal) return { ok: false, code: PayRefusal.Unavailable };
 
-  const charge = await provider.charge({ hold, shopper, amountMinor: rec.qty * deal.unitPriceMinor, currency: deal.currency });
+  const amountMinor = rec.qty * deal.unitPriceMinor;
+  const charge = await provider.charge({ hold, shopper, amountMinor, currency: deal.currency });
   if (!charge.ok) return { ok: false, code: PayRefusal.PaymentDeclined };
+  // From here until the settlement is queued, the charge is in the journal: if this process
+  // dies, the reconciler confirms and settles it, or refunds it (admission/charge-journal.ts).
+  const entry = { hold, shopper, ref: charge.ref, provider: provider.name, amountMinor, currency: deal.currency, at: Date.now() };
+  try {
+    await recordCharge(deps.redis, deps.config.keyPrefix, dealId, entry);
+  } catch (err) {
+    await provider.refund(charge.ref);
+    throw err;
+  }
 
   const confirmed = await stock.confirmPayment(hold, shopper);
   if (!confirmed.ok || confirmed.repeat) {
     // The hold ran out between our check and the confirm (or, lock lapsed, someone else paid it):
     // this charge bought nothing, give it back.
     await provider.refund(charge.ref);
+    await clearCharge(deps.redis, deps.config.keyPrefix, dealId, entry);
     return confirmed.ok ? { ok: true, hold, dealId, repeat: true } : { ok: false, code: confirmed.code };
   }
   // Redis now says paid; from here the sale stands. If queueing fails the caller sees an
@@ -132,5 +144,6 @@ async function payLocked(deps: PayDeps, hold: string, shopper: string, dealId: s
     currency: confirmed.currency, heldAt: confirmed.heldAt, expiresAt: confirmed.expiresAt,
     provider: provider.name, providerRef: charge.ref, paidAt: await redisNow(deps.redis),
   });
+  await clearCharge(deps.redis, deps.config.keyPrefix, dealId, entry);
   return { ok: true, hold, dealId, repeat: false };
 }

@@ -14,6 +14,7 @@ import {
 } from '../db/deals-repo.ts';
 import { RedisClock } from '../live/redis-clock.ts';
 import { announceLeader } from './fence.ts';
+import { createPaymentProvider, type PaymentProvider } from '../admission/payments.ts';
 import { reconcile, type ReconcileDeps, type ReconcileReport } from './reconcile.ts';
 
 export interface TermDeps {
@@ -52,6 +53,8 @@ function warmInput(d: ScheduledDeal, stock = d.stock): WarmDealInput {
 export class LeaderTerm {
   private readonly stock: StockStore;
   private readonly clock: RedisClock;
+  /** refunds or finishes the charges a dead gateway left (reconcile's charge journal pass) */
+  private readonly provider: PaymentProvider;
   private readonly log: Logger;
   private deals = new Map<string, ScheduledDeal>();
   private warmed = new Map<string, string>();
@@ -70,6 +73,7 @@ export class LeaderTerm {
 
   constructor(private readonly d: TermDeps) {
     this.stock = new StockStore(d.redis, d.config.keyPrefix);
+    this.provider = createPaymentProvider(d.config);
     this.clock = new RedisClock(d.redis);
     this.log = d.logger.child({ fence: d.fence });
   }
@@ -328,10 +332,11 @@ export class LeaderTerm {
     try {
       const report = await reconcile({
         redis: this.d.redis, pool: this.d.pool, keyPrefix: this.d.config.keyPrefix, logger: this.log,
-        queues: this.d.queues(), fence: this.d.fence, signal: this.d.signal,
+        queues: this.d.queues(), fence: this.d.fence, signal: this.d.signal, provider: this.provider,
       });
       this.d.onReconciled?.(report);
-      if (report.violations || report.readmitted || report.reexpired) {
+      const c = report.charges;
+      if (report.violations || report.readmitted || report.reexpired || c.confirmed || c.settled || c.refunded) {
         this.log.warn({ report: { ...report, perDeal: undefined } }, 'scheduler: reconcile found problems');
       }
     } finally {

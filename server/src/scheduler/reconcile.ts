@@ -9,7 +9,9 @@ import type { Queue } from 'bullmq';
 import type { Logger } from '../logger.ts';
 import { StockStore, parseHoldRecord, type HoldRecord } from '../stock/stock-store.ts';
 import { redisNow } from '../redis.ts';
-import { createQueues, jobId, type OrderJob, type ExpiryJob } from '../admission/queues.ts';
+import { createQueues, jobId, type OrderJob, type ExpiryJob, type PaymentJob } from '../admission/queues.ts';
+import { recoverCharges } from '../admission/charge-journal.ts';
+import type { PaymentProvider } from '../admission/payments.ts';
 import { listEndedDeals, refreshFinalCounters } from '../db/deals-repo.ts';
 
 export interface Violation {
@@ -45,6 +47,9 @@ export interface ReconcileReport {
   paidNotSettled: number;
   /** ended deals whose final counters were rewritten */
   finalsRefreshed: number;
+  /** provider charges a dead payer left behind: confirmed + settled, settled, or refunded
+   *  (only when a provider is given; see admission/charge-journal.ts) */
+  charges: { confirmed: number; settled: number; refunded: number };
   perDeal: DealReconcile[];
   durationMs: number;
 }
@@ -55,7 +60,11 @@ export interface ReconcileDeps {
   keyPrefix: string;
   logger?: Logger;
   /** queues to re-admit into; created (and closed) for this run when absent */
-  queues?: { orders: Queue<OrderJob>; expiry: Queue<ExpiryJob> };
+  queues?: { orders: Queue<OrderJob>; expiry: Queue<ExpiryJob>; payments?: Queue<PaymentJob> };
+  /** finishes half-done payments (charge journal); without it they are left for a run with one */
+  provider?: PaymentProvider;
+  /** a charge journal entry younger than this may still have its payer at work (default 30 s) */
+  chargeGraceMs?: number;
   /** the leader's fencing token; without it the run writes nothing to Postgres */
   fence?: number;
   /** a hold younger than this is left to the gateway's own admission (default 3 s) */
@@ -155,7 +164,8 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const queues = deps.queues ?? ownQueues!;
   const report: ReconcileReport = {
     deals: 0, holds: 0, violations: 0, details: [], readmitted: 0, reexpired: 0,
-    expiredWithoutOrder: 0, paidNotSettled: 0, finalsRefreshed: 0, perDeal: [], durationMs: 0,
+    expiredWithoutOrder: 0, paidNotSettled: 0, finalsRefreshed: 0,
+    charges: { confirmed: 0, settled: 0, refunded: 0 }, perDeal: [], durationMs: 0,
   };
   try {
     const dealIds = (await stock.warmDealIds()).sort((a, b) => Number(a) - Number(b));
@@ -196,6 +206,16 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
           }
         }
         if (h.state === 'paid' && status !== 'paid') report.paidNotSettled++;
+      }
+
+      if (deps.provider && queues.payments && !deps.signal?.aborted) {
+        const r = await recoverCharges({
+          redis: deps.redis, pool: deps.pool, keyPrefix: deps.keyPrefix, stock, provider: deps.provider,
+          payments: queues.payments, logger: deps.logger, graceMs: deps.chargeGraceMs,
+        }, dealId, now);
+        report.charges.confirmed += r.confirmed;
+        report.charges.settled += r.settled;
+        report.charges.refunded += r.refunded;
       }
 
       for (const hold of await stock.dueHolds(dealId, now - expiryGraceMs)) {

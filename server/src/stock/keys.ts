@@ -12,6 +12,8 @@ export interface DealKeys {
   holds: string;
   /** ZSET: hold id scored by expiresAt, only while the hold is unpaid. */
   expiries: string;
+  /** HASH: `<hold>|<ref>` -> a provider charge not yet settled (admission/charge-journal.ts) */
+  charges: string;
 }
 
 export function dealKeys(prefix: string, dealId: string): DealKeys {
@@ -22,6 +24,7 @@ export function dealKeys(prefix: string, dealId: string): DealKeys {
     perShopper: `${tag}:per`,
     holds: `${tag}:holds`,
     expiries: `${tag}:exp`,
+    charges: `${tag}:charges`,
   };
 }
 
