@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { Queue } from 'bullmq';
 import type { Logger } from '../logger.ts';
 import { StockStore, parseHoldRecord, type HoldRecord } from '../stock/stock-store.ts';
+import { globalKeys } from '../stock/keys.ts';
 import { redisNow } from '../redis.ts';
 import { createQueues, jobId, type OrderJob, type ExpiryJob, type PaymentJob } from '../admission/queues.ts';
 import { recoverCharges } from '../admission/charge-journal.ts';
@@ -45,6 +46,8 @@ export interface ReconcileReport {
   expiredWithoutOrder: number;
   /** holds paid in Redis whose order row is not 'paid' yet (the payments worker settles them) */
   paidNotSettled: number;
+  /** ended deals whose every hold is settled, dropped from the set reconcile walks */
+  retired: number;
   /** ended deals whose final counters were rewritten */
   finalsRefreshed: number;
   /** provider charges a dead payer left behind: confirmed + settled, settled, or refunded
@@ -65,6 +68,9 @@ export interface ReconcileDeps {
   provider?: PaymentProvider;
   /** a charge journal entry younger than this may still have its payer at work (default 30 s) */
   chargeGraceMs?: number;
+  /** an ended deal whose holds are all settled leaves the warm set this long after its end
+   *  (default 1 h); its keys stay, so late lookups by hold or rid still answer */
+  retireAfterMs?: number;
   /** the leader's fencing token; without it the run writes nothing to Postgres */
   fence?: number;
   /** a hold younger than this is left to the gateway's own admission (default 3 s) */
@@ -164,7 +170,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const queues = deps.queues ?? ownQueues!;
   const report: ReconcileReport = {
     deals: 0, holds: 0, violations: 0, details: [], readmitted: 0, reexpired: 0,
-    expiredWithoutOrder: 0, paidNotSettled: 0, finalsRefreshed: 0,
+    expiredWithoutOrder: 0, paidNotSettled: 0, retired: 0, finalsRefreshed: 0,
     charges: { confirmed: 0, settled: 0, refunded: 0 }, perDeal: [], durationMs: 0,
   };
   try {
@@ -216,6 +222,18 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
         report.charges.confirmed += r.confirmed;
         report.charges.settled += r.settled;
         report.charges.refunded += r.refunded;
+      }
+
+      // Without this the warm set only grows and every run re-reads every deal ever sold.
+      // Only the leader retires (it alone runs with a fence), and only a deal with nothing left
+      // to do: ended long enough ago, nothing held, every hold's order final, no charge pending.
+      if (deps.fence !== undefined && now > Number(snap.fields.endsAt) + (deps.retireAfterMs ?? 3_600_000)
+        && Number(snap.fields.held) === 0
+        && snap.holds.every((h) => statuses.get(h.hold) === (h.state === 'paid' ? 'paid' : 'cancelled'))
+        && (await deps.redis.hlen(stock.keys(dealId).charges)) === 0) {
+        await deps.redis.srem(globalKeys(deps.keyPrefix).warmDeals, dealId);
+        report.retired++;
+        continue;
       }
 
       for (const hold of await stock.dueHolds(dealId, now - expiryGraceMs)) {
