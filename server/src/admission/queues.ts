@@ -5,6 +5,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
+import type { OrderRow } from '../db/orders-repo.ts';
 
 export const QueueName = {
   orders: 'orders',
@@ -13,17 +14,8 @@ export const QueueName = {
 } as const;
 export type QueueNameValue = (typeof QueueName)[keyof typeof QueueName];
 
-/** A fresh hold, to be persisted as a pending order. Times are epoch ms (Redis clock). */
-export interface OrderJob {
-  hold: string;
-  dealId: string;
-  shopper: string;
-  qty: number;
-  unitPriceMinor: number;
-  currency: string;
-  heldAt: number;
-  expiresAt: number;
-}
+/** A fresh hold, to be persisted as a pending order: exactly the order row the worker writes. */
+export type OrderJob = OrderRow;
 
 /** All new holds of one grab batch, admitted as ONE job (one BullMQ Lua call instead of one
  *  per hold: BullMQ's per-job cost was what held admission to ~3k orders/s). */

@@ -9,6 +9,7 @@ type Db = pg.Pool | pg.PoolClient;
 export type { OrderStatus };
 export type LedgerReason = 'hold' | 'release' | 'sale';
 
+/** One order as written: a hold and its price. Times are epoch ms (Redis clock). */
 export interface OrderRow {
   hold: string;
   dealId: string;
