@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { ensureRedis } from '../../scripts/services/redis.mjs';
 import { ensurePostgres } from '../../scripts/services/postgres.mjs';
 import { loadConfig } from '../../server/src/config.ts';
+import { deleteKeys } from '../../server/src/redis.ts';
 import { createPool } from '../../server/src/db/pool.ts';
 import { migrate } from '../../server/src/db/migrate.ts';
 import { StockStore } from '../../server/src/stock/stock-store.ts';
@@ -65,14 +66,6 @@ export async function createNamespace(services, extraEnv = {}) {
   };
 }
 
-export async function deleteKeys(redis, pattern) {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}
 
 /** A brand, a festival and deals in Postgres, warmed into Redis (what the scheduler does). */
 export async function seedDeal(ns, { stock, limit, startsIn = -1_000, durationMs = 3_600_000, holdSeconds = 3_600, priceMinor = 99_900 }) {

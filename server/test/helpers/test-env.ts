@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
 import { migrate } from '../../src/db/migrate.ts';
+import { deleteKeys } from '../../src/redis.ts';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://127.0.0.1:5432/test';
@@ -44,14 +45,6 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
   };
 }
 
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}
 
 /** Wait until `check` returns a truthy value, polling; fails with `what` after `timeoutMs`. */
 export async function waitFor<T>(check: () => Promise<T> | T, what: string, timeoutMs = 10_000, everyMs = 25): Promise<NonNullable<T>> {
