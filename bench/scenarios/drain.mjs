@@ -4,19 +4,13 @@
 // job per hold, measured the same way in the same run as the baseline.
 import { Admission } from '../../server/src/admission/queues.ts';
 import { cpuMeter, createNamespace, now, redisPid, seedDeal, sleep, startEngine } from '../lib/env.mjs';
+import { createResults } from '../lib/results.mjs';
 
 export async function drainScenario(ctx) {
   const { opts, services } = ctx;
   const sizes = { ff: opts.smoke ? 5_000 : opts.big ? 200_000 : 60_000, ff_perhold: opts.smoke ? 2_000 : 20_000 };
   const variants = opts.smoke ? ['ff'] : ['ff', 'ff_perhold'];
-  const rows = {};
-  const put = (metric, variant, v) => { ((rows[metric] ??= {})[variant] ??= []).push(v); };
-  const errors = [];
-  const checks = new Map();
-  const check = (what, ok, detail) => {
-    if (!checks.has(what)) checks.set(what, true);
-    if (!ok) { checks.set(what, false); errors.push(`${what}: ${detail}`); }
-  };
+  const { rows, errors, put, check, checkList } = createResults();
   const ns = await createNamespace(services);
   const rPid = await redisPid(ns.redis);
   const admission = new Admission(ns.config, ns.redis);
@@ -79,6 +73,6 @@ export async function drainScenario(ctx) {
     load: `${sizes.ff.toLocaleString('en')} holds (flashfest: one order job per grab batch of 500) and ${sizes.ff_perhold.toLocaleString('en')} holds `
       + '(previous design: one BullMQ job per hold, same worker) admitted as fast as one client can, one worker process '
       + '(WORKER_CONCURRENCY 1000, ORDER_BATCH_MAX 1000), orders + stock ledger rows written with unnest, expiries scheduled.',
-    rows, errors, checks: [...checks].map(([what, ok]) => ({ what, ok })),
+    rows, errors, checks: checkList(),
   };
 }

@@ -8,6 +8,7 @@ import { cpuMeter, createNamespace, now, redisPid, seedDeal, sleep, spawnNode, s
 import { startLoad } from '../lib/load.mjs';
 import { publishDealChanged } from '../../server/src/live/shopper-news.ts';
 import { summarizeHist } from '../lib/stats.mjs';
+import { createResults } from '../lib/results.mjs';
 
 const LIMIT = 2;
 
@@ -18,14 +19,7 @@ export async function stormScenario(ctx) {
   const perShopper = 5;
   const spreadMs = 1_000;
   const variants = opts.smoke ? ['ff'] : ['ff', 'a'];
-  const rows = {};
-  const put = (metric, variant, v) => { ((rows[metric] ??= {})[variant] ??= []).push(v); };
-  const errors = [];
-  const checks = new Map();
-  const check = (what, ok, detail) => {
-    if (!checks.has(what)) checks.set(what, true);
-    if (!ok) { checks.set(what, false); errors.push(`${what}: ${detail}`); }
-  };
+  const { rows, errors, put, check, checkList } = createResults();
   const ns = await createNamespace(services, { HOLD_SECONDS: '3600' });
   const rPid = await redisPid(ns.redis);
   const engine = await startEngine(ns, { gateways: 2 });
@@ -114,6 +108,6 @@ export async function stormScenario(ctx) {
     load: `${stock.toLocaleString('en')} units, limit ${LIMIT} per shopper; ${shoppers.toLocaleString('en')} shoppers on their own WebSockets `
       + `(2 load processes) send ${perShopper} grabs each at random instants in the first ${spreadMs / 1000} s after opening `
       + `(${(shoppers * perShopper).toLocaleString('en')} grabs). flashfest: 2 gateway processes + 1 worker; a: 2 \`ws\` processes.`,
-    rows, errors, checks: [...checks].map(([what, ok]) => ({ what, ok })),
+    rows, errors, checks: checkList(),
   };
 }
