@@ -24,21 +24,23 @@ const grabCodes: Record<number, GrabRefusalCode> = {
   [-6]: GrabRefusal.Invalid,
 };
 
-export function decodeGrabBatch(raw: (string | number)[], n: number): GrabBatchResult {
-  if (raw.length !== 2 + 4 * n) throw new Error(`grab-batch: expected ${2 + 4 * n} values, got ${raw.length}`);
+/** Decodes grab-batch-5.lua's one-string answer: "now available" then "code hold qty exp" per grab. */
+export function decodeGrabBatch(raw: string, n: number): GrabBatchResult {
+  const f = raw.split(' ');
+  if (f.length !== 2 + 4 * n) throw new Error(`grab-batch: expected ${2 + 4 * n} fields, got ${f.length}`);
   const decisions: GrabDecision[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const o = 2 + 4 * i;
-    const code = Number(raw[o]);
+    const code = Number(f[o]);
     if (code === 1 || code === 2) {
-      decisions[i] = { ok: true, hold: String(raw[o + 1]), qty: Number(raw[o + 2]), expiresAt: Number(raw[o + 3]), repeat: code === 2 };
+      decisions[i] = { ok: true, hold: f[o + 1]!, qty: Number(f[o + 2]), expiresAt: Number(f[o + 3]), repeat: code === 2 };
     } else {
       const refusal = grabCodes[code];
-      if (!refusal) throw new Error(`grab-batch: unknown code ${code}`);
+      if (!refusal) throw new Error(`grab-batch: unknown code ${f[o]}`);
       decisions[i] = { ok: false, code: refusal };
     }
   }
-  return { now: Number(raw[0]), available: Number(raw[1]), decisions };
+  return { now: Number(f[0]), available: Number(f[1]), decisions };
 }
 
 export type ReleaseResult =

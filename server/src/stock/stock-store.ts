@@ -13,7 +13,7 @@ import {
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     ffGrabBatch(deal: string, rids: string, per: string, holds: string, exp: string,
-      ...args: (string | number)[]): Result<(string | number)[], Context>;
+      ...args: (string | number)[]): Result<string, Context>;
     ffReleaseExpiredHold(deal: string, per: string, holds: string, exp: string,
       hold: string, force: '0' | '1'): Result<(string | number)[], Context>;
     ffConfirmPayment(deal: string, holds: string, exp: string,

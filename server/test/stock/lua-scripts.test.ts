@@ -98,6 +98,49 @@ describe('grab-batch', () => {
     expect(await env.redis.hmget(stock.keys(d.id).deal, 'grabs', 'rej:-5')).toEqual(['4', '2']);
   });
 
+  it('a rid repeated inside ONE batch gets the answer given earlier in that batch', async () => {
+    const d = deal({ stock: 1, limit: 1 });
+    await stock.warmDeal(d);
+    const r = await stock.grabBatch(d.id, [
+      { shopper: 'a', qty: 1, rid: 'x' }, { shopper: 'b', qty: 1, rid: 'x' },
+      { shopper: 'a', qty: 1, rid: 'x' }, { shopper: 'b', qty: 1, rid: 'x' },
+      { shopper: 'c', qty: 0, rid: 'z' }, { shopper: 'c', qty: 1, rid: 'z' },
+    ]);
+    const [a1, b1, a2, b2, c1, c2] = r.decisions;
+    expect(a1).toMatchObject({ ok: true, hold: `${d.id}-1`, repeat: false });
+    expect(a2).toEqual({ ...a1, repeat: true });
+    expect(b1).toEqual({ ok: false, code: 'sold_out' });
+    expect(b2).toEqual({ ok: false, code: 'sold_out' });
+    // an invalid qty is not recorded, so the same rid with a valid qty is decided afresh
+    expect(c1).toEqual({ ok: false, code: 'invalid' });
+    expect(c2).toEqual({ ok: false, code: 'sold_out' });
+    expect(await stock.readDeal(d.id)).toMatchObject({ available: 0, held: 1 });
+    expect(await env.redis.hgetall(stock.keys(d.id).perShopper)).toEqual({ a: '1' });
+    await balanced(d.id);
+  });
+
+  it('decides a batch larger than one Redis call takes (chunked reads and writes) exactly', async () => {
+    const d = deal({ stock: 2_000, limit: 3 });
+    await stock.warmDeal(d);
+    // 1,500 shoppers x 2 grabs of 1 each = 3,000 grabs in ONE script call: 2,000 held,
+    // then sold out; every shopper's count is the number of their holds.
+    const grabs = Array.from({ length: 3_000 }, (_, i) => ({ shopper: `s${i % 1_500}`, qty: 1, rid: `r${i}` }));
+    const r = await stock.grabBatch(d.id, grabs);
+    const held = r.decisions.filter((x) => x.ok);
+    expect(held).toHaveLength(2_000);
+    expect(r.decisions.slice(2_000).every((x) => !x.ok && x.code === 'sold_out')).toBe(true);
+    expect(new Set(held.map((x) => (x.ok ? x.hold : ''))).size).toBe(2_000);
+    const k = stock.keys(d.id);
+    expect(await env.redis.hlen(k.holds)).toBe(2_000);
+    expect(await env.redis.zcard(k.expiries)).toBe(2_000);
+    expect(await env.redis.hlen(k.rids)).toBe(3_000);
+    const per = await env.redis.hgetall(k.perShopper);
+    expect(Object.values(per).reduce((a, v) => a + Number(v), 0)).toBe(2_000);
+    expect(per.s0).toBe('2');
+    expect(per.s600).toBe('1');
+    await balanced(d.id);
+  });
+
   it('judges the window by Redis TIME: not_open before, ended after, stopped and cancelled', async () => {
     const now = Date.now();
     const early = deal({ startsAt: now + 60_000, endsAt: now + 120_000 });
