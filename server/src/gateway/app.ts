@@ -15,7 +15,7 @@ import { LiveHub } from '../live/live-hub.ts';
 import { ProcessMetrics, type QueueSet } from '../metrics/process-metrics.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { GrabBatcher } from './grab-batcher.ts';
-import { shopperSocketBehavior, type SocketData } from './ws-handlers.ts';
+import { deliverAnswers, shopperSocketBehavior, type SocketData } from './ws-handlers.ts';
 import { registerHttpRoutes } from './http-routes.ts';
 import { registerBrandRoutes } from '../brand/routes.ts';
 import { StaticFiles } from './static-files.ts';
@@ -79,7 +79,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     // Answer `held` only once the hold is admitted to the order queue. If admission fails the
     // hold still stands in Redis and the scheduler's reconcile re-admits it.
     await deps.admitHolds(jobs).catch((err: unknown) => logger.error({ err, deal: dealId, holds: jobs.length }, 'admission failed; reconcile will re-admit'));
-  });
+  }, deliverAnswers);
 
   const ctx: GatewayContext = {
     config, logger, pool: deps.pool, stock, clock, feed, batcher,

@@ -161,6 +161,14 @@ export function shopperSocketBehavior(ctx: GatewayContext): WebSocketBehavior<So
   };
 }
 
+/** The grab batcher's `deliver`: every answer one socket gets from a batch leaves in one corked
+ *  write. A socket closed meanwhile still runs `answer` (telemetry), whose sends are skipped. */
+export function deliverAnswers(owner: object, answer: () => void): void {
+  const ws = owner as Socket;
+  if (ws.getUserData().closed) answer();
+  else ws.cork(answer);
+}
+
 function isSameOrigin(origin: string, host: string): boolean {
   return host !== '' && (origin === `http://${host}` || origin === `https://${host}`);
 }
@@ -205,21 +213,22 @@ function onGrab(ctx: GatewayContext, ws: Socket, msg: unknown): void {
   }
   ctx.metrics.grabsReceived++;
   const t0 = performance.now();
+  // resolve/reject run inside deliverAnswers' cork for this socket: plain send, not sendLate
   ctx.batcher.add(dealId, {
-    shopper: data.shopper, qty, rid, city: data.city,
+    shopper: data.shopper, qty, rid, city: data.city, owner: ws,
     resolve(decision) {
       ctx.telemetry.grab(decision.ok ? 'held' : decision.code, performance.now() - t0);
       if (decision.ok) {
-        sendLate(ws, { t: ServerMsg.Held, rid, deal: dealId, hold: decision.hold, qty: decision.qty, expiresAt: decision.expiresAt });
+        send(ws, { t: ServerMsg.Held, rid, deal: dealId, hold: decision.hold, qty: decision.qty, expiresAt: decision.expiresAt });
       } else {
-        refuseGrab(ws, dealId, rid, decision.code, true);
+        refuseGrab(ws, dealId, rid, decision.code);
       }
     },
     reject(err) {
       ctx.telemetry.grab(GrabRefusal.Unavailable, performance.now() - t0);
       ctx.telemetry.storeError('redis');
       ctx.logger.error({ err, deal: dealId, rid }, 'grab batch failed');
-      refuseGrab(ws, dealId, rid, GrabRefusal.Unavailable, true);
+      refuseGrab(ws, dealId, rid, GrabRefusal.Unavailable);
     },
   });
 }
