@@ -119,7 +119,7 @@ export async function grabScenario(ctx) {
     title: 'Grab throughput over WebSockets',
     load: `${sockets.toLocaleString('en')} WebSockets from ${processes} load processes (Node, ws / socket.io-client), `
       + `${window} grab(s) in flight per socket (closed loop), ${durationMs / 1000} s measured after ${warmupMs / 1000} s warm-up; `
-      + 'every grab is a new hold (stock and limit never reached), admitted to the order queue before it is answered. '
+      + 'every grab is a new hold (stock and limit never reached), answered once Redis decided it and admitted to the order queue behind the answer (one job per gateway admission window, ADMIT_WINDOW_MS). '
       + 'flashfest: worker paused during the window (the queue absorbs the burst; orders written after, see the drain); '
       + 'flashfest, worker live: orders written to Postgres meanwhile on the same 2 cores (the baselines write none). ff_half / ff_quarter: open loop at 1/2 and 1/4 of the same run\'s flashfest rate, worker paused likewise. '
       + 'c: autocannon, 100 HTTP connections. d: redis-benchmark, 50 connections, no pipelining, EVALSHA of bench/baselines/single-grab.lua.',

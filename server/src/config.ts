@@ -25,6 +25,8 @@ export interface Config {
   /** Messages over the rate limit a socket may send before it is closed as a flood. */
   floodCloseAfter: number;
   grabBatchMax: number;
+  admitWindowMs: number;
+  admitBatchMax: number;
   prewarmSeconds: number;
   schedulerTickMs: number;
   lockTtlMs: number;
@@ -148,6 +150,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     rateLimitBurst: int(env, 'RATE_LIMIT_BURST', 40, 1, 100_000),
     floodCloseAfter: int(env, 'FLOOD_CLOSE_AFTER', 200, 1, 1_000_000),
     grabBatchMax: int(env, 'GRAB_BATCH_MAX', 512, 1, 10_000),
+    admitWindowMs: int(env, 'ADMIT_WINDOW_MS', 2, 0, 1_000),
+    admitBatchMax: int(env, 'ADMIT_BATCH_MAX', 1_000, 1, 50_000),
     prewarmSeconds: int(env, 'PREWARM_SECONDS', 60, 1, 86_400),
     schedulerTickMs: int(env, 'SCHEDULER_TICK_MS', 25, 5, 5_000),
     lockTtlMs: int(env, 'LOCK_TTL_MS', 5_000, 500, 60_000),

@@ -26,6 +26,17 @@ export class Batcher<T> {
     });
   }
 
+  /** Adds several items that settle together: one promise for all of them (rejected when any
+   *  of them fails), so a caller with many items does not pay for a promise each. */
+  addAll(items: readonly T[]): Promise<void> {
+    if (items.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      for (const item of items) this.pending.push({ item, resolve, reject });
+      if (this.pending.length >= this.max) this.flushNow();
+      else if (!this.timer) this.timer = setTimeout(() => this.flushNow(), this.waitMs);
+    });
+  }
+
   /** Flush what is pending now (used on close) without waiting for the timer. */
   flushNow(): void {
     if (this.timer) {

@@ -17,8 +17,9 @@ export type QueueNameValue = (typeof QueueName)[keyof typeof QueueName];
 /** A fresh hold, to be persisted as a pending order: exactly the order row the worker writes. */
 export type OrderJob = OrderRow;
 
-/** All new holds of one grab batch, admitted as ONE job (one BullMQ Lua call instead of one
- *  per hold: BullMQ's per-job cost was what held admission to ~3k orders/s). */
+/** New holds a gateway made within one admission window (any deals), admitted as ONE job (one
+ *  BullMQ Lua call instead of one per hold: BullMQ's per-job cost was what held admission to
+ *  ~3k orders/s). */
 export interface OrderBatchJob {
   holds: OrderJob[];
 }
@@ -45,9 +46,9 @@ export interface PaymentJob extends OrderJob {
 
 export const jobId = {
   order: (hold: string) => hold,
-  /** A batch is named by its first hold: a grab batch's holds are one contiguous run that no
-   *  other batch shares, so a retry of the batch is no duplicate, and removing the job by its
-   *  first hold's id (as for a single hold) still works. Pass each grab batch whole. */
+  /** A batch is named by its first hold: the gateway that made a hold admits it in exactly one
+   *  batch, so no two batches share a first hold, a re-add of the same batch is no duplicate,
+   *  and removing the job by its first hold's id (as for a single hold) still works. */
   orderBatch: (holds: readonly { hold: string }[]) => holds[0]!.hold,
   /** the expiries of one admitted order job (single or batch), for one deal */
   expiryBatch: (orderJobId: string, dealId: string) => `x-${orderJobId}-d${dealId}`,
@@ -82,8 +83,8 @@ export class Admission {
     this.queues = createQueues(config, connection);
   }
 
-  /** All new holds of one grab batch as ONE job (one hold: the classic one-job-per-hold shape,
-   *  which the reconciler also uses to re-admit a single hold). */
+  /** All holds of one admission window as ONE job (one hold: the classic one-job-per-hold
+   *  shape, which the reconciler also uses to re-admit a single hold). */
   async admitHolds(jobs: readonly OrderJob[]): Promise<void> {
     if (jobs.length === 0) return;
     if (jobs.length === 1) {

@@ -21,6 +21,7 @@ import { registerBrandRoutes } from '../brand/routes.ts';
 import { StaticFiles } from './static-files.ts';
 import type { GatewayContext, PayResult } from './context.ts';
 import type { OrderJob } from '../admission/queues.ts';
+import { Batcher } from '../admission/batcher.ts';
 
 if (typeof (uWS as { getParts?: unknown }).getParts !== 'function') {
   // The alias falls back to a slow JS copy on the wrong Node ABI: refuse rather than crawl.
@@ -63,7 +64,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   const feed = live.feed;
 
-  const batcher = new GrabBatcher(stock, config.grabBatchMax, async (dealId, grabs, result) => {
+  const admission = new Batcher<OrderJob>(config.admitBatchMax, config.admitWindowMs, (jobs) => deps.admitHolds(jobs));
+  const batcher = new GrabBatcher(stock, config.grabBatchMax, (dealId, grabs, result) => {
     feed.noteAvailable(dealId, result.available);
     const deal = feed.deals.get(dealId);
     const jobs: OrderJob[] = [];
@@ -76,9 +78,12 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         heldAt: result.now, expiresAt: d.expiresAt,
       });
     });
-    // Answer `held` only once the hold is admitted to the order queue. If admission fails the
-    // hold still stands in Redis and the scheduler's reconcile re-admits it.
-    await deps.admitHolds(jobs).catch((err: unknown) => logger.error({ err, deal: dealId, holds: jobs.length }, 'admission failed; reconcile will re-admit'));
+    // The hold is decided and durable in Redis: answer now, admit behind the answer. New holds
+    // of every batch (any deal) in the next ADMIT_WINDOW_MS go to the order queue as ONE job, so
+    // BullMQ's per-job cost is paid per window, not per grab batch, and is off the grab's
+    // latency. If this gateway dies before the job is added, or adding it fails, the hold still
+    // stands in Redis and the scheduler's reconcile re-admits it (holds older than its grace).
+    admission.addAll(jobs).catch((err: unknown) => logger.error({ err, deal: dealId, holds: jobs.length }, 'admission failed; reconcile will re-admit'));
   }, deliverAnswers);
 
   const ctx: GatewayContext = {
@@ -133,6 +138,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);
       listenSocket = null;
       await batcher.drained();
+      await admission.drain();
       const deadline = Date.now() + 5_000;
       while (ctx.pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       for (const ws of [...ctx.sockets]) {

@@ -23,8 +23,8 @@ export class GrabBatcher {
   constructor(
     private readonly stock: StockStore,
     private readonly maxBatch: number,
-    /** runs after Redis decided a batch, before anyone is answered (admission of new holds) */
-    private readonly afterDecide: (dealId: string, grabs: readonly PendingGrab[], result: GrabBatchResult) => Promise<void>,
+    /** runs after Redis decided a batch, before anyone is answered (live counters, admission) */
+    private readonly afterDecide: (dealId: string, grabs: readonly PendingGrab[], result: GrabBatchResult) => void,
     /** runs `answer`, which answers every grab of `owner` in this batch, e.g. inside one uWS
      *  cork so that they leave in ONE write: a write syscall per answer was a large share of
      *  the gateway's CPU per grab, and a page (or the bench) often has several in one batch */
@@ -68,7 +68,7 @@ export class GrabBatcher {
     this.inFlight += grabs.length;
     try {
       const result = await this.stock.grabBatch(dealId, grabs);
-      await this.afterDecide(dealId, grabs, result);
+      this.afterDecide(dealId, grabs, result);
       this.answerByOwner(grabs, (g, i) => g.resolve(result.decisions[i]!, result));
     } catch (err) {
       this.answerByOwner(grabs, (g) => g.reject(err));
