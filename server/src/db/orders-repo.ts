@@ -25,26 +25,70 @@ export { inTransaction } from './pool.ts';
 
 const ms = (col: string) => `to_timestamp(${col} / 1000.0)`;
 
-/** Insert orders with `status`; rows whose hold already has an order are left alone.
- *  Returns the hold ids actually inserted. */
-export async function insertOrders(db: Db, rows: readonly OrderRow[], status: OrderStatus = 'pending'): Promise<string[]> {
-  if (rows.length === 0) return [];
-  const res = await db.query<{ hold_id: string }>(
-    `INSERT INTO orders (hold_id, deal_id, shopper_id, qty, unit_price_minor, currency, status,
+/** Orders have no per-row foreign key to deals (migration 003: the RI triggers were about a
+ *  third of the insert's Postgres CPU). This is the check in its place, once per statement
+ *  instead of once per row: every deal of the rows exists, and is locked FOR KEY SHARE (what
+ *  the FK trigger took) so that it cannot go away before the transaction commits; after that
+ *  the deals_keep_referenced trigger refuses to delete a deal that has orders. Call it inside the
+ *  transaction that writes the rows. A missing deal fails with 23503, like the FK did, so the
+ *  order worker writes the batch's other rows one by one. */
+async function lockDeals(db: Db, dealIds: readonly string[]): Promise<void> {
+  const ids = [...new Set(dealIds)];
+  const res = await db.query<{ id: number }>('SELECT id FROM deals WHERE id = ANY($1::bigint[]) FOR KEY SHARE', [ids]);
+  if (res.rows.length === ids.length) return;
+  const found = new Set(res.rows.map((r) => r.id));
+  const missing = ids.filter((id) => !found.has(Number(id)));
+  if (missing.length === 0) return; // the same deal spelt two ways ('7', '07')
+  throw Object.assign(new Error(`no deal ${missing.join(', ')} in Postgres`), { code: '23503' });
+}
+
+/** `INSERT INTO orders` of the rows passed as $1..$8 (one array per column) with status $9,
+ *  skipping holds that already have an order, returning the hold ids it inserted. */
+const INSERT_ORDERS = `INSERT INTO orders (hold_id, deal_id, shopper_id, qty, unit_price_minor, currency, status,
                          held_at, expires_at, cancelled_at)
      SELECT h, d, s, q, p, c, $9::text, ${ms('ha')}, ${ms('ea')}, CASE WHEN $9::text = 'cancelled' THEN now() END
      FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::bigint[], $6::text[],
                  $7::bigint[], $8::bigint[]) AS t(h, d, s, q, p, c, ha, ea)
      ON CONFLICT (hold_id) DO NOTHING
-     RETURNING hold_id`,
-    [rows.map((r) => r.hold), rows.map((r) => r.dealId), rows.map((r) => r.shopper), rows.map((r) => r.qty),
-      rows.map((r) => r.unitPriceMinor), rows.map((r) => r.currency), rows.map((r) => r.heldAt),
-      rows.map((r) => r.expiresAt), status],
+     RETURNING hold_id`;
+
+const orderParams = (rows: readonly OrderRow[], status: OrderStatus) => [
+  rows.map((r) => r.hold), rows.map((r) => r.dealId), rows.map((r) => r.shopper), rows.map((r) => r.qty),
+  rows.map((r) => r.unitPriceMinor), rows.map((r) => r.currency), rows.map((r) => r.heldAt),
+  rows.map((r) => r.expiresAt), status];
+
+/** Insert orders with `status`; rows whose hold already has an order are left alone.
+ *  Returns the hold ids actually inserted. */
+export async function insertOrders(db: Db, rows: readonly OrderRow[], status: OrderStatus = 'pending'): Promise<string[]> {
+  if (rows.length === 0) return [];
+  await lockDeals(db, rows.map((r) => r.dealId));
+  const res = await db.query<{ hold_id: string }>(INSERT_ORDERS, orderParams(rows, status));
+  return res.rows.map((r) => r.hold_id);
+}
+
+/** The order worker's write: pending orders and their 'hold' ledger rows in ONE statement
+ *  (one round trip). Same effect as insertOrders + insertLedger('hold'): the ledger rows come
+ *  from the input, not from the orders inserted, so a hold whose order an expiry wrote first
+ *  (as cancelled, without a 'hold' row) still gets its 'hold' row from the late order job.
+ *  Both inserts skip what exists, so a retry writes nothing twice. Returns the hold ids whose
+ *  order this call inserted. */
+export async function insertPendingOrdersWithLedger(db: Db, rows: readonly OrderRow[]): Promise<string[]> {
+  if (rows.length === 0) return [];
+  await lockDeals(db, rows.map((r) => r.dealId));
+  const res = await db.query<{ hold_id: string }>(
+    `WITH ins AS (${INSERT_ORDERS}),
+     led AS (INSERT INTO stock_ledger (deal_id, hold_id, reason, qty)
+             SELECT d, h, 'hold', q FROM unnest($2::bigint[], $1::text[], $4::int[]) AS t(d, h, q)
+             ON CONFLICT (hold_id, reason) DO NOTHING)
+     SELECT hold_id FROM ins`,
+    orderParams(rows, 'pending'),
   );
   return res.rows.map((r) => r.hold_id);
 }
 
-/** One ledger row per (hold, reason); a repeat writes nothing. */
+/** One ledger row per (hold, reason); a repeat writes nothing. stock_ledger has no FK to deals
+ *  (migration 003): call it in the transaction that writes or updates the holds' orders (the
+ *  orders' deals were checked when they were written). */
 export async function insertLedger(db: Db, reason: LedgerReason,
   rows: readonly { hold: string; dealId: string; qty: number }[]): Promise<number> {
   if (rows.length === 0) return 0;
@@ -67,6 +111,7 @@ export async function cancelPendingOrder(db: Db, hold: string): Promise<boolean>
 /** Insert-or-flip the order to paid. Never flips a cancelled order: returns the status the row
  *  has afterwards, so the caller can tell 'paid' from a Redis/Postgres disagreement. */
 export async function markOrderPaid(db: Db, row: OrderRow, paidAt: number): Promise<OrderStatus> {
+  await lockDeals(db, [row.dealId]);
   const res = await db.query<{ status: OrderStatus }>(
     `INSERT INTO orders (hold_id, deal_id, shopper_id, qty, unit_price_minor, currency, status,
                          held_at, expires_at, paid_at)
