@@ -22,6 +22,7 @@ import { StaticFiles } from './static-files.ts';
 import type { GatewayContext, PayResult } from './context.ts';
 import type { OrderJob } from '../admission/queues.ts';
 import { Batcher } from '../admission/batcher.ts';
+import { parseShopperNews } from '../live/shopper-news.ts';
 
 if (typeof (uWS as { getParts?: unknown }).getParts !== 'function') {
   // The alias falls back to a slow JS copy on the wrong Node ABI: refuse rather than crawl.
@@ -107,8 +108,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   deps.subscriber.on('message', (channel: string, message: string) => {
     try {
       if (channel === ch.shopperNews) {
-        const news = JSON.parse(message) as { shopper: string; msg: unknown };
-        app.publish(`shopper:${news.shopper}`, JSON.stringify(news.msg), false);
+        for (const news of parseShopperNews(message)) app.publish(`shopper:${news.shopper}`, JSON.stringify(news.msg), false);
       } else if (channel === ch.dealChanged) {
         const { festivalId } = JSON.parse(message) as { festivalId: string };
         void feed.reload(festivalId).catch((err: unknown) => logger.warn({ err }, 'festival reload failed'));

@@ -1,6 +1,7 @@
 // A shopper's own news (hold admitted as order, paid, expired) reaches the socket through Redis
 // pub/sub, whichever gateway holds it: workers publish here, every gateway subscribes once and
-// re-publishes on the uWS topic `shopper:<id>`.
+// re-publishes on the uWS topic `shopper:<id>`. One channel message carries a JSON array of news
+// (a whole order batch's): one PUBLISH and one gateway wake-up per batch, not per order.
 import type { Redis } from 'ioredis';
 import { channels } from '../stock/keys.ts';
 import type { ServerMessage } from '../protocol.ts';
@@ -12,14 +13,14 @@ export interface ShopperNews {
 
 export async function publishShopperNews(redis: Redis, prefix: string, news: ShopperNews[]): Promise<void> {
   if (news.length === 0) return;
-  const channel = channels(prefix).shopperNews;
-  if (news.length === 1) {
-    await redis.publish(channel, JSON.stringify(news[0]));
-    return;
-  }
-  const pipe = redis.pipeline();
-  for (const n of news) pipe.publish(channel, JSON.stringify(n));
-  await pipe.exec();
+  await redis.publish(channels(prefix).shopperNews, JSON.stringify(news));
+}
+
+/** One channel message back into its news (an array; anything else is a protocol error). */
+export function parseShopperNews(raw: string): ShopperNews[] {
+  const news: unknown = JSON.parse(raw);
+  if (!Array.isArray(news)) throw new Error('shopper news: expected an array');
+  return news as ShopperNews[];
 }
 
 /** Tell every gateway (and the scheduler) that a deal's life-cycle state changed. */

@@ -11,6 +11,7 @@ import { channels } from '../../src/stock/keys.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
 import { count, createDeal, grabHolds, type TestDeal } from './helpers.ts';
+import { parseShopperNews } from '../../src/live/shopper-news.ts';
 
 describe('expiry and payments', () => {
   let env: TestEnv;
@@ -43,7 +44,7 @@ describe('expiry and payments', () => {
     pay = { config: env.config, redis: env.redis, stock, provider, admission };
     sub = new Redis(env.config.redisUrl);
     await sub.subscribe(channels(env.config.keyPrefix).shopperNews);
-    sub.on('message', (_ch, raw: string) => news.push(JSON.parse(raw)));
+    sub.on('message', (_ch, raw: string) => news.push(...(parseShopperNews(raw) as unknown as typeof news)));
     workers = await startWorkers({ config: env.config, redis: env.redis, pool: env.pool, logger });
   });
 

@@ -8,6 +8,7 @@ import { channels } from '../../src/stock/keys.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
 import { count, createDeal, delayedExpiryCoverage, grabHolds } from './helpers.ts';
+import { parseShopperNews } from '../../src/live/shopper-news.ts';
 
 describe('order worker', () => {
   let env: TestEnv;
@@ -19,7 +20,7 @@ describe('order worker', () => {
     env = await createTestEnv({ ORDER_BATCH_MAX: '200', ORDER_BATCH_WAIT_MS: '20' });
     sub = new Redis(env.config.redisUrl);
     await sub.subscribe(channels(env.config.keyPrefix).shopperNews);
-    sub.on('message', (_ch, raw: string) => news.push(JSON.parse(raw)));
+    sub.on('message', (_ch, raw: string) => news.push(...(parseShopperNews(raw) as unknown as typeof news)));
   });
 
   afterAll(async () => {
