@@ -20,6 +20,7 @@ export class ProcessMetrics {
   readonly latency = new LatencyWindow();
   readonly grabCounts = new Map<string, number>();
   private readonly grabs: Counter<'result'>;
+  private readonly grabsByResult = new Map<string, { inc(): void }>();
   private readonly grabLatency: Histogram;
   private readonly dropped: Counter<'kind'>;
   private readonly published: Counter<'kind'>;
@@ -95,7 +96,10 @@ export class ProcessMetrics {
 
   /** A grab answered with `result` ('held' or a refusal code) after `ms`. */
   grab(result: string, ms: number): void {
-    this.grabs.inc({ result });
+    // one labelled child per result, looked up once: inc({ result }) hashes the labels per call
+    let child = this.grabsByResult.get(result);
+    if (!child) this.grabsByResult.set(result, (child = this.grabs.labels(result)));
+    child.inc();
     this.grabCounts.set(result, (this.grabCounts.get(result) ?? 0) + 1);
     this.grabLatency.observe(ms / 1000);
     this.latency.add(ms);
