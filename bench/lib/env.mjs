@@ -202,3 +202,27 @@ export function machineFacts() {
   const cpus = os.cpus();
   return { cores: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}` };
 }
+
+/**
+ * Waits until `holds` all have an order row and returns { count, doneAt } (doneAt: the moment
+ * that was seen). Polls every 10 ms, but cheaply: a primary-key probe of the last holds made
+ * (the highest sequence numbers, admitted last), and only when they are all there the full
+ * count. A full count every 10 ms cost Postgres several ms each, a sizeable part of the very
+ * CPU the drain measures.
+ */
+export async function waitForOrderRows(pool, dealId, holds, { timeoutMs = 180_000, probe = 50 } = {}) {
+  const seqOf = (h) => Number(h.slice(h.indexOf('-') + 1));
+  const last = [...holds].sort((a, b) => seqOf(b) - seqOf(a)).slice(0, probe);
+  const t0 = now();
+  let count = 0;
+  for (;;) {
+    const { rows: p } = await pool.query('SELECT count(*)::int AS n FROM orders WHERE hold_id = ANY($1::text[])', [last]);
+    if (p[0].n === last.length) {
+      const { rows: r } = await pool.query('SELECT count(*)::int AS n FROM orders WHERE deal_id = $1', [dealId]);
+      count = r[0].n;
+      if (count >= holds.length) return { count, doneAt: now() };
+    }
+    if (now() - t0 > timeoutMs) return { count, doneAt: now() };
+    await sleep(10);
+  }
+}

@@ -3,7 +3,7 @@
 // Orders/s from the first admission to the last order row; and the previous design, one BullMQ
 // job per hold, measured the same way in the same run as the baseline.
 import { Admission } from '../../server/src/admission/queues.ts';
-import { cpuMeter, createNamespace, now, redisPid, seedDeal, sleep, startEngine } from '../lib/env.mjs';
+import { cpuMeter, createNamespace, now, redisPid, seedDeal, sleep, startEngine, waitForOrderRows } from '../lib/env.mjs';
 import { createResults } from '../lib/results.mjs';
 
 export async function drainScenario(ctx) {
@@ -37,14 +37,7 @@ export async function drainScenario(ctx) {
           else await admission.queues.orders.addBulk(b.map((data) => ({ name: 'order', data, opts: { jobId: data.hold } })));
         }
         const tAdmitted = now();
-        let count = 0;
-        for (;;) {
-          const { rows: r } = await ns.pool.query('SELECT count(*)::int AS n FROM orders WHERE deal_id = $1', [dealId]);
-          count = r[0].n;
-          if (count >= n || now() - t0 > 180_000) break;
-          await sleep(10);
-        }
-        const tDone = now();
+        const { count, doneAt: tDone } = await waitForOrderRows(ns.pool, dealId, batches.flat().map((h) => h.hold));
         const cpu = meter.delta();
         check('every hold one order row', count === n, `${v}: ${count}/${n} order rows`);
         const { rows: dup } = await ns.pool.query(

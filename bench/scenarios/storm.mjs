@@ -4,7 +4,7 @@
 // limit, no hold twice, Redis and Postgres agreeing. flashfest runs two gateways (one per core,
 // 10,000 sockets each: one process holds at most ~19,900 here) and a worker; baseline a runs as
 // two `ws` processes the same way.
-import { cpuMeter, createNamespace, now, redisPid, seedDeal, sleep, spawnNode, startEngine } from '../lib/env.mjs';
+import { cpuMeter, createNamespace, now, redisPid, seedDeal, sleep, spawnNode, startEngine, waitForOrderRows } from '../lib/env.mjs';
 import { startLoad } from '../lib/load.mjs';
 import { publishDealChanged } from '../../server/src/live/shopper-news.ts';
 import { summarizeHist } from '../lib/stats.mjs';
@@ -47,16 +47,11 @@ export async function stormScenario(ctx) {
         const meter = cpuMeter({ gateways: engine.gatewayPids[0], gateway2: engine.gatewayPids[1], redis: rPid, worker: engine.workerPid, pg: 'postgres' });
         const res = await load.run({ at: openAt, timeoutMs: 30_000 });
         const lastHold = res.storm.lastHeldAt;
-        // Postgres: the moment every hold is an order row (polled every 10 ms)
+        // Postgres: the moment every hold is an order row (polled every 10 ms, see waitForOrderRows)
         let drainMs = null;
         if (v === 'ff') {
-          const t0 = Date.now();
-          for (;;) {
-            const { rows: r } = await ns.pool.query('SELECT count(*)::int AS n FROM orders WHERE deal_id = $1', [dealId]);
-            if (r[0].n >= res.storm.held.length || Date.now() - t0 > 60_000) break;
-            await sleep(10);
-          }
-          drainMs = now() - lastHold;
+          const { doneAt } = await waitForOrderRows(ns.pool, dealId, res.storm.held.map((h) => h[2]), { timeoutMs: 60_000 });
+          drainMs = doneAt - lastHold;
         }
         const cpu = meter.delta();
         ctx.log(`storm: ${v}: held ${res.storm.held.length}, refused ${JSON.stringify(res.counts.refused)}, answered ${res.counts.answered}/${res.counts.sent}; CPU s ${Object.entries(cpu).map(([k, x]) => `${k} ${x?.toFixed(1)}`).join(', ')}`);
