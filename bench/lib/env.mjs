@@ -132,6 +132,8 @@ export async function startEngine(ns, { gateways = 1, worker = true, env = {} } 
   const entry = ['--import', 'tsx', 'server/src/main.ts'];
   // BENCH_CPU_PROF=<dir>: profile the engine processes (node --cpu-prof), written on exit
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  // BENCH_ENGINE_FLAGS="--flag ...": extra node flags for the engine processes (experiments)
+  if (process.env.BENCH_ENGINE_FLAGS) prof.push(...process.env.BENCH_ENGINE_FLAGS.split(' ').filter(Boolean));
   const procs = [];
   try {
     const gws = await Promise.all(Array.from({ length: gateways }, (_, i) =>

@@ -1,0 +1,68 @@
+// The grab batcher against real Redis: grabs of one turn go to Redis as one Lua call per deal,
+// and each owner (socket) gets all of its answers from a batch in ONE delivery (one uWS cork,
+// one write), in the order its grabs arrived.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GrabBatcher, type PendingGrab } from '../../src/gateway/grab-batcher.ts';
+import type { GrabDecision } from '../../src/stock/decisions.ts';
+import { StockStore } from '../../src/stock/stock-store.ts';
+import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
+
+describe('grab batcher', () => {
+  let env: TestEnv;
+  let stock: StockStore;
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    stock = new StockStore(env.redis, env.config.keyPrefix);
+  });
+  afterAll(async () => env?.cleanup());
+
+  it('decides a turn in one call per deal and delivers per owner, arrival order kept', async () => {
+    const now = Date.now();
+    for (const id of ['701', '702']) {
+      await stock.warmDeal({ id, festivalId: '1', stock: 3, limit: 5, holdSeconds: 60, startsAt: now - 1_000,
+        endsAt: now + 60_000, unitPriceMinor: 100, currency: 'PKR', status: 'open' });
+    }
+    const batches: { deal: string; n: number }[] = [];
+    const deliveries: { owner: string; answers: string[] }[] = [];
+    let open: { owner: string; answers: string[] } | null = null;
+    const batcher = new GrabBatcher(stock, 100,
+      (deal, grabs) => { batches.push({ deal, n: grabs.length }); },
+      (owner, answer) => {
+        open = { owner: (owner as { name: string }).name, answers: [] };
+        answer();
+        deliveries.push(open);
+        open = null;
+      });
+    const alice = { name: 'alice' };
+    const bob = { name: 'bob' };
+    const done: Promise<void>[] = [];
+    const grab = (owner: { name: string }, deal: string, rid: string) => done.push(new Promise((resolve, reject) => {
+      const g: PendingGrab = {
+        shopper: owner.name, qty: 1, rid, owner,
+        resolve(d: GrabDecision) {
+          // an answer outside its owner's delivery would be its own write
+          if (open?.owner !== owner.name) reject(new Error(`${rid} answered outside ${owner.name}'s delivery`));
+          open!.answers.push(`${rid}:${d.ok ? 'held' : d.code}`);
+          resolve();
+        },
+        reject,
+      };
+      batcher.add(deal, g);
+    }));
+    // one event-loop turn: alice and bob interleaved over two deals; deal 701 sells out
+    grab(alice, '701', 'a1'); grab(bob, '701', 'b1'); grab(alice, '702', 'a2');
+    grab(alice, '701', 'a3'); grab(bob, '701', 'b2'); grab(bob, '702', 'b3');
+    await Promise.all(done);
+    await batcher.drained();
+
+    expect(batches).toEqual([{ deal: '701', n: 4 }, { deal: '702', n: 2 }]);
+    // per batch (deal), one delivery per owner, in arrival order within it
+    expect(deliveries).toEqual([
+      { owner: 'alice', answers: ['a1:held', 'a3:held'] },
+      { owner: 'bob', answers: ['b1:held', 'b2:sold_out'] },
+      { owner: 'alice', answers: ['a2:held'] },
+      { owner: 'bob', answers: ['b3:held'] },
+    ]);
+  });
+});
