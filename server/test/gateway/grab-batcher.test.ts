@@ -1,23 +1,19 @@
 // The grab batcher against real Redis: grabs of one turn go to Redis as one Lua call per deal,
 // and each owner (socket) gets all of its answers from a batch in ONE delivery (one uWS cork,
 // one write), in the order its grabs arrived.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { GrabBatcher, type PendingGrab } from '../../src/gateway/grab-batcher.ts';
 import type { GrabDecision } from '../../src/stock/decisions.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
 
 describe('grab batcher', () => {
-  let env: TestEnv;
-  let stock: StockStore;
-
-  beforeAll(async () => {
-    env = await createTestEnv();
-    stock = new StockStore(env.redis, env.config.keyPrefix);
-  });
-  afterAll(async () => env?.cleanup());
+  let env: TestEnv | undefined;
+  afterEach(async () => env?.cleanup());
 
   it('decides a turn in one call per deal and delivers per owner, arrival order kept', async () => {
+    env = await createTestEnv();
+    const stock = new StockStore(env.redis, env.config.keyPrefix);
     const now = Date.now();
     for (const id of ['701', '702']) {
       await stock.warmDeal({ id, festivalId: '1', stock: 3, limit: 5, holdSeconds: 60, startsAt: now - 1_000,
