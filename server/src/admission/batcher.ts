@@ -21,8 +21,7 @@ export class Batcher<T> {
   add(item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
-      if (this.pending.length >= this.max) this.flushNow();
-      else if (!this.timer) this.timer = setTimeout(() => this.flushNow(), this.waitMs);
+      this.scheduleFlush();
     });
   }
 
@@ -32,9 +31,14 @@ export class Batcher<T> {
     if (items.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       for (const item of items) this.pending.push({ item, resolve, reject });
-      if (this.pending.length >= this.max) this.flushNow();
-      else if (!this.timer) this.timer = setTimeout(() => this.flushNow(), this.waitMs);
+      this.scheduleFlush();
     });
+  }
+
+  /** At `max` pending items flush now, else `waitMs` after the first. */
+  private scheduleFlush(): void {
+    if (this.pending.length >= this.max) this.flushNow();
+    else if (!this.timer) this.timer = setTimeout(() => this.flushNow(), this.waitMs);
   }
 
   /** Flush what is pending now (used on close) without waiting for the timer. */
