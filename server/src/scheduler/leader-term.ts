@@ -16,6 +16,7 @@ import { RedisClock } from '../live/redis-clock.ts';
 import { announceLeader } from './fence.ts';
 import { createPaymentProvider, type PaymentProvider } from '../admission/payments.ts';
 import { reconcile, type ReconcileDeps, type ReconcileReport } from './reconcile.ts';
+import { SerialTask } from './serial-task.ts';
 
 export interface TermDeps {
   config: Readonly<Config>;
@@ -64,10 +65,11 @@ export class LeaderTerm {
   private inflight = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private dueTimer: NodeJS.Timeout | undefined;
-  private acting: Promise<void> | null = null;
-  private actAgain = false;
-  private refreshing: Promise<void> | null = null;
-  private refreshAgain = false;
+  /** one pass over the schedule at a time; when idle, the timer for the next due deal is armed */
+  private readonly acting = new SerialTask(() => this.actOnce(),
+    (err) => this.log.error({ err }, 'scheduler: act failed'), () => !this.stopped, () => this.armDueTimer());
+  private readonly refreshing = new SerialTask(() => this.refresh(),
+    (err) => this.log.error({ err }, 'scheduler: schedule refresh failed'), () => !this.stopped);
   private reconciling = false;
   private lastSoldOutCheck = 0;
 
@@ -106,7 +108,7 @@ export class LeaderTerm {
       for (const t of this.timers) clearInterval(t);
       clearTimeout(this.dueTimer);
       // writes already sent are fenced; wait so the caller releases the lock after them
-      await Promise.allSettled([this.acting, this.refreshing]);
+      await Promise.allSettled([this.acting.inFlight, this.refreshing.inFlight]);
     }
   }
 
@@ -119,21 +121,9 @@ export class LeaderTerm {
 
   /** A deal changed in Postgres (a brand's edit, another process): reload soon. */
   requestRefresh(): Promise<void> {
-    if (this.refreshing) {
-      this.refreshAgain = true;
-      return this.refreshing;
-    }
-    this.refreshing = this.refresh()
-      .catch((err: unknown) => this.log.error({ err }, 'scheduler: schedule refresh failed'))
-      .finally(() => {
-        this.refreshing = null;
-        if (this.refreshAgain && !this.stopped) {
-          this.refreshAgain = false;
-          void this.requestRefresh();
-        }
-      });
-    return this.refreshing;
+    return this.refreshing.run();
   }
+
 
   private async refresh(): Promise<void> {
     const gen = ++this.generation;
@@ -201,23 +191,9 @@ export class LeaderTerm {
 
   /** One pass over the schedule; passes never overlap (a request during one runs after it). */
   act(): Promise<void> {
-    if (this.acting) {
-      this.actAgain = true;
-      return this.acting;
-    }
-    this.acting = this.actOnce()
-      .catch((err: unknown) => this.log.error({ err }, 'scheduler: act failed'))
-      .finally(() => {
-        this.acting = null;
-        if (this.actAgain && !this.stopped) {
-          this.actAgain = false;
-          void this.act();
-        } else {
-          this.armDueTimer();
-        }
-      });
-    return this.acting;
+    return this.acting.run();
   }
+
 
   private async actOnce(): Promise<void> {
     if (this.stopped) return;
