@@ -1,34 +1,28 @@
 // End to end in real Chromium: a brand signs in to /brand with its key, gets a validation error
 // inline, creates a deal through the form, and a shopper page shows that deal; an edited start
 // time re-arms the countdown on an open shopper page and the deal opens at the new second.
-import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../helpers/chromium.ts';
-import { startEngine, type RunningEngine } from '../helpers/engine.ts';
+import { ARTIFACTS, startBrowserWorld, type BrowserWorld } from '../helpers/browser-world.ts';
+import type { RunningEngine } from '../helpers/engine.ts';
 import { BrandClient, dealInput, newBrand, newFestival } from '../brand/helpers.ts';
-
-const ARTIFACTS = 'test-artifacts';
 
 describe('brand console and shopper page in Chromium', () => {
   let engine: RunningEngine;
   let browser: Browser;
+  let world: BrowserWorld | undefined;
   let key: string;
   let fest: string;
 
   beforeAll(async () => {
-    if (!existsSync('client/dist/brand.html')) throw new Error('client not built: run npm run build (npm test does it)');
-    engine = await startEngine({ STATIC_DIR: 'client/dist', PREWARM_SECONDS: '2' });
+    world = await startBrowserWorld('brand.html', { PREWARM_SECONDS: '2' });
+    ({ engine, browser } = world);
     fest = await newFestival(engine.env.pool, 'Console Fest', -60_000, 6 * 3_600_000);
     key = (await newBrand(engine.env.pool, 'Console Brand')).key;
-    browser = await launchChromium();
-    mkdirSync(ARTIFACTS, { recursive: true });
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await engine?.stop();
-    await engine?.env.cleanup();
+    await world?.close();
   });
 
   it('creates a deal through the form (after fixing an inline error) and the shopper page shows it', async () => {

@@ -1,15 +1,13 @@
 // The ops board and the shopper page in real Chromium during a scripted storm: the board asks
 // for the ops token, then its GMV number and charts move; the shopper's stock bar drops and the
 // ticker shows who-less items. Screenshots go to test-artifacts/.
-import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/chromium.ts';
-import { startEngine, seedDeals, warmNow, type RunningEngine } from '../helpers/engine.ts';
+import { ARTIFACTS, startBrowserWorld, type BrowserWorld } from '../helpers/browser-world.ts';
+import { seedDeals, warmNow, type RunningEngine } from '../helpers/engine.ts';
 import { openSockets } from '../live/storm.ts';
 import type { ShopperSocket } from '../helpers/shopper-socket.ts';
 
-const ARTIFACTS = 'test-artifacts';
 const OPS = 'ops-token-for-the-e2e-board';
 
 /** Reads a value from inside the board's shadow DOM. */
@@ -20,28 +18,25 @@ function board<T>(page: Page, fn: (root: ShadowRoot) => T): Promise<T> {
 describe('ops board and shopper ticker in Chromium', () => {
   let engine: RunningEngine;
   let browser: Browser;
+  let world: BrowserWorld | undefined;
   let dealIds: string[];
   let shoppers: ShopperSocket[] = [];
 
   beforeAll(async () => {
-    if (!existsSync('client/dist/ops.html')) throw new Error('client not built: run npm run build (npm test does it)');
-    engine = await startEngine({ STATIC_DIR: 'client/dist', OPS_TOKEN: OPS, TICKER_PER_SECOND: '3', RATE_LIMIT_BURST: '40' });
+    world = await startBrowserWorld('ops.html', { OPS_TOKEN: OPS, TICKER_PER_SECOND: '3', RATE_LIMIT_BURST: '40' });
+    ({ engine, browser } = world);
     ({ dealIds } = await seedDeals(engine.env.pool, [
       { title: 'Redmi Note 13', stock: 400, limit: 3, startsIn: -2_000, priceMinor: 4_999_900, currency: 'PKR' },
       { title: 'Basmati Rice 5 kg', stock: 600, limit: 3, startsIn: -2_000, priceMinor: 89_900, currency: 'INR' },
       { title: 'Shenzhen Earbuds', stock: 300, limit: 3, startsIn: -2_000, priceMinor: 12_900, currency: 'CNY' },
     ], '11.11 Ops Test'));
     await warmNow(engine.env, dealIds);
-    browser = await launchChromium();
-    mkdirSync(ARTIFACTS, { recursive: true });
     shoppers = await openSockets(engine.wsUrl, engine.config.sessionSecret, 150);
   }, 60_000);
 
   afterAll(async () => {
     for (const s of shoppers) s.close();
-    await browser?.close();
-    await engine?.stop();
-    await engine?.env.cleanup();
+    await world?.close();
   });
 
   it('GMV and charts move during a storm; the shopper sees stock drop and the ticker', async () => {

@@ -1,34 +1,28 @@
 // End to end in real Chromium: a shopper opens the page, watches a countdown reach zero, grabs,
 // pays and sees the order as paid, against a real engine (gateway + worker + scheduler).
-import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../helpers/chromium.ts';
-import { startEngine, seedDeals, type RunningEngine } from '../helpers/engine.ts';
+import { ARTIFACTS, startBrowserWorld, type BrowserWorld } from '../helpers/browser-world.ts';
+import { seedDeals, type RunningEngine } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/test-env.ts';
-
-const ARTIFACTS = 'test-artifacts';
 
 describe('shopper page in Chromium', () => {
   let engine: RunningEngine;
   let browser: Browser;
+  let world: BrowserWorld | undefined;
   let dealId: string;
 
   beforeAll(async () => {
-    if (!existsSync('client/dist/index.html')) throw new Error('client not built: run npm run build (npm test does it)');
-    engine = await startEngine({ STATIC_DIR: 'client/dist', PREWARM_SECONDS: '2' });
+    world = await startBrowserWorld('index.html', { PREWARM_SECONDS: '2' });
+    ({ engine, browser } = world);
     // opens 6 s from now: long enough to see the countdown run, short enough for a test
     dealId = (await seedDeals(engine.env.pool, [
       { title: 'Lahore Lawn Suit', stock: 3, limit: 1, startsIn: 6_000, priceMinor: 249_900, currency: 'PKR' },
     ])).dealIds[0]!;
-    browser = await launchChromium();
-    mkdirSync(ARTIFACTS, { recursive: true });
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await engine?.stop();
-    await engine?.env.cleanup();
+    await world?.close();
   });
 
   it('counts down, opens on time, grabs, pays and shows the paid order', async () => {
