@@ -131,15 +131,15 @@ export async function stopChild(child, timeoutMs = 10_000) {
 export async function startEngine(ns, { gateways = 1, worker = true, env = {} } = {}) {
   const entry = ['--import', 'tsx', 'server/src/main.ts'];
   // BENCH_CPU_PROF=<dir>: profile the engine processes (node --cpu-prof), written on exit
-  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const nodeFlags = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   // BENCH_ENGINE_FLAGS="--flag ...": extra node flags for the engine processes (experiments)
-  if (process.env.BENCH_ENGINE_FLAGS) prof.push(...process.env.BENCH_ENGINE_FLAGS.split(' ').filter(Boolean));
+  if (process.env.BENCH_ENGINE_FLAGS) nodeFlags.push(...process.env.BENCH_ENGINE_FLAGS.split(' ').filter(Boolean));
   const procs = [];
   try {
     const gws = await Promise.all(Array.from({ length: gateways }, (_, i) =>
-      spawnNode([...prof, ...entry], { ...ns.env, FF_ROLE: 'gateway', PORT: '0', ...env }, { name: `gateway ${i}` })));
+      spawnNode([...nodeFlags, ...entry], { ...ns.env, FF_ROLE: 'gateway', PORT: '0', ...env }, { name: `gateway ${i}` })));
     procs.push(...gws);
-    const w = worker ? await spawnNode([...prof, ...entry], { ...ns.env, FF_ROLE: 'worker', ...env }, { name: 'worker' }) : null;
+    const w = worker ? await spawnNode([...nodeFlags, ...entry], { ...ns.env, FF_ROLE: 'worker', ...env }, { name: 'worker' }) : null;
     if (w) procs.push(w);
     return {
       ports: gws.map((g) => Number(g.match[1])),

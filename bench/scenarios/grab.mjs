@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { cpuMeter, createNamespace, now, redisPid, ROOT, seedDeal, sleep, spawnNode, startEngine } from '../lib/env.mjs';
+import { cpuMeter, createNamespace, now, redisPid, ROOT, seedDeal, spawnNode, startEngine, waitForOrderRows } from '../lib/env.mjs';
 import { startLoad, processesFor } from '../lib/load.mjs';
 import { summarizeHist } from '../lib/stats.mjs';
 
@@ -129,19 +129,17 @@ export async function grabScenario(ctx) {
 
 /** waits until every hold of the deal has its order row */
 async function drained(ns, dealId, ctx, what, errors) {
-  const t0 = Date.now();
-  const holds = Number(await ns.redis.hget(ns.stock.keys(dealId).deal, 'seq'));
-  for (;;) {
-    const { rows } = await ns.pool.query('SELECT count(*)::int AS n FROM orders WHERE deal_id = $1', [dealId]);
-    if (rows[0].n >= holds) {
-      // Hundreds of thousands of fresh rows would wake autovacuum in the middle of the next
-      // variant's window, on the same two cores: vacuum and analyze them now, between windows.
-      await ns.pool.query('VACUUM (ANALYZE) orders, stock_ledger');
-      return;
-    }
-    if (Date.now() - t0 > 120_000) { errors.push(`${what}: only ${rows[0].n}/${holds} orders after 120 s`); return; }
-    await sleep(100);
+  // the deal's holds are <dealId>-1 .. <dealId>-<seq> (grab-batch-5.lua names them so)
+  const seq = Number(await ns.redis.hget(ns.stock.keys(dealId).deal, 'seq'));
+  const holds = Array.from({ length: seq }, (_, i) => `${dealId}-${i + 1}`);
+  const { count } = await waitForOrderRows(ns.pool, dealId, holds, { timeoutMs: 120_000 });
+  if (count < seq) {
+    errors.push(`${what}: only ${count}/${seq} orders after 120 s`);
+    return;
   }
+  // Hundreds of thousands of fresh rows would wake autovacuum in the middle of the next
+  // variant's window, on the same two cores: vacuum and analyze them now, between windows.
+  await ns.pool.query('VACUUM (ANALYZE) orders, stock_ledger');
 }
 
 async function ceiling(ns, rPid, durationMs) {
