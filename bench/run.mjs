@@ -1,4 +1,4 @@
-// `npm run bench [-- <scenario>... ] [--big] [--runs=N] [--seconds=S] [--smoke] [--report]`
+// `npm run bench [-- <scenario>... ] [--big] [--runs=N] [--seconds=S] [--max-rate=N] [--smoke] [--report]`
 // Runs the scenarios (grab, storm, drain, fanout, http; all by default) against flashfest and
 // the baselines in bench/baselines, on the same Redis and Postgres in the same run, and writes
 // bench/results/latest.{json,md,svg} (a part, e.g. `grab`, or --big: bench/results/grab-big.*;
@@ -31,6 +31,9 @@ const opts = {
   smoke, big: flag('big'),
   runs: value('runs', smoke ? 1 : 3),
   durationMs: value('seconds', 5) * 1000,
+  // --max-rate=N: the open-loop variants (half, quarter) take N grabs/s as the maximum instead
+  // of the rate this run's closed loop measured (to compare changes at one fixed load)
+  maxRate: value('max-rate', undefined),
   // --variants=ff,a: only these engines/baselines (for iterating)
   variants: argv.find((x) => x.startsWith('--variants='))?.split('=')[1].split(','),
 };

@@ -3,7 +3,7 @@
 // Orders/s from the first admission to the last order row; and the previous design, one BullMQ
 // job per hold, measured the same way in the same run as the baseline.
 import { Admission } from '../../server/src/admission/queues.ts';
-import { cpuMeter, createNamespace, now, redisPid, seedDeal, sleep, startEngine, waitForOrderRows } from '../lib/env.mjs';
+import { cpuMeter, createNamespace, now, redisPid, seedDeal, settlePostgres, sleep, startEngine, waitForOrderRows } from '../lib/env.mjs';
 import { createResults } from '../lib/results.mjs';
 
 export async function drainScenario(ctx) {
@@ -51,8 +51,10 @@ export async function drainScenario(ctx) {
         put('CPU s per 1M orders (worker)', v, (cpu.worker / n) * 1e6);
         put('CPU s per 1M orders (Redis)', v, (cpu.redis / n) * 1e6);
         put('CPU s per 1M orders (Postgres)', v, (cpu.pg / n) * 1e6);
-        // let the expiry jobs of this run settle before the next one measures
+        // let the expiry jobs of this run settle, and Postgres write this run's rows back,
+        // before the next one measures
         await sleep(500);
+        await settlePostgres(ns.pool);
       }
     }
   } finally {

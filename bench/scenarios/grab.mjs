@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { cpuMeter, createNamespace, now, redisPid, ROOT, seedDeal, spawnNode, startEngine, waitForOrderRows } from '../lib/env.mjs';
+import { cpuMeter, createNamespace, now, redisPid, ROOT, seedDeal, settlePostgres, spawnNode, startEngine, waitForOrderRows } from '../lib/env.mjs';
 import { startLoad, processesFor } from '../lib/load.mjs';
 import { summarizeHist } from '../lib/stats.mjs';
 
@@ -55,8 +55,10 @@ export async function grabScenario(ctx) {
         const tokens = Array.from({ length: sockets }, () => ns.signer.issue().token);
         const base = v.startsWith('ff') ? `ws://127.0.0.1:${engine.ports[0]}/ws`
           : v === 'a' ? `ws://127.0.0.1:${port('a')}/` : `http://127.0.0.1:${port('b')}`;
-        const rate = v === 'ff_half' ? Math.max(100, Math.round((ffRate ?? 1000) / 2))
-          : v === 'ff_quarter' ? Math.max(100, Math.round((ffRate ?? 1000) / 4)) : undefined;
+        // --max-rate=N: the open-loop variants offer N/2, N/4 grabs/s, not fractions of this run's ff rate
+        const maxRate = opts.maxRate ?? ffRate ?? 1000;
+        const rate = v === 'ff_half' ? Math.max(100, Math.round(maxRate / 2))
+          : v === 'ff_quarter' ? Math.max(100, Math.round(maxRate / 4)) : undefined;
         const load = await startLoad({
           tokens, processes,
           cfg: { role: 'grab', protocol: v === 'b' ? 'sio' : 'json', urls: [base], deal: dealId, window: rate ? 8 : window, ...(rate ? { rate } : {}) },
@@ -137,9 +139,8 @@ async function drained(ns, dealId, ctx, what, errors) {
     errors.push(`${what}: only ${count}/${seq} orders after 120 s`);
     return;
   }
-  // Hundreds of thousands of fresh rows would wake autovacuum in the middle of the next
-  // variant's window, on the same two cores: vacuum and analyze them now, between windows.
-  await ns.pool.query('VACUUM (ANALYZE) orders, stock_ledger');
+  // hundreds of thousands of fresh rows: their vacuum and write-back happen now, between windows
+  await settlePostgres(ns.pool);
 }
 
 async function ceiling(ns, rPid, durationMs) {
