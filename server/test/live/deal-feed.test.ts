@@ -16,7 +16,8 @@ describe('DealFeed.ensureDeal', () => {
 
   beforeAll(async () => {
     env = await createTestEnv();
-    ({ dealIds: [dealId] } = await seedDeals(env.pool, [{ stock: 50, limit: 1, startsIn: -1_000 }]) as { dealIds: [string] });
+    const { dealIds } = await seedDeals(env.pool, [{ stock: 50, limit: 1, startsIn: -1_000 }]);
+    dealId = dealIds[0]!;
     await warmNow(env, [dealId]);
   });
   afterAll(async () => { await env?.cleanup(); });
