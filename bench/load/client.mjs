@@ -20,6 +20,7 @@ const socks = [];
 const lat = newHistogram();
 const counts = { sent: 0, answered: 0, held: 0, refused: {}, errors: 0, skipped: 0, closed: 0 };
 let measuring = false;
+let latencyWindow = [Infinity, Infinity]; // [from, to): send times whose latency is recorded
 let running = false;
 let times; // send times, socket i slot j at i*W + j
 let W = 1;
@@ -96,8 +97,10 @@ function onAnswer(sock, held, rid, code, hold) {
   sock.out--;
   counts.answered++;
   const sent = times[sock.i * W + (seq % W)];
+  // latency of the grabs SENT in the measured window (answers may land in the drain): a grab
+  // sent in the warm-up measures the warm-up
+  if (sent >= latencyWindow[0] && sent < latencyWindow[1]) record(lat, t - sent);
   if (measuring) {
-    record(lat, t - sent);
     if (held) counts.held++;
     else counts.refused[code] = (counts.refused[code] ?? 0) + 1;
   }
@@ -175,6 +178,8 @@ function go(m) {
   setTimeout(() => {
     running = true;
     if (cfg.role === 'storm') return runStorm(m);
+    const from = now() + (m.warmupMs ?? 0);
+    latencyWindow = [from, from + m.durationMs];
     setTimeout(() => { measuring = true; }, m.warmupMs ?? 0);
     setTimeout(() => { measuring = false; running = false; setTimeout(finish, m.drainMs ?? 1_000); }, (m.warmupMs ?? 0) + m.durationMs);
     if (cfg.role === 'sub') return;
@@ -199,6 +204,7 @@ function go(m) {
 
 function runStorm(m) {
   measuring = true;
+  latencyWindow = [-Infinity, Infinity];
   const plan = [];
   for (const s of socks) if (s) for (let k = 0; k < cfg.perSocket; k++) plan.push([Math.random() * cfg.spreadMs, s]);
   plan.sort((a, b) => a[0] - b[0]);

@@ -1,0 +1,114 @@
+// The C load generator (bench/load/wsload.c) behind startLoad's interface: compiled on first use
+// into node_modules/.cache/flashfest-bench/wsload (again whenever the source is newer), one
+// process per slice of the tokens, driven over stdin/stdout (protocol in wsload.c's header).
+// Returns null when it cannot be built (no `cc`, or the compile fails), after a one-line
+// warning; the caller then uses the Node client.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { children, ROOT } from './env.mjs';
+import { newHistogram } from './stats.mjs';
+import { asLoad, tokenSlices } from './load-fleet.mjs';
+
+const SOURCE = path.join(ROOT, 'bench', 'load', 'wsload.c');
+const BINARY = path.join(ROOT, 'node_modules', '.cache', 'flashfest-bench', 'wsload');
+
+let built; // the binary's path, or null once building failed (once per bench process)
+
+/** Path of the compiled generator, building it if missing or older than its source; null if it cannot be. */
+export function wsloadBinary() {
+  if (built !== undefined) return built;
+  built = null;
+  try {
+    const src = statSync(SOURCE).mtimeMs;
+    let bin = null;
+    try { bin = statSync(BINARY).mtimeMs; } catch { /* not built yet */ }
+    if (bin !== null && bin >= src) return (built = BINARY);
+    mkdirSync(path.dirname(BINARY), { recursive: true });
+    // into a temporary file, then renamed: a concurrent bench never runs a half-written binary
+    const tmp = `${BINARY}.${process.pid}.tmp`;
+    const r = spawnSync('cc', ['-O2', '-Wall', '-o', tmp, SOURCE], { cwd: ROOT, encoding: 'utf8' });
+    if (r.error || r.status !== 0) {
+      rmSync(tmp, { force: true });
+      const why = r.error ? r.error.message : (r.stderr.trim().split('\n').find((l) => /error/.test(l)) ?? `cc exited ${r.status}`);
+      console.warn(`bench: C load generator unavailable (${why}); using the Node client`);
+      return null;
+    }
+    if (r.stderr.trim()) process.stderr.write(r.stderr);
+    renameSync(tmp, BINARY);
+    return (built = BINARY);
+  } catch (err) {
+    console.warn(`bench: C load generator unavailable (${err.message}); using the Node client`);
+    return null;
+  }
+}
+
+/**
+ * As startLoad, with the C generator (role grab, protocol json only). Resolves to null when the
+ * generator cannot be built.
+ */
+export async function startWsLoad({ tokens, processes, cfg }) {
+  const bin = wsloadBinary();
+  if (!bin) return null;
+  const kids = [];
+  const readies = [];
+  for (const slice of tokenSlices(tokens, processes)) {
+    // per-process share of an open-loop rate, as for the Node client
+    const args = [`--deal=${cfg.deal}`, `--window=${cfg.window ?? 1}`, `--tokens=${slice.length}`,
+      ...(cfg.rate !== undefined ? [`--rate=${cfg.rate / processes}`] : []), ...cfg.urls];
+    const child = spawn(bin, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    child.stdin.on('error', () => {}); // EPIPE when it died: reported by 'exit'
+    const kid = { child, resultP: null };
+    const lines = [];
+    const waiters = [];
+    let buf = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (s) => {
+      buf += s;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        for (const w of waiters) w(line);
+        lines.push(line);
+      }
+    });
+    const onLine = (fn) => { waiters.push(fn); for (const l of lines) fn(l); };
+    let exited = false;
+    child.once('exit', () => { exited = true; });
+    // 'close', not 'exit': it comes after the last of stdout (the result line) has been read
+    const exit = new Promise((resolve) => child.once('close', (code, sig) => { exited = true; resolve(code ?? sig); }));
+    child.once('error', (err) => { console.warn(`bench: wsload: ${err.message}`); });
+    kid.exited = exit;
+    kid.resultP = new Promise((resolve, reject) => {
+      onLine((l) => { if (l.startsWith('result ')) resolve(toResult(JSON.parse(l.slice(7)))); });
+      exit.then((code) => reject(new Error(`load process exited ${code} before reporting`)));
+    });
+    kid.resultP.catch(() => {});
+    readies.push(new Promise((resolve, reject) => {
+      onLine((l) => {
+        if (l.startsWith('ready ')) { const [, opened, failed] = l.split(' '); resolve({ opened: Number(opened), failed: Number(failed) }); }
+        else if (l.startsWith('fatal ')) reject(new Error(`wsload: ${l.slice(6)}`));
+      });
+      exit.then((code) => reject(new Error(`load process exited ${code} during set-up`)));
+    }));
+    child.stdin.write(slice.join('\n') + '\n');
+    kid.go = ({ at, warmupMs = 0, durationMs, drainMs = 1_000 }) => {
+      if (!exited) child.stdin.write(`go ${at} ${warmupMs} ${durationMs} ${drainMs}\n`);
+    };
+    kids.push(kid);
+  }
+  return asLoad(kids, readies);
+}
+
+/** a C result in the shape of client.mjs's (no watch, storm or snapshots in this role) */
+function toResult(r) {
+  const lat = newHistogram();
+  lat.set(r.lat);
+  return {
+    cpu: r.cpu, counts: r.counts, lat, snapshots: [], snapLat: newHistogram(),
+    watch: { hist: newHistogram(), count: 0 }, storm: { held: [], firstAt: Infinity, lastHeldAt: 0, lastAt: 0 },
+  };
+}
