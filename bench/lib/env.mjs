@@ -3,7 +3,7 @@
 // processes, and CPU readings of a process from /proc.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +99,10 @@ export function spawnNode(args, env, { ready = /flashfest ready: (?:.*:(\d+)|rol
     child.once('exit', () => children.delete(child));
     let out = '';
     let done = false;
+    // BENCH_LOG_DIR=<dir>: every process's output also goes to <dir>/<name>.<pid>.log (with
+    // BENCH_ENGINE_FLAGS="--trace-gc", say)
+    const log = process.env.BENCH_LOG_DIR ? createWriteStream(path.join(process.env.BENCH_LOG_DIR, `${name.replace(/\W+/g, '-')}.${child.pid}.log`)) : null;
+    if (log) { child.stdout.pipe(log); child.stderr.pipe(log); }
     const timer = setTimeout(() => finish(new Error(`${name} not ready after ${timeoutMs} ms:\n${out.slice(-2000)}`)), timeoutMs);
     function finish(err, m) {
       if (done) return;

@@ -12,12 +12,13 @@ export const VARIANTS = {
   b: 'b: socket.io + EVALSHA per grab',
   c: 'c: node:http + Postgres row lock',
   d: 'd: redis-benchmark EVALSHA ceiling',
+  e_half: 'e: uWS echo, no Redis (latency floor), at half rate',
   wrk: 'flashfest, wrk',
   autocannon: 'flashfest, autocannon',
   c_autocannon: 'c: node:http + pg, autocannon',
   c_wrk: 'c: node:http + pg, wrk',
 };
-const BASELINES = ['ff_perhold', 'a', 'b', 'c', 'd', 'c_autocannon', 'c_wrk'];
+const BASELINES = ['ff_perhold', 'a', 'b', 'c', 'd', 'e_half', 'c_autocannon', 'c_wrk'];
 
 const fmt = (x) => {
   if (x === null || x === undefined) return '–';
@@ -146,8 +147,10 @@ export function headline(doc) {
   add('grab decisions/s, WebSockets (worker paused: queue absorbs)', med(g, 'decisions/s', 'ff'), '', vs(g, 'decisions/s', 'ff', ['a', 'b', 'c', 'd']));
   add('grab decisions/s, worker writing orders meanwhile', med(g, 'decisions/s', 'ff_live'), '', vs(g, 'decisions/s', 'ff_live', ['a', 'b', 'c', 'd']));
   for (const [v, what] of [['ff_half', 'half'], ['ff_quarter', 'a quarter']]) {
+    const floor = v === 'ff_half' && med(g, 'latency p99 ms', 'e_half');
     add(`grab latency p99 at ${what} of max rate (${fmt(med(g, 'offered rate, open loop (grabs/s)', v)?.median)}/s)`, med(g, 'latency p99 ms', v), ' ms',
-      `p50 ${cell(med(g, 'latency p50 ms', v))} ms, p99.9 ${cell(med(g, 'latency p99.9 ms', v))} ms`);
+      `p50 ${cell(med(g, 'latency p50 ms', v))} ms, p99.9 ${cell(med(g, 'latency p99.9 ms', v))} ms`
+      + (floor ? `; floor at the same load (e: echo, no Redis): p99 ${cell(floor)} ms` : ''));
   }
   add('gateway + Redis CPU s per 1M decisions', med(g, 'CPU s per 1M decisions (gateway + Redis)', 'ff'), ' s', vs(g, 'CPU s per 1M decisions (gateway + Redis)', 'ff', ['a', 'b', 'd']));
   add('storm: opening to sold out (10,000 units, 100,000 grabs)', med(st, 'time to sell out ms (opening to last hold answered)', 'ff'), ' ms', vs(st, 'time to sell out ms (opening to last hold answered)', 'ff', ['a']));

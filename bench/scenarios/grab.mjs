@@ -17,7 +17,7 @@ export async function grabScenario(ctx) {
   const durationMs = opts.smoke ? 1_500 : opts.durationMs;
   const warmupMs = opts.smoke ? 300 : 500;
   const processes = processesFor(sockets, 2);
-  const variants = opts.variants ?? (opts.smoke ? ['ff', 'a'] : ['ff', 'ff_live', 'ff_half', 'ff_quarter', 'a', 'b', 'c', 'd']);
+  const variants = opts.variants ?? (opts.smoke ? ['ff', 'a'] : ['ff', 'ff_live', 'ff_half', 'ff_quarter', 'e_half', 'a', 'b', 'c', 'd']);
   const ns = await createNamespace(services);
   const rPid = await redisPid(ns.redis);
   const rows = {};
@@ -29,6 +29,7 @@ export async function grabScenario(ctx) {
   try {
     if (variants.includes('a')) servers.a = await spawnNode(['bench/baselines/ws-server.mjs'], baselineEnv, { ready: /baseline ready: \S+ :(\d+)/, name: 'baseline a' });
     if (variants.includes('b')) servers.b = await spawnNode(['bench/baselines/socketio-server.mjs'], baselineEnv, { ready: /baseline ready: \S+ :(\d+)/, name: 'baseline b' });
+    if (variants.includes('e_half')) servers.e_half = await spawnNode(['bench/baselines/echo-floor-server.mjs'], baselineEnv, { ready: /baseline ready: \S+ :(\d+)/, name: 'baseline e' });
     if (variants.includes('c')) servers.c = await spawnNode(['bench/baselines/http-pg-server.mjs'], baselineEnv, { ready: /baseline ready: \S+ :(\d+)/, name: 'baseline c' });
     const port = (k) => Number(servers[k].match[1]);
 
@@ -54,10 +55,10 @@ export async function grabScenario(ctx) {
         const { dealId } = await seedDeal(ns, { stock: BIG, limit: BIG });
         const tokens = Array.from({ length: sockets }, () => ns.signer.issue().token);
         const base = v.startsWith('ff') ? `ws://127.0.0.1:${engine.ports[0]}/ws`
-          : v === 'a' ? `ws://127.0.0.1:${port('a')}/` : `http://127.0.0.1:${port('b')}`;
+          : v === 'a' || v === 'e_half' ? `ws://127.0.0.1:${port(v)}/` : `http://127.0.0.1:${port('b')}`;
         // --max-rate=N: the open-loop variants offer N/2, N/4 grabs/s, not fractions of this run's ff rate
         const maxRate = opts.maxRate ?? ffRate ?? 1000;
-        const rate = v === 'ff_half' ? Math.max(100, Math.round(maxRate / 2))
+        const rate = v === 'ff_half' || v === 'e_half' ? Math.max(100, Math.round(maxRate / 2))
           : v === 'ff_quarter' ? Math.max(100, Math.round(maxRate / 4)) : undefined;
         const load = await startLoad({
           tokens, processes,
@@ -119,11 +120,11 @@ export async function grabScenario(ctx) {
   return {
     name: 'grab',
     title: 'Grab throughput over WebSockets',
-    load: `${sockets.toLocaleString('en')} WebSockets from ${processes} load processes (Node, ws / socket.io-client), `
+    load: `${sockets.toLocaleString('en')} WebSockets from ${processes} load processes (flashfest and a: the C epoll generator bench/load/wsload.c, a few µs of CPU per grab; b: Node socket.io-client; BENCH_LOAD=node: the Node ws client for all), `
       + `${window} grab(s) in flight per socket (closed loop), ${durationMs / 1000} s measured after ${warmupMs / 1000} s warm-up; `
       + 'every grab is a new hold (stock and limit never reached), answered once Redis decided it and admitted to the order queue behind the answer (one job per gateway admission window, ADMIT_WINDOW_MS). '
       + 'flashfest: worker paused during the window (the queue absorbs the burst; orders written after, see the drain); '
-      + 'flashfest, worker live: orders written to Postgres meanwhile on the same 2 cores (the baselines write none). ff_half / ff_quarter: open loop at 1/2 and 1/4 of the same run\'s flashfest rate, worker paused likewise. '
+      + 'flashfest, worker live: orders written to Postgres meanwhile on the same 2 cores (the baselines write none). ff_half / ff_quarter: open loop at 1/2 and 1/4 of the same run\'s flashfest rate, worker paused likewise. e: the same open-loop load as ff_half against a uWS server that answers every grab at once without Redis (bench/baselines/echo-floor-server.mjs): the latency floor of these sockets and cores. '
       + 'c: autocannon, 100 HTTP connections. d: redis-benchmark, 50 connections, no pipelining, EVALSHA of bench/baselines/single-grab.lua.',
     rows, errors,
   };
