@@ -7,6 +7,7 @@ import {
   type DealView, type GrabRefusalCode, type PayRefusalCode, type ServerMessage,
 } from '../protocol.ts';
 import { Errors, grabRefusalMessage, payRefusalMessage } from '../errors.ts';
+import { heldAnswer, refusedAnswer } from './grab-answers.ts';
 import { checkGrab, checkPay, checkPing, checkSubscribe } from './schemas.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { sendError } from './http.ts';
@@ -206,7 +207,7 @@ function onGrab(ctx: GatewayContext, ws: Socket, msg: unknown): void {
     if (local) {
       ctx.feed.countLocalRefusal(dealId, local);
       ctx.telemetry.grab(local, 0);
-      return refuseGrab(ws, dealId, rid, local);
+      return send(ws, refusedAnswer(rid, dealId, local));
     }
     data.recentRids.push(rid);
     if (data.recentRids.length > RECENT_RIDS) data.recentRids.shift();
@@ -218,17 +219,16 @@ function onGrab(ctx: GatewayContext, ws: Socket, msg: unknown): void {
     shopper: data.shopper, qty, rid, city: data.city, owner: ws,
     resolve(decision) {
       ctx.telemetry.grab(decision.ok ? 'held' : decision.code, performance.now() - t0);
-      if (decision.ok) {
-        send(ws, { t: ServerMsg.Held, rid, deal: dealId, hold: decision.hold, qty: decision.qty, expiresAt: decision.expiresAt });
-      } else {
-        refuseGrab(ws, dealId, rid, decision.code);
-      }
+      // rid and dealId passed checkGrab: the answers are written without JSON.stringify
+      send(ws, decision.ok
+        ? heldAnswer(rid, dealId, decision.hold, decision.qty, decision.expiresAt)
+        : refusedAnswer(rid, dealId, decision.code));
     },
     reject(err) {
       ctx.telemetry.grab(GrabRefusal.Unavailable, performance.now() - t0);
       ctx.telemetry.storeError('redis');
       ctx.logger.error({ err, deal: dealId, rid }, 'grab batch failed');
-      refuseGrab(ws, dealId, rid, GrabRefusal.Unavailable);
+      send(ws, refusedAnswer(rid, dealId, GrabRefusal.Unavailable));
     },
   });
 }
