@@ -1,6 +1,6 @@
 /*
- * wsload: the bench's WebSocket load generator for the `grab` role and the `json` protocol,
- * in C (one epoll loop, no libraries beyond libc).
+ * wsload: the bench's WebSocket load generator for the `grab` and `storm` roles and the `json`
+ * protocol, in C (one epoll loop, no libraries beyond libc).
  *
  * Why: the load processes share the machine's two cores with the engine under test, and the
  * Node client (bench/load/client.mjs, `ws`) costs a lot of CPU per grab: in the bench's grab runs
@@ -8,7 +8,7 @@
  * loop, against 14-19 us and 3-9 us for this program (whose open-loop cost is nearly all the
  * kernel's: loopback TCP and wake-ups). That CPU is taken from the gateway and Redis and shows
  * up in the latency figures. bench/lib/wsload.mjs compiles it on first use and drives it;
- * bench/lib/load.mjs uses it for role grab + protocol json (without `watch`) unless
+ * bench/lib/load.mjs uses it for protocol json with role grab (without `watch`) or storm unless
  * BENCH_LOAD=node, and falls back to the Node client when it cannot be built.
  *
  * Behaviour, as client.mjs: one WebSocket per token at <url>?token=<urlencoded token> (no Origin
@@ -16,29 +16,44 @@
  * {"t":"grab","deal":"<deal>","qty":1,"rid":"<seq>"} with seq a per-socket counter from 0;
  * latency from a frame's send to its answer (monotonic clock), recorded in the histogram of
  * bench/lib/stats.mjs (10 us * 1.02^i, 1200 buckets) for grabs sent in the measured window.
- * Closed loop (no --rate):
+ * Role grab, closed loop (no --rate):
  * every socket keeps `window` grabs in flight; the next grabs of every socket answered in one
  * epoll round go out in one write per socket (client.mjs: one corked write per event-loop turn).
- * Open loop (--rate=R, grabs/s for this process): a ~1 ms tick sends floor(elapsed * R) grabs in
- * all, round robin over the sockets, one write each; a socket with `window` grabs in flight is
- * skipped (counts.skipped). Differences, all outside a healthy run: a socket the server closed
- * is skipped from then on (client.mjs would count its sends), an open that failed is not also
- * counted as closed, and socket errors after the open count in counts.errors (client.mjs never
- * counts any); the server's Sec-WebSocket-Accept is not checked.
+ * Role grab, open loop (--rate=R, grabs/s for this process): a ~1 ms tick sends
+ * floor(elapsed * R) grabs in all, round robin over the sockets, one write each; a socket with
+ * `window` grabs in flight is skipped (counts.skipped).
+ * Role storm (--storm): at `go`, every open socket gets per-socket grabs at uniformly random
+ * instants in [at, at + spread-ms), planned and sorted up front; the loop sends them in time
+ * order (the grabs of one socket due in the same round in one write; up to ~1 ms late, the
+ * resolution of epoll_wait's timeout, where client.mjs spins on setImmediate). Every answer is
+ * measured (counts and latency) from the start; held answers are kept as [socket, hold id], and
+ * the latest answer and held answer instants (epoch ms) reported. It finishes once every planned
+ * grab was sent and answered, or timeout-ms after it started. The window is raised to
+ * per-socket if lower, so every grab of a socket has its own send-time slot.
+ * Differences, all outside a healthy run: a socket the server closed is skipped from then on
+ * (client.mjs would count its sends), an open that failed is not also counted as closed, and
+ * socket errors after the open count in counts.errors (client.mjs never counts any); the
+ * server's Sec-WebSocket-Accept is not checked.
  *
  * Protocol.
- *   argv:   wsload --deal=<id> --window=<W> --tokens=<n> [--rate=<grabs/s>] <ws://host:port/path>...
+ *   argv:   wsload --deal=<id> --window=<W> --tokens=<n> [--rate=<grabs/s>]
+ *                  [--storm --per-socket=<n> --spread-ms=<ms>] <ws://host:port/path>...
  *   stdin:  first the n tokens, one per line; then commands, one per line:
- *             go <atEpochMs> <warmupMs> <durationMs> <drainMs>   start at atEpochMs (CLOCK_REALTIME),
- *                 measure from warmupMs after it for durationMs, stop sending, finish drainMs later
+ *             go <atEpochMs> <warmupMs> <durationMs> <drainMs> [<timeoutMs>]
+ *                 start at atEpochMs (CLOCK_REALTIME). grab: measure from warmupMs after it for
+ *                 durationMs, stop sending, finish drainMs later. storm: the grabs' instants
+ *                 count from atEpochMs; finish at the latest timeoutMs (default 30000) after it
  *             stop                                               finish now
  *           EOF on stdin (the parent is gone): exit 1 at once.
  *   stdout: ready <opened> <failed>        once every socket has opened or failed
  *           result <json>                  {"cpu":s,"counts":{sent,answered,held,refused:{code:n},
- *                                           errors,skipped,closed},"lat":[1200 counts]}; cpu is
- *                                           user+sys of this process from "go" on (getrusage)
+ *                                           errors,skipped,closed},"lat":[1200 counts]}, and for
+ *                                           storm "storm":{"held":[[socket,"holdId"],...],
+ *                                           "lastHeldAt":ms,"lastAt":ms} (epoch ms, 0: none);
+ *                                           cpu is user+sys of this process from "go" on
  *           fatal <message>                set-up error, then exit 1
- *   stderr: diagnostics (WSLOAD_DEBUG=1 in the environment: rusage and epoll counts at the end).
+ *   stderr: diagnostics (WSLOAD_DEBUG=1 in the environment: rusage and epoll counts at the end;
+ *           WSLOAD_SLOW_MS=<ms>: a line for every answer slower than that, see on_answer).
  *   After `result` the sockets are closed and the process exits 0.
  */
 #define _GNU_SOURCE
@@ -109,8 +124,23 @@ static char *fbuf; static size_t fbuf_cap; /* frames of one write */
 static char rbuf[RBUF];
 static uint32_t pending_open; /* sockets of the current wave still connecting */
 
+/* role storm (--storm) */
+static int storm;
+static uint32_t per_socket;
+static double spread_ms, storm_timeout_ms = 30000;
+typedef struct { uint64_t t; uint32_t sock; } Plan; /* one grab: send instant (monotonic ns), socket */
+static Plan *plan; static size_t nplan, plan_next;
+typedef struct { uint32_t sock, off, len; } Held;   /* a held answer: socket, its id in hold_ids */
+static Held *held_list; static size_t nheld, held_cap;
+static char *hold_ids; static uint32_t hold_len, hold_cap;
+static double last_held_at, last_at; /* epoch ms, 0: none yet */
+
 static uint64_t xs = 88172645463325252ULL;
 static inline uint32_t rnd32(void) { xs ^= xs << 13; xs ^= xs >> 7; xs ^= xs << 17; return (uint32_t)xs; }
+static double rnd_unit(void) { /* uniform in [0, 1), 53 bits, as Math.random() */
+  uint64_t r = ((uint64_t)rnd32() << 32) | rnd32();
+  return (double)(r >> 11) * 0x1p-53;
+}
 
 static inline uint64_t mono_ns(void) {
   struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
@@ -119,6 +149,14 @@ static inline uint64_t mono_ns(void) {
 static double real_ms(void) {
   struct timespec t; clock_gettime(CLOCK_REALTIME, &t);
   return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+/* Epoch ms of a monotonic instant, as client.mjs's now(): the realtime clock read once (at
+ * `go`), monotonic steps from there, so a clock step during the run does not skew it */
+static double anchor_real_ms; static uint64_t anchor_mono;
+static double epoch_ms(uint64_t mono) { return anchor_real_ms + (double)(int64_t)(mono - anchor_mono) / 1e6; }
+static uint64_t mono_of_epoch(double ms) { /* clamped at 0 (boot) */
+  double d = (ms - anchor_real_ms) * 1e6;
+  return d < 0 && (uint64_t)-d > anchor_mono ? 0 : (uint64_t)((int64_t)anchor_mono + (int64_t)d);
 }
 static double cpu_s(void) {
   struct rusage u; getrusage(RUSAGE_SELF, &u);
@@ -271,6 +309,23 @@ static void send_grabs(uint32_t i, uint32_t n, uint64_t t) {
  * instant) from one socket's (one TCP connection) */
 static uint64_t slow_ns;
 
+/* storm: what client.mjs's onAnswer keeps of an answer: held ones as [socket, hold id] (the id
+ * as the raw text between the quotes of "hold":"...", as client.mjs slices it), and the last
+ * instants */
+static void storm_answer(uint32_t i, int held, const char *p, size_t n, uint64_t t) {
+  double at = epoch_ms(t);
+  if (held) {
+    const char *h = memmem(p, n, "\"hold\":\"", 8), *e = NULL;
+    if (h) { h += 8; e = memchr(h, '"', (size_t)(p + n - h)); }
+    if (!h || !e) h = e = ""; /* no id: an empty one (client.mjs would slice garbage) */
+    if (nheld == held_cap) { held_cap = held_cap ? held_cap * 2 : 4096; held_list = xrealloc(held_list, held_cap * sizeof(Held)); }
+    held_list[nheld++] = (Held){ i, hold_len, (uint32_t)(e - h) };
+    buf_append(&hold_ids, &hold_len, &hold_cap, h, (size_t)(e - h));
+    if (at > last_held_at) last_held_at = at;
+  }
+  if (at > last_at) last_at = at;
+}
+
 static void on_answer(uint32_t i, const char *p, size_t n, uint64_t t) {
   int held;
   if (n >= 11 && memcmp(p, "{\"t\":\"held\"", 11) == 0) held = 1;
@@ -308,7 +363,8 @@ static void on_answer(uint32_t i, const char *p, size_t n, uint64_t t) {
       refused[k].n++;
     }
   }
-  if (running && rate < 0) { if (s->due++ == 0) duelist[ndue++] = i; }
+  if (storm) storm_answer(i, held, p, n, t);
+  else if (running && rate < 0) { if (s->due++ == 0) duelist[ndue++] = i; }
 }
 
 static size_t g_need; /* set by parse_frames: bytes of the incomplete frame it stopped at */
@@ -540,12 +596,30 @@ static int meas_started;
 static double warmup_ms, duration_ms, drain_ms, cpu_at_go;
 static uint32_t rr_next;
 
+/* storm's part of the result: ,"storm":{...}; at most 24 + 6 * (id length) bytes per held answer
+ * (the id JSON-escaped: it is raw text from the answer, kept as such) */
+static size_t storm_json(char *o, size_t cap) {
+  size_t n = (size_t)snprintf(o, cap, ",\"storm\":{\"held\":[");
+  for (size_t k = 0; k < nheld; k++) {
+    n += (size_t)snprintf(o + n, cap - n, k ? ",[%u,\"" : "[%u,\"", held_list[k].sock);
+    for (uint32_t c = 0; c < held_list[k].len; c++) {
+      unsigned char ch = (unsigned char)hold_ids[held_list[k].off + c];
+      if (ch == '\\' || ch == '"') { o[n++] = '\\'; o[n++] = (char)ch; }
+      else if (ch < 0x20) n += (size_t)snprintf(o + n, cap - n, "\\u%04x", ch);
+      else o[n++] = (char)ch;
+    }
+    o[n++] = '"'; o[n++] = ']';
+  }
+  n += (size_t)snprintf(o + n, cap - n, "],\"lastHeldAt\":%.3f,\"lastAt\":%.3f}", last_held_at, last_at);
+  return n;
+}
+
 static uint64_t n_wait, n_events;
 static void finish(void) {
   double cpu = cpu_s() - cpu_at_go;
   if (getenv("WSLOAD_DEBUG")) { struct rusage u; getrusage(RUSAGE_SELF, &u); fprintf(stderr, "wsload: user %ld.%06ld sys %ld.%06ld waits %llu events %llu nvcsw %ld nivcsw %ld\n", u.ru_utime.tv_sec, u.ru_utime.tv_usec, u.ru_stime.tv_sec, u.ru_stime.tv_usec, (unsigned long long)n_wait, (unsigned long long)n_events, u.ru_nvcsw, u.ru_nivcsw); }
   running = measuring = 0;
-  size_t cap = 64 * 1024 + (size_t)BUCKETS * 24, n = 0;
+  size_t cap = 64 * 1024 + (size_t)BUCKETS * 24 + nheld * 24 + (size_t)hold_len * 6, n = 0;
   char *o = xrealloc(NULL, cap);
   n += (size_t)snprintf(o + n, cap - n, "result {\"cpu\":%.6f,\"counts\":{\"sent\":%llu,\"answered\":%llu,\"held\":%llu,\"refused\":{",
     phase >= P_WAIT ? cpu : 0.0, (unsigned long long)counts.sent, (unsigned long long)counts.answered, (unsigned long long)counts.held);
@@ -558,20 +632,42 @@ static void finish(void) {
   n += (size_t)snprintf(o + n, cap - n, "},\"errors\":%llu,\"skipped\":%llu,\"closed\":%llu},\"lat\":[",
     (unsigned long long)counts.errors, (unsigned long long)counts.skipped, (unsigned long long)counts.closed);
   for (int b = 0; b < BUCKETS; b++) n += (size_t)snprintf(o + n, cap - n, b ? ",%llu" : "%llu", (unsigned long long)hist[b]);
-  n += (size_t)snprintf(o + n, cap - n, "]}\n");
+  o[n++] = ']';
+  if (storm) n += storm_json(o + n, cap - n);
+  n += (size_t)snprintf(o + n, cap - n, "}\n");
   out_line(o, n);
   for (uint32_t i = 0; i < nsock; i++) if (socks[i].fd >= 0) close(socks[i].fd);
   exit(0);
 }
 
+static int plan_cmp(const void *a, const void *b) {
+  uint64_t x = ((const Plan *)a)->t, y = ((const Plan *)b)->t;
+  return x < y ? -1 : x > y;
+}
+/* storm: every open socket's per_socket grabs at uniformly random instants in
+ * [at, at + spread_ms), sorted by instant. Planned at `go`, not at `at` as client.mjs does:
+ * the sort then costs nothing at the opening. */
+static void storm_plan(uint64_t at) {
+  plan = xrealloc(NULL, sizeof(Plan) * ((size_t)nsock * per_socket + 1));
+  double spread_ns = spread_ms * 1e6;
+  for (uint32_t i = 0; i < nsock; i++) {
+    if (socks[i].state != S_OPEN) continue;
+    for (uint32_t k = 0; k < per_socket; k++) plan[nplan++] = (Plan){ at + (uint64_t)(rnd_unit() * spread_ns), i };
+  }
+  qsort(plan, nplan, sizeof(Plan), plan_cmp);
+}
+
 static void on_command(char *line) {
   if (strncmp(line, "go ", 3) == 0 && phase == P_IDLE) {
     double at;
-    if (sscanf(line + 3, "%lf %lf %lf %lf", &at, &warmup_ms, &duration_ms, &drain_ms) != 4) fatal("bad command: %s", line);
+    int k = sscanf(line + 3, "%lf %lf %lf %lf %lf", &at, &warmup_ms, &duration_ms, &drain_ms, &storm_timeout_ms);
+    if (k < 4) fatal("bad command: %s", line);
     cpu_at_go = cpu_s();
-    double wait = at - real_ms();
-    uint64_t now = mono_ns();
-    t_start = wait > 0 ? now + (uint64_t)(wait * 1e6) : now;
+    anchor_mono = mono_ns();
+    anchor_real_ms = real_ms();
+    uint64_t now = anchor_mono, at_mono = mono_of_epoch(at);
+    t_start = at_mono > now ? at_mono : now;
+    if (storm) storm_plan(at_mono); /* instants from `at` itself, even if it has passed */
     phase = P_WAIT;
   } else if (strcmp(line, "stop") == 0) {
     finish();
@@ -590,7 +686,42 @@ static void open_loop_tick(uint64_t now) {
   }
 }
 
+/* the grabs marked due (socks[i].due, listed in duelist) go out, one write per socket */
+static void flush_due(void) {
+  uint64_t t = mono_ns();
+  for (uint32_t k = 0; k < ndue; k++) {
+    uint32_t i = duelist[k], d = socks[i].due;
+    socks[i].due = 0;
+    if (running && socks[i].state == S_OPEN) send_grabs(i, d, t);
+  }
+  ndue = 0;
+}
+
+/* storm: from the start every answer is measured (latency and counts), as client.mjs */
+static void storm_start(uint64_t now) {
+  measuring = meas_started = 1;
+  t_meas = 0; t_stop = UINT64_MAX;
+  t_finish = now + (uint64_t)(storm_timeout_ms * 1e6);
+}
+/* storm: sends the planned grabs due by now, in plan order; finishes once all were sent and
+ * answered, or at the time-out */
+static void storm_tick(uint64_t now) {
+  while (plan_next < nplan && plan[plan_next].t <= now) {
+    uint32_t i = plan[plan_next++].sock;
+    if (socks[i].state != S_OPEN) { counts.skipped++; continue; }
+    if (socks[i].due++ == 0) duelist[ndue++] = i;
+  }
+  if (ndue) flush_due();
+  if ((plan_next == nplan && counts.answered >= counts.sent) || now >= t_finish) finish();
+}
+
+static void storm_timers(uint64_t now) {
+  if (phase == P_WAIT && now >= t_start) { phase = P_RUN; running = 1; storm_start(now); }
+  if (phase == P_RUN) storm_tick(now);
+}
+
 static void timers(uint64_t now) {
+  if (storm) { storm_timers(now); return; }
   if (phase == P_WAIT && now >= t_start) {
     phase = P_RUN;
     running = 1;
@@ -618,6 +749,7 @@ static int timeout_ms(uint64_t now) {
   uint64_t next = UINT64_MAX;
   if (phase == P_SETUP) next = t_open_deadline;
   else if (phase == P_WAIT) next = t_start;
+  else if (phase == P_RUN && storm) { next = t_finish; if (plan_next < nplan && plan[plan_next].t < next) next = plan[plan_next].t; }
   else if (phase == P_RUN) { next = meas_started ? t_stop : t_meas; if (rate >= 0 && t_tick < next) next = t_tick; }
   else if (phase == P_DRAIN) next = t_finish;
   if (next == UINT64_MAX) return -1;
@@ -632,7 +764,9 @@ static void loop_once(void) {
   n_wait++; if (n > 0) n_events += (uint64_t)n;
   if (n < 0 && errno != EINTR) fatal("epoll_wait: %s", strerror(errno));
   uint64_t now = mono_ns();
-  timers(now);
+  /* storm sends only after this round's reads (below): an answer read here is stamped `now`,
+   * which must not be before its grab's send */
+  if (!storm || phase < P_WAIT) timers(now);
   for (int k = 0; k < n; k++) {
     uint32_t i = evs[k].data.u32;
     if (i == STDIN_TAG) {
@@ -651,15 +785,7 @@ static void loop_once(void) {
     }
   }
   /* closed loop: every socket answered this round sends its next grabs, one write each */
-  if (ndue) {
-    uint64_t t = mono_ns();
-    for (uint32_t k = 0; k < ndue; k++) {
-      uint32_t i = duelist[k], d = socks[i].due;
-      socks[i].due = 0;
-      if (running && socks[i].state == S_OPEN) send_grabs(i, d, t);
-    }
-    ndue = 0;
-  }
+  if (ndue) flush_due();
   if (phase >= P_WAIT) timers(mono_ns());
 }
 
@@ -673,10 +799,15 @@ int main(int argc, char **argv) {
     else if (strncmp(argv[a], "--window=", 9) == 0) W = (uint32_t)strtoul(argv[a] + 9, NULL, 10);
     else if (strncmp(argv[a], "--tokens=", 9) == 0) ntok = (uint32_t)strtoul(argv[a] + 9, NULL, 10);
     else if (strncmp(argv[a], "--rate=", 7) == 0) rate = strtod(argv[a] + 7, NULL);
+    else if (strcmp(argv[a], "--storm") == 0) storm = 1;
+    else if (strncmp(argv[a], "--per-socket=", 13) == 0) per_socket = (uint32_t)strtoul(argv[a] + 13, NULL, 10);
+    else if (strncmp(argv[a], "--spread-ms=", 12) == 0) spread_ms = strtod(argv[a] + 12, NULL);
     else if (strncmp(argv[a], "--", 2) == 0) fatal("unknown option %s", argv[a]);
     else u[nurls++] = argv[a];
   }
-  if (!deal || nurls == 0 || W == 0) fatal("usage: wsload --deal=<id> --window=<W> --tokens=<n> [--rate=<grabs/s>] <ws://...>...");
+  if (!deal || nurls == 0 || W == 0 || (storm && rate >= 0))
+    fatal("usage: wsload --deal=<id> --window=<W> --tokens=<n> [--rate=<grabs/s> | --storm --per-socket=<n> --spread-ms=<ms>] <ws://...>...");
+  if (storm && W < per_socket) W = per_socket; /* a send-time slot for every grab of a socket */
   if (strlen(deal) > 400) fatal("deal id too long");
   urls = xrealloc(NULL, sizeof(Url) * (size_t)nurls);
   for (int k = 0; k < nurls; k++) parse_url(&urls[k], u[k]);

@@ -88,6 +88,7 @@ export async function stormScenario(ctx) {
         put('latency p50 ms', v, l.p50);
         put('latency p99 ms', v, l.p99);
         put('latency p99.9 ms', v, l.p999);
+        put('load generator CPU s', v, res.cpu);
         put('every grab answered, ms after opening', v, res.storm.lastAt - openAt);
         if (drainMs !== null) put('last order row, ms after last hold', v, drainMs);
       }
@@ -101,7 +102,7 @@ export async function stormScenario(ctx) {
     name: 'storm',
     title: 'Sell-out storm',
     load: `${stock.toLocaleString('en')} units, limit ${LIMIT} per shopper; ${shoppers.toLocaleString('en')} shoppers on their own WebSockets `
-      + `(2 load processes) send ${perShopper} grabs each at random instants in the first ${spreadMs / 1000} s after opening `
+      + `(2 load processes, the C generator bench/load/wsload.c) send ${perShopper} grabs each at random instants in the first ${spreadMs / 1000} s after opening `
       + `(${(shoppers * perShopper).toLocaleString('en')} grabs). flashfest: 2 gateway processes + 1 worker; a: 2 \`ws\` processes.`,
     rows, errors, checks: checkList(),
   };
