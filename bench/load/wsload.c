@@ -826,6 +826,7 @@ int main(int argc, char **argv) {
     if (!line) { if (!read_stdin()) fatal("stdin closed after %u of %u tokens", nsock, ntok); continue; }
     tokens[nsock++] = strdup(line);
   }
+  if (strlen(deal) > 64) fatal("deal id longer than 64 characters"); /* grab_frame's buffer */
   size_t pc = strlen(deal) + 64;
   prefix = xrealloc(NULL, pc);
   prefix_len = (size_t)snprintf(prefix, pc, "{\"t\":\"grab\",\"deal\":\"%s\",\"qty\":1,\"rid\":\"", deal);
