@@ -1,8 +1,9 @@
 // Drives load processes: splits the sockets over processes, starts them all at one instant, and
-// merges what they report. Roles grab (without `watch`) and storm over the json protocol run the
-// C generator (load/wsload.c, via wsload.mjs): the Node client costs several times its CPU per
-// grab on the cores the engine under test shares. Every other role and protocol (sio, sub,
-// watch), and grab and storm when the C generator cannot be built, run load/client.mjs.
+// merges what they report. Roles grab (without `watch`), storm and sub over the json protocol run
+// the C generator (load/wsload.c, via wsload.mjs): the Node client costs several times its CPU
+// per grab or snapshot frame on the cores the engine under test shares. Every other role and
+// protocol (sio, watch), and these roles when the C generator cannot be built, run
+// load/client.mjs.
 // BENCH_LOAD=node: always the Node client (to compare the two).
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,7 @@ export function processesFor(sockets, wanted = 2) {
  * run sends "go" (starting `startInMs` from now, or at goMsg.at) and resolves with the merged result.
  */
 export async function startLoad({ tokens, processes = 2, cfg }) {
-  if (((cfg.role === 'grab' && !cfg.watch) || cfg.role === 'storm') && cfg.protocol === 'json' && process.env.BENCH_LOAD !== 'node') {
+  if (((cfg.role === 'grab' && !cfg.watch) || cfg.role === 'storm' || cfg.role === 'sub') && cfg.protocol === 'json' && process.env.BENCH_LOAD !== 'node') {
     const c = await startWsLoad({ tokens, processes, cfg });
     if (c) return c;
   }

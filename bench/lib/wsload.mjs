@@ -44,8 +44,8 @@ export function wsloadBinary() {
 }
 
 /**
- * As startLoad, with the C generator (roles grab and storm, protocol json only). Resolves to null
- * when the generator cannot be built.
+ * As startLoad, with the C generator (roles grab, storm and sub, protocol json only). Resolves to
+ * null when the generator cannot be built.
  */
 export async function startWsLoad({ tokens, processes, cfg }) {
   const bin = wsloadBinary();
@@ -56,7 +56,8 @@ export async function startWsLoad({ tokens, processes, cfg }) {
     // per-process share of an open-loop rate, as for the Node client
     const args = [`--deal=${cfg.deal}`, `--window=${cfg.window ?? 1}`, `--tokens=${slice.length}`,
       ...(cfg.rate !== undefined ? [`--rate=${cfg.rate / processes}`] : []),
-      ...(cfg.role === 'storm' ? ['--storm', `--per-socket=${cfg.perSocket}`, `--spread-ms=${cfg.spreadMs}`] : []), ...cfg.urls];
+      ...(cfg.role === 'storm' ? ['--storm', `--per-socket=${cfg.perSocket}`, `--spread-ms=${cfg.spreadMs}`] : []),
+      ...(cfg.role === 'sub' ? ['--sub', `--festival=${cfg.festival}`] : []), ...cfg.urls];
     const child = spawn(bin, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
     children.add(child);
     child.once('exit', () => children.delete(child));
@@ -96,7 +97,7 @@ export async function startWsLoad({ tokens, processes, cfg }) {
       exit.then((code) => reject(new Error(`load process exited ${code} during set-up`)));
     }));
     child.stdin.write(slice.join('\n') + '\n');
-    // grab uses warmup/duration/drain, storm the time-out (client.mjs's default)
+    // grab and sub use warmup/duration/drain, storm the time-out (client.mjs's default)
     kid.go = ({ at, warmupMs = 0, durationMs = 0, drainMs = 1_000, timeoutMs = 30_000 }) => {
       if (!exited) child.stdin.write(`go ${at} ${warmupMs} ${durationMs} ${drainMs} ${timeoutMs}\n`);
     };
@@ -105,14 +106,17 @@ export async function startWsLoad({ tokens, processes, cfg }) {
   return asLoad(kids, readies);
 }
 
-/** a C result in the shape of client.mjs's (no watch or snapshots in these roles; storm only in storm) */
+/** a C result in the shape of client.mjs's (no watch; storm only in storm, snapshots only in sub) */
 function toResult(r) {
   const lat = newHistogram();
   lat.set(r.lat);
+  const snapLat = newHistogram();
+  if (r.snapLat) snapLat.set(r.snapLat);
   const storm = { held: [], firstAt: Infinity, lastHeldAt: 0, lastAt: 0 }; // firstAt: client.mjs never sets it either
   if (r.storm) Object.assign(storm, { held: r.storm.held, lastHeldAt: r.storm.lastHeldAt, lastAt: r.storm.lastAt });
   return {
-    cpu: r.cpu, counts: r.counts, lat, snapshots: [], snapLat: newHistogram(),
+    // snapshots as client.mjs's: [[seq (a string), min, max, n], ...]
+    cpu: r.cpu, counts: r.counts, lat, snapshots: r.snapshots ?? [], snapLat,
     watch: { hist: newHistogram(), count: 0 }, storm,
   };
 }

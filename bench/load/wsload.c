@@ -1,15 +1,17 @@
 /*
- * wsload: the bench's WebSocket load generator for the `grab` and `storm` roles and the `json`
- * protocol, in C (one epoll loop, no libraries beyond libc).
+ * wsload: the bench's WebSocket load generator for the `grab`, `storm` and `sub` roles and the
+ * `json` protocol, in C (one epoll loop, no libraries beyond libc).
  *
  * Why: the load processes share the machine's two cores with the engine under test, and the
  * Node client (bench/load/client.mjs, `ws`) costs a lot of CPU per grab: in the bench's grab runs
  * here 32-60 us open loop (one grab per socket write, one answer per read) and 9-22 us closed
  * loop, against 14-19 us and 3-9 us for this program (whose open-loop cost is nearly all the
  * kernel's: loopback TCP and wake-ups). That CPU is taken from the gateway and Redis and shows
- * up in the latency figures. bench/lib/wsload.mjs compiles it on first use and drives it;
- * bench/lib/load.mjs uses it for protocol json with role grab (without `watch`) or storm unless
- * BENCH_LOAD=node, and falls back to the Node client when it cannot be built.
+ * up in the latency figures. The same holds for `sub`: 10,000 subscribers parsing ~100k snapshot
+ * frames/s in Node take CPU from the engine and add their own queueing to the publish -> arrival
+ * latency they measure. bench/lib/wsload.mjs compiles it on first use and drives it;
+ * bench/lib/load.mjs uses it for protocol json with role grab (without `watch`), storm or sub
+ * unless BENCH_LOAD=node, and falls back to the Node client when it cannot be built.
  *
  * Behaviour, as client.mjs: one WebSocket per token at <url>?token=<urlencoded token> (no Origin
  * header), round robin over the urls by socket index; grab frames
@@ -30,6 +32,13 @@
  * the latest answer and held answer instants (epoch ms) reported. It finishes once every planned
  * grab was sent and answered, or timeout-ms after it started. The window is raised to
  * per-socket if lower, so every grab of a socket has its own send-time slot.
+ * Role sub (--sub --festival=<id>): every socket sends {"t":"sub","festival":"<id>"} right after
+ * the 101 and never grabs; `go` as for grab (measure from warm-up for the duration, finish after
+ * the drain). Every text frame starting {"t":"deal ("deals", "deal") that arrives while
+ * measuring: its first "seq":<digits> (kept as the digit string) and "at":<[0-9.]+> (publish
+ * epoch ms); arrival - at goes into snapLat when `at` is a number, and per seq the first and
+ * last arrival (epoch ms) and the number of arrivals are kept. Arrivals are stamped once per
+ * epoll round (client.mjs: per frame, after its own parsing).
  * Differences, all outside a healthy run: a socket the server closed is skipped from then on
  * (client.mjs would count its sends), an open that failed is not also counted as closed, and
  * socket errors after the open count in counts.errors (client.mjs never counts any); the
@@ -37,10 +46,11 @@
  *
  * Protocol.
  *   argv:   wsload --deal=<id> --window=<W> --tokens=<n> [--rate=<grabs/s>]
- *                  [--storm --per-socket=<n> --spread-ms=<ms>] <ws://host:port/path>...
+ *                  [--storm --per-socket=<n> --spread-ms=<ms>] [--sub --festival=<id>]
+ *                  <ws://host:port/path>...           (--deal is optional with --sub)
  *   stdin:  first the n tokens, one per line; then commands, one per line:
  *             go <atEpochMs> <warmupMs> <durationMs> <drainMs> [<timeoutMs>]
- *                 start at atEpochMs (CLOCK_REALTIME). grab: measure from warmupMs after it for
+ *                 start at atEpochMs (CLOCK_REALTIME). grab, sub: measure from warmupMs after it for
  *                 durationMs, stop sending, finish drainMs later. storm: the grabs' instants
  *                 count from atEpochMs; finish at the latest timeoutMs (default 30000) after it
  *             stop                                               finish now
@@ -50,6 +60,8 @@
  *                                           errors,skipped,closed},"lat":[1200 counts]}, and for
  *                                           storm "storm":{"held":[[socket,"holdId"],...],
  *                                           "lastHeldAt":ms,"lastAt":ms} (epoch ms, 0: none);
+ *                                           for sub "snapshots":[["seq",min,max,n],...] (epoch
+ *                                           ms) and "snapLat":[1200 counts];
  *                                           cpu is user+sys of this process from "go" on
  *           fatal <message>                set-up error, then exit 1
  *   stderr: diagnostics (WSLOAD_DEBUG=1 in the environment: rusage and epoll counts at the end;
@@ -135,6 +147,14 @@ static Held *held_list; static size_t nheld, held_cap;
 static char *hold_ids; static uint32_t hold_len, hold_cap;
 static double last_held_at, last_at; /* epoch ms, 0: none yet */
 
+/* role sub (--sub) */
+static int sub;
+static const char *festival;
+typedef struct { uint32_t off, len; double min, max; uint64_t n; } Snap; /* per seq: arrivals, epoch ms */
+static Snap *snaps; static size_t nsnap, snap_cap;
+static char *snap_seqs; static uint32_t seqs_len, seqs_cap; /* the seqs' digits, as received */
+static uint64_t snap_hist[BUCKETS]; /* publish (`at`) -> arrival */
+
 static uint64_t xs = 88172645463325252ULL;
 static inline uint32_t rnd32(void) { xs ^= xs << 13; xs ^= xs >> 7; xs ^= xs << 17; return (uint32_t)xs; }
 static double rnd_unit(void) { /* uniform in [0, 1), 53 bits, as Math.random() */
@@ -190,13 +210,13 @@ static void init_edges(void) {
   long double e = 10.0L;
   for (int i = 0; i < BUCKETS; i++) { edge_us[i] = (double)e; e *= 1.02L; }
 }
-static inline void record_ns(uint64_t ns) {
-  double us = (double)ns / 1000.0;
+static void record_us(uint64_t *h, double us) { /* us <= 10 (also negative): bucket 0 */
   int lo = 0, hi = BUCKETS - 1; /* first i with edge_us[i] >= us, else the last bucket */
-  if (us > edge_us[hi]) { hist[hi]++; return; }
+  if (us > edge_us[hi]) { h[hi]++; return; }
   while (lo < hi) { int mid = (lo + hi) >> 1; if (edge_us[mid] >= us) hi = mid; else lo = mid + 1; }
-  hist[lo]++;
+  h[lo]++;
 }
+static inline void record_ns(uint64_t ns) { record_us(hist, (double)ns / 1000.0); }
 
 static void ep_mod(uint32_t i, int out) {
   Sock *s = &socks[i];
@@ -290,6 +310,12 @@ static size_t grab_frame(char *dst, uint32_t seq) {
   pl[n++] = '"'; pl[n++] = '}';
   return put_frame(dst, 1, pl, n);
 }
+/* sub: {"t":"sub","festival":"<festival>"} right after the 101, as client.mjs on 'open' */
+static int send_sub(uint32_t i) {
+  char pl[512], f[512 + 16];
+  int n = snprintf(pl, sizeof pl, "{\"t\":\"sub\",\"festival\":\"%s\"}", festival);
+  return sock_write(i, f, put_frame(f, 1, pl, (size_t)n));
+}
 /* n grabs on socket i, in one write */
 static void send_grabs(uint32_t i, uint32_t n, uint64_t t) {
   Sock *s = &socks[i];
@@ -367,6 +393,56 @@ static void on_answer(uint32_t i, const char *p, size_t n, uint64_t t) {
   else if (running && rate < 0) { if (s->due++ == 0) duelist[ndue++] = i; }
 }
 
+/* sub: the first `key` in p[0..n) followed by at least one char of [0-9] (dots too if `dot`),
+ * as client.mjs's regexes /"seq":(\d+)/ and /"at":([\d.]+)/ take it; its span in *len, or NULL */
+static int span_char(char c, int dot) { return (c >= '0' && c <= '9') || (dot && c == '.'); }
+static const char *key_span(const char *p, size_t n, const char *key, int dot, size_t *len) {
+  size_t kl = strlen(key);
+  for (const char *k = p, *end = p + n; (k = memmem(k, (size_t)(end - k), key, kl)); k++) {
+    const char *v = k + kl, *e = v;
+    while (e < end && span_char(*e, dot)) e++;
+    if (e > v) { *len = (size_t)(e - v); return v; }
+  }
+  return NULL;
+}
+/* Number() of a [0-9.]+ span: NaN (0 here) with more than one dot or no digit; spans too long
+ * for an epoch ms are not taken either */
+static int parse_at(const char *v, size_t len, double *out) {
+  char b[64]; int dots = 0;
+  if (len >= sizeof b) return 0;
+  for (size_t k = 0; k < len; k++) dots += v[k] == '.';
+  if (dots > 1 || len == (size_t)dots) return 0;
+  memcpy(b, v, len); b[len] = 0;
+  *out = strtod(b, NULL);
+  return 1;
+}
+/* the entry of a seq (its digits as received: client.mjs keys them as strings), made if new;
+ * searched from the newest, where nearly every arrival finds its snapshot */
+static Snap *snap_of(const char *seq, size_t len, double t) {
+  for (size_t k = nsnap; k-- > 0;)
+    if (snaps[k].len == len && memcmp(snap_seqs + snaps[k].off, seq, len) == 0) return &snaps[k];
+  if (nsnap == snap_cap) { snap_cap = snap_cap ? snap_cap * 2 : 256; snaps = xrealloc(snaps, snap_cap * sizeof(Snap)); }
+  snaps[nsnap] = (Snap){ seqs_len, (uint32_t)len, t, t, 0 };
+  buf_append(&snap_seqs, &seqs_len, &seqs_cap, seq, len);
+  return &snaps[nsnap++];
+}
+/* sub: a {"t":"deals",...,"seq":N,"at":<publish epoch ms>,...} (or "deal") frame, as
+ * client.mjs's onSnapshot: publish -> arrival latency, and per seq the first and last arrival
+ * and how many sockets it reached. Other roles ignore snapshots (no `watch` here). */
+static void on_snapshot(const char *p, size_t n, uint64_t t) {
+  if (!sub || !measuring) return;
+  size_t sl, al;
+  const char *seq = key_span(p, n, "\"seq\":", 0, &sl);
+  if (!seq) return;
+  double now = epoch_ms(t), at;
+  const char *a = key_span(p, n, "\"at\":", 1, &al);
+  if (a && parse_at(a, al, &at)) record_us(snap_hist, (now - at) * 1000.0);
+  Snap *s = snap_of(seq, sl, now);
+  if (now < s->min) s->min = now;
+  if (now > s->max) s->max = now;
+  s->n++;
+}
+
 static size_t g_need; /* set by parse_frames: bytes of the incomplete frame it stopped at */
 /* Parses server frames in p[0..n); returns the bytes consumed (the rest is a partial frame),
  * or -1 when the socket was closed. */
@@ -397,8 +473,9 @@ static long parse_frames(uint32_t i, char *p, size_t n, uint64_t t) {
     }
     off += h + (size_t)len;
     if (op == 1) {
-      if (fin) on_answer(i, pl, (size_t)len, t);
-      else { static int said; if (!said++) fprintf(stderr, "wsload: fragmented text frame ignored\n"); }
+      if (!fin) { static int said; if (!said++) fprintf(stderr, "wsload: fragmented text frame ignored\n"); }
+      else if (len >= 10 && memcmp(pl, "{\"t\":\"deal", 10) == 0) on_snapshot(pl, (size_t)len, t); /* "deals" and "deal" */
+      else on_answer(i, pl, (size_t)len, t);
     } else if (op == 9) { /* ping -> pong with the same payload */
       char f[16 + 125];
       size_t fl = put_frame(f, 10, pl, len > 125 ? 125 : (size_t)len);
@@ -440,6 +517,7 @@ static void on_handshake_data(uint32_t i, uint64_t t) {
   size_t hl = (size_t)(end + 4 - s->rb);
   memmove(s->rb, s->rb + hl, s->rlen - hl);
   s->rlen -= (uint32_t)hl;
+  if (sub && send_sub(i) < 0) return;
   if (s->rlen) parse_buffered(i, t); /* frames right behind the 101 (the gateway's hello) */
 }
 
@@ -614,12 +692,25 @@ static size_t storm_json(char *o, size_t cap) {
   return n;
 }
 
+/* sub's part of the result: ,"snapshots":[["seq",min,max,n],...],"snapLat":[...]; at most
+ * 80 bytes + the seq's digits per snapshot */
+static size_t sub_json(char *o, size_t cap) {
+  size_t n = (size_t)snprintf(o, cap, ",\"snapshots\":[");
+  for (size_t k = 0; k < nsnap; k++)
+    n += (size_t)snprintf(o + n, cap - n, "%s[\"%.*s\",%.3f,%.3f,%llu]", k ? "," : "", (int)snaps[k].len,
+      snap_seqs + snaps[k].off, snaps[k].min, snaps[k].max, (unsigned long long)snaps[k].n);
+  n += (size_t)snprintf(o + n, cap - n, "],\"snapLat\":[");
+  for (int b = 0; b < BUCKETS; b++) n += (size_t)snprintf(o + n, cap - n, b ? ",%llu" : "%llu", (unsigned long long)snap_hist[b]);
+  o[n++] = ']';
+  return n;
+}
+
 static uint64_t n_wait, n_events;
 static void finish(void) {
   double cpu = cpu_s() - cpu_at_go;
   if (getenv("WSLOAD_DEBUG")) { struct rusage u; getrusage(RUSAGE_SELF, &u); fprintf(stderr, "wsload: user %ld.%06ld sys %ld.%06ld waits %llu events %llu nvcsw %ld nivcsw %ld\n", u.ru_utime.tv_sec, u.ru_utime.tv_usec, u.ru_stime.tv_sec, u.ru_stime.tv_usec, (unsigned long long)n_wait, (unsigned long long)n_events, u.ru_nvcsw, u.ru_nivcsw); }
   running = measuring = 0;
-  size_t cap = 64 * 1024 + (size_t)BUCKETS * 24 + nheld * 24 + (size_t)hold_len * 6, n = 0;
+  size_t cap = 64 * 1024 + (size_t)BUCKETS * 48 + nheld * 24 + (size_t)hold_len * 6 + nsnap * 80 + seqs_len, n = 0;
   char *o = xrealloc(NULL, cap);
   n += (size_t)snprintf(o + n, cap - n, "result {\"cpu\":%.6f,\"counts\":{\"sent\":%llu,\"answered\":%llu,\"held\":%llu,\"refused\":{",
     phase >= P_WAIT ? cpu : 0.0, (unsigned long long)counts.sent, (unsigned long long)counts.answered, (unsigned long long)counts.held);
@@ -634,6 +725,7 @@ static void finish(void) {
   for (int b = 0; b < BUCKETS; b++) n += (size_t)snprintf(o + n, cap - n, b ? ",%llu" : "%llu", (unsigned long long)hist[b]);
   o[n++] = ']';
   if (storm) n += storm_json(o + n, cap - n);
+  if (sub) n += sub_json(o + n, cap - n);
   n += (size_t)snprintf(o + n, cap - n, "}\n");
   out_line(o, n);
   for (uint32_t i = 0; i < nsock; i++) if (socks[i].fd >= 0) close(socks[i].fd);
@@ -728,7 +820,8 @@ static void timers(uint64_t now) {
     t_start = now; /* as client.mjs: the run's instants count from when it actually started */
     t_meas = now + (uint64_t)(warmup_ms * 1e6);
     t_stop = t_meas + (uint64_t)(duration_ms * 1e6);
-    if (rate < 0) { for (uint32_t i = 0; i < nsock; i++) if (socks[i].state == S_OPEN) send_grabs(i, W, now); }
+    if (sub) { /* never grabs: it only listens */ }
+    else if (rate < 0) { for (uint32_t i = 0; i < nsock; i++) if (socks[i].state == S_OPEN) send_grabs(i, W, now); }
     else { rr_next = 0; t_tick = now; }
   }
   if (phase == P_RUN) {
@@ -800,13 +893,17 @@ int main(int argc, char **argv) {
     else if (strncmp(argv[a], "--tokens=", 9) == 0) ntok = (uint32_t)strtoul(argv[a] + 9, NULL, 10);
     else if (strncmp(argv[a], "--rate=", 7) == 0) rate = strtod(argv[a] + 7, NULL);
     else if (strcmp(argv[a], "--storm") == 0) storm = 1;
+    else if (strcmp(argv[a], "--sub") == 0) sub = 1;
+    else if (strncmp(argv[a], "--festival=", 11) == 0) festival = argv[a] + 11;
     else if (strncmp(argv[a], "--per-socket=", 13) == 0) per_socket = (uint32_t)strtoul(argv[a] + 13, NULL, 10);
     else if (strncmp(argv[a], "--spread-ms=", 12) == 0) spread_ms = strtod(argv[a] + 12, NULL);
     else if (strncmp(argv[a], "--", 2) == 0) fatal("unknown option %s", argv[a]);
     else u[nurls++] = argv[a];
   }
-  if (!deal || nurls == 0 || W == 0 || (storm && rate >= 0))
-    fatal("usage: wsload --deal=<id> --window=<W> --tokens=<n> [--rate=<grabs/s> | --storm --per-socket=<n> --spread-ms=<ms>] <ws://...>...");
+  if (sub && !deal) deal = ""; /* never grabs: the deal is not needed */
+  if (!deal || nurls == 0 || W == 0 || (storm && rate >= 0) || (sub && (storm || rate >= 0 || !festival)))
+    fatal("usage: wsload --deal=<id> --window=<W> --tokens=<n> [--rate=<grabs/s> | --storm --per-socket=<n> --spread-ms=<ms> | --sub --festival=<id>] <ws://...>...");
+  if (sub && strlen(festival) > 400) fatal("festival id too long"); /* send_sub's buffer */
   if (storm && W < per_socket) W = per_socket; /* a send-time slot for every grab of a socket */
   if (strlen(deal) > 400) fatal("deal id too long");
   urls = xrealloc(NULL, sizeof(Url) * (size_t)nurls);

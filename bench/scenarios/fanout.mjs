@@ -59,7 +59,7 @@ export async function fanoutScenario(ctx) {
   return {
     name: 'fanout',
     title: 'Fan-out of live snapshots during a grab storm',
-    load: `${subscribers.toLocaleString('en')} subscriber WebSockets (2 load processes) on one gateway; ${grabbers} more sockets grab at ${rate.toLocaleString('en')}/s (open loop); `
+    load: `${subscribers.toLocaleString('en')} subscriber WebSockets (2 load processes, the C generator bench/load/wsload.c) on one gateway; ${grabbers} more sockets grab at ${rate.toLocaleString('en')}/s (open loop); `
       + `${durationMs / 1000} s measured; LIVE_SNAPSHOT_MS 100. No baseline: the usual approaches have no coalesced snapshots to compare.`,
     rows, errors,
   };
