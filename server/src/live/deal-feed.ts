@@ -29,11 +29,26 @@ const ADD_LOCAL = `if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 return 0`;
 
+/** At most one call per key in flight: callers that arrive meanwhile share its promise. */
+class SingleFlight<V> {
+  private readonly inFlight = new Map<string, Promise<V>>();
+
+  run(key: string, call: () => Promise<V>): Promise<V> {
+    let p = this.inFlight.get(key);
+    if (!p) {
+      p = call().finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, p);
+    }
+    return p;
+  }
+}
+
 export class DealFeed {
   private readonly festivals = new Map<string, FestivalEntry>();
-  private readonly loading = new Map<string, Promise<FestivalEntry | null>>();
+  /** festival id -> its load in flight */
+  private readonly loading = new SingleFlight<FestivalEntry | null>();
   /** deal id -> the look-up in flight for a deal not in the cache (see ensureDeal) */
-  private readonly ensuring = new Map<string, Promise<DealView | null>>();
+  private readonly ensuring = new SingleFlight<DealView | null>();
   readonly deals = new Map<string, DealView>();
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
@@ -98,12 +113,7 @@ export class DealFeed {
   }
 
   private load(festivalId: string): Promise<FestivalEntry | null> {
-    let p = this.loading.get(festivalId);
-    if (!p) {
-      p = this.fetch(festivalId).finally(() => this.loading.delete(festivalId));
-      this.loading.set(festivalId, p);
-    }
-    return p;
+    return this.loading.run(festivalId, () => this.fetch(festivalId));
   }
 
   private async fetch(festivalId: string): Promise<FestivalEntry | null> {
@@ -128,12 +138,7 @@ export class DealFeed {
     // One look-up per deal at a time: the first wave of grabs for a deal this gateway does not
     // know yet (a new deal, a restarted gateway) arrives as thousands of frames in a few ms, and
     // a query each queued them all behind one another (~0.5 s of stalled grabs in the bench).
-    let p = this.ensuring.get(dealId);
-    if (!p) {
-      p = this.lookUp(dealId).finally(() => this.ensuring.delete(dealId));
-      this.ensuring.set(dealId, p);
-    }
-    return p;
+    return this.ensuring.run(dealId, () => this.lookUp(dealId));
   }
 
   private async lookUp(dealId: string): Promise<DealView | null> {
