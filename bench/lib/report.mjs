@@ -85,6 +85,7 @@ export function buildReport(doc) {
       }
       lines.push('');
     }
+    if (r.sweep) lines.push(...sweepTable(r), '');
     if (r.checks?.length) {
       lines.push(`Correctness: ${r.checks.map((c) => `${c.ok ? '✓' : '✗'} ${c.what}`).join('; ')}.`, '');
     }
@@ -97,7 +98,70 @@ export function buildReport(doc) {
   return { markdown: lines.join('\n') + '\n', svg: chart(doc), summary };
 }
 
-/** Bars (median) with min-max whiskers: grab decisions/s per variant, and admission orders/s. */
+const SWEEP_SYSTEMS = [['ff', 'flashfest'], ['a', 'a: ws + EVALSHA per grab'], ['e', 'e: uWS echo, no Redis (floor)']];
+const sweepShares = (sweep) => [...new Set(Object.values(sweep).flatMap((bySystem) => Object.keys(bySystem)))].sort((x, y) => Number(x) - Number(y));
+
+/** The open-loop sweep: latency against offered load, flashfest beside baseline a and the echo floor. */
+function sweepTable(r) {
+  const systems = SWEEP_SYSTEMS.filter(([k]) => r.sweep[k]);
+  const out = [`### Latency under open-loop load (the sweep)`, '', `Load: ${r.sweepLoad ?? 'open loop'}`, ''];
+  const head = ['offered grabs/s (share of flashfest\'s closed-loop rate)', ...systems.map(([, label]) => `${label}: p50 / p99 / p99.9 ms (answered/s)`)];
+  out.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
+  for (const share of sweepShares(r.sweep)) {
+    const offered = spread(systems.map(([k]) => r.sweep[k][share]?.['offered/s']).find(Boolean) ?? []);
+    const cells = systems.map(([k]) => {
+      const x = r.sweep[k][share];
+      if (!x) return '–';
+      const m = (f) => fmt(spread(x[f] ?? [])?.median);
+      const skipped = spread(x.skipped ?? [])?.median;
+      return `${m('p50')} / **${m('p99')}** / ${m('p99.9')} (${m('answered/s')}${skipped ? `; ${fmt(skipped)} skipped` : ''})`;
+    });
+    out.push(`| ${cell(offered)} (${share}) | ${cells.join(' | ')} |`);
+  }
+  out.push('', 'Medians of the runs; p99 in bold. A row where answered/s falls short of offered, or where grabs were skipped, is past that system\'s open-loop capacity.');
+  return out;
+}
+
+/** p99 (median, whiskers min-max) against offered grabs/s, log scale, with the 10 ms target. */
+function sweepPanel(sweep, W, y0) {
+  const parts = [];
+  const H = 260, left = 70, right = 200, top = y0 + 24;
+  const series = SWEEP_SYSTEMS.filter(([k]) => sweep[k]).map(([k, label]) => ({
+    k, label,
+    points: sweepShares(sweep).filter((sh) => sweep[k][sh]).map((sh) => ({
+      x: spread(sweep[k][sh]['offered/s']).median, p99: spread(sweep[k][sh].p99),
+    })).filter((p) => p.p99),
+  }));
+  const all = series.flatMap((s) => s.points);
+  if (!all.length) return { parts, y: y0 };
+  const xMax = Math.max(...all.map((p) => p.x)) * 1.05;
+  const yMin = 0.1, yMax = Math.max(100, ...all.map((p) => p.p99.max)) * 1.5;
+  const X = (v) => left + (v / xMax) * (W - left - right);
+  const Y = (ms) => top + H - ((Math.log10(Math.max(ms, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * H;
+  parts.push(`<text x="10" y="${y0 + 6}" font-size="15" font-weight="bold">Grab latency p99 against offered load, open loop (log scale)</text>`);
+  parts.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + H}" stroke="#222"/><line x1="${left}" x2="${W - right}" y1="${top + H}" y2="${top + H}" stroke="#222"/>`);
+  for (let d = Math.log10(yMin); d <= Math.log10(yMax); d++) {
+    const ms = Number((10 ** d).toPrecision(1));
+    parts.push(`<line x1="${left}" x2="${W - right}" y1="${Y(ms)}" y2="${Y(ms)}" stroke="#ddd"/><text x="${left - 6}" y="${Y(ms) + 4}" font-size="11" text-anchor="end">${ms.toLocaleString('en')} ms</text>`);
+  }
+  parts.push(`<line x1="${left}" x2="${W - right}" y1="${Y(10)}" y2="${Y(10)}" stroke="#e4572e" stroke-dasharray="5 4"/><text x="${W - right + 6}" y="${Y(10) + 4}" font-size="11" fill="#e4572e">target p99 10 ms</text>`);
+  for (const x of new Set(series[0].points.map((p) => p.x))) parts.push(`<text x="${X(x)}" y="${top + H + 16}" font-size="11" text-anchor="middle">${fmt(x)}</text>`);
+  parts.push(`<text x="${(left + W - right) / 2}" y="${top + H + 32}" font-size="11" text-anchor="middle">offered grabs/s</text>`);
+  const colors = { ff: '#e4572e', a: '#7d8597', e: '#2a9d8f' };
+  series.forEach((s, i) => {
+    const c = colors[s.k];
+    parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${s.points.map((p) => `${X(p.x)},${Y(p.p99.median)}`).join(' ')}"/>`);
+    for (const p of s.points) {
+      parts.push(`<circle cx="${X(p.x)}" cy="${Y(p.p99.median)}" r="3.5" fill="${c}"/>`);
+      if (p.p99.n > 1) parts.push(`<line x1="${X(p.x)}" x2="${X(p.x)}" y1="${Y(p.p99.min)}" y2="${Y(p.p99.max)}" stroke="${c}"/>`);
+    }
+    parts.push(`<rect x="${W - right + 6}" y="${top + 30 + i * 20}" width="12" height="12" fill="${c}"/><text x="${W - right + 24}" y="${top + 40 + i * 20}" font-size="11">${esc(s.label)}</text>`);
+  });
+  return { parts, y: top + H + 60 };
+}
+
+/** Bars (median) with min-max whiskers: grab decisions/s per variant, and admission orders/s;
+ *  then the open-loop latency curve when the run has one. */
 function chart(doc) {
   const panels = [];
   const grab = doc.results.find((r) => r.name === 'grab')?.rows['decisions/s'];
@@ -127,6 +191,12 @@ function chart(doc) {
     }
     y += 30;
   }
+  const sweep = doc.results.find((r) => r.name === 'grab')?.sweep;
+  if (sweep) {
+    const panel = sweepPanel(sweep, W, y);
+    parts.push(...panel.parts);
+    y = panel.y;
+  }
   const f = doc.facts;
   parts.push(`<text x="10" y="${y}" font-size="11" fill="#555">${esc(`${doc.when.slice(0, 10)}: ${f.machine.cores} cores, Node ${f.machine.node}, Redis ${f.redis}; median of ${doc.options.runs} runs, whiskers min–max. Generated by npm run bench.`)}</text>`);
   y += 14;
@@ -148,8 +218,11 @@ export function headline(doc) {
   add('grab decisions/s, worker writing orders meanwhile', med(g, 'decisions/s', 'ff_live'), '', vs(g, 'decisions/s', 'ff_live', ['a', 'b', 'c', 'd']));
   for (const [v, what] of [['ff_half', 'half'], ['ff_quarter', 'a quarter']]) {
     const floor = v === 'ff_half' && med(g, 'latency p99 ms', 'e_half');
+    const share = v === 'ff_half' ? '0.5' : '0.25';
+    const sweepA = doc.results.find((r) => r.name === 'grab')?.sweep?.a?.[share];
     add(`grab latency p99 at ${what} of max rate (${fmt(med(g, 'offered rate, open loop (grabs/s)', v)?.median)}/s)`, med(g, 'latency p99 ms', v), ' ms',
       `p50 ${cell(med(g, 'latency p50 ms', v))} ms, p99.9 ${cell(med(g, 'latency p99.9 ms', v))} ms`
+      + (sweepA ? `; a (ws + EVALSHA) at the same load: p99 ${cell(spread(sweepA.p99))} ms, ${fmt(spread(sweepA['answered/s']).median)} answered/s` : '')
       + (floor ? `; floor at the same load (e: echo, no Redis): p99 ${cell(floor)} ms` : ''));
   }
   add('gateway + Redis CPU s per 1M decisions', med(g, 'CPU s per 1M decisions (gateway + Redis)', 'ff'), ' s', vs(g, 'CPU s per 1M decisions (gateway + Redis)', 'ff', ['a', 'b', 'd']));

@@ -9,6 +9,12 @@ import { startLoad, processesFor } from '../lib/load.mjs';
 import { summarizeHist } from '../lib/stats.mjs';
 
 const BIG = 10_000_000; // the schema's most; a run decides far fewer
+/** open-loop shares of the closed-loop flashfest rate: flashfest and baseline a at each, the echo floor at two */
+const SWEEP = ['0.125', '0.25', '0.375', '0.5'];
+const SWEEP_FLOOR = ['0.25', '0.5'];
+/** the open-loop variants the main table and the headline name (and --variants accepts) */
+const NAMED = { 'ff@0.5': 'ff_half', 'ff@0.25': 'ff_quarter', 'e@0.5': 'e_half' };
+const ALIASES = Object.fromEntries(Object.entries(NAMED).map(([k, v]) => [v, k]));
 
 export async function grabScenario(ctx) {
   const { opts, services } = ctx;
@@ -17,19 +23,29 @@ export async function grabScenario(ctx) {
   const durationMs = opts.smoke ? 1_500 : opts.durationMs;
   const warmupMs = opts.smoke ? 300 : 500;
   const processes = processesFor(sockets, 2);
-  const variants = opts.variants ?? (opts.smoke ? ['ff', 'a'] : ['ff', 'ff_live', 'ff_half', 'ff_quarter', 'e_half', 'a', 'b', 'c', 'd']);
+  // closed loop: ff, ff_live, a, b (c: autocannon; d: redis-benchmark). Open loop: <system>@<share>,
+  // grabs offered at that share of this run's closed-loop flashfest rate (the latency sweep);
+  // ff_half, ff_quarter and e_half are the names of three of them in the main table and headline
+  const variants = (opts.variants ?? (opts.smoke ? ['ff', 'a'] : [
+    'ff', 'ff_live', ...SWEEP.map((s) => `ff@${s}`), ...SWEEP_FLOOR.map((s) => `e@${s}`),
+    'a', ...SWEEP.map((s) => `a@${s}`), 'b', 'c', 'd',
+  ])).map((v) => ALIASES[v] ?? v);
+  const uses = (system) => variants.some((v) => v === system || v.startsWith(`${system}@`));
   const ns = await createNamespace(services);
   const rPid = await redisPid(ns.redis);
   const rows = {};
   const put = (metric, variant, v) => { ((rows[metric] ??= {})[variant] ??= []).push(v); };
+  // sweep[system][share][figure] = one value per run
+  const sweep = {};
+  const putSweep = (system, share, figure, v) => { (((sweep[system] ??= {})[share] ??= {})[figure] ??= []).push(v); };
   const errors = [];
   const engine = await startEngine(ns);
   const baselineEnv = { ...ns.env, PORT: '0' };
   const servers = {};
   try {
-    if (variants.includes('a')) servers.a = await spawnNode(['bench/baselines/ws-server.mjs'], baselineEnv, { ready: /baseline ready: \S+ :(\d+)/, name: 'baseline a' });
-    if (variants.includes('b')) servers.b = await spawnNode(['bench/baselines/socketio-server.mjs'], baselineEnv, { ready: /baseline ready: \S+ :(\d+)/, name: 'baseline b' });
-    if (variants.includes('e_half')) servers.e_half = await spawnNode(['bench/baselines/echo-floor-server.mjs'], baselineEnv, { ready: /baseline ready: \S+ :(\d+)/, name: 'baseline e' });
+    if (uses('a')) servers.a = await spawnNode(['bench/baselines/ws-server.mjs'], baselineEnv, { ready: /baseline ready: \S+ :(\d+)/, name: 'baseline a' });
+    if (uses('b')) servers.b = await spawnNode(['bench/baselines/socketio-server.mjs'], baselineEnv, { ready: /baseline ready: \S+ :(\d+)/, name: 'baseline b' });
+    if (uses('e')) servers.e = await spawnNode(['bench/baselines/echo-floor-server.mjs'], baselineEnv, { ready: /baseline ready: \S+ :(\d+)/, name: 'baseline e' });
     if (variants.includes('c')) servers.c = await spawnNode(['bench/baselines/http-pg-server.mjs'], baselineEnv, { ready: /baseline ready: \S+ :(\d+)/, name: 'baseline c' });
     const port = (k) => Number(servers[k].match[1]);
 
@@ -52,25 +68,26 @@ export async function grabScenario(ctx) {
           put('CPU s per 1M decisions (Postgres)', v, r.pgPerM);
           continue;
         }
+        const [system, shareText] = v.split('@');
+        const share = shareText === undefined ? undefined : Number(shareText);
         const { dealId } = await seedDeal(ns, { stock: BIG, limit: BIG });
         const tokens = Array.from({ length: sockets }, () => ns.signer.issue().token);
-        const base = v.startsWith('ff') ? `ws://127.0.0.1:${engine.ports[0]}/ws`
-          : v === 'a' || v === 'e_half' ? `ws://127.0.0.1:${port(v)}/` : `http://127.0.0.1:${port('b')}`;
-        // --max-rate=N: the open-loop variants offer N/2, N/4 grabs/s, not fractions of this run's ff rate
+        const base = system.startsWith('ff') ? `ws://127.0.0.1:${engine.ports[0]}/ws`
+          : system === 'a' || system === 'e' ? `ws://127.0.0.1:${port(system)}/` : `http://127.0.0.1:${port('b')}`;
+        // --max-rate=N: the open-loop variants offer shares of N grabs/s, not of this run's ff rate
         const maxRate = opts.maxRate ?? ffRate ?? 1000;
-        const rate = v === 'ff_half' || v === 'e_half' ? Math.max(100, Math.round(maxRate / 2))
-          : v === 'ff_quarter' ? Math.max(100, Math.round(maxRate / 4)) : undefined;
+        const rate = share === undefined ? undefined : Math.max(100, Math.round(maxRate * share));
         const load = await startLoad({
           tokens, processes,
           cfg: { role: 'grab', protocol: v === 'b' ? 'sio' : 'json', urls: [base], deal: dealId, window: rate ? 8 : window, ...(rate ? { rate } : {}) },
         });
         if (load.failed) errors.push(`${v}: ${load.failed} sockets failed to open`);
-        const serverPid = v.startsWith('ff') ? engine.gatewayPids[0] : servers[v].child.pid;
+        const serverPid = system.startsWith('ff') ? engine.gatewayPids[0] : servers[system].child.pid;
         const meter = cpuMeter({ server: serverPid, redis: rPid, worker: engine.workerPid, pg: 'postgres' });
         // ff: the worker process is paused (SIGSTOP) while grabs are measured: the order queue
         // absorbs the burst, as it is there to, and the worker writes it after (see drain).
         // ff_live: the worker writes orders to Postgres on the same two cores meanwhile.
-        const pause = (v === 'ff' || v === 'ff_half' || v === 'ff_quarter') && engine.workerPid;
+        const pause = (v === 'ff' || (system === 'ff' && rate)) && engine.workerPid;
         if (pause) process.kill(engine.workerPid, 'SIGSTOP');
         let res;
         try {
@@ -79,7 +96,9 @@ export async function grabScenario(ctx) {
           if (pause) process.kill(engine.workerPid, 'SIGCONT');
         }
         const cpu = meter.delta();
-        put('load generator CPU s per 1M decisions', v, (res.cpu / res.counts.answered) * 1e6);
+        const loadCpu = (res.cpu / res.counts.answered) * 1e6;
+        if (!rate) put('load generator CPU s per 1M decisions', v, loadCpu);
+        else if (NAMED[v]) put('load generator CPU s per 1M decisions', NAMED[v], loadCpu);
         ctx.log(`grab: ${v}: ${res.counts.answered} answered; CPU s: ${Object.entries(cpu).map(([k, x]) => `${k} ${x?.toFixed(1)}`).join(', ')}, load ${res.cpu.toFixed(1)}`);
         const decisions = res.counts.held + Object.values(res.counts.refused).reduce((a, b) => a + b, 0);
         const rateMeasured = decisions / (durationMs / 1000);
@@ -89,12 +108,18 @@ export async function grabScenario(ctx) {
         if (refusedOther.length) errors.push(`${v} run ${run + 1}: unexpected refusals ${JSON.stringify(res.counts.refused)}`);
         if (res.counts.closed > 0) errors.push(`${v} run ${run + 1}: ${res.counts.closed} sockets closed`);
         if (rate) {
-          put('offered rate, open loop (grabs/s)', v, rate);
-          put('decisions/s', v, rateMeasured);
-          put('latency p50 ms', v, l.p50);
-          put('latency p99 ms', v, l.p99);
-          put('latency p99.9 ms', v, l.p999);
-          put('load skipped (window full)', v, res.counts.skipped);
+          for (const [figure, x] of [['offered/s', rate], ['answered/s', rateMeasured], ['p50', l.p50], ['p99', l.p99], ['p99.9', l.p999], ['skipped', res.counts.skipped]]) {
+            putSweep(system, shareText, figure, x);
+          }
+          const named = NAMED[v];
+          if (named) {
+            put('offered rate, open loop (grabs/s)', named, rate);
+            put('decisions/s', named, rateMeasured);
+            put('latency p50 ms', named, l.p50);
+            put('latency p99 ms', named, l.p99);
+            put('latency p99.9 ms', named, l.p999);
+            put('load skipped (window full)', named, res.counts.skipped);
+          }
         } else {
           put('decisions/s', v, rateMeasured);
           put('latency p50 ms', v, l.p50);
@@ -108,7 +133,7 @@ export async function grabScenario(ctx) {
         }
         // every hold of ours becomes an order: let the worker finish before the next variant
         // runs, so its Postgres work does not land on a baseline's time
-        if (v.startsWith('ff')) await drained(ns, dealId, ctx, `grab ${v}`, errors);
+        if (system.startsWith('ff')) await drained(ns, dealId, ctx, `grab ${v}`, errors);
         // baselines' deals are not cleaned per run; all keys go with the namespace
       }
     }
@@ -127,6 +152,9 @@ export async function grabScenario(ctx) {
       + 'flashfest, worker live: orders written to Postgres meanwhile on the same 2 cores (the baselines write none). ff_half / ff_quarter: open loop at 1/2 and 1/4 of the same run\'s flashfest rate, worker paused likewise. e: the same open-loop load as ff_half against a uWS server that answers every grab at once without Redis (bench/baselines/echo-floor-server.mjs): the latency floor of these sockets and cores. '
       + 'c: autocannon, 100 HTTP connections. d: redis-benchmark, 50 connections, no pipelining, EVALSHA of bench/baselines/single-grab.lua.',
     rows, errors,
+    sweep: Object.keys(sweep).length ? sweep : undefined,
+    sweepLoad: 'open loop: each load process sends its share of the offered rate on a fixed schedule, whatever the answers (a socket with 8 grabs unanswered skips its turn: "skipped"); '
+      + 'shares of this run\'s closed-loop flashfest rate; flashfest\'s worker paused as above. Latency from send to answer, of the grabs sent in the measured window.',
   };
 }
 
