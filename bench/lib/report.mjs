@@ -168,7 +168,7 @@ function chart(doc) {
   if (grab) panels.push({ title: 'Grab decisions per second (WebSockets unless noted)', data: grab, order: ['ff', 'ff_live', 'a', 'b', 'c', 'd'] });
   const drain = doc.results.find((r) => r.name === 'drain')?.rows['orders/s into Postgres'];
   if (drain) panels.push({ title: 'Admission: orders per second into Postgres', data: drain, order: ['ff', 'ff_perhold'] });
-  const W = 760, barH = 26, gap = 10, left = 290, right = 90;
+  const W = 800, barH = 26, gap = 10, left = 340, right = 90;
   let y = 40;
   const parts = [];
   for (const p of panels) {
