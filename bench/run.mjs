@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { ensureServices, machineFacts, ROOT } from './lib/env.mjs';
 import { buildReport } from './lib/report.mjs';
-import { grabScenario } from './scenarios/grab.mjs';
+import { grabScenario, grabVariantError } from './scenarios/grab.mjs';
 import { stormScenario } from './scenarios/storm.mjs';
 import { drainScenario } from './scenarios/drain.mjs';
 import { fanoutScenario } from './scenarios/fanout.mjs';
@@ -31,15 +31,19 @@ const opts = {
   smoke, big: flag('big'),
   runs: value('runs', smoke ? 1 : 3),
   durationMs: value('seconds', 5) * 1000,
-  // --max-rate=N: the open-loop variants (half, quarter) take N grabs/s as the maximum instead
+  // --max-rate=N: the open-loop variants (the sweep) take N grabs/s as the maximum instead
   // of the rate this run's closed loop measured (to compare changes at one fixed load)
   maxRate: value('max-rate', undefined),
-  // --variants=ff,a: only these engines/baselines (for iterating)
+  // --variants=ff,a,ff@0.25: only these engines/baselines, closed or open loop (for iterating)
   variants: argv.find((x) => x.startsWith('--variants='))?.split('=')[1].split(','),
 };
 const chosen = argv.filter((a) => !a.startsWith('--'));
 for (const c of chosen) if (!SCENARIOS[c]) { console.error(`bench: unknown scenario "${c}" (one of ${Object.keys(SCENARIOS).join(', ')})`); process.exit(2); }
 const names = chosen.length ? chosen : Object.keys(SCENARIOS);
+for (const v of opts.variants ?? []) {
+  const problem = grabVariantError(v);
+  if (problem) { console.error(`bench: ${problem}`); process.exit(2); }
+}
 const log = (m) => console.log(`bench: ${m}`);
 
 if (flag('report')) {

@@ -16,6 +16,14 @@ const SWEEP_FLOOR = ['0.25', '0.5'];
 const NAMED = { 'ff@0.5': 'ff_half', 'ff@0.25': 'ff_quarter', 'e@0.5': 'e_half' };
 const ALIASES = Object.fromEntries(Object.entries(NAMED).map(([k, v]) => [v, k]));
 
+/** why `v` is no grab variant (for --variants), or null */
+export function grabVariantError(v) {
+  const [system, share] = (ALIASES[v] ?? v).split('@');
+  const ok = share === undefined ? ['ff', 'ff_live', 'a', 'b', 'c', 'd'].includes(system)
+    : ['ff', 'a', 'e'].includes(system) && Number(share) > 0 && Number(share) <= 1;
+  return ok ? null : `grab: unknown variant "${v}" (closed loop: ff, ff_live, a, b, c, d; open loop: ff, a or e @ a share of the max rate in (0, 1], e.g. ff@0.5; ff_half, ff_quarter, e_half)`;
+}
+
 export async function grabScenario(ctx) {
   const { opts, services } = ctx;
   const sockets = opts.smoke ? 300 : opts.big ? 12_000 : 2_000;
@@ -30,6 +38,10 @@ export async function grabScenario(ctx) {
     'ff', 'ff_live', ...SWEEP.map((s) => `ff@${s}`), ...SWEEP_FLOOR.map((s) => `e@${s}`),
     'a', ...SWEEP.map((s) => `a@${s}`), 'b', 'c', 'd',
   ])).map((v) => ALIASES[v] ?? v);
+  for (const v of variants) {
+    const problem = grabVariantError(v);
+    if (problem) throw new Error(problem);
+  }
   const uses = (system) => variants.some((v) => v === system || v.startsWith(`${system}@`));
   const ns = await createNamespace(services);
   const rPid = await redisPid(ns.redis);
