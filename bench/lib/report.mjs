@@ -105,7 +105,7 @@ const sweepShares = (sweep) => [...new Set(Object.values(sweep).flatMap((bySyste
 function sweepTable(r) {
   const systems = SWEEP_SYSTEMS.filter(([k]) => r.sweep[k]);
   const out = [`### Latency under open-loop load (the sweep)`, '', `Load: ${r.sweepLoad ?? 'open loop'}`, ''];
-  const head = ['offered grabs/s (share of flashfest\'s closed-loop rate)', ...systems.map(([, label]) => `${label}: p50 / p99 / p99.9 ms (answered/s)`)];
+  const head = ['offered grabs/s (share of flashfest\'s closed-loop rate)', ...systems.map(([, label]) => `${label}: p50 / p99 / p99.9 ms (answered/s; CPU per grab)`)];
   out.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
   for (const share of sweepShares(r.sweep)) {
     const offered = spread(systems.map(([k]) => r.sweep[k][share]?.['offered/s']).find(Boolean) ?? []);
@@ -114,11 +114,13 @@ function sweepTable(r) {
       if (!x) return '–';
       const m = (f) => fmt(spread(x[f] ?? [])?.median);
       const skipped = spread(x.skipped ?? [])?.median;
-      return `${m('p50')} / **${m('p99')}** / ${m('p99.9')} (${m('answered/s')}${skipped ? `; ${fmt(skipped)} skipped` : ''})`;
+      const cpu = x['server CPU µs/grab'] ? `; CPU µs/grab ${m('server CPU µs/grab')} server, ${m('Redis CPU µs/grab')} Redis` : '';
+      return `${m('p50')} / **${m('p99')}** / ${m('p99.9')} (${m('answered/s')}${skipped ? `; ${fmt(skipped)} skipped` : ''}${cpu})`;
     });
     out.push(`| ${cell(offered)} (${share}) | ${cells.join(' | ')} |`);
   }
-  out.push('', 'Medians of the runs; p99 in bold. A row where answered/s falls short of offered, or where grabs were skipped, is past that system\'s open-loop capacity.');
+  out.push('', 'Medians of the runs; p99 in bold. A row where answered/s falls short of offered, or where grabs were skipped, is past that system\'s open-loop capacity. '
+    + 'CPU per grab: the server process (gateway or baseline) and redis-server, user + system, over the whole load run per grab answered; the load generator\'s is in the JSON.');
   return out;
 }
 

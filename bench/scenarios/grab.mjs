@@ -120,7 +120,11 @@ export async function grabScenario(ctx) {
         if (refusedOther.length) errors.push(`${v} run ${run + 1}: unexpected refusals ${JSON.stringify(res.counts.refused)}`);
         if (res.counts.closed > 0) errors.push(`${v} run ${run + 1}: ${res.counts.closed} sockets closed`);
         if (rate) {
-          for (const [figure, x] of [['offered/s', rate], ['answered/s', rateMeasured], ['p50', l.p50], ['p99', l.p99], ['p99.9', l.p999], ['skipped', res.counts.skipped]]) {
+          // CPU per grab answered over the whole load run (warm-up and drain included), as for
+          // the closed loop: how the per-grab cost changes with load (batching at work, or not)
+          const perGrab = (cpuSeconds) => (cpuSeconds / res.counts.answered) * 1e6;
+          for (const [figure, x] of [['offered/s', rate], ['answered/s', rateMeasured], ['p50', l.p50], ['p99', l.p99], ['p99.9', l.p999], ['skipped', res.counts.skipped],
+            ['server CPU µs/grab', perGrab(cpu.server)], ['Redis CPU µs/grab', perGrab(cpu.redis)], ['load CPU µs/grab', loadCpu]]) {
             putSweep(system, shareText, figure, x);
           }
           const named = NAMED[v];
