@@ -218,10 +218,11 @@ export function headline(doc) {
   const add = (label, s, unit, against) => { if (s) out.push(`| ${label} | ${cell(s)}${unit} | ${against || '–'} |`); };
   add('grab decisions/s, WebSockets (worker paused: queue absorbs)', med(g, 'decisions/s', 'ff'), '', vs(g, 'decisions/s', 'ff', ['a', 'b', 'c', 'd']));
   add('grab decisions/s, worker writing orders meanwhile', med(g, 'decisions/s', 'ff_live'), '', vs(g, 'decisions/s', 'ff_live', ['a', 'b', 'c', 'd']));
-  for (const [v, what] of [['ff_half', 'half'], ['ff_quarter', 'a quarter']]) {
+  const sweep = doc.results.find((r) => r.name === 'grab')?.sweep;
+  // ff_half and ff_quarter are the sweep's ff@0.5 and ff@0.25 (bench/scenarios/grab.mjs NAMED)
+  for (const [v, what, share] of [['ff_half', 'half', '0.5'], ['ff_quarter', 'a quarter', '0.25']]) {
     const floor = v === 'ff_half' && med(g, 'latency p99 ms', 'e_half');
-    const share = v === 'ff_half' ? '0.5' : '0.25';
-    const sweepA = doc.results.find((r) => r.name === 'grab')?.sweep?.a?.[share];
+    const sweepA = sweep?.a?.[share];
     add(`grab latency p99 at ${what} of max rate (${fmt(med(g, 'offered rate, open loop (grabs/s)', v)?.median)}/s)`, med(g, 'latency p99 ms', v), ' ms',
       `p50 ${cell(med(g, 'latency p50 ms', v))} ms, p99.9 ${cell(med(g, 'latency p99.9 ms', v))} ms`
       + (sweepA ? `; a (ws + EVALSHA) at the same load: p99 ${cell(spread(sweepA.p99))} ms, ${fmt(spread(sweepA['answered/s']).median)} answered/s` : '')
