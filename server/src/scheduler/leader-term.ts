@@ -124,7 +124,6 @@ export class LeaderTerm {
     return this.refreshing.run();
   }
 
-
   private async refresh(): Promise<void> {
     const gen = ++this.generation;
     const horizon = this.clock.now() + this.d.config.prewarmSeconds * 1000 + 2 * REFRESH_MS;
@@ -193,7 +192,6 @@ export class LeaderTerm {
   act(): Promise<void> {
     return this.acting.run();
   }
-
 
   private async actOnce(): Promise<void> {
     if (this.stopped) return;
