@@ -22,7 +22,7 @@ import { StaticFiles } from './static-files.ts';
 import type { GatewayContext, PayResult } from './context.ts';
 import type { OrderJob } from '../admission/queues.ts';
 import { Batcher } from '../admission/batcher.ts';
-import { parseShopperNews } from '../live/shopper-news.ts';
+import { eachShopperFrame } from '../live/shopper-news.ts';
 
 if (typeof (uWS as { getParts?: unknown }).getParts !== 'function') {
   // The alias falls back to a slow JS copy on the wrong Node ABI: refuse rather than crawl.
@@ -108,7 +108,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   deps.subscriber.on('message', (channel: string, message: string) => {
     try {
       if (channel === ch.shopperNews) {
-        for (const news of parseShopperNews(message)) app.publish(`shopper:${news.shopper}`, JSON.stringify(news.msg), false);
+        eachShopperFrame(message, (shopper, frame) => app.publish(`shopper:${shopper}`, frame, false));
       } else if (channel === ch.dealChanged) {
         const { festivalId } = JSON.parse(message) as { festivalId: string };
         void feed.reload(festivalId).catch((err: unknown) => logger.warn({ err }, 'festival reload failed'));

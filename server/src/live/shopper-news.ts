@@ -1,7 +1,14 @@
 // A shopper's own news (hold admitted as order, paid, expired) reaches the socket through Redis
 // pub/sub, whichever gateway holds it: workers publish here, every gateway subscribes once and
-// re-publishes on the uWS topic `shopper:<id>`. One channel message carries a JSON array of news
-// (a whole order batch's): one PUBLISH and one gateway wake-up per batch, not per order.
+// re-publishes on the uWS topic `shopper:<id>`. One channel message carries a whole batch's news
+// (an order batch's): one PUBLISH and one gateway wake-up per batch, not per order.
+//
+// Wire format: one line per news, `<shopper>\t<frame>`, lines joined by `\n`, where <frame> is
+// the JSON text the shopper's socket receives. Every gateway receives every order's news, so
+// the frame is rendered once, in the worker: the gateway only splits lines and hands the text
+// to uWS, where it had parsed a JSON array of objects and stringified each message again (a
+// tenth of a gateway's CPU while the worker wrote orders beside a grab storm). JSON.stringify
+// never leaves a raw tab or newline in its output; shopper ids are url-safe (session.ts).
 import type { Redis } from 'ioredis';
 import { channels } from '../stock/keys.ts';
 import type { ServerMessage } from '../protocol.ts';
@@ -11,16 +18,36 @@ export interface ShopperNews {
   msg: ServerMessage;
 }
 
-export async function publishShopperNews(redis: Redis, prefix: string, news: ShopperNews[]): Promise<void> {
-  if (news.length === 0) return;
-  await redis.publish(channels(prefix).shopperNews, JSON.stringify(news));
+/** A shopper id that would break a line of the wire format; never issued (session.ts). */
+const UNSAFE_SHOPPER = /[\t\n]/;
+
+/** The channel message carrying these news (the frames rendered here, once). */
+export function encodeShopperNews(news: readonly ShopperNews[]): string {
+  return news.map((n) => {
+    if (UNSAFE_SHOPPER.test(n.shopper)) throw new Error(`shopper news: shopper id ${JSON.stringify(n.shopper)} holds a tab or newline`);
+    return `${n.shopper}\t${JSON.stringify(n.msg)}`;
+  }).join('\n');
 }
 
-/** One channel message back into its news (an array; anything else is a protocol error). */
+export async function publishShopperNews(redis: Redis, prefix: string, news: ShopperNews[]): Promise<void> {
+  if (news.length === 0) return;
+  await redis.publish(channels(prefix).shopperNews, encodeShopperNews(news));
+}
+
+/** Calls `deliver` with each line's shopper and frame text, without parsing the frame (the
+ *  gateway's path). A line without a tab is a protocol error, thrown before any delivery. */
+export function eachShopperFrame(raw: string, deliver: (shopper: string, frame: string) => void): void {
+  const lines = raw.split('\n');
+  const tabs = lines.map((line) => line.indexOf('\t'));
+  if (tabs.some((t) => t <= 0)) throw new Error('shopper news: every line must be <shopper>\\t<frame>');
+  for (let i = 0; i < lines.length; i++) deliver(lines[i]!.slice(0, tabs[i]), lines[i]!.slice(tabs[i]! + 1));
+}
+
+/** One channel message back into its news, frames parsed (tests and tools; not the gateway). */
 export function parseShopperNews(raw: string): ShopperNews[] {
-  const news: unknown = JSON.parse(raw);
-  if (!Array.isArray(news)) throw new Error('shopper news: expected an array');
-  return news as ShopperNews[];
+  const news: ShopperNews[] = [];
+  eachShopperFrame(raw, (shopper, frame) => news.push({ shopper, msg: JSON.parse(frame) as ServerMessage }));
+  return news;
 }
 
 /** Tell every gateway (and the scheduler) that a deal's life-cycle state changed. */
