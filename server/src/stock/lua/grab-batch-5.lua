@@ -102,47 +102,64 @@ else
   local have = {}
   for i = 1, #shoppers do have[shoppers[i]] = tonumber(haveList[i] or '0') end
 
+  -- Numbers become text once per batch, not per grab: every number Lua concatenates or passes
+  -- to redis.call is formatted by sprintf, and a grab used to format its expiresAt four times.
+  local expText, nowText = tostring(expiresAt), tostring(now)
+  local intText = {}
+  local function textOf(q)   -- small integers: quantities and codes
+    local t = intText[q]
+    if not t then t = tostring(q); intText[q] = t end
+    return t
+  end
+
   local answered = {}   -- ridKey -> answer recorded earlier in this batch
   local ridPairs, holdPairs, expPairs, perDirty = {}, {}, {}, {}
   for i = 1, n do
     local shopper, qtyRaw, ridKey = ARGV[3 * i], ARGV[3 * i + 1], ridKeys[i]
-    local code, hold, qty, exp = 0, '', 0, 0
+    local code, answer, reply = 0, nil, nil
     local prev = answered[ridKey] or prevs[i]
     if prev then
       local c, h, q, e = string.match(prev, '^(-?%d+)|([^|]*)|(%d+)|(%d+)$')
-      code, hold, qty, exp = tonumber(c), h, tonumber(q), tonumber(e)
-      if code == 1 then code = 2 end
+      code = tonumber(c)
+      if code == 1 then code = 2; c = '2' end
+      reply = c .. ' ' .. h .. ' ' .. q .. ' ' .. e
     else
-      qty = tonumber(qtyRaw)
+      local qty = tonumber(qtyRaw)
       if qty == nil or qty < 1 or qty ~= math.floor(qty) then
-        code, qty = -6, 0
+        code = -6
       elseif have[shopper] + qty > limit then
-        code, qty = -5, 0
+        code = -5
       elseif available < qty then
-        code, qty = -4, 0
+        code = -4
       else
         seq = seq + 1
-        hold = dealId .. '-' .. seq
+        local hold = dealId .. '-' .. seq
+        local q = textOf(qty)
         available = available - qty
         held = held + qty
-        exp = expiresAt
         code = 1
         have[shopper] = have[shopper] + qty
         perDirty[#perDirty + 1] = shopper
         holdPairs[#holdPairs + 1] = hold
-        holdPairs[#holdPairs + 1] = shopper .. '|' .. qty .. '|' .. exp .. '|held|' .. now
-        expPairs[#expPairs + 1] = exp
+        holdPairs[#holdPairs + 1] = shopper .. '|' .. q .. '|' .. expText .. '|held|' .. nowText
+        expPairs[#expPairs + 1] = expText
         expPairs[#expPairs + 1] = hold
+        answer = '1|' .. hold .. '|' .. q .. '|' .. expText
+        reply = '1 ' .. hold .. ' ' .. q .. ' ' .. expText
+      end
+      if code < 0 then
+        local c = textOf(code)
+        answer = c .. '||0|0'
+        reply = c .. '  0 0'
       end
       if code ~= -6 then
-        local answer = code .. '|' .. hold .. '|' .. qty .. '|' .. exp
         answered[ridKey] = answer
         ridPairs[#ridPairs + 1] = ridKey
         ridPairs[#ridPairs + 1] = answer
       end
     end
     if code < 0 then rejected[code] = (rejected[code] or 0) + 1 end
-    out[#out + 1] = code; out[#out + 1] = hold; out[#out + 1] = qty; out[#out + 1] = exp
+    out[#out + 1] = reply
   end
 
   if #ridPairs > 0 then write('HSET', ridsKey, ridPairs) end
