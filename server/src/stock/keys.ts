@@ -10,7 +10,9 @@ export interface DealKeys {
   perShopper: string;
   /** HASH: hold id -> `shopper|qty|expiresAt|state|heldAt` (state: held, paid, expired). */
   holds: string;
-  /** ZSET: hold id scored by expiresAt, only while the hold is unpaid. */
+  /** ZSET: the expiry index, one entry per grab batch that held anything: `<first>-<last>`, the
+   *  seqs of its holds, scored by their common expiresAt. Paid and released holds stay inside
+   *  their entry; StockStore.dueHolds drops an entry once none of its holds is held. */
   expiries: string;
   /** HASH: `<hold>|<ref>` -> a provider charge not yet settled (admission/charge-journal.ts) */
   charges: string;
@@ -45,7 +47,7 @@ export function globalKeys(prefix: string) {
 /** Redis pub/sub channels. */
 export function channels(prefix: string) {
   return {
-    /** a shopper's own news: `{"shopper": id, "msg": ServerMessage}` */
+    /** a shopper's own news: lines `<shopper>\t<frame>` (live/shopper-news.ts) */
     shopperNews: `${prefix}:ch:shopper`,
     /** deal life-cycle changes: `{"dealId": id, "festivalId": id}`; gateways reload that deal */
     dealChanged: `${prefix}:ch:deal`,
@@ -56,6 +58,15 @@ export function channels(prefix: string) {
  *  tell which deal's keys to touch without a lookup. */
 export function holdId(dealId: string, seq: number): string {
   return `${dealId}-${seq}`;
+}
+
+/** The hold ids an expiry index entry `<first>-<last>` stands for (none for anything else). */
+export function holdsOfExpiryEntry(dealId: string, entry: string): string[] {
+  const m = /^(\d{1,18})-(\d{1,18})$/.exec(entry);
+  if (!m) return [];
+  const holds: string[] = [];
+  for (let seq = Number(m[1]); seq <= Number(m[2]); seq++) holds.push(holdId(dealId, seq));
+  return holds;
 }
 
 export function dealIdOfHold(hold: string): string | null {

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Redis, Result } from 'ioredis';
-import { dealKeys, globalKeys, dealIdOfHold } from './keys.ts';
+import { dealKeys, globalKeys, dealIdOfHold, holdsOfExpiryEntry } from './keys.ts';
 import {
   decodeGrabBatch, decodeRelease, decodeConfirm,
   type GrabBatchResult, type ReleaseResult, type ConfirmResult,
@@ -14,9 +14,9 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     ffGrabBatch(deal: string, rids: string, per: string, holds: string, exp: string,
       ...args: (string | number)[]): Result<string, Context>;
-    ffReleaseExpiredHold(deal: string, per: string, holds: string, exp: string,
+    ffReleaseExpiredHold(deal: string, per: string, holds: string,
       hold: string, force: '0' | '1'): Result<(string | number)[], Context>;
-    ffConfirmPayment(deal: string, holds: string, exp: string,
+    ffConfirmPayment(deal: string, holds: string,
       hold: string, shopper: string): Result<(string | number)[], Context>;
     ffWarmDeal(deal: string, ...args: (string | number)[]): Result<number, Context>;
   }
@@ -26,8 +26,8 @@ const LUA_DIR = fileURLToPath(new URL('./lua/', import.meta.url));
 const lua = (file: string) => readFileSync(LUA_DIR + file, 'utf8');
 const SCRIPTS = {
   ffGrabBatch: { numberOfKeys: 5, lua: lua('grab-batch-5.lua') },
-  ffReleaseExpiredHold: { numberOfKeys: 4, lua: lua('release-expired-hold-4.lua') },
-  ffConfirmPayment: { numberOfKeys: 3, lua: lua('confirm-payment-3.lua') },
+  ffReleaseExpiredHold: { numberOfKeys: 3, lua: lua('release-expired-hold-3.lua') },
+  ffConfirmPayment: { numberOfKeys: 2, lua: lua('confirm-payment-2.lua') },
   ffWarmDeal: { numberOfKeys: 1, lua: lua('warm-deal-1.lua') },
 } as const;
 
@@ -117,7 +117,7 @@ export class StockStore {
     const dealId = dealIdOfHold(hold);
     if (!dealId) return { released: false, reason: 'unknown' };
     const k = this.keys(dealId);
-    const raw = await this.redis.ffReleaseExpiredHold(k.deal, k.perShopper, k.holds, k.expiries, hold, force ? '1' : '0');
+    const raw = await this.redis.ffReleaseExpiredHold(k.deal, k.perShopper, k.holds, hold, force ? '1' : '0');
     return decodeRelease(raw, dealId);
   }
 
@@ -126,7 +126,7 @@ export class StockStore {
     const dealId = dealIdOfHold(hold);
     if (!dealId) return { ok: false, code: 'unknown_hold' };
     const k = this.keys(dealId);
-    const raw = await this.redis.ffConfirmPayment(k.deal, k.holds, k.expiries, hold, shopper);
+    const raw = await this.redis.ffConfirmPayment(k.deal, k.holds, hold, shopper);
     return decodeConfirm(raw, dealId);
   }
 
@@ -184,9 +184,32 @@ export class StockStore {
     return raw ? parseHoldRecord(hold, raw) : null;
   }
 
-  /** Unpaid holds whose time is up at `now` (Redis clock), oldest first. */
+  /**
+   * Unpaid holds whose time is up at `now` (Redis clock), oldest first, at most `max`: the
+   * held ones of the expiry index's due entries (one per grab batch, grab-batch-5.lua),
+   * looking at no more than 10 x `max` entries per call. A due entry whose holds are all paid
+   * or released is dropped here; a hold never returns to held, so dropping it after the read
+   * is safe whatever runs meanwhile.
+   */
   async dueHolds(dealId: string, now: number, max = 1000): Promise<string[]> {
-    return this.redis.zrangebyscore(this.keys(dealId).expiries, 0, now, 'LIMIT', 0, max);
+    const k = this.keys(dealId);
+    const due: string[] = [];
+    const settled: string[] = [];
+    const PAGE = 100;
+    for (let seen = 0; due.length < max && seen < 10 * max; seen += PAGE) {
+      const entries = await this.redis.zrangebyscore(k.expiries, 0, now, 'LIMIT', seen, PAGE);
+      for (const entry of entries) {
+        const holds = holdsOfExpiryEntry(dealId, entry);
+        const records = holds.length ? await this.redis.hmget(k.holds, ...holds) : [];
+        const held = holds.filter((hold, i) => records[i] != null && parseHoldRecord(hold, records[i]!).state === 'held');
+        if (held.length === 0) settled.push(entry);
+        due.push(...held);
+      }
+      if (entries.length < PAGE) break;
+    }
+    // after the scan: removing while paging would shift the offsets
+    if (settled.length) await this.redis.zrem(k.expiries, ...settled);
+    return due.slice(0, max);
   }
 
   async warmDealIds(): Promise<string[]> {

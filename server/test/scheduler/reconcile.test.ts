@@ -83,7 +83,9 @@ describe('reconcile', () => {
     const d = g.decisions[0]!;
     if (!d.ok) throw new Error(d.code);
     // pretend the hold ran out long ago and its job vanished
-    await env.redis.zadd(stock.keys(dealId).expiries, g.now - 60_000, d.hold);
+    // (its expiry index entry: the batch's first and last hold seq)
+    const seq = d.hold.slice(dealId.length + 1);
+    await env.redis.zadd(stock.keys(dealId).expiries, g.now - 60_000, `${seq}-${seq}`);
     const report = await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, queues, admitGraceMs: 0 });
     expect(report.reexpired).toBe(1);
     expect((await queues.expiry.getJob(jobId.expiry(d.hold)))?.data).toEqual({ hold: d.hold, dealId });

@@ -80,7 +80,8 @@ describe('grab-batch', () => {
     expect(first.ok && first.expiresAt - r.now).toBe(60_000);
     expect(await stock.readDeal(d.id)).toMatchObject({ available: 0, held: 3, sold: 0 });
     expect(await env.redis.hgetall(stock.keys(d.id).perShopper)).toEqual({ a: '2', c: '1' });
-    expect(await env.redis.zcard(stock.keys(d.id).expiries)).toBe(2);
+    // the expiry index: one entry for the batch's holds (seqs 1 and 2), scored by their expiry
+    expect(await env.redis.zrange(stock.keys(d.id).expiries, '0', '-1', 'WITHSCORES')).toEqual(['1-2', String(first.ok && first.expiresAt)]);
     // the ops counters: every grab decided, refusals by code
     expect(await env.redis.hmget(stock.keys(d.id).deal, 'grabs', 'rej:-5', 'rej:-4', 'rej:-2')).toEqual(['4', '1', '1', null]);
     await balanced(d.id);
@@ -132,7 +133,7 @@ describe('grab-batch', () => {
     expect(new Set(held.map((x) => (x.ok ? x.hold : ''))).size).toBe(2_000);
     const k = stock.keys(d.id);
     expect(await env.redis.hlen(k.holds)).toBe(2_000);
-    expect(await env.redis.zcard(k.expiries)).toBe(2_000);
+    expect(await env.redis.zrange(k.expiries, '0', '-1')).toEqual(['1-2000']);
     expect(await env.redis.hlen(k.rids)).toBe(3_000);
     const per = await env.redis.hgetall(k.perShopper);
     expect(Object.values(per).reduce((a, v) => a + Number(v), 0)).toBe(2_000);
@@ -200,10 +201,33 @@ describe('release-expired-hold', () => {
     expect([one, two].filter((x) => !x.released && x.reason === 'already_released')).toHaveLength(1);
     expect(await stock.readDeal(d.id)).toMatchObject({ available: 2, held: 0, sold: 0 });
     expect(await env.redis.hget(stock.keys(d.id).perShopper, 'a')).toBeNull();
+    // the released hold's index entry goes at the next look for due holds
+    expect(await env.redis.zcard(stock.keys(d.id).expiries)).toBe(1);
+    expect(await stock.dueHolds(d.id, Date.now() + 5)).toEqual([]);
     expect(await env.redis.zcard(stock.keys(d.id).expiries)).toBe(0);
     expect((await stock.readHold(hold))?.state).toBe('expired');
     // the shopper may grab again
     expect((await stock.grabBatch(d.id, [{ shopper: 'a', qty: 2, rid: 'again' }])).decisions[0]).toMatchObject({ ok: true });
+  });
+
+  it('due holds are the held ones of a due batch entry; the entry goes once none is held', async () => {
+    const d = deal({ holdSeconds: 1, stock: 5, limit: 5 });
+    await stock.warmDeal(d);
+    const r = await stock.grabBatch(d.id, ['a', 'b', 'c'].map((shopper) => ({ shopper, qty: 1, rid: 'r' })));
+    const [ha, hb, hc] = r.decisions.map((x) => (x.ok ? x.hold : ''));
+    const later = await stock.grabBatch(d.id, [{ shopper: 'e', qty: 1, rid: 'r' }]);
+    expect(await stock.dueHolds(d.id, r.now)).toEqual([]);
+    expect((await stock.confirmPayment(ha!, 'a')).ok).toBe(true);
+    await new Promise((res) => setTimeout(res, 1_100));
+    const k = stock.keys(d.id);
+    expect((await stock.releaseExpiredHold(hb!)).released).toBe(true);
+    // the first batch: a paid, b released, c still held; the later batch: e held; max applies
+    expect(await stock.dueHolds(d.id, Date.now() + 5)).toEqual([hc, (later.decisions[0] as { hold: string }).hold]);
+    expect(await stock.dueHolds(d.id, Date.now() + 5, 1)).toEqual([hc]);
+    expect(await env.redis.zcard(k.expiries)).toBe(2);
+    expect((await stock.releaseExpiredHold(hc!)).released).toBe(true);
+    expect(await stock.dueHolds(d.id, Date.now() + 5, 1)).toEqual([(later.decisions[0] as { hold: string }).hold]);
+    expect(await env.redis.zrange(k.expiries, '0', '-1')).toEqual(['4-4']);
   });
 
   it('force releases a hold early (deal cancelled); refuses paid and unknown holds; rejects bad args', async () => {
@@ -218,7 +242,7 @@ describe('release-expired-hold', () => {
     expect(await stock.releaseExpiredHold('garbage')).toEqual({ released: false, reason: 'unknown' });
     const k = stock.keys(d.id);
     const before = await snapshot(d.id);
-    await expect(env.redis.ffReleaseExpiredHold(k.deal, k.perShopper, k.holds, k.expiries, h1!, '2' as '1')).rejects.toThrow(/release-expired-hold/);
+    await expect(env.redis.ffReleaseExpiredHold(k.deal, k.perShopper, k.holds, h1!, '2' as '1')).rejects.toThrow(/release-expired-hold/);
     expect(await snapshot(d.id)).toEqual(before);
     await balanced(d.id);
   });
@@ -235,6 +259,8 @@ describe('confirm-payment', () => {
     expect(paid).toMatchObject({ ok: true, repeat: false, qty: 2, unitPriceMinor: 1_500, currency: 'PKR' });
     expect(await stock.confirmPayment(hold, 'a')).toMatchObject({ ok: true, repeat: true });
     expect(await stock.readDeal(d.id)).toMatchObject({ available: 1, held: 0, sold: 2 });
+    // a paid hold is never due; its index entry goes once it would have been
+    expect(await stock.dueHolds(d.id, Date.now() + 120_000)).toEqual([]);
     expect(await env.redis.zcard(stock.keys(d.id).expiries)).toBe(0);
     // the shopper's count keeps bought units: the limit covers held + bought
     expect((await stock.grabBatch(d.id, [{ shopper: 'a', qty: 1, rid: '2' }])).decisions[0]).toEqual({ ok: false, code: 'limit_reached' });
@@ -259,7 +285,7 @@ describe('confirm-payment', () => {
     await stock.grabBatch(d.id, [{ shopper: 'a', qty: 1, rid: '1' }]);
     const before = await snapshot(d.id);
     const k = stock.keys(d.id);
-    await expect(env.redis.ffConfirmPayment(k.deal, k.holds, k.expiries, `${d.id}-1`, '')).rejects.toThrow(/confirm-payment/);
+    await expect(env.redis.ffConfirmPayment(k.deal, k.holds, `${d.id}-1`, '')).rejects.toThrow(/confirm-payment/);
     expect(await snapshot(d.id)).toEqual(before);
   });
 });

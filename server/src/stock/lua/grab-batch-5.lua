@@ -6,7 +6,8 @@
     KEYS[2] rids          HASH   "<shopper>:<rid>" -> first answer "code|hold|qty|expiresAt"
     KEYS[3] per-shopper   HASH   shopper -> units held + bought
     KEYS[4] holds         HASH   hold -> "shopper|qty|expiresAt|state|heldAt"
-    KEYS[5] expiries      ZSET   hold scored by expiresAt (unpaid holds only)
+    KEYS[5] expiries      ZSET   one entry per batch that held anything: "<first seq>-<last seq>"
+                                 of its holds, scored by their expiresAt (one for all)
 
     ARGV[1] deal id
     ARGV[2] n, the number of grabs
@@ -28,8 +29,8 @@
     repeat is in the same batch.
 
   Cost: reads are one HMGET for all rids and one for all shoppers; writes are one multi-field
-  HSET/ZADD per key for the whole batch (in chunks: Lua's unpack has a hard limit), not one
-  call per grab. Per-call overhead inside Redis was most of a grab's cost.
+  HSET per hash for the whole batch (in chunks: Lua's unpack has a hard limit) and one ZADD,
+  not one call per grab. Per-call overhead inside Redis was most of a grab's cost.
 
   Counters (when the deal hash exists; the ops board and /metrics read them, never a scan):
     KEYS[1] grabs          HINCRBY n: every grab this script decided, repeats included
@@ -113,7 +114,8 @@ else
   end
 
   local answered = {}   -- ridKey -> answer recorded earlier in this batch
-  local ridPairs, holdPairs, expPairs, perDirty = {}, {}, {}, {}
+  local ridPairs, holdPairs, perDirty = {}, {}, {}
+  local firstSeq = seq + 1   -- this batch's holds are seqs firstSeq .. seq
   for i = 1, n do
     local shopper, qtyRaw, ridKey = ARGV[3 * i], ARGV[3 * i + 1], ridKeys[i]
     local code, answer, reply = 0, nil, nil
@@ -142,8 +144,6 @@ else
         perDirty[#perDirty + 1] = shopper
         holdPairs[#holdPairs + 1] = hold
         holdPairs[#holdPairs + 1] = shopper .. '|' .. q .. '|' .. expText .. '|held|' .. nowText
-        expPairs[#expPairs + 1] = expText
-        expPairs[#expPairs + 1] = hold
         answer = '1|' .. hold .. '|' .. q .. '|' .. expText
         reply = '1 ' .. hold .. ' ' .. q .. ' ' .. expText
       end
@@ -165,7 +165,11 @@ else
   if #ridPairs > 0 then write('HSET', ridsKey, ridPairs) end
   if #holdPairs > 0 then
     write('HSET', holdsKey, holdPairs)
-    write('ZADD', expKey, expPairs)
+    -- The expiry index is the reconciler's safety net for lost expiry jobs (BullMQ's delayed
+    -- jobs do the expiring). One entry per batch, not per hold: its holds expire together, and
+    -- a ZADD per hold was a fifth of this script's cost. Paid and released holds stay inside
+    -- their entry; StockStore.dueHolds skips them and drops an entry once none is held.
+    rcall('ZADD', expKey, expText, firstSeq .. '-' .. seq)
     -- a shopper's final count once, however many holds the batch gave them
     local perPairs, done = {}, {}
     for i = 1, #perDirty do

@@ -5,7 +5,6 @@
   Input:
     KEYS[1] deal hash     HASH   counters held / sold, price, currency
     KEYS[2] holds         HASH   hold -> "shopper|qty|expiresAt|state|heldAt"
-    KEYS[3] expiries      ZSET   unpaid holds by expiresAt
 
     ARGV[1] hold id
     ARGV[2] shopper id (a hold is payable only by its own shopper)
@@ -17,7 +16,7 @@
          -3  hold expired (released or overdue)
 ]]
 local rcall = redis.call
-local dealKey, holdsKey, expKey = KEYS[1], KEYS[2], KEYS[3]
+local dealKey, holdsKey = KEYS[1], KEYS[2]
 local hold, who = ARGV[1], ARGV[2]
 if hold == nil or who == nil or who == '' then
   return redis.error_reply('ERR confirm-payment: expected hold id and shopper id')
@@ -38,7 +37,6 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now >= exp then return { -3, qty, unit, currency, heldAt, exp } end
 
 rcall('HSET', holdsKey, hold, shopper .. '|' .. qty .. '|' .. exp .. '|paid|' .. heldAt)
-rcall('ZREM', expKey, hold)
 rcall('HINCRBY', dealKey, 'held', -qty)
 rcall('HINCRBY', dealKey, 'sold', qty)
 return { 1, qty, unit, currency, heldAt, exp }

@@ -5,7 +5,6 @@
     KEYS[1] deal hash     HASH   counters available / held
     KEYS[2] per-shopper   HASH   shopper -> units held + bought
     KEYS[3] holds         HASH   hold -> "shopper|qty|expiresAt|state|heldAt"
-    KEYS[4] expiries      ZSET   unpaid holds by expiresAt
 
     ARGV[1] hold id
     ARGV[2] "1" to release even before expiresAt (deal cancelled), else "0"
@@ -18,7 +17,7 @@
          -4  not due yet (expiresAt is still ahead by Redis TIME)
 ]]
 local rcall = redis.call
-local dealKey, perKey, holdsKey, expKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local dealKey, perKey, holdsKey = KEYS[1], KEYS[2], KEYS[3]
 local hold, force = ARGV[1], ARGV[2]
 if hold == nil or (force ~= '0' and force ~= '1') then
   return redis.error_reply('ERR release-expired-hold: expected hold id and force flag')
@@ -36,7 +35,6 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if force ~= '1' and now < exp then return { -4, shopper, qty, 0 } end
 
 rcall('HSET', holdsKey, hold, shopper .. '|' .. qty .. '|' .. exp .. '|expired|' .. heldAt)
-rcall('ZREM', expKey, hold)
 local available = rcall('HINCRBY', dealKey, 'available', qty)
 rcall('HINCRBY', dealKey, 'held', -qty)
 if rcall('HINCRBY', perKey, shopper, -qty) <= 0 then rcall('HDEL', perKey, shopper) end
