@@ -1,9 +1,10 @@
 // One Prometheus registry per process (never prom-client's global one: tests run several
 // engines in one process). Hot-path code calls the small methods here; values owned elsewhere
 // (admission stats, queue depth, sockets, leadership) are read when /metrics is scraped.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Queue } from 'bullmq';
 import type { AdmissionStats } from '../admission/deps.ts';
+import { HotHistogram } from './hot-histogram.ts';
 import { LatencyWindow } from './latency-window.ts';
 
 export type Store = 'redis' | 'postgres';
@@ -19,9 +20,7 @@ export class ProcessMetrics {
   /** the last ~10 s of grab latencies, for p50/p99 on the ops board (the histogram has buckets only) */
   readonly latency = new LatencyWindow();
   readonly grabCounts = new Map<string, number>();
-  private readonly grabs: Counter<'result'>;
-  private readonly grabsByResult = new Map<string, { inc(): void }>();
-  private readonly grabLatency: Histogram;
+  private readonly grabLatency: HotHistogram;
   private readonly dropped: Counter<'kind'>;
   private readonly published: Counter<'kind'>;
   private readonly storeErrors: Counter<'store'>;
@@ -35,15 +34,22 @@ export class ProcessMetrics {
     const registry = this.registry;
     registry.setDefaultLabels({ role });
     collectDefaultMetrics({ register: registry, prefix: 'flashfest_' });
-    this.grabs = new Counter({ name: 'flashfest_grabs_total', help: 'Grabs answered by this gateway, by result (held or the refusal code)', labelNames: ['result'], registers: [registry] });
-    this.grabLatency = new Histogram({
-      name: 'flashfest_grab_latency_seconds', help: 'Time from a grab frame to its answer on this gateway',
-      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry],
+    const self = this;
+    // Counted per grab in grabCounts and read at scrape time: a prom-client counter child's
+    // inc() hashes its labels on every call, once per grab on the hottest path.
+    new Counter({
+      name: 'flashfest_grabs_total', help: 'Grabs answered by this gateway, by result (held or the refusal code)', labelNames: ['result'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const [result, n] of self.grabCounts) this.inc({ result }, n);
+      },
     });
+    // observed once per grab: HotHistogram allocates nothing per observation
+    this.grabLatency = new HotHistogram('flashfest_grab_latency_seconds', 'Time from a grab frame to its answer on this gateway',
+      [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registry);
     this.dropped = new Counter({ name: 'flashfest_ws_dropped_messages_total', help: 'Live messages skipped for sockets over the backpressure threshold, by kind', labelNames: ['kind'], registers: [registry] });
     this.published = new Counter({ name: 'flashfest_live_published_total', help: 'Live messages published (one per topic publish, not per socket), by kind', labelNames: ['kind'], registers: [registry] });
     this.storeErrors = new Counter({ name: 'flashfest_store_errors_total', help: 'Redis and Postgres errors seen by this process', labelNames: ['store'], registers: [registry] });
-    const self = this;
     new Gauge({
       name: 'flashfest_ws_connections', help: 'Open WebSockets on this gateway', labelNames: ['kind'], registers: [registry],
       collect() {
@@ -96,10 +102,6 @@ export class ProcessMetrics {
 
   /** A grab answered with `result` ('held' or a refusal code) after `ms`. */
   grab(result: string, ms: number): void {
-    // one labelled child per result, looked up once: inc({ result }) hashes the labels per call
-    let child = this.grabsByResult.get(result);
-    if (!child) this.grabsByResult.set(result, (child = this.grabs.labels(result)));
-    child.inc();
     this.grabCounts.set(result, (this.grabCounts.get(result) ?? 0) + 1);
     this.grabLatency.observe(ms / 1000);
     this.latency.add(ms);
