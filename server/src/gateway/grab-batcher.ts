@@ -80,7 +80,17 @@ export class GrabBatcher {
 
   /** Calls `answer` for every grab, grouped by owner (arrival order kept within an owner). */
   private answerByOwner(grabs: readonly PendingGrab[], answer: (g: PendingGrab, i: number) => void): void {
-    if (grabs.length === 1) return this.deliver(grabs[0]!.owner, () => answer(grabs[0]!, 0));
+    // Most batches hold one grab per socket (shoppers click once): then no grouping, whose Map,
+    // index arrays and per-socket closures were a twentieth of the gateway's allocations.
+    const owners = new Set<object>();
+    for (const g of grabs) owners.add(g.owner);
+    if (owners.size === grabs.length) {
+      for (let i = 0; i < grabs.length; i++) {
+        const g = grabs[i]!;
+        this.deliver(g.owner, () => answer(g, i));
+      }
+      return;
+    }
     const byOwner = new Map<object, number[]>();
     for (let i = 0; i < grabs.length; i++) {
       const owner = grabs[i]!.owner;

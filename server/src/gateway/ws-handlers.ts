@@ -12,6 +12,8 @@ import { checkGrab, checkPay, checkPing, checkSubscribe } from './schemas.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { sendError } from './http.ts';
 import type { GatewayContext } from './context.ts';
+import type { PendingGrab } from './grab-batcher.ts';
+import type { GrabDecision } from '../stock/decisions.ts';
 
 export interface SocketData {
   shopper: string;
@@ -213,24 +215,40 @@ function onGrab(ctx: GatewayContext, ws: Socket, msg: unknown): void {
     if (data.recentRids.length > RECENT_RIDS) data.recentRids.shift();
   }
   ctx.metrics.grabsReceived++;
-  const t0 = performance.now();
-  // resolve/reject run inside deliverAnswers' cork for this socket: plain send, not sendLate
-  ctx.batcher.add(dealId, {
-    shopper: data.shopper, qty, rid, city: data.city, owner: ws,
-    resolve(decision) {
-      ctx.telemetry.grab(decision.ok ? 'held' : decision.code, performance.now() - t0);
-      // rid and dealId passed checkGrab: the answers are written without JSON.stringify
-      send(ws, decision.ok
-        ? heldAnswer(rid, dealId, decision.hold, decision.qty, decision.expiresAt)
-        : refusedAnswer(rid, dealId, decision.code));
-    },
-    reject(err) {
-      ctx.telemetry.grab(GrabRefusal.Unavailable, performance.now() - t0);
-      ctx.telemetry.storeError('redis');
-      ctx.logger.error({ err, deal: dealId, rid }, 'grab batch failed');
-      send(ws, refusedAnswer(rid, dealId, GrabRefusal.Unavailable));
-    },
-  });
+  ctx.batcher.add(dealId, new SocketGrab(ctx, ws, dealId, data.shopper, qty, rid, data.city, performance.now()));
+}
+
+/**
+ * A grab waiting in the batcher, answered on its socket. One object per grab: the object
+ * literal with resolve/reject closures over the handler's scope it replaces was three, on the
+ * path every grab takes. resolve/reject run inside deliverAnswers' cork for this socket: plain
+ * send, not sendLate. rid and deal passed checkGrab: the answers are written as text.
+ */
+class SocketGrab implements PendingGrab {
+  constructor(
+    private readonly ctx: GatewayContext,
+    readonly owner: Socket,
+    private readonly deal: string,
+    readonly shopper: string,
+    readonly qty: number,
+    readonly rid: string,
+    readonly city: string | undefined,
+    private readonly receivedAt: number,
+  ) {}
+
+  resolve(decision: GrabDecision): void {
+    this.ctx.telemetry.grab(decision.ok ? 'held' : decision.code, performance.now() - this.receivedAt);
+    send(this.owner, decision.ok
+      ? heldAnswer(this.rid, this.deal, decision.hold, decision.qty, decision.expiresAt)
+      : refusedAnswer(this.rid, this.deal, decision.code));
+  }
+
+  reject(err: unknown): void {
+    this.ctx.telemetry.grab(GrabRefusal.Unavailable, performance.now() - this.receivedAt);
+    this.ctx.telemetry.storeError('redis');
+    this.ctx.logger.error({ err, deal: this.deal, rid: this.rid }, 'grab batch failed');
+    send(this.owner, refusedAnswer(this.rid, this.deal, GrabRefusal.Unavailable));
+  }
 }
 
 /**
