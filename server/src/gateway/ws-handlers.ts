@@ -32,6 +32,9 @@ export interface SocketData {
 type Socket = WebSocket<SocketData>;
 
 const MAX_STRIKES = 20;
+// Frames to text without a Buffer per frame (about half the time of Buffer.from().toString());
+// invalid UTF-8 becomes U+FFFD either way, and JSON.parse judges what is left.
+const utf8 = new TextDecoder();
 const RECENT_RIDS = 16;
 
 function send(ws: Socket, msg: ServerMessage | string): void {
@@ -135,7 +138,7 @@ export function shopperSocketBehavior(ctx: GatewayContext): WebSocketBehavior<So
       if (isBinary) return protocolError(ws, 'bad_message', 'Frames must be JSON text.');
       let msg: unknown;
       try {
-        msg = JSON.parse(Buffer.from(buf).toString('utf8'));
+        msg = JSON.parse(utf8.decode(buf));
       } catch {
         return protocolError(ws, Errors.badJson.code, 'The frame is not valid JSON.');
       }
