@@ -32,10 +32,10 @@ export interface SocketData {
 type Socket = WebSocket<SocketData>;
 
 const MAX_STRIKES = 20;
+const RECENT_RIDS = 16;
 // Frames to text without a Buffer per frame (about half the time of Buffer.from().toString());
 // invalid UTF-8 becomes U+FFFD either way, and JSON.parse judges what is left.
 const utf8 = new TextDecoder();
-const RECENT_RIDS = 16;
 
 function send(ws: Socket, msg: ServerMessage | string): void {
   if (ws.getUserData().closed) return;
