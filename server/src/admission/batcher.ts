@@ -54,6 +54,11 @@ export class Batcher<T> {
     this.inFlight.add(p);
   }
 
+  /** Nothing pending and nothing in flight. */
+  get idle(): boolean {
+    return this.pending.length === 0 && this.inFlight.size === 0;
+  }
+
   /** Flush pending items and wait for every batch in flight. */
   async drain(): Promise<void> {
     this.flushNow();
