@@ -198,13 +198,22 @@ export class StockStore {
     const PAGE = 100;
     for (let seen = 0; due.length < max && seen < 10 * max; seen += PAGE) {
       const entries = await this.redis.zrangebyscore(k.expiries, 0, now, 'LIMIT', seen, PAGE);
-      for (const entry of entries) {
-        const holds = holdsOfExpiryEntry(dealId, entry);
-        const records = holds.length ? await this.redis.hmget(k.holds, ...holds) : [];
-        const held = holds.filter((hold, i) => records[i] != null && parseHoldRecord(hold, records[i]!).state === 'held');
+      // the hold records of the whole page in one round trip (one HMGET per entry)
+      const pageEntries = entries.map((entry) => ({ entry, holds: holdsOfExpiryEntry(dealId, entry) }));
+      for (const { entry, holds } of pageEntries) if (holds.length === 0) settled.push(entry);
+      const read = pageEntries.filter(({ holds }) => holds.length > 0);
+      const pipe = this.redis.pipeline();
+      for (const { holds } of read) pipe.hmget(k.holds, ...holds);
+      const replies = read.length ? ((await pipe.exec()) ?? []) : [];
+      read.forEach(({ entry, holds }, i) => {
+        const [err, reply] = replies[i] ?? [new Error('dueHolds: no reply from Redis')];
+        // a failed read must not make the holds look settled and drop their entry
+        if (err) throw err;
+        const records = reply as (string | null)[];
+        const held = holds.filter((hold, j) => records[j] != null && parseHoldRecord(hold, records[j]!).state === 'held');
         if (held.length === 0) settled.push(entry);
         due.push(...held);
-      }
+      });
       if (entries.length < PAGE) break;
     }
     // after the scan: removing while paging would shift the offsets
