@@ -60,9 +60,12 @@ export function holdId(dealId: string, seq: number): string {
   return `${dealId}-${seq}`;
 }
 
+/** `<number>-<number>`: a hold id (`<dealId>-<seq>`) and an expiry index entry (`<first>-<last>`). */
+const NUMBER_PAIR = /^(\d{1,18})-(\d{1,18})$/;
+
 /** The hold ids an expiry index entry `<first>-<last>` stands for (none for anything else). */
 export function holdsOfExpiryEntry(dealId: string, entry: string): string[] {
-  const m = /^(\d{1,18})-(\d{1,18})$/.exec(entry);
+  const m = NUMBER_PAIR.exec(entry);
   if (!m) return [];
   const holds: string[] = [];
   for (let seq = Number(m[1]); seq <= Number(m[2]); seq++) holds.push(holdId(dealId, seq));
@@ -70,6 +73,6 @@ export function holdsOfExpiryEntry(dealId: string, entry: string): string[] {
 }
 
 export function dealIdOfHold(hold: string): string | null {
-  const m = /^(\d{1,18})-(\d{1,18})$/.exec(hold);
+  const m = NUMBER_PAIR.exec(hold);
   return m ? m[1]! : null;
 }
