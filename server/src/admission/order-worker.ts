@@ -1,6 +1,6 @@
 // Holds -> pending orders, in batches. A job carries one hold (a re-admit) or all the holds of
-// one grab batch; BullMQ runs up to `workerConcurrency` jobs at once, each parks its holds in a
-// Batcher, and one transaction writes a whole batch with `unnest`: one check of the batch's
+// one gateway admission window, packed (OrderGroupsJob); BullMQ runs up to `workerConcurrency`
+// jobs at once, each parks its holds in a Batcher, and one transaction writes a whole batch with `unnest`: one check of the batch's
 // deals, then orders and 'hold' ledger rows in one statement (instead of one statement per
 // row: 60-100k rows/s against 1-6k/s here). Once every hold of a job is
 // written, the job schedules their expiry (one delayed job per order job and deal) and
@@ -11,7 +11,7 @@ import { inTransaction, insertPendingOrdersWithLedger } from '../db/orders-repo.
 import { publishShopperNews } from '../live/shopper-news.ts';
 import { Batcher } from './batcher.ts';
 import type { AdmissionDeps } from './deps.ts';
-import { QueueName, type OrderBatchJob, type OrderJob } from './queues.ts';
+import { QueueName, orderRowsOfJob, type AnyOrderJob, type OrderJob } from './queues.ts';
 import { workerOptions } from './worker-options.ts';
 
 /** Postgres data (22xxx) and constraint (23xxx) errors belong to a row, not to the batch. */
@@ -56,14 +56,13 @@ export function createOrderBatcher(deps: AdmissionDeps): Batcher<OrderJob> {
 
 export function startOrderWorker(deps: AdmissionDeps, connection: Redis) {
   const batcher = createOrderBatcher(deps);
-  const processor = async (job: Job<OrderJob | OrderBatchJob>): Promise<void> => {
-    const data = job.data;
-    const holds = 'holds' in data ? data.holds : [data];
+  const processor = async (job: Job<AnyOrderJob>): Promise<void> => {
+    const holds = orderRowsOfJob(job.data);
     await Promise.all(holds.map((h) => batcher.add(h)));
     // After the commit(s): if this fails the job is retried, and the inserts are then no-ops.
     await deps.admission.scheduleExpiryBatch(String(job.id), holds);
   };
-  const worker = new Worker<OrderJob | OrderBatchJob>(QueueName.orders, processor, {
+  const worker = new Worker<AnyOrderJob>(QueueName.orders, processor, {
     ...workerOptions(deps.config, connection),
     concurrency: deps.config.workerConcurrency,
   });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, seedDeals, warmNow, newSession, type RunningEngine } from '../helpers/engine.ts';
 import { ShopperSocket } from '../helpers/shopper-socket.ts';
 import { waitFor } from '../helpers/test-env.ts';
-import { createQueues } from '../../src/admission/queues.ts';
+import { createQueues, orderRowsOfJob, type OrderGroupsJob } from '../../src/admission/queues.ts';
 
 describe('admission window', () => {
   let engine: RunningEngine;
@@ -48,7 +48,9 @@ describe('admission window', () => {
     await waitFor(async () => (await orderRows()) === 3, '3 order rows');
     expect(await jobsInQueue()).toBe(1);
     const [job] = await queues.orders.getJobs(['waiting', 'active', 'completed']);
-    expect((job!.data as unknown as { holds: { hold: string }[] }).holds.map((h) => h.hold)).toEqual(holds);
+    expect(orderRowsOfJob(job!.data).map((h) => h.hold)).toEqual(holds);
+    // one group per grab batch, each batch another deal or another instant
+    expect((job!.data as unknown as OrderGroupsJob).groups).toHaveLength(3);
     for (const s of sockets) s.close();
   });
 
