@@ -82,7 +82,9 @@ export async function simulateShoppers(o: SimulationOptions): Promise<Simulation
   };
   const bump = (m: Record<string, number>, k: string, n = 1) => { m[k] = (m[k] ?? 0) + n; };
 
-  const res = await fetch(`${o.url}/api/festivals/current`);
+  const res = await fetch(`${o.url}/api/festivals/current`).catch((err: Error) => {
+    throw new Error(`no engine answers at ${o.url} (${(err.cause as Error | undefined)?.message ?? err.message})`);
+  });
   if (!res.ok) throw new Error(`no current festival at ${o.url} (GET /api/festivals/current: ${res.status})`);
   const festival = (await res.json()) as FestivalView;
   const signer = new SessionSigner(o.sessionSecret, Math.ceil(o.seconds) + 600);

@@ -1,6 +1,7 @@
 // The shopper simulator against a real engine: its shoppers grab two deals (one open, one
 // opening during the run), pay for some holds and let others expire; what it reports is what
 // Redis and Postgres hold, and the stock is never oversold.
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulateShoppers } from '../../../scripts/simulate-shoppers.ts';
 import { seedDeals, startEngine, warmNow, type RunningEngine } from '../helpers/engine.ts';
@@ -57,9 +58,14 @@ describe('scripts/simulate-shoppers', () => {
     expect(s.cancelled ?? 0).toBeGreaterThanOrEqual(r.expired);
   });
 
-  it('refuses to run without a current festival to shop', async () => {
+  it('says so when no engine answers at the address', async () => {
+    // a port that was free a moment ago: nothing listens there
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as AddressInfo).port;
+    await new Promise((r) => srv.close(r));
     await expect(simulateShoppers({
-      url: 'http://127.0.0.1:9', sessionSecret: engine.config.sessionSecret, shoppers: 1, seconds: 1, want: 1, pay: 0,
-    })).rejects.toThrow();
+      url: `http://127.0.0.1:${port}`, sessionSecret: engine.config.sessionSecret, shoppers: 1, seconds: 1, want: 1, pay: 0,
+    })).rejects.toThrow(new RegExp(`no engine answers at http://127.0.0.1:${port} \\(.*ECONNREFUSED`));
   });
 });
