@@ -54,7 +54,10 @@ export function packOrderGroups(rows: readonly OrderJob[]): OrderGroupsJob {
   for (const r of rows) {
     if (!g || g.dealId !== r.dealId || g.unitPriceMinor !== r.unitPriceMinor || g.currency !== r.currency
       || g.heldAt !== r.heldAt || g.expiresAt !== r.expiresAt) {
-      g = { dealId: r.dealId, unitPriceMinor: r.unitPriceMinor, currency: r.currency, heldAt: r.heldAt, expiresAt: r.expiresAt, holds: [], shoppers: [], qty: [] };
+      g = {
+        dealId: r.dealId, unitPriceMinor: r.unitPriceMinor, currency: r.currency, heldAt: r.heldAt, expiresAt: r.expiresAt,
+        holds: [], shoppers: [], qty: [],
+      };
       groups.push(g);
     }
     g.holds.push(r.hold);
