@@ -12,6 +12,7 @@
 // environment): minting hundreds through POST /api/session would hit its per-address limit.
 // It stops by itself after --seconds. Tests import `simulateShoppers`.
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { loadConfig } from '../server/src/config.ts';
 import { SessionSigner } from '../server/src/gateway/session.ts';
@@ -191,23 +192,27 @@ function summary(r: SimulationReport, open: number): string {
   return `${r.connected} connected, ${r.grabs} grabs, ${units} units held, refused: ${refused}; ${r.paid} paid, ${r.expired} expired, ${open} holds open`;
 }
 
-function flag(name: string, fallback: number): number {
-  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
-  if (!a) return fallback;
-  const v = Number(a.slice(name.length + 3));
+/** `--name=value` as a non-negative number, or `fallback` when absent */
+function numberOption(values: Record<string, string | boolean | undefined>, name: string, fallback: number): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
   if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a non-negative number`);
   return v;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const config = loadConfig(process.env);
-  const url = process.argv.find((x) => x.startsWith('--url='))?.slice(6) ?? `http://127.0.0.1:${config.port}`;
   try {
+    // strict: a misspelt option is an error, not a silent default
+    const { values } = parseArgs({
+      options: Object.fromEntries(['url', 'shoppers', 'seconds', 'want', 'pay', 'seed'].map((o) => [o, { type: 'string' as const }])),
+    });
+    const config = loadConfig(process.env);
     const opts: SimulationOptions = {
-      url, sessionSecret: config.sessionSecret,
-      shoppers: Math.floor(flag('shoppers', 200)), seconds: flag('seconds', 120),
-      want: Math.min(1, flag('want', 0.5)), pay: Math.min(1, flag('pay', 0.7)),
-      seed: flag('seed', 1), reportEveryMs: 5_000,
+      url: values.url ?? `http://127.0.0.1:${config.port}`, sessionSecret: config.sessionSecret,
+      shoppers: Math.floor(numberOption(values, 'shoppers', 200)), seconds: numberOption(values, 'seconds', 120),
+      want: Math.min(1, numberOption(values, 'want', 0.5)), pay: Math.min(1, numberOption(values, 'pay', 0.7)),
+      seed: numberOption(values, 'seed', 1), reportEveryMs: 5_000,
     };
     if (opts.shoppers < 1) throw new Error('--shoppers must be at least 1');
     const r = await simulateShoppers(opts);
