@@ -60,6 +60,8 @@ export type PayRefusalCode = (typeof PayRefusal)[keyof typeof PayRefusal];
 export const CloseCode = {
   Normal: 1000,
   GoingAway: 1001,
+  /** no close frame: the TCP connection dropped (also uWS failing a frame that broke RFC 6455) */
+  Abnormal: 1006,
   MessageTooBig: 1009,
   BadMessage: 4000,
   Flooding: 4008,

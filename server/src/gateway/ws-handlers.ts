@@ -163,7 +163,7 @@ export function shopperSocketBehavior(ctx: GatewayContext): WebSocketBehavior<So
       const data = ws.getUserData();
       data.closed = true;
       ctx.sockets.delete(ws);
-      if (code === 1006 || code === 1009) logger.debug({ shopper: data.shopper, code }, 'socket closed abnormally');
+      if (code === CloseCode.Abnormal || code === CloseCode.MessageTooBig) logger.debug({ shopper: data.shopper, code }, 'socket closed abnormally');
     },
   };
 }
