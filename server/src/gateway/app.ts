@@ -10,6 +10,7 @@ import { StockStore } from '../stock/stock-store.ts';
 import { channels } from '../stock/keys.ts';
 import { CloseCode } from '../protocol.ts';
 import { SessionSigner } from './session.ts';
+import { ShopperAuth } from './shopper-auth.ts';
 import { RedisClock } from '../live/redis-clock.ts';
 import { LiveHub } from '../live/live-hub.ts';
 import { ProcessMetrics, type QueueSet } from '../metrics/process-metrics.ts';
@@ -87,9 +88,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     admission.addAll(jobs).catch((err: unknown) => logger.error({ err, deal: dealId, holds: jobs.length }, 'admission failed; reconcile will re-admit'));
   }, deliverAnswers);
 
+  const sessions = new SessionSigner(config.sessionSecret, config.sessionTtlSeconds);
   const ctx: GatewayContext = {
     config, logger, pool: deps.pool, stock, clock, feed, batcher,
-    sessions: new SessionSigner(config.sessionSecret, config.sessionTtlSeconds),
+    sessions, auth: new ShopperAuth(config, sessions, logger),
     pay: deps.pay,
     sockets: new Set<uWS.WebSocket<SocketData>>(),
     pending: 0, stopping: false, metrics: { grabsReceived: 0 }, live, telemetry: metrics,

@@ -6,6 +6,7 @@ import type { Pool } from '../db/pool.ts';
 import type { StockStore } from '../stock/stock-store.ts';
 import type { PayRefusalCode } from '../protocol.ts';
 import type { SessionSigner } from './session.ts';
+import type { ShopperAuth } from './shopper-auth.ts';
 import type { RedisClock } from '../live/redis-clock.ts';
 import type { DealFeed } from '../live/deal-feed.ts';
 import type { LiveHub } from '../live/live-hub.ts';
@@ -20,7 +21,10 @@ export interface GatewayContext {
   logger: Logger;
   pool: Pool;
   stock: StockStore;
+  /** mints guest sessions */
   sessions: SessionSigner;
+  /** checks a shopper's token: a guest session or the marketplace's ID token */
+  auth: ShopperAuth;
   clock: RedisClock;
   feed: DealFeed;
   batcher: GrabBatcher;

@@ -29,6 +29,7 @@ export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, files
   sweep.unref();
 
   app.post('/api/session', (res) => {
+    if (!ctx.auth.guestsOn) return sendError(res, Errors.guestsOff);
     const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
     let bucket = sessionBuckets.get(ip);
     if (!bucket) sessionBuckets.set(ip, (bucket = new TokenBucket(5, 60)));
@@ -65,8 +66,8 @@ export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, files
   }));
 
   app.get('/api/orders', asyncRoute(ctx, async (res, req, state) => {
-    const check = ctx.sessions.verify(bearerToken(req.getHeader('authorization')));
-    if (!check.ok) return sendError(res, check.reason === 'expired' ? Errors.sessionExpired : Errors.unauthorized, state);
+    const check = await ctx.auth.check(bearerToken(req.getHeader('authorization')));
+    if (!check.ok) return sendError(res, check.error, state);
     const orders = await listShopperOrders(ctx.pool, check.session.shopperId);
     sendJson(res, 200, { orders }, state);
   }));
