@@ -107,6 +107,33 @@ async function ensureJob<T>(queue: Queue<T>, name: string, data: T, id: string):
   return true;
 }
 
+// States in which a job under a hold's id will still run and write the hold's order row.
+const PENDING_STATES: ReadonlySet<string> = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
+// Each try is added only once the one before it is no longer pending, at most one per run:
+// this many means the hold's row fails to write every time, which a person must look at.
+const MAX_READMITS = 8;
+
+/** Puts a hold that has no order row back on the orders queue, whatever BullMQ still holds under
+ *  its ids. A pending job will write the row. An active one may be a dead worker's (it stays
+ *  active until its lock lapses and a stalled check moves it, a minute by default, by which time
+ *  the hold may have expired), and a finished one evidently did not write it: the next try gets
+ *  an id of its own, and a duplicate write is a harmless ON CONFLICT. Finished jobs are left for
+ *  inspection. Returns whether a job was added. */
+async function readmitHold(queue: Queue<OrderJob>, job: OrderJob, logger?: Logger): Promise<boolean> {
+  for (let n = 0; n < MAX_READMITS; n++) {
+    const id = jobId.readmit(job.hold, n);
+    const state = await queue.getJobState(id);
+    if (state === 'unknown') {
+      // bullmq's generic job-name typing does not narrow for a Queue<T> parameter.
+      await (queue as Queue).add('order', job, { jobId: id });
+      return true;
+    }
+    if (PENDING_STATES.has(state)) return false;
+  }
+  logger?.error({ hold: job.hold, deal: job.dealId, tries: MAX_READMITS }, 'reconcile: hold still has no order row after every re-admission; see its failed jobs');
+  return false;
+}
+
 interface DealSnapshot {
   fields: Record<string, string>;
   holds: HoldRecord[];
@@ -206,7 +233,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
             hold: h.hold, dealId, shopper: h.shopper, qty: h.qty, unitPriceMinor, currency,
             heldAt: h.heldAt, expiresAt: h.expiresAt,
           };
-          if (await ensureJob(queues.orders, 'order', job, jobId.order(h.hold))) {
+          if (await readmitHold(queues.orders, job, deps.logger)) {
             report.readmitted++;
             deps.logger?.warn({ hold: h.hold, deal: dealId }, 'reconcile: hold had no order row, re-admitted');
           }
