@@ -168,3 +168,71 @@ export async function orderTotals(db: Db, dealId: string): Promise<Record<OrderS
   for (const r of res.rows) out[r.status] = r.units;
   return out;
 }
+
+/** What is wrong with one hold's ledger rows against its order (reconcile reports these). */
+export type LedgerProblem = 'ledger_without_order' | 'ledger_missing_hold' | 'ledger_sold_and_released'
+  | 'ledger_wrong_end' | 'ledger_missing_end' | 'ledger_qty';
+
+export interface LedgerBalance {
+  orders: number;
+  /** units of the deal's orders, in total and by status */
+  orderUnits: number;
+  pendingUnits: number;
+  paidUnits: number;
+  cancelledUnits: number;
+  /** units of the deal's ledger rows, by reason */
+  holdUnits: number;
+  saleUnits: number;
+  releaseUnits: number;
+  /** holds with a problem, by problem: how many and a few of them (smallest ids first) */
+  problems: { problem: LedgerProblem; holds: number; examples: string[] }[];
+}
+
+/** A deal's orders against its stock ledger, in one statement (one snapshot: every write path
+ *  changes an order and its ledger rows in one transaction, so a balanced ledger never looks
+ *  unbalanced here mid-write). Each hold gets at most one problem, the first that applies. */
+export async function ledgerBalance(db: Db, dealId: string): Promise<LedgerBalance> {
+  const res = await db.query<{ problem: LedgerProblem | null; holds: number; examples: string[] | null; order_units: number;
+    pending_units: number; paid_units: number; cancelled_units: number; orders: number;
+    hold_units: number; sale_units: number; release_units: number }>(
+    `WITH l AS (
+       SELECT hold_id, max(qty) FILTER (WHERE reason = 'hold') AS hold_q,
+              max(qty) FILTER (WHERE reason = 'sale') AS sale_q, max(qty) FILTER (WHERE reason = 'release') AS release_q
+       FROM stock_ledger WHERE deal_id = $1 GROUP BY hold_id),
+     o AS (SELECT hold_id, qty, status FROM orders WHERE deal_id = $1),
+     j AS (
+       SELECT coalesce(o.hold_id, l.hold_id) AS hold_id, o.hold_id IS NOT NULL AS has_order, o.qty, o.status,
+              l.hold_q, l.sale_q, l.release_q,
+              CASE WHEN o.hold_id IS NULL THEN 'ledger_without_order'
+                   WHEN l.hold_q IS NULL THEN 'ledger_missing_hold'
+                   WHEN l.sale_q IS NOT NULL AND l.release_q IS NOT NULL THEN 'ledger_sold_and_released'
+                   WHEN (l.sale_q IS NOT NULL AND o.status <> 'paid')
+                     OR (l.release_q IS NOT NULL AND o.status <> 'cancelled') THEN 'ledger_wrong_end'
+                   WHEN (o.status = 'paid' AND l.sale_q IS NULL)
+                     OR (o.status = 'cancelled' AND l.release_q IS NULL) THEN 'ledger_missing_end'
+                   WHEN l.hold_q <> o.qty OR l.sale_q <> o.qty OR l.release_q <> o.qty THEN 'ledger_qty'
+              END AS problem
+       FROM o FULL JOIN l ON l.hold_id = o.hold_id)
+     SELECT problem, count(*)::int AS holds,
+            (array_agg(hold_id ORDER BY hold_id) FILTER (WHERE problem IS NOT NULL))[1:3] AS examples,
+            count(*) FILTER (WHERE has_order)::int AS orders,
+            coalesce(sum(qty), 0)::int AS order_units,
+            coalesce(sum(qty) FILTER (WHERE status = 'pending'), 0)::int AS pending_units,
+            coalesce(sum(qty) FILTER (WHERE status = 'paid'), 0)::int AS paid_units,
+            coalesce(sum(qty) FILTER (WHERE status = 'cancelled'), 0)::int AS cancelled_units,
+            coalesce(sum(hold_q), 0)::int AS hold_units, coalesce(sum(sale_q), 0)::int AS sale_units,
+            coalesce(sum(release_q), 0)::int AS release_units
+     FROM j GROUP BY problem`, [dealId]);
+  const out: LedgerBalance = {
+    orders: 0, orderUnits: 0, pendingUnits: 0, paidUnits: 0, cancelledUnits: 0,
+    holdUnits: 0, saleUnits: 0, releaseUnits: 0, problems: [],
+  };
+  for (const r of res.rows) {
+    out.orders += r.orders;
+    out.orderUnits += r.order_units; out.pendingUnits += r.pending_units;
+    out.paidUnits += r.paid_units; out.cancelledUnits += r.cancelled_units;
+    out.holdUnits += r.hold_units; out.saleUnits += r.sale_units; out.releaseUnits += r.release_units;
+    if (r.problem) out.problems.push({ problem: r.problem, holds: r.holds, examples: r.examples ?? [] });
+  }
+  return out;
+}

@@ -1,8 +1,8 @@
 // Reconcile: Redis (the hot truth of counters and holds) against Postgres (the record), for
-// every deal warmed into Redis. It checks the stock invariants, re-admits holds whose order
-// never reached Postgres, re-queues expiries that were lost, and reports paid holds the
-// payments worker has not settled yet. Run by the scheduler leader on a timer, and once by
-// `npm run reconcile`.
+// every deal warmed into Redis. It checks the stock invariants and the balance of the deal's
+// stock ledger (ledger-check.ts), re-admits holds whose order never reached Postgres, re-queues
+// expiries that were lost, and reports paid holds the payments worker has not settled yet. Run
+// by the scheduler leader on a timer, and once by `npm run reconcile`.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Queue } from 'bullmq';
@@ -14,10 +14,11 @@ import { createQueues, jobId, type OrderJob, type ExpiryJob, type PaymentJob } f
 import { recoverCharges } from '../admission/charge-journal.ts';
 import type { PaymentProvider } from '../admission/payments.ts';
 import { listEndedDeals, refreshFinalCounters } from '../db/deals-repo.ts';
+import { checkLedger, type LedgerViolationKind } from './ledger-check.ts';
 
 export interface Violation {
   dealId: string;
-  kind: 'counters' | 'negative' | 'holds_sum' | 'per_shopper_sum' | 'over_limit' | 'missing_fields';
+  kind: 'counters' | 'negative' | 'holds_sum' | 'per_shopper_sum' | 'over_limit' | 'missing_fields' | LedgerViolationKind;
   detail: string;
 }
 
@@ -28,6 +29,11 @@ export interface DealReconcile {
   held: number;
   sold: number;
   holds: number;
+  /** Postgres: order rows, and units in the stock ledger by reason (see ledger-check.ts) */
+  orders: number;
+  ledgerHold: number;
+  ledgerSale: number;
+  ledgerRelease: number;
 }
 
 export interface ReconcileReport {
@@ -185,7 +191,10 @@ function checkInvariants(dealId: string, s: DealSnapshot): { violations: Violati
   if (perSum !== held + sold) {
     v.push({ dealId, kind: 'per_shopper_sum', detail: `per-shopper counts sum to ${perSum}, held + sold = ${held + sold}` });
   }
-  return { violations: v, counters: { dealId, stock, available, held, sold, holds: s.holds.length } };
+  return {
+    violations: v,
+    counters: { dealId, stock, available, held, sold, holds: s.holds.length, orders: 0, ledgerHold: 0, ledgerSale: 0, ledgerRelease: 0 },
+  };
 }
 
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
@@ -210,11 +219,14 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
       report.deals++;
       report.holds += snap.holds.length;
       const checked = checkInvariants(dealId, snap);
-      for (const v of checked.violations) {
+      const ledger = await checkLedger(deps.pool, dealId);
+      for (const v of [...checked.violations, ...ledger.violations]) {
         report.details.push(v);
         deps.logger?.error({ deal: dealId, kind: v.kind, detail: v.detail }, 'reconcile: stock invariant violated');
       }
       if (checked.counters) {
+        const b = ledger.balance;
+        Object.assign(checked.counters, { orders: b.orders, ledgerHold: b.holdUnits, ledgerSale: b.saleUnits, ledgerRelease: b.releaseUnits });
         counters.set(dealId, checked.counters);
         report.perDeal.push(checked.counters);
       }

@@ -6,6 +6,7 @@ import { redisNow } from '../../src/redis.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { createQueues, jobId, type AdmissionQueues } from '../../src/admission/queues.ts';
 import { reconcile } from '../../src/scheduler/reconcile.ts';
+import { inTransaction, insertOrders } from '../../src/db/orders-repo.ts';
 import { insertDeal } from './fixtures.ts';
 
 function runCli(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -68,9 +69,7 @@ describe('reconcile', () => {
     expect(await queues.orders.getJobCounts('waiting')).toEqual({ waiting: 1 });
 
     // once the order row exists, nothing to re-admit; a young hold is left alone by default
-    await env.pool.query(
-      `INSERT INTO orders (hold_id, deal_id, shopper_id, qty, unit_price_minor, currency, held_at, expires_at)
-       VALUES ($1, $2, 'shopper-1', 2, 99900, 'PKR', now(), now() + interval '1 minute')`, [d.hold, dealId]);
+    await inTransaction(env.pool, (c) => insertOrders(c, [job!.data]));
     const young = await stock.grabBatch(dealId, [{ shopper: 'shopper-2', qty: 1, rid: 'b' }]);
     expect(young.decisions[0]!.ok).toBe(true);
     const third = await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, queues });
