@@ -1,7 +1,6 @@
 // Reconcile checks the stock ledger of every warm deal against its orders: one 'hold' row per
 // order, one 'sale' or 'release' row per ended order (matching how it ended), never both, and
 // the units adding up. A ledger that does not balance is a violation: the CLI exits 1.
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newStats } from '../../src/admission/deps.ts';
 import { settlePayment } from '../../src/admission/payment-worker.ts';
@@ -11,19 +10,7 @@ import { reconcile, type ReconcileReport } from '../../src/scheduler/reconcile.t
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { createDeal, grabHolds } from '../admission/helpers.ts';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
-
-function runCli(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/reconcile.ts', '--json'], {
-      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = ''; let stderr = '';
-    child.stdout.on('data', (b: Buffer) => { stdout += b; });
-    child.stderr.on('data', (b: Buffer) => { stderr += b; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runReconcileCli } from './reconcile-cli.ts';
 
 describe('reconcile: the stock ledger', () => {
   let env: TestEnv;
@@ -75,7 +62,7 @@ describe('reconcile: the stock ledger', () => {
     expect(broken.details.find((v) => v.kind === 'ledger_missing_hold')!.detail).toContain(pending!.hold);
     expect(broken.violations).toBe(broken.details.length);
 
-    const cli = await runCli(env.env);
+    const cli = await runReconcileCli(env.env);
     expect(cli.code, cli.stderr).toBe(1);
     const printed = JSON.parse(cli.stdout) as ReconcileReport;
     expect(printed.details.filter((v) => v.dealId === deal.dealId).map((v) => v.kind)).toContain('ledger_sold_and_released');
@@ -89,7 +76,7 @@ describe('reconcile: the stock ledger', () => {
     await env.pool.query('DELETE FROM stock_ledger WHERE hold_id = $1', [other!.hold]);
     await inTransaction(env.pool, (c) => insertOrders(c, [other!]));
     expect(kinds(await run(), deal.dealId)).toEqual([]);
-    const healed = await runCli(env.env);
+    const healed = await runReconcileCli(env.env);
     expect(healed.code, healed.stderr).toBe(0);
   });
 });
