@@ -33,6 +33,8 @@ export interface Config {
   port: number;
   publicUrl: string;
   redisUrl: string;
+  /** a grab, pay or health check that Redis has not answered in this long is answered unavailable */
+  redisTimeoutMs: number;
   databaseUrl: string;
   /** Postgres schema the engine's tables live in; tests use a fresh one each. */
   dbSchema: string;
@@ -200,6 +202,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     port,
     publicUrl,
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisTimeoutMs: int(env, 'REDIS_TIMEOUT_MS', 1_000, 50, 60_000),
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://127.0.0.1:5432/flashfest', ['postgres:', 'postgresql:']),
     dbSchema: str(env, 'DB_SCHEMA', 'public', /^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier'),
     keyPrefix: str(env, 'KEY_PREFIX', 'ff', /^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -'),

@@ -12,6 +12,7 @@ import type { DealFeed } from '../live/deal-feed.ts';
 import type { LiveHub } from '../live/live-hub.ts';
 import type { ProcessMetrics } from '../metrics/process-metrics.ts';
 import type { GrabBatcher } from './grab-batcher.ts';
+import type { RedisHealth } from '../redis.ts';
 import type { SocketData } from './ws-handlers.ts';
 
 export type PayResult = { ok: true; dealId: string } | { ok: false; code: PayRefusalCode };
@@ -29,6 +30,8 @@ export interface GatewayContext {
   feed: DealFeed;
   batcher: GrabBatcher;
   pay(hold: string, shopper: string): Promise<PayResult>;
+  /** whether grabs and pays find Redis answering (they answer `unavailable` at once while not) */
+  redisHealth: RedisHealth;
   sockets: Set<WebSocket<SocketData>>;
   /** payments and other async work in flight, drained at stop */
   pending: number;

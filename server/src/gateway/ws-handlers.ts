@@ -16,6 +16,7 @@ import { shopperHolds } from './shopper-holds.ts';
 import type { ShopperCheck } from './shopper-auth.ts';
 import type { PendingGrab } from './grab-batcher.ts';
 import type { GrabDecision } from '../stock/decisions.ts';
+import { isUnreachable } from '../redis.ts';
 
 export interface SocketData {
   shopper: string;
@@ -262,7 +263,7 @@ class SocketGrab implements PendingGrab {
   reject(err: unknown): void {
     this.ctx.telemetry.grab(GrabRefusal.Unavailable, performance.now() - this.receivedAt);
     this.ctx.telemetry.storeError('redis');
-    this.ctx.logger.error({ err, deal: this.deal, rid: this.rid }, 'grab batch failed');
+    if (!isUnreachable(err)) this.ctx.logger.error({ err, deal: this.deal, rid: this.rid }, 'grab batch failed');
     send(this.owner, refusedAnswer(this.rid, this.deal, GrabRefusal.Unavailable));
   }
 }
