@@ -66,6 +66,19 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   let queues: AdmissionQueues | null = null;
   const wake = new AbortController(); // interrupts the standby's wait on close
 
+  // A new term ends the transaction a stalled leader left open (fence.ts); when that leader's
+  // process wakes, its connection is gone, idle in the pool or checked out mid-transition. An
+  // 'error' nobody listens to would crash the process instead of letting it step down.
+  const onPgError = (err: Error) => logger.warn({ err }, 'scheduler: a Postgres connection was ended');
+  const guarded = new WeakSet<pg.PoolClient>();
+  const guard = (client: pg.PoolClient) => {
+    if (guarded.has(client)) return;
+    guarded.add(client);
+    client.on('error', onPgError);
+  };
+  pool.on('error', onPgError);
+  pool.on('acquire', guard);
+
   const schedule = new Schedule(redis, pool, config.prewarmSeconds * 1000,
     (err) => logger.warn({ err }, 'scheduler: schedule refresh failed'));
   const refresh = () => (term && !term.ctl.signal.aborted ? term.leader.requestRefresh() : schedule.refresh());
@@ -97,10 +110,16 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     wake.signal.addEventListener('abort', stop, { once: true });
     try {
       if (closing) return;
+      const t0 = performance.now();
       const fence = await raiseFence(redis, pool, config.keyPrefix, nodeId);
-      if (ctl.signal.aborted || !lease.valid()) return;
+      // the fence waits for transitions in flight; a slow one shows here
+      const fenceMs = Math.round(performance.now() - t0);
+      if (ctl.signal.aborted || !lease.valid()) {
+        logger.warn({ fence, fenceMs }, 'scheduler: lease ran out while raising the fence');
+        return;
+      }
       role = 'leading';
-      logger.info({ fence }, 'scheduler: leadership gained');
+      logger.info({ fence, fenceMs }, 'scheduler: leadership gained');
       const leader = new LeaderTerm({
         config, redis, pool, logger, nodeId, fence, schedule, signal: ctl.signal, stepDown: stop,
         leaseValid: () => lease.valid(),
@@ -171,6 +190,8 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
       for (const t of timers) clearInterval(t);
       await looping; // the term has stopped and its lease is released
       await schedule.inFlight;
+      pool.off('error', onPgError);
+      pool.off('acquire', guard);
       await retractLeader(redis, config.keyPrefix, nodeId).catch(() => {});
       if (queues) await Promise.all([queues.orders.close(), queues.expiry.close(), queues.payments.close()]);
       await subscriber.quit().catch(() => subscriber.disconnect());
