@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
 import { redisNow } from '../../src/redis.ts';
+import { createPool } from '../../src/db/pool.ts';
 import { insertDeal, dealRow, dealEvents } from './fixtures.ts';
 import { fencedLeader, said, spawnScheduler, stopAll, type SchedulerProcess } from './scheduler-process.ts';
 
@@ -64,6 +65,10 @@ describe('scheduler failover (real processes, default lock settings)', () => {
         WHERE deal_id = $1 AND to_state = 'live'`, [dealId]);
     expect(rows).toHaveLength(1);
     const late = Math.max(row.opened_ms!, rows[0]!.at_ms) - startsAt;
+    const news = procs.flatMap((p) => p.logs.filter((l) => /^scheduler: (leadership|standing|cannot|lease)/.test(l.msg ?? ''))
+      .map((l) => ({ at: Number(l.time) - startsAt, line: `${p.pid} ${l.msg} ${l.fence ?? ''} ${l.fenceMs ?? l.why ?? ''}` })))
+      .filter((n) => n.at > -3_000).sort((a, b) => a.at - b.at);
+    console.log(`${what}: ${news.map((n) => `[${n.at} ms] ${n.line}`).join('; ')}`);
     console.log(`${what}: live at +${Math.round(late)} ms after its second (opened_at +${Math.round(row.opened_ms! - startsAt)}, event +${Math.round(rows[0]!.at_ms - startsAt)}), fence ${rows[0]!.fence}`);
     return { late, fence: Number(rows[0]!.fence) };
   }
@@ -74,6 +79,7 @@ describe('scheduler failover (real processes, default lock settings)', () => {
     await until(startsAt - 500);
     leader.child.kill('SIGKILL');
     console.log(`kill -9 leader at ${Math.round(now() - startsAt)} ms`);
+    await leader.exited();
     const { late, fence: by } = await opened(dealId, startsAt, 'killed at -500 ms');
     expect(late).toBeGreaterThanOrEqual(0);
     expect(late).toBeLessThan(DEADLINE_MS);
@@ -88,6 +94,7 @@ describe('scheduler failover (real processes, default lock settings)', () => {
     await until(startsAt);
     leader.child.kill('SIGKILL');
     console.log(`kill -9 leader at ${Math.round(now() - startsAt)} ms`);
+    await leader.exited();
     const { late } = await opened(dealId, startsAt, 'killed at 0 ms');
     expect(late).toBeGreaterThanOrEqual(0);
     expect(late).toBeLessThan(DEADLINE_MS);
@@ -103,7 +110,12 @@ describe('scheduler failover (real processes, default lock settings)', () => {
     expect(by).toBeGreaterThan(fence);
 
     leader.child.kill('SIGCONT');
-    await waitFor(() => said(leader, 'scheduler: leadership lost') === 1, 'the woken leader steps down', 5_000);
+    await waitFor(() => said(leader, 'scheduler: leadership lost') === 1, 'the woken leader steps down', 5_000)
+      .catch((err: unknown) => {
+        console.log(`woken leader: alive ${leader.alive()}, ${leader.child.exitCode ?? leader.child.signalCode}`,
+          leader.logs.slice(-8).map((l) => `${l.msg} ${JSON.stringify(l.err ?? l.why ?? '')}`));
+        throw err;
+      });
     await waitFor(() => said(leader, 'scheduler: standing by') >= 1, 'the woken leader stands by', 5_000);
     // the next deal is opened once, by the new term only
     const next = await dueDeal(2_000);
@@ -114,5 +126,32 @@ describe('scheduler failover (real processes, default lock settings)', () => {
     }
     expect((await fencedLeader(env.pool))?.pid).toBe(standby.pid);
     expect(said(standby, 'scheduler: leadership lost')).toBe(0);
+  });
+
+  it('a transition left open by a stalled leader does not hold the new term off', async () => {
+    const { leader, fence } = await pair();
+    const { dealId, startsAt } = await dueDeal();
+    // a transition's transaction as a leader stalled after its fence check leaves it: the fence
+    // row held FOR SHARE, nothing more coming on that connection
+    const stalledPool = createPool(env.config, 1);
+    const ended: Error[] = [];
+    stalledPool.on('error', (err) => ended.push(err));
+    const tx = await stalledPool.connect();
+    tx.on('error', (err) => ended.push(err));
+    await tx.query('BEGIN');
+    await tx.query('SELECT token FROM scheduler_fence FOR SHARE');
+    await until(startsAt - 500);
+    leader.child.kill('SIGSTOP');
+    try {
+      const { late, fence: by } = await opened(dealId, startsAt, 'stalled mid-transition at -500 ms');
+      expect(late).toBeLessThan(DEADLINE_MS);
+      expect(by).toBeGreaterThan(fence);
+      await waitFor(() => ended.length > 0, 'the stale transaction ended by the new term', 2_000);
+    } finally {
+      tx.release(true);
+      await stalledPool.end();
+      leader.child.kill('SIGKILL');
+      await leader.exited();
+    }
   });
 });
