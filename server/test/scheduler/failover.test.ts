@@ -4,9 +4,8 @@
 // acting beside the new one. Times are Redis/Postgres time stamps (the same clock on this host).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
-import { redisNow } from '../../src/redis.ts';
 import { createPool } from '../../src/db/pool.ts';
-import { insertDeal, dealRow, dealEvents } from './fixtures.ts';
+import { insertDeal, dealRow, dealEvents, redisOffset } from './fixtures.ts';
 import { fencedLeader, said, spawnScheduler, stopAll, type SchedulerProcess } from './scheduler-process.ts';
 
 /** the deadline: a due deal is live within this long of its second */
@@ -19,13 +18,7 @@ describe('scheduler failover (real processes, default lock settings)', () => {
 
   beforeAll(async () => {
     env = await createTestEnv();
-    let bestRtt = Infinity;
-    for (let i = 0; i < 5; i++) {
-      const t0 = Date.now();
-      const server = await redisNow(env.redis);
-      const rtt = Date.now() - t0;
-      if (rtt < bestRtt) { bestRtt = rtt; offset = server - (t0 + rtt / 2); }
-    }
+    offset = await redisOffset(env.redis);
   });
   afterAll(async () => {
     await stopAll(procs);
