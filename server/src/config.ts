@@ -221,7 +221,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     admitBatchMax: int(env, 'ADMIT_BATCH_MAX', 1_000, 1, 50_000),
     prewarmSeconds: int(env, 'PREWARM_SECONDS', 60, 1, 86_400),
     schedulerTickMs: int(env, 'SCHEDULER_TICK_MS', 25, 5, 5_000),
-    lockTtlMs: int(env, 'LOCK_TTL_MS', 5_000, 500, 60_000),
+    lockTtlMs: int(env, 'LOCK_TTL_MS', 500, 500, 60_000),
     orderBatchMax: int(env, 'ORDER_BATCH_MAX', 1_000, 1, 50_000),
     orderBatchWaitMs: int(env, 'ORDER_BATCH_WAIT_MS', 5, 0, 1_000),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 1_000, 1, 10_000),
