@@ -41,6 +41,25 @@ function setup() {
 }
 
 describe('FestivalStore', () => {
+  it('takes the state of its holds from the holds message a (re)subscription brings', () => {
+    const { socket, store, feed } = setup();
+    store.grab('d1');
+    store.grab('d1');
+    feed({ t: 'held', rid: socket.sent[0]!.rid, deal: 'd1', hold: 'h1', qty: 1, expiresAt: now + 60_000 });
+    feed({ t: 'held', rid: socket.sent[1]!.rid, deal: 'd1', hold: 'h2', qty: 1, expiresAt: now + 60_000 });
+    // the socket was down when h1 was paid and h2 expired
+    feed({ t: 'hello', shopper: 's1', serverTime: now });
+    feed({ t: 'holds', holds: [
+      { hold: 'h2', deal: 'd1', qty: 1, status: 'cancelled', expiresAt: now + 60_000 },
+      { hold: 'h1', deal: 'd1', qty: 1, status: 'paid', expiresAt: now + 60_000 },
+    ] });
+    expect(store.holds.get('h1')).toMatchObject({ status: 'paid' });
+    expect(store.holds.get('h2')).toMatchObject({ status: 'cancelled', expired: true });
+    // a stale 'pending' in a later holds message does not move them back
+    feed({ t: 'holds', holds: [{ hold: 'h1', deal: 'd1', qty: 1, status: 'pending', expiresAt: now + 60_000 }] });
+    expect(store.holds.get('h1')?.status).toBe('paid');
+  });
+
   it('turns a grab into a hold, then an order, then a paid order', () => {
     const { socket, store, feed } = setup();
     store.grab('d1');

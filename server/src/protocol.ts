@@ -26,6 +26,8 @@ export const ServerMsg = {
   Order: 'order',
   Paid: 'paid',
   Expired: 'expired',
+  /** the shopper's own holds and their state, after every `sub` (news missed while away) */
+  Holds: 'holds',
   Error: 'error',
 } as const;
 export type ServerMsgType = (typeof ServerMsg)[keyof typeof ServerMsg];
@@ -58,6 +60,8 @@ export type PayRefusalCode = (typeof PayRefusal)[keyof typeof PayRefusal];
 export const CloseCode = {
   Normal: 1000,
   GoingAway: 1001,
+  /** no close frame: the TCP connection dropped (also uWS failing a frame that broke RFC 6455) */
+  Abnormal: 1006,
   MessageTooBig: 1009,
   BadMessage: 4000,
   Flooding: 4008,
@@ -133,7 +137,10 @@ export interface FestivalView {
 // ---- client -> server ----
 export interface PingMsg { t: 'ping'; c: number }
 export interface SubscribeMsg { t: 'sub'; festival: string }
-export interface GrabMsg { t: 'grab'; deal: string; qty: number; rid: string }
+/** `retry: true` marks a resend of a grab whose answer the client never got (its socket dropped):
+ *  the gateway then asks Redis, which holds the rid's first answer, and never answers from its
+ *  cache (a cached `sold_out` or `ended` would contradict a hold Redis already made). */
+export interface GrabMsg { t: 'grab'; deal: string; qty: number; rid: string; retry?: true }
 export interface PayMsg { t: 'pay'; hold: string; rid?: string }
 export type ClientMessage = PingMsg | SubscribeMsg | GrabMsg | PayMsg;
 
@@ -156,10 +163,15 @@ export interface OrderMsg { t: 'order'; hold: string; deal: string; qty: number;
 export interface PaidMsg { t: 'paid'; hold: string; deal: string; rid?: string }
 export interface PayRefusedMsg { t: 'refused'; rid?: string; hold: string; code: PayRefusalCode; message: string }
 export interface ExpiredMsg { t: 'expired'; hold: string; deal: string }
+/** One of the shopper's holds as it stands now: `cancelled` is an expired hold (stock given back). */
+export interface HoldStateView { hold: string; deal: string; qty: number; status: OrderStatus; expiresAt: number }
+/** Sent after every `sub`: a `paid` or `expired` push that left while the socket was down is not
+ *  replayed, so a reconnecting page learns the state of its holds from this. Newest first. */
+export interface HoldsMsg { t: 'holds'; holds: HoldStateView[] }
 export interface ErrorMsg { t: 'error'; code: string; message: string }
 export type ServerMessage =
   | HelloMsg | PongMsg | FestivalMsg | DealMsg | DealsMsg | TickerMsg | HeldMsg | RefusedMsg | OrderMsg | PaidMsg
-  | PayRefusedMsg | ExpiredMsg | ErrorMsg;
+  | PayRefusedMsg | ExpiredMsg | HoldsMsg | ErrorMsg;
 
 /** Limits the gateway enforces; the client uses them to stay inside. */
 export const Limits = {

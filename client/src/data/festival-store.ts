@@ -110,9 +110,9 @@ export class FestivalStore {
   handle(msg: ServerMessage): void {
     switch (msg.t) {
       case ServerMsg.Hello:
+        // News pushed while the socket was down (paid, expired) arrives as `holds` after the
+        // subscription the socket re-sends on every hello.
         if (this.shopper !== null && this.shopper !== msg.shopper) this.forgetShopper();
-        // A reconnect may have missed pushed news (paid, expired): ask for the truth again.
-        if (this.shopper !== null) void this.loadOrders();
         this.shopper = msg.shopper;
         return;
       case ServerMsg.Festival:
@@ -164,6 +164,11 @@ export class FestivalStore {
       case ServerMsg.Expired:
         this.refusals.delete(msg.deal); // a limit or sold-out answer may no longer hold
         this.setStatus(msg.hold, msg.deal, 'cancelled', { expired: true });
+        return;
+      case ServerMsg.Holds:
+        for (const h of msg.holds) {
+          this.setStatus(h.hold, h.deal, h.status, { qty: h.qty, expiresAt: h.expiresAt, expired: h.status === 'cancelled' });
+        }
         return;
       case ServerMsg.Error:
         this.notice = msg.message;

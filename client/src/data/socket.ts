@@ -120,7 +120,7 @@ export class ShopperSocket {
   grab(deal: string, qty: number): string {
     const msg: GrabMsg = { t: ClientMsg.Grab, deal, qty, rid: crypto.randomUUID() };
     this.inflight.set(msg.rid, msg);
-    if (this.helloSeen) this.send(msg);
+    if (this.helloSeen && this.send(msg)) this.inflight.set(msg.rid, { ...msg, retry: true });
     return msg.rid;
   }
 
@@ -199,7 +199,12 @@ export class ShopperSocket {
     this.deps.clock.addRough(serverTime);
     this.setStatus('live');
     if (this.festival) this.send({ t: ClientMsg.Subscribe, festival: this.festival });
-    for (const msg of this.inflight.values()) this.send(msg);
+    for (const [rid, msg] of this.inflight) {
+      if (!this.send(msg) || msg.t !== ClientMsg.Grab) continue;
+      // Sent once: any later send is a resend, which the gateway must decide in Redis (the
+      // first send may have made a hold there before the line dropped).
+      this.inflight.set(rid, { ...msg, retry: true });
+    }
     this.startPings();
   }
 

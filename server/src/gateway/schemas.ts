@@ -12,6 +12,7 @@ const Ping = Type.Object({ t: Type.Literal('ping'), c: Type.Number() }, { additi
 const Subscribe = Type.Object({ t: Type.Literal('sub'), festival: Id }, { additionalProperties: false });
 const Grab = Type.Object({
   t: Type.Literal('grab'), deal: Id, qty: Type.Integer({ minimum: 1, maximum: Limits.maxQty }), rid: Rid,
+  retry: Type.Optional(Type.Literal(true)),
 }, { additionalProperties: false });
 const Pay = Type.Object({ t: Type.Literal('pay'), hold: HoldId, rid: Type.Optional(Rid) }, { additionalProperties: false });
 

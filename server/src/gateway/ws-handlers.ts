@@ -12,6 +12,7 @@ import { checkGrab, checkPay, checkPing, checkSubscribe } from './schemas.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { sendError } from './http.ts';
 import type { GatewayContext } from './context.ts';
+import { shopperHolds } from './shopper-holds.ts';
 import type { PendingGrab } from './grab-batcher.ts';
 import type { GrabDecision } from '../stock/decisions.ts';
 
@@ -162,7 +163,7 @@ export function shopperSocketBehavior(ctx: GatewayContext): WebSocketBehavior<So
       const data = ws.getUserData();
       data.closed = true;
       ctx.sockets.delete(ws);
-      if (code === 1006 || code === 1009) logger.debug({ shopper: data.shopper, code }, 'socket closed abnormally');
+      if (code === CloseCode.Abnormal || code === CloseCode.MessageTooBig) logger.debug({ shopper: data.shopper, code }, 'socket closed abnormally');
     },
   };
 }
@@ -192,7 +193,7 @@ function onGrab(ctx: GatewayContext, ws: Socket, msg: unknown): void {
     const m = msg as { rid?: unknown; deal?: unknown };
     return refuseGrab(ws, typeof m.deal === 'string' ? m.deal.slice(0, 20) : '', typeof m.rid === 'string' ? m.rid.slice(0, 64) : '', GrabRefusal.Invalid);
   }
-  const { deal: dealId, qty, rid } = msg;
+  const { deal: dealId, qty, rid, retry } = msg;
   const deal = ctx.feed.deals.get(dealId);
   if (!deal) {
     ctx.feed.ensureDeal(dealId).then(
@@ -205,8 +206,9 @@ function onGrab(ctx: GatewayContext, ws: Socket, msg: unknown): void {
     return;
   }
   const data = ws.getUserData();
-  // A rid this socket already sent goes to Redis, which gives its first answer again.
-  const repeat = data.recentRids.includes(rid);
+  // A resend goes to Redis, which gives the rid's first answer again: marked by the client
+  // (`retry`, after a reconnect, perhaps to another gateway), or a rid this socket already sent.
+  const repeat = retry === true || data.recentRids.includes(rid);
   if (!repeat) {
     const local = localAnswer(deal, ctx.clock.now(), ctx.clock.margin());
     if (local) {
@@ -293,8 +295,12 @@ function onSubscribe(ctx: GatewayContext, ws: Socket, msg: unknown): void {
   ws.subscribe(Topic.festival(msg.festival));
   ctx.feed.festivalView(msg.festival, ctx.clock.now()).then(
     (festival) => {
-      if (festival) sendLate(ws, { t: ServerMsg.Festival, festival });
-      else sendLate(ws, { t: ServerMsg.Error, code: Errors.notFound.code, message: 'No such festival.' });
+      if (!festival) return sendLate(ws, { t: ServerMsg.Error, code: Errors.notFound.code, message: 'No such festival.' });
+      sendLate(ws, { t: ServerMsg.Festival, festival });
+      return shopperHolds(ctx.pool, ctx.stock, data.shopper).then(
+        (holds) => sendLate(ws, { t: ServerMsg.Holds, holds }),
+        (err: unknown) => ctx.logger.warn({ err }, 'shopper holds load failed'),
+      );
     },
     (err: unknown) => ctx.logger.error({ err }, 'festival load failed'),
   );

@@ -42,6 +42,19 @@ describe('protocol abuse', () => {
     });
   }
 
+  it('a text frame of invalid UTF-8 fails only its own connection, at once (RFC 6455 8.1)', async () => {
+    const token = (await newSession(engine.url)).token;
+    const bad = await ShopperSocket.open(engine.wsUrl, token);
+    const good = await ShopperSocket.open(engine.wsUrl, token);
+    bad.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+    // uWebSockets.js drops the TCP connection without a close frame: the client reports 1006
+    expect(await bad.closed(2_000)).toBe(1006);
+    good.send({ t: 'ping', c: 1 });
+    expect(await good.waitFor((m) => m.t === 'pong')).toMatchObject({ t: 'pong', c: 1 });
+    good.close();
+    await untouched();
+  });
+
   it('refuses a missing, forged or expired token and a foreign Origin before the upgrade', async () => {
     expect(await refusedUpgrade('')).toMatchObject({ status: 401, body: { code: 'unauthorized' } });
     const good = (await newSession(engine.url)).token;

@@ -162,6 +162,20 @@ describe('grab-batch', () => {
     expect((await stock.grabBatch(stopped.id, g)).decisions[0]).toMatchObject({ ok: true });
   });
 
+  it('a rid decided inside the window keeps its first answer after the deal is stopped', async () => {
+    const d = deal({ stock: 1, limit: 1 });
+    await stock.warmDeal(d);
+    const first = await stock.grabBatch(d.id, [{ shopper: 'a', qty: 1, rid: 'won' }, { shopper: 'b', qty: 1, rid: 'lost' }]);
+    expect(first.decisions[1]).toEqual({ ok: false, code: 'sold_out' });
+    expect(await stock.setStatus(d.id, 'stopped')).toBe(true);
+    const again = await stock.grabBatch(d.id, [
+      { shopper: 'a', qty: 1, rid: 'won' }, { shopper: 'b', qty: 1, rid: 'lost' }, { shopper: 'c', qty: 1, rid: 'new' },
+    ]);
+    expect(again.decisions).toEqual([{ ...first.decisions[0], repeat: true }, { ok: false, code: 'sold_out' }, { ok: false, code: 'ended' }]);
+    expect(await stock.readDeal(d.id)).toMatchObject({ available: 0, held: 1 });
+    expect(await env.redis.hmget(stock.keys(d.id).deal, 'grabs', 'rej:-4', 'rej:-3')).toEqual(['5', '2', '1']);
+  });
+
   it('answers unknown_deal for a deal not warmed, writing nothing', async () => {
     const r = await stock.grabBatch('987654', [{ shopper: 'a', qty: 1, rid: 'r' }]);
     expect(r.decisions[0]).toEqual({ ok: false, code: 'unknown_deal' });

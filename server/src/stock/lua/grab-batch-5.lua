@@ -26,9 +26,10 @@
          -5  limit reached
          -6  invalid qty
     A repeated rid whose first answer was a refusal gets that refusal again, also when the
-    repeat is in the same batch.
+    repeat is in the same batch. A rid decided inside the window gets its first answer also
+    outside it (a resend after the end): -2/-3 are only for rids never decided.
 
-  Cost: reads are one HMGET for all rids and one for all shoppers; writes are one multi-field
+  Cost: reads are one HMGET for all rids (also outside the window) and one for all shoppers; writes are one multi-field
   HSET per hash for the whole batch (in chunks: Lua's unpack has a hard limit) and one ZADD,
   not one call per grab. Per-call overhead inside Redis was most of a grab's cost.
 
@@ -80,25 +81,47 @@ local windowCode = 0
 if now < startsAt then windowCode = -2
 elseif now >= endsAt or status ~= 'open' then windowCode = -3 end
 
+-- a rid's recorded first answer, as this script's reply for it (a hold is "2": repeated)
+local function repeatReply(prev)
+  local c, h, q, e = string.match(prev, '^(-?%d+)|([^|]*)|(%d+)|(%d+)$')
+  local code = tonumber(c)
+  if code == 1 then code = 2; c = '2' end
+  return code, c .. ' ' .. h .. ' ' .. q .. ' ' .. e
+end
+
+local ridKeys = {}
+for i = 1, n do ridKeys[i] = ARGV[3 * i] .. ':' .. ARGV[3 * i + 2] end
+-- one read for every rid in the batch
+local prevs = hmget(ridsKey, ridKeys)
+
 local rejected = {}
 if windowCode ~= 0 then
-  -- outside the window nothing is recorded: the same rid may succeed once the deal opens
+  -- Outside the window nothing is recorded (the same rid may succeed once the deal opens), but a
+  -- rid decided inside it keeps its first answer: a resend after the end (a shopper whose socket
+  -- died with the answer) must not read `ended` for a unit held for them.
+  local refused = 0
   for i = 1, n do
-    out[#out + 1] = windowCode; out[#out + 1] = ''; out[#out + 1] = 0; out[#out + 1] = 0
+    local prev = prevs[i]
+    if prev then
+      local code, reply = repeatReply(prev)
+      if code < 0 then rejected[code] = (rejected[code] or 0) + 1 end
+      out[#out + 1] = reply
+    else
+      refused = refused + 1
+      out[#out + 1] = windowCode; out[#out + 1] = ''; out[#out + 1] = 0; out[#out + 1] = 0
+    end
   end
-  rejected[windowCode] = n
+  if refused > 0 then rejected[windowCode] = (rejected[windowCode] or 0) + refused end
 else
-  -- one read for every rid and one for every shopper in the batch
-  local ridKeys, shoppers, seenShopper = {}, {}, {}
+  -- one read for every shopper in the batch
+  local shoppers, seenShopper = {}, {}
   for i = 1, n do
     local shopper = ARGV[3 * i]
-    ridKeys[i] = shopper .. ':' .. ARGV[3 * i + 2]
     if not seenShopper[shopper] then
       seenShopper[shopper] = true
       shoppers[#shoppers + 1] = shopper
     end
   end
-  local prevs = hmget(ridsKey, ridKeys)
   local haveList = hmget(perKey, shoppers)
   local have = {}
   for i = 1, #shoppers do have[shoppers[i]] = tonumber(haveList[i] or '0') end
@@ -121,10 +144,7 @@ else
     local code, answer, reply = 0, nil, nil
     local prev = answered[ridKey] or prevs[i]
     if prev then
-      local c, h, q, e = string.match(prev, '^(-?%d+)|([^|]*)|(%d+)|(%d+)$')
-      code = tonumber(c)
-      if code == 1 then code = 2; c = '2' end
-      reply = c .. ' ' .. h .. ' ' .. q .. ' ' .. e
+      code, reply = repeatReply(prev)
     else
       local qty = tonumber(qtyRaw)
       if qty == nil or qty < 1 or qty ~= math.floor(qty) then
