@@ -6,7 +6,8 @@
  * the same on every run, --first-ms=<ms> puts each socket's first grab in [at, at + first-ms))
  * plus what a real shopper's page does when things break:
  *   - a socket that is lost (its gateway was killed) reconnects after --reconnect-ms to the
- *     next url, round robin, again and again until it opens; once open it resends every grab
+ *     next url, round robin, again and again until it opens; once open it subscribes to
+ *     --festival=<id> when given (the answer lists where the shopper's holds stand), resends every grab
  *     it sent and never got a final answer to, with the SAME rid and "retry":true, then sends
  *     the grabs whose planned instant came while it was down (as first sends);
  *   - a grab answered `unavailable` (Redis did not answer in time) is resent the same way
@@ -117,6 +118,8 @@ static void chaos_opened(uint32_t i) {
   Sock *s = &socks[i];
   uint64_t t = mono_ns();
   ob_printf("o %u %u %.3f\n", i, s->url, epoch_ms(t));
+  /* a page subscribes on every open: the answer carries where its holds stand now */
+  if (festival && send_sub(i) < 0) return;
   for (uint32_t k = 0; k < s->seq && k < W; k++) {
     uint8_t *g = &slot[(size_t)i * W + k];
     if (*g == G_FLIGHT || *g == G_RETRY) { resend_grab(i, k, t); if (s->fd < 0) return; }
@@ -146,7 +149,8 @@ static long answer_seq(const char *p, size_t n) {
 }
 
 static void chaos_frame(uint32_t i, const char *p, size_t n, uint64_t t) {
-  if (n >= 10 && memcmp(p, "{\"t\":\"hello", 10) == 0) return;
+  /* hello, the festival and the ticker tell nothing about this shopper's grabs or holds */
+  if (n >= 10 && (memcmp(p, "{\"t\":\"hello", 10) == 0 || memcmp(p, "{\"t\":\"festi", 10) == 0 || memcmp(p, "{\"t\":\"ticke", 10) == 0)) return;
   int held = n >= 11 && memcmp(p, "{\"t\":\"held\"", 11) == 0;
   int refused = !held && n >= 14 && memcmp(p, "{\"t\":\"refused\"", 14) == 0;
   long seq = held || refused ? answer_seq(p, n) : -1;

@@ -39,7 +39,8 @@
  * epoch ms); arrival - at goes into snapLat when `at` is a number, and per seq the first and
  * last arrival (epoch ms) and the number of arrivals are kept. Arrivals are stamped once per
  * epoll round (client.mjs: per frame, after its own parsing).
- * Role chaos (--chaos [--seed=<n>] [--first-ms=<ms>] [--reconnect-ms=<ms>] [--retry-ms=<ms>]):
+ * Role chaos (--chaos [--seed=<n>] [--first-ms=<ms>] [--reconnect-ms=<ms>] [--retry-ms=<ms>]
+ * [--festival=<id>]):
  * the storm with reconnects, resends and a line per frame for the chaos suite; see
  * wsload-chaos.c (included below), which has its commands and output.
  * Differences, all outside a healthy run: a socket the server closed is skipped from then on
@@ -938,7 +939,7 @@ int main(int argc, char **argv) {
   if (sub && !deal) deal = ""; /* never grabs: the deal is not needed */
   if (!deal || nurls == 0 || W == 0 || (storm && rate >= 0) || (sub && (storm || rate >= 0 || !festival)))
     fatal("usage: wsload --deal=<id> --window=<W> --tokens=<n> [--rate=<grabs/s> | --storm --per-socket=<n> --spread-ms=<ms> | --sub --festival=<id>] <ws://...>...");
-  if (sub && strlen(festival) > 400) fatal("festival id too long"); /* send_sub's buffer */
+  if ((sub || chaos) && festival && strlen(festival) > 400) fatal("festival id too long"); /* send_sub's buffer */
   if (storm && W < per_socket) W = per_socket; /* a send-time slot for every grab of a socket */
   if (strlen(deal) > 400) fatal("deal id too long");
   urls = xrealloc(NULL, sizeof(Url) * (size_t)nurls);
