@@ -5,6 +5,7 @@
 import { dealKeys } from '../../server/src/stock/keys.ts';
 import { sleep } from './nemesis.mjs';
 
+const countBy = (xs) => { const m = new Map(); for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1); return m; };
 const LUA_CODES = { 1: 'held', 2: 'held', [-1]: 'unknown_deal', [-2]: 'not_open', [-3]: 'ended', [-4]: 'sold_out', [-5]: 'limit_reached', [-6]: 'invalid' };
 
 /** What Redis and Postgres hold for the deal now. */
@@ -156,6 +157,12 @@ export function runChecks({ state, rec, shopperOf, stock, limit, planned, failFa
   const paidLost = paidTold.filter((h) => holds.find((x) => x.hold === h)?.state !== 'paid');
   check('every hold ended exactly once', stillHeld.length === 0 && disagree.length === 0 && c.held === 0 && c.sold === paidUnits && c.available === stock - paidUnits && paidLost.length === 0,
     `${holds.length - stillHeld.length - expired} paid + ${expired} expired of ${holds.length} holds, ${stillHeld.length} still held; Redis/Postgres disagree on ${disagree.length}; counters held ${c.held}, sold ${c.sold} (paid units ${paidUnits}), available ${c.available}; ${paidLost.length} of ${paidTold.length} holds answered paid not paid in Redis${sample([...stillHeld, ...disagree, ...paidLost])}`);
+
+  // 8b. every shopper learned how each of its holds ended, also across a reconnect: a push, the
+  // pay answer, or the holds frame that answers a (re)subscription
+  const unlearned = acked.filter((h) => !rec.learned.has(h));
+  check('every shopper learned how its holds ended', acked.length > 0 && unlearned.length === 0,
+    `${acked.length - unlearned.length} of ${acked.length} acknowledged holds (${[...countBy(acked.map((h) => rec.learned.get(h)?.split(':')[0] ?? 'never'))].map(([k, n]) => `${k} ${n}`).join(', ')})${sample(unlearned)}`);
 
   // 9. the stock ledger balances: one hold row per order, one sale or release once it ended
   const rows = new Map();

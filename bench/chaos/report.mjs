@@ -28,7 +28,9 @@ export function printFigures({ log, rec, state, events, openAt, settled }) {
     const k = !last ? 'no answer' : last.t === 'paid' ? 'paid' : last.code;
     payCodes[k] = (payCodes[k] ?? 0) + 1;
   }
-  log(`payments: ${rec.pays.size} holds paid for (${paySends} pay frames): ${Object.entries(payCodes).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+  // a hold_expired answer to a pay sent well before the hold's expiry is worth a look
+  const early = [...rec.pays.values()].filter((p) => p.answers.some((x) => x.code === 'hold_expired') && p.sends[0] < p.expiresAt - 1000).length;
+  log(`payments: ${rec.pays.size} holds paid for (${paySends} pay frames): ${Object.entries(payCodes).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}; ${early} refused hold_expired though first sent over 1 s before the hold's expiresAt`);
   const holds = state.holds;
   const byState = {};
   for (const h of holds) byState[h.state] = (byState[h.state] ?? 0) + 1;

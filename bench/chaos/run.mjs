@@ -7,6 +7,7 @@
 // Prints the seed and the fault instants (replay: the same command with that --seed); exits 1
 // when any check fails.
 import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { SessionSigner } from '../../server/src/gateway/session.ts';
 import { wsloadBinary } from '../lib/wsload.mjs';
@@ -45,6 +46,8 @@ if (opts.shoppers > 19_000) { console.error('chaos: at most 19,000 shoppers (one
 const settleMs = num(a['settle-seconds'], opts.holdSeconds + 60) * 1000;
 const log = (m) => console.log(`chaos: ${m}`);
 const t0 = Date.now();
+// the machine is shared: its load says how much of a latency figure is the engine's
+const loadavg = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
 
 const bin = wsloadBinary();
 if (!bin) { console.error('chaos: the C load generator could not be built (needs `cc`): the chaos role has no Node fallback'); process.exit(2); }
@@ -67,13 +70,13 @@ try {
   const people = Array.from({ length: opts.shoppers }, () => { const s = signer.issue(); return { token: s.token, shopperId: s.shopperId }; });
   // the deal is made first (its id goes into every grab); it opens once the sockets are up
   const farAway = Date.now() + 3_600_000;
-  const { dealId } = await seedDeal(cluster.pool, { stock: opts.stock, limit: opts.limit, holdSeconds: opts.holdSeconds, startsAt: farAway, durationMs: 600_000 });
+  const { dealId, festivalId } = await seedDeal(cluster.pool, { stock: opts.stock, limit: opts.limit, holdSeconds: opts.holdSeconds, startsAt: farAway, durationMs: 600_000 });
   shoppers = await startShoppers({
-    bin, urls: engine.urls, shoppers: people, processes: Math.max(2, Math.ceil(opts.shoppers / 10_000)), dealId, grabsPer: opts.grabs,
+    bin, urls: engine.urls, shoppers: people, processes: Math.max(2, Math.ceil(opts.shoppers / 10_000)), dealId, festivalId, grabsPer: opts.grabs,
     seed: opts.seed, firstMs: Math.min(1_000, opts.stormMs), spreadMs: opts.stormMs, timeoutMs: opts.stormMs + 60_000,
     holdMs: opts.holdSeconds * 1000, payShare: opts.pay, log,
   });
-  log(`${shoppers.opened} sockets open, ${shoppers.failed} failed (${shoppers.processes} load processes)`);
+  log(`${shoppers.opened} sockets open, ${shoppers.failed} failed (${shoppers.processes} load processes); load average ${loadavg()}`);
   // the opening second: far enough ahead for the leader to warm the deal and for the leader
   // fault to strike before it
   const openAt = Math.ceil((Date.now() + 4_000) / 1000) * 1000;
@@ -108,7 +111,7 @@ try {
   printFigures({ log, rec, state, events, openAt, settled });
   for (const c of checks) console.log(`chaos: ${c.ok ? 'PASS' : 'FAIL'} ${c.name}: ${c.detail}`);
   failed = checks.some((c) => !c.ok);
-  log(`${checks.filter((c) => c.ok).length}/${checks.length} checks passed; seed ${opts.seed}; ${((Date.now() - t0) / 1000).toFixed(0)} s in all`);
+  log(`${checks.filter((c) => c.ok).length}/${checks.length} checks passed; seed ${opts.seed}; ${((Date.now() - t0) / 1000).toFixed(0)} s in all; load average ${loadavg()}`);
 } catch (err) {
   console.error('chaos: run failed:', err);
 } finally {

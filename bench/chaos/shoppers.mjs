@@ -23,18 +23,19 @@ export function newRecord() {
     resent: new Map(),   // grab key -> instant this side resent an answered rid on a new socket
     pays: new Map(),     // hold -> { key, sends: [at], answers: [{ at, t, code }] }
     pushes: new Map(),   // hold -> { order, paid, expired } pushes received
+    learned: new Map(),  // hold -> how its shopper learned it ended: paid / expired push, pay answer, holds frame
     lost: 0, reopened: 0, frames: 0, doneAt: [], results: [],
   };
 }
 
-export async function startShoppers({ bin, urls, shoppers, processes, dealId, grabsPer, seed, firstMs, spreadMs, timeoutMs, holdMs, payShare, log }) {
+export async function startShoppers({ bin, urls, shoppers, processes, dealId, festivalId, grabsPer, seed, firstMs, spreadMs, timeoutMs, holdMs, payShare, log }) {
   const rec = newRecord();
   const per = Math.ceil(shoppers.length / processes);
   const kids = [];
   for (let p = 0; p * per < shoppers.length; p++) {
     const slice = shoppers.slice(p * per, (p + 1) * per);
     const args = ['--chaos', `--deal=${dealId}`, `--window=${grabsPer}`, `--tokens=${slice.length}`, `--per-socket=${grabsPer}`,
-      `--spread-ms=${spreadMs}`, `--first-ms=${firstMs}`, `--seed=${Number(seed) + p}`, '--reconnect-ms=200', '--retry-ms=250', ...urls];
+      `--spread-ms=${spreadMs}`, `--first-ms=${firstMs}`, `--seed=${Number(seed) + p}`, '--reconnect-ms=200', '--retry-ms=250', `--festival=${festivalId}`, ...urls];
     const child = spawn(bin, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
     children.add(child);
     child.once('exit', () => children.delete(child));
@@ -104,7 +105,11 @@ export async function startShoppers({ bin, urls, shoppers, processes, dealId, gr
       if (!rec.answers.has(key)) rec.answers.set(key, []);
       const list = rec.answers.get(key);
       list.push({ at, lat, t: msg.t, hold: msg.hold ?? null, code: msg.code ?? null, viaResend: rec.resent.has(key) });
-      if (msg.t === 'held' && !list.slice(0, -1).some((a) => a.t === 'held')) maybePay(p, i, msg.rid, msg.hold, key);
+      if (msg.t === 'held' && !list.slice(0, -1).some((a) => a.t === 'held')) maybePay(p, i, msg.rid, msg.hold, msg.expiresAt, key);
+      return;
+    }
+    if (msg.t === 'holds') {
+      for (const h of msg.holds ?? []) if (h.status === 'paid' || h.status === 'cancelled') rec.learned.set(h.hold, `holds frame: ${h.status}`);
       return;
     }
     if (msg.hold === undefined) return;
@@ -112,20 +117,23 @@ export async function startShoppers({ bin, urls, shoppers, processes, dealId, gr
       const push = rec.pushes.get(msg.hold) ?? { order: 0, paid: 0, expired: 0 };
       push[msg.t]++;
       rec.pushes.set(msg.hold, push);
+      if (msg.t !== 'order') rec.learned.set(msg.hold, `${msg.t} push`);
       return;
     }
     const pay = rec.pays.get(msg.hold);
     if (!pay || !(msg.t === 'paid' || msg.t === 'refused')) return;
     pay.answers.push({ at, t: msg.t, code: msg.code ?? null });
+    if (msg.t === 'paid') rec.learned.set(msg.hold, 'pay answer');
     if (msg.t === 'refused' && msg.code === 'unavailable' && at < pay.expiresAt) setTimeout(() => sendPay(msg.hold), 300);
     else pay.final = true;
   }
 
-  function maybePay(p, i, rid, hold, key) {
+  function maybePay(p, i, rid, hold, expiresAt, key) {
     const r = drawFor(seed, 'pay', key);
     if (r() >= payShare) return;
-    const delay = 300 + r() * holdMs * 0.5;
-    rec.pays.set(hold, { p, i, rid, key, sends: [], answers: [], final: false, expiresAt: Date.now() + holdMs });
+    // a think time well inside the hold: a refusal is then the engine's doing, not the shopper's
+    const delay = 200 + r() * holdMs * 0.3;
+    rec.pays.set(hold, { p, i, rid, key, sends: [], answers: [], final: false, expiresAt: Number(expiresAt) || Date.now() + holdMs });
     setTimeout(() => sendPay(hold), delay);
   }
 
