@@ -80,7 +80,7 @@ export function engineProcess(cluster, role, index, extraEnv = {}) {
       c.stderr.pipe(log);
       await new Promise((resolve, reject) => {
         let out = '';
-        const timer = setTimeout(() => reject(new Error(`${name} not ready after 60 s (log ${cluster.logDir}/${name}.${starts}.log)`)), 60_000);
+        const timer = setTimeout(() => reject(new Error(`${name} not ready after 120 s (log ${cluster.logDir}/${name}.${starts}.log)`)), 120_000);
         const onData = (b) => {
           out += b.toString();
           if (READY.test(out)) { clearTimeout(timer); c.stdout.off('data', onData); c.stderr.off('data', onData); resolve(); }

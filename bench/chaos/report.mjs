@@ -20,6 +20,12 @@ export function printFigures({ log, rec, state, events, openAt, settled }) {
   log(`grabs: ${first} sent, ${retries} resent by the shoppers (after a lost socket or unavailable), ${rec.resent.size} answered rids resent on a fresh socket`);
   log(`grab answers: ${Object.entries(outcomes).map(([k, n]) => `${k} ${n}`).join(', ')}; unavailable ${unavailable}`);
   log(`sockets: ${rec.lost} lost or closed, ${rec.reopened} reopened; ${rec.frames} frames received`);
+  // grabs sent and answered per second from the opening: a stall shows as a gap
+  const perSecond = (ts) => { const b = []; for (const t of ts) { const s = Math.floor((t - openAt) / 1000); if (s >= 0 && s < 600) b[s] = (b[s] ?? 0) + 1; } return Array.from(b, (n) => n ?? 0); };
+  const sent = perSecond([...rec.sends.values()].flatMap((l) => l.map((x) => x.at)));
+  const answered = perSecond([...rec.answers.values()].flatMap((l) => l.map((x) => x.at)));
+  log(`grabs sent per second from the opening: ${sent.join(' ')}`);
+  log(`grab answers per second from the opening: ${answered.join(' ')}`);
   const payCodes = {};
   let paySends = 0;
   for (const p of rec.pays.values()) {
@@ -28,9 +34,12 @@ export function printFigures({ log, rec, state, events, openAt, settled }) {
     const k = !last ? 'no answer' : last.t === 'paid' ? 'paid' : last.code;
     payCodes[k] = (payCodes[k] ?? 0) + 1;
   }
-  // a hold_expired answer to a pay sent well before the hold's expiry is worth a look
+  // a pay refused hold_expired though sent well before the expiry waited that long in the engine
+  // (the hold's end is judged by Redis TIME when the pay reaches Redis)
   const early = [...rec.pays.values()].filter((p) => p.answers.some((x) => x.code === 'hold_expired') && p.sends[0] < p.expiresAt - 1000).length;
-  log(`payments: ${rec.pays.size} holds paid for (${paySends} pay frames): ${Object.entries(payCodes).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}; ${early} refused hold_expired though first sent over 1 s before the hold's expiresAt`);
+  const payLat = [...rec.pays.values()].filter((p) => p.answers.length && p.sends.length).map((p) => p.answers[0].at - p.sends[0]).sort((x, y) => x - y);
+  const pq = (q) => Math.round(payLat[Math.min(payLat.length - 1, Math.floor(q * payLat.length))] ?? 0);
+  log(`payments: ${rec.pays.size} holds paid for (${paySends} pay frames): ${Object.entries(payCodes).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}; first pay to its answer p50 ${pq(0.5)} ms, max ${pq(1)} ms; ${early} refused hold_expired though first sent over 1 s before the hold's expiresAt`);
   const holds = state.holds;
   const byState = {};
   for (const h of holds) byState[h.state] = (byState[h.state] ?? 0) + 1;

@@ -24,6 +24,7 @@ export function newRecord() {
     pays: new Map(),     // hold -> { key, sends: [at], answers: [{ at, t, code }] }
     pushes: new Map(),   // hold -> { order, paid, expired } pushes received
     learned: new Map(),  // hold -> how its shopper learned it ended: paid / expired push, pay answer, holds frame
+    opens: new Map(),    // "p:i" -> last instant that socket (re)opened after set-up
     lost: 0, reopened: 0, frames: 0, doneAt: [], results: [],
   };
 }
@@ -84,6 +85,8 @@ export async function startShoppers({ bin, urls, shoppers, processes, dealId, fe
       for (const [hold, pay] of rec.pays) if (pay.p === p && pay.i === i && !pay.final) sendPay(hold);
     } else if (kind === 'o') {
       rec.reopened++;
+      const [, i, , at] = line.split(' ');
+      rec.opens.set(`${p}:${i}`, Number(at));
     } else if (kind === 'done') {
       rec.doneAt[p] = Number(line.split(' ')[1]);
       cb.onDone(rec.doneAt[p]);
