@@ -166,7 +166,7 @@ export function runChecks({ state, rec, shopperOf, stock, limit, planned, failFa
   const endOf = new Map(holds.map((h) => [h.hold, h.expiresAt]));
   const reopenedAfter = unlearned.filter((h) => told.get(h).some((key) => (rec.opens.get(key.split(':').slice(0, 2).join(':')) ?? 0) > endOf.get(h)));
   check('every shopper learned how its holds ended', acked.length > 0 && unlearned.length === 0,
-    `${acked.length - unlearned.length} of ${acked.length} acknowledged holds (${[...countBy(acked.map((h) => rec.learned.get(h)?.split(':')[0] ?? 'never'))].map(([k, n]) => `${k} ${n}`).join(', ')}); of the ${unlearned.length} never told, ${reopenedAfter.length} on a socket that (re)subscribed after the hold's expiry${sample(unlearned)}`);
+    `${acked.length - unlearned.length} of ${acked.length} acknowledged holds (${[...countBy(acked.map((h) => rec.learned.get(h)?.split(':')[0] ?? 'never'))].map(([k, n]) => `${k} ${n}`).join(', ')}); of the ${unlearned.length} never told, ${reopenedAfter.length} on a socket that (re)subscribed after the hold's expiresAt (its release may have come later still)${sample(unlearned)}`);
 
   // 9. the stock ledger balances: one hold row per order, one sale or release once it ended
   const rows = new Map();

@@ -2,6 +2,7 @@
 // from the seed relative to the deal's opening second, so a failing run can be replayed with
 // the same schedule. Killed engine processes are started again a little later (a supervisor
 // would); Redis restarts on its append-only file after the outage.
+import { Worker } from 'node:worker_threads';
 import { currentLeader } from './cluster.mjs';
 
 export const FAULTS = ['gateway', 'worker', 'leader', 'redis'];
@@ -45,43 +46,58 @@ export function planFaults({ seed, faults, stormMs, restartMs, outageMs }) {
   return plan.sort((a, b) => a.at - b.at);
 }
 
+// The kills themselves fire from a thread of their own: this process' event loop reads every
+// frame the shoppers receive and was seen stalling for over a second at the opening, which made
+// faults strike that much later than planned. Restarts can wait; kills cannot.
+const KILLER = `
+const { parentPort } = require('node:worker_threads');
+parentPort.on('message', ({ index, at, pid }) => {
+  setTimeout(() => {
+    let err = null;
+    try { process.kill(pid, 'SIGKILL'); } catch (e) { err = e.message; }
+    parentPort.postMessage({ index, killedAt: Date.now(), err });
+  }, Math.max(0, at - Date.now()));
+});`;
+
 /**
  * Runs the plan against the cluster from `openAt` (epoch ms). Resolves once every fault has
  * fired and every victim is back, with what happened (epoch ms instants). `log(line)` reports.
+ * The leader is the one leading when this is called (just before the opening).
  */
-export function runNemesis({ plan, openAt, cluster, engine, log }) {
+export async function runNemesis({ plan, openAt, cluster, engine, log }) {
   const events = [];
-  const all = plan.map((p) => new Promise((resolve) => {
-    setTimeout(() => fire(p).then(resolve, (err) => { log(`nemesis: ${p.fault} failed: ${err.message}`); resolve(); }), Math.max(0, openAt + p.at - Date.now()));
-  }));
+  const killer = new Worker(KILLER, { eval: true });
+  const killed = new Map();
+  killer.on('message', (m) => killed.get(m.index)?.(m));
+  const leader = await currentLeader(cluster, engine);
+  const all = plan.map((p, index) => fire(p, index).catch((err) => log(`nemesis: ${p.fault} failed: ${err.message}`)));
 
-  async function fire(p) {
+  async function fire(p, index) {
     const ev = { ...p, killedAt: null, backAt: null, victim: null };
     events.push(ev);
+    const proc = p.fault === 'redis' ? null : p.fault === 'leader' ? leader : engine.all.find((x) => x.name === p.target);
+    const pid = p.fault === 'redis' ? cluster.privateRedis.pid : proc?.pid;
+    if (!pid || (proc && !proc.alive)) { log(`nemesis: no ${p.target} to kill`); return; }
+    ev.victim = p.fault === 'redis' ? `redis-server pid ${pid}` : `${proc.name} pid ${pid}`;
+    const m = await new Promise((resolve) => { killed.set(index, resolve); killer.postMessage({ index, at: openAt + p.at, pid }); });
+    ev.killedAt = m.killedAt;
+    log(`nemesis: kill -9 ${ev.victim}${p.fault === 'leader' ? ' (the leader)' : ''} at ${rel(ev.killedAt)}${m.err ? ` (${m.err})` : ''}`);
     if (p.fault === 'redis') {
-      ev.victim = `redis-server pid ${cluster.privateRedis.pid}`;
-      await cluster.privateRedis.kill();
-      ev.killedAt = Date.now();
-      log(`nemesis: kill -9 ${ev.victim} at ${rel(ev.killedAt)}`);
-      await sleep(p.downMs);
+      await cluster.privateRedis.kill(); // reaps the child the thread killed
+      await sleep(Math.max(0, ev.killedAt + p.downMs - Date.now()));
       await cluster.privateRedis.restart();
       ev.backAt = Date.now();
       log(`nemesis: redis-server restarted on its AOF (pid ${cluster.privateRedis.pid}) at ${rel(ev.backAt)}, down ${ev.backAt - ev.killedAt} ms`);
       return;
     }
-    const proc = p.fault === 'leader' ? await currentLeader(cluster, engine) : engine.all.find((x) => x.name === p.target);
-    if (!proc || !proc.alive) { log(`nemesis: no ${p.target} to kill at ${rel(Date.now())}`); return; }
-    ev.victim = `${proc.name} pid ${proc.pid}`;
     await proc.kill9();
-    ev.killedAt = Date.now();
-    log(`nemesis: kill -9 ${ev.victim}${p.fault === 'leader' ? ' (the leader)' : ''} at ${rel(ev.killedAt)}`);
-    await sleep(p.downMs);
+    await sleep(Math.max(0, ev.killedAt + p.downMs - Date.now()));
     await proc.start();
     ev.backAt = Date.now();
     log(`nemesis: ${proc.name} started again (pid ${proc.pid}) at ${rel(ev.backAt)}`);
   }
   const rel = (t) => `${t - openAt >= 0 ? '+' : ''}${t - openAt} ms`;
-  return { done: Promise.all(all).then(() => events), events };
+  return { done: Promise.all(all).then(async () => { await killer.terminate(); return events; }), events, leader };
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -13,7 +13,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SessionSigner } from '../../server/src/gateway/session.ts';
 import { wsloadBinary } from '../lib/wsload.mjs';
 import { ROOT } from '../lib/env.mjs';
-import { SECRET, startCluster, startEngine, seedDeal, currentLeader } from './cluster.mjs';
+import { SECRET, startCluster, startEngine, seedDeal } from './cluster.mjs';
 import { FAULTS, planFaults, runNemesis, sleep } from './nemesis.mjs';
 import { startShoppers } from './shoppers.mjs';
 import { readState, runChecks, waitSettled } from './checker.mjs';
@@ -83,12 +83,12 @@ try {
   // fault to strike before it
   const openAt = Math.ceil((Date.now() + 4_000) / 1000) * 1000;
   await cluster.pool.query('UPDATE deals SET starts_at = to_timestamp($1 / 1000.0), ends_at = to_timestamp($2 / 1000.0) WHERE id = $3', [openAt, openAt + 600_000, dealId]);
-  const leader = await currentLeader(cluster, engine);
-  log(`deal ${dealId} opens at ${new Date(openAt).toISOString()}; leader ${leader?.name ?? 'unknown'}`);
+
   // the nemesis' timers run on this event loop: its delay is how late a fault can strike
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
-  const nemesis = runNemesis({ plan, openAt, cluster, engine, log });
+  const nemesis = await runNemesis({ plan, openAt, cluster, engine, log });
+  log(`deal ${dealId} opens at ${new Date(openAt).toISOString()}; leader ${nemesis.leader?.name ?? 'unknown'}`);
   shoppers.go(openAt);
 
   const doneTimeout = sleep(opts.stormMs + 60_000).then(() => 'timeout');
