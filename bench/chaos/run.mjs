@@ -1,5 +1,6 @@
 // `npm run chaos [-- --short] [--seed=N] [--shoppers=N] [--grabs=N] [--stock=N] [--seconds=S]
-//   [--faults=gateway,worker,leader,redis] [--hold=S] [--pay=0.5] [--outage-ms=MS] [--keep-logs]`
+//   [--faults=gateway,worker,leader,redis] [--hold=S] [--pay=0.5] [--limit=N] [--outage-ms=MS]
+//   [--settle-seconds=S] [--keep-logs]`
 // A deployment of real processes (2 gateways, 2 workers, 2 schedulers) on a private Redis with
 // an append-only file and the test Postgres; shoppers on the C load generator grab a deal from
 // its opening second while a nemesis kill -9s a gateway, a worker, the leader scheduler and
