@@ -4,20 +4,9 @@
 // would); Redis restarts on its append-only file after the outage.
 import { Worker } from 'node:worker_threads';
 import { currentLeader } from './cluster.mjs';
+import { seededRandom } from './random.mjs';
 
 export const FAULTS = ['gateway', 'worker', 'leader', 'redis'];
-
-/** A small seeded generator (mulberry32): the same seed, the same draws. */
-export function seededRandom(seed) {
-  let a = (Number(seed) >>> 0) || 1;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The schedule, in ms from the opening second. The leader dies just before the opening (the

@@ -52,8 +52,9 @@ const t0 = Date.now();
 // the machine is shared: its load says how much of a latency figure is the engine's
 const loadavg = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
 
-const bin = wsloadBinary();
-if (!bin) { console.error('chaos: the C load generator could not be built (needs `cc`): the chaos role has no Node fallback'); process.exit(2); }
+// the C generator, as the bench uses it; the Node client where it cannot be built (as the bench)
+const cBin = process.env.CHAOS_LOAD === 'node' ? null : wsloadBinary();
+const bin = cBin ? [cBin] : [process.execPath, 'bench/chaos/node-load.mjs'];
 
 const plan = planFaults({ seed: opts.seed, faults: opts.faults, stormMs: opts.stormMs, restartMs: opts.restartMs, outageMs: opts.outageMs });
 log(`seed ${opts.seed}; ${opts.shoppers} shoppers x ${opts.grabs} grabs over ${opts.stormMs / 1000} s, stock ${opts.stock}, limit ${opts.limit}, holds ${opts.holdSeconds} s, pay ${opts.pay}`);
@@ -79,7 +80,7 @@ try {
     seed: opts.seed, firstMs: Math.min(1_000, opts.stormMs), spreadMs: opts.stormMs, timeoutMs: opts.stormMs + 60_000,
     holdMs: opts.holdSeconds * 1000, payShare: opts.pay, log,
   });
-  log(`${shoppers.opened} sockets open, ${shoppers.failed} failed (${shoppers.processes} load processes); load average ${loadavg()}`);
+  log(`${shoppers.opened} sockets open, ${shoppers.failed} failed (${shoppers.processes} load processes, ${cBin ? 'C' : 'Node'}); load average ${loadavg()}`);
   // the opening second: far enough ahead for the leader to warm the deal and for the leader
   // fault to strike before it
   const openAt = Math.ceil((Date.now() + 4_000) / 1000) * 1000;

@@ -1,4 +1,5 @@
-// The shoppers: the C load generator's chaos role (bench/load/wsload-chaos.c) opens one socket
+// The shoppers: the C load generator's chaos role (bench/load/wsload-chaos.c; node-load.mjs
+// where it cannot be built, or with CHAOS_LOAD=node) opens one socket
 // per shopper over both gateways and sends the storm; its sockets reconnect to the other
 // gateway when theirs dies and resend every unanswered grab with the same rid and
 // `retry: true`. This side reads every frame they receive, pays some holds (after a think time
@@ -7,7 +8,7 @@
 // checker in `rec`.
 import { spawn } from 'node:child_process';
 import { ROOT, children } from '../lib/env.mjs';
-import { seededRandom } from './nemesis.mjs';
+import { seededRandom } from './random.mjs';
 
 /** A stable draw in [0, 1) for one shopper's one grab: the same on a replay. */
 function drawFor(seed, ...parts) {
@@ -37,7 +38,7 @@ export async function startShoppers({ bin, urls, shoppers, processes, dealId, fe
     const slice = shoppers.slice(p * per, (p + 1) * per);
     const args = ['--chaos', `--deal=${dealId}`, `--window=${grabsPer}`, `--tokens=${slice.length}`, `--per-socket=${grabsPer}`,
       `--spread-ms=${spreadMs}`, `--first-ms=${firstMs}`, `--seed=${Number(seed) + p}`, '--reconnect-ms=200', '--retry-ms=250', `--festival=${festivalId}`, ...urls];
-    const child = spawn(bin, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(bin[0], [...bin.slice(1), ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
     children.add(child);
     child.once('exit', () => children.delete(child));
     child.stdin.on('error', () => {});
