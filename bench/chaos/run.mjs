@@ -115,7 +115,7 @@ try {
   const per = Math.ceil(opts.shoppers / shoppers.processes);
   const checks = runChecks({
     state, rec, shopperOf: (p, i) => people[p * per + i].shopperId, stock: opts.stock, limit: opts.limit,
-    planned: shoppers.opened * opts.grabs, failFastMs, outageMs: outage ? outage.backAt - outage.killedAt : 0, reconcileRun,
+    planned: shoppers.opened * opts.grabs, failFastMs, outage, reconcileRun,
   });
   printFigures({ log, rec, state, events, openAt, settled });
   for (const c of checks) console.log(`chaos: ${c.ok ? 'PASS' : 'FAIL'} ${c.name}: ${c.detail}`);
