@@ -1,7 +1,8 @@
 // npm run reconcile [-- --json]
 // Checks Redis against Postgres once (see server/src/scheduler/reconcile.ts): prints a table
-// per deal and a summary, re-admits lost orders and expiries, and exits 1 on any invariant
-// violation. It writes nothing to Postgres: final counters are the leader's to refresh.
+// per deal (Redis counters, orders and stock ledger units) and a summary, re-admits lost orders
+// and expiries, and exits 1 on any invariant violation (stock or ledger). It writes nothing to
+// Postgres: final counters are the leader's to refresh.
 import { loadConfig } from '../server/src/config.ts';
 import { createRedis } from '../server/src/redis.ts';
 import { createPool } from '../server/src/db/pool.ts';

@@ -5,12 +5,36 @@
 export const Roles = ['all', 'gateway', 'worker', 'scheduler'] as const;
 export type Role = (typeof Roles)[number];
 
+export const ShopperAuthModes = ['guest', 'jwt', 'both'] as const;
+export type ShopperAuthMode = (typeof ShopperAuthModes)[number];
+export const ShopperJwtAlgorithms = ['RS256', 'ES256'] as const;
+export type ShopperJwtAlgorithm = (typeof ShopperJwtAlgorithms)[number];
+
+/** The marketplace's ID tokens (OIDC-style JWTs) that identify shoppers. */
+export interface ShopperJwtConfig {
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+  /** pinned: a token whose header names another algorithm (none, HS256, ...) is refused */
+  algorithms: ShopperJwtAlgorithm[];
+  /** tolerance on exp / nbf for clocks that disagree */
+  clockSkewSeconds: number;
+  /** claim that names the shopper's city for the sales ticker (optional in the token) */
+  cityClaim: string;
+  /** a fetched key set is used this long before it is fetched again */
+  jwksCacheSeconds: number;
+  /** at most one fetch per this many seconds for a token whose key id is unknown */
+  jwksCooldownSeconds: number;
+}
+
 export interface Config {
   role: Role;
   host: string;
   port: number;
   publicUrl: string;
   redisUrl: string;
+  /** a grab, pay or health check that Redis has not answered in this long is answered unavailable */
+  redisTimeoutMs: number;
   databaseUrl: string;
   /** Postgres schema the engine's tables live in; tests use a fresh one each. */
   dbSchema: string;
@@ -18,6 +42,12 @@ export interface Config {
   keyPrefix: string;
   sessionSecret: string;
   sessionTtlSeconds: number;
+  /** who may be a shopper: guest sessions, the marketplace's ID tokens, or both */
+  shopperAuth: ShopperAuthMode;
+  /** null when no JWKS is configured: ID tokens are then refused */
+  shopperJwt: ShopperJwtConfig | null;
+  /** key of the hash that turns an account (iss, sub) into a shopper id */
+  shopperIdSecret: string;
   allowedOrigins: string[];
   defaultHoldSeconds: number;
   rateLimitPerSecond: number;
@@ -106,6 +136,33 @@ function fxRates(env: Env): Record<string, number> {
   return Object.freeze(rates);
 }
 
+function shopperJwt(env: Env, mode: ShopperAuthMode): ShopperJwtConfig | null {
+  const jwksUrl = str(env, 'SHOPPER_JWKS_URL', '');
+  if (!jwksUrl) {
+    if (mode === 'jwt') throw new ConfigError('SHOPPER_JWKS_URL', 'must be set when SHOPPER_AUTH=jwt');
+    return null;
+  }
+  url(env, 'SHOPPER_JWKS_URL', '', ['https:', 'http:']);
+  const issuer = str(env, 'SHOPPER_JWT_ISSUER', '');
+  if (!issuer) throw new ConfigError('SHOPPER_JWT_ISSUER', 'must be set with SHOPPER_JWKS_URL (the `iss` of the ID tokens)');
+  const audience = str(env, 'SHOPPER_JWT_AUDIENCE', '');
+  if (!audience) throw new ConfigError('SHOPPER_JWT_AUDIENCE', 'must be set with SHOPPER_JWKS_URL (the `aud` the ID tokens name flashfest by)');
+  const algorithms = str(env, 'SHOPPER_JWT_ALGORITHMS', ShopperJwtAlgorithms.join(',')).split(',').map((a) => a.trim());
+  for (const a of algorithms) {
+    if (!(ShopperJwtAlgorithms as readonly string[]).includes(a)) {
+      throw new ConfigError('SHOPPER_JWT_ALGORITHMS', `"${a}" is not one of ${ShopperJwtAlgorithms.join(', ')}`);
+    }
+  }
+  return Object.freeze({
+    jwksUrl, issuer, audience,
+    algorithms: Object.freeze(algorithms) as ShopperJwtAlgorithm[],
+    clockSkewSeconds: int(env, 'SHOPPER_JWT_CLOCK_SKEW_SECONDS', 30, 0, 300),
+    cityClaim: str(env, 'SHOPPER_JWT_CITY_CLAIM', 'city', /^[A-Za-z0-9_:./-]{1,64}$/, 'must be a claim name'),
+    jwksCacheSeconds: int(env, 'SHOPPER_JWKS_CACHE_SECONDS', 600, 1, 86_400),
+    jwksCooldownSeconds: int(env, 'SHOPPER_JWKS_COOLDOWN_SECONDS', 30, 0, 3_600),
+  });
+}
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const production = env.NODE_ENV === 'production';
   const roleRaw = str(env, 'FF_ROLE', 'all');
@@ -120,6 +177,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (production && sessionSecret === DEV_SECRET) {
     throw new ConfigError('SESSION_SECRET', 'must be set in production (NODE_ENV=production)');
   }
+  const shopperAuth = str(env, 'SHOPPER_AUTH', 'both');
+  if (!(ShopperAuthModes as readonly string[]).includes(shopperAuth)) {
+    throw new ConfigError('SHOPPER_AUTH', `must be one of ${ShopperAuthModes.join(', ')}, got "${shopperAuth}"`);
+  }
+  const shopperIdSecret = str(env, 'SHOPPER_ID_SECRET', sessionSecret);
+  if (shopperIdSecret.length < 32) throw new ConfigError('SHOPPER_ID_SECRET', 'must be at least 32 characters');
   const opsToken = str(env, 'OPS_TOKEN', DEV_OPS_TOKEN);
   if (opsToken.length < 16) throw new ConfigError('OPS_TOKEN', 'must be at least 16 characters');
   if (production && opsToken === DEV_OPS_TOKEN) {
@@ -139,11 +202,15 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     port,
     publicUrl,
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisTimeoutMs: int(env, 'REDIS_TIMEOUT_MS', 1_000, 50, 60_000),
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://127.0.0.1:5432/flashfest', ['postgres:', 'postgresql:']),
     dbSchema: str(env, 'DB_SCHEMA', 'public', /^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier'),
     keyPrefix: str(env, 'KEY_PREFIX', 'ff', /^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -'),
     sessionSecret,
     sessionTtlSeconds: int(env, 'SESSION_TTL_SECONDS', 86_400, 60, 30 * 86_400),
+    shopperAuth: shopperAuth as ShopperAuthMode,
+    shopperJwt: shopperJwt(env, shopperAuth as ShopperAuthMode),
+    shopperIdSecret,
     allowedOrigins: Object.freeze(allowedOrigins) as string[],
     defaultHoldSeconds: int(env, 'HOLD_SECONDS', 300, 5, 3_600),
     rateLimitPerSecond: int(env, 'RATE_LIMIT_PER_SECOND', 20, 1, 100_000),
@@ -154,7 +221,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     admitBatchMax: int(env, 'ADMIT_BATCH_MAX', 1_000, 1, 50_000),
     prewarmSeconds: int(env, 'PREWARM_SECONDS', 60, 1, 86_400),
     schedulerTickMs: int(env, 'SCHEDULER_TICK_MS', 25, 5, 5_000),
-    lockTtlMs: int(env, 'LOCK_TTL_MS', 5_000, 500, 60_000),
+    lockTtlMs: int(env, 'LOCK_TTL_MS', 500, 500, 60_000),
     orderBatchMax: int(env, 'ORDER_BATCH_MAX', 1_000, 1, 50_000),
     orderBatchWaitMs: int(env, 'ORDER_BATCH_WAIT_MS', 5, 0, 1_000),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 1_000, 1, 10_000),
@@ -177,5 +244,5 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
 /** The config as it may be logged: secrets and credentials masked. */
 export function redactedConfig(c: Config): Record<string, unknown> {
   const mask = (u: string) => u.replace(/\/\/([^@/]*)@/, '//***@');
-  return { ...c, sessionSecret: '***', opsToken: '***', redisUrl: mask(c.redisUrl), databaseUrl: mask(c.databaseUrl) };
+  return { ...c, sessionSecret: '***', shopperIdSecret: '***', opsToken: '***', redisUrl: mask(c.redisUrl), databaseUrl: mask(c.databaseUrl) };
 }

@@ -6,7 +6,7 @@ import { loadConfig, redactedConfig, ConfigError, type Config } from './config.t
 import { createLogger, type Logger } from './logger.ts';
 import { createPool } from './db/pool.ts';
 import { migrate } from './db/migrate.ts';
-import { createRedis, createBlockingRedis } from './redis.ts';
+import { createRedis, createBlockingRedis, connectFailFast } from './redis.ts';
 
 type Stop = { name: string; stop: () => Promise<void> };
 
@@ -29,13 +29,15 @@ export async function start(config: Readonly<Config>, logger: Logger): Promise<{
     const { StockStore } = await import('./stock/stock-store.ts');
     const queueConnection = createBlockingRedis(config);
     const subscriber = createRedis(config);
+    // grabs and pays answer `unavailable` rather than wait out a Redis outage
+    const grabRedis = await connectFailFast(config, () => telemetry.metrics.storeError('redis'));
     const admission = new Admission(config, queueConnection);
     const provider = createPaymentProvider(config);
-    const stock = new StockStore(redis, config.keyPrefix);
+    const stock = new StockStore(grabRedis, config.keyPrefix);
     const gateway = await createGateway({
-      config, logger, pool, redis, subscriber,
+      config, logger, pool, redis: grabRedis, subscriber,
       admitHolds: (jobs) => admission.admitHolds(jobs),
-      pay: (hold, shopper) => payHold({ config, redis, stock, provider, admission }, { hold, shopper }),
+      pay: (hold, shopper) => payHold({ config, redis: grabRedis, stock, provider, admission }, { hold, shopper }),
       metrics: telemetry.metrics, queues: admission.queues,
     });
     telemetry.metrics.watchQueues(admission.queues);
@@ -47,6 +49,7 @@ export async function start(config: Readonly<Config>, logger: Logger): Promise<{
       await admission.close();
       subscriber.disconnect();
       queueConnection.disconnect();
+      grabRedis.disconnect();
     } });
   }
   if (has('scheduler')) {

@@ -22,8 +22,9 @@ async function recordRelease(deps: ExpireDeps, hold: string, dealId: string, qty
   await inTransaction(deps.pool, async (c) => {
     if (!(await cancelPendingOrder(c, hold))) {
       // No pending row: either already cancelled (a repeat), or the order job is lagging behind
-      // the expiry. Write the order as cancelled from the hold record so the books stay whole;
-      // the late order job then meets ON CONFLICT DO NOTHING.
+      // the expiry (or died with its worker). Write the order as cancelled from the hold record,
+      // with its 'hold' ledger row, so the books stay whole; the late order job then meets
+      // ON CONFLICT DO NOTHING.
       const [rec, deal] = await Promise.all([deps.stock.readHold(hold), deps.stock.readDeal(dealId)]);
       if (!rec || !deal) throw new Error(`expiry: hold ${hold} or deal ${dealId} missing from Redis`);
       await insertOrders(c, [{

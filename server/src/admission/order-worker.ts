@@ -7,7 +7,7 @@
 // deal) and completes; a crash before that runs the job again, which writes nothing twice.
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { inTransaction, insertPendingOrdersWithLedger } from '../db/orders-repo.ts';
+import { inTransaction, insertOrders } from '../db/orders-repo.ts';
 import { publishShopperNews } from '../live/shopper-news.ts';
 import { Batcher } from './batcher.ts';
 import type { AdmissionDeps } from './deps.ts';
@@ -24,7 +24,7 @@ export function createOrderBatcher(deps: AdmissionDeps): Batcher<OrderJob> {
   const { config, pool, redis, stats } = deps;
 
   async function write(rows: OrderJob[]): Promise<void> {
-    const inserted = await inTransaction(pool, (c) => insertPendingOrdersWithLedger(c, rows));
+    const inserted = await inTransaction(pool, (c) => insertOrders(c, rows));
     stats.ordersWritten += inserted.length;
     stats.orderBatches++;
     // the hold ids tie each order row back to the gateway's "grab batch decided" debug line

@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import { PayRefusal, type PayRefusalCode } from '../protocol.ts';
-import { redisNow } from '../redis.ts';
+import { redisNow, withTimeout } from '../redis.ts';
 import { dealIdOfHold } from '../stock/keys.ts';
 import type { StockStore } from '../stock/stock-store.ts';
 import type { Admission } from './queues.ts';
@@ -62,7 +62,7 @@ export function createPaymentProvider(config: Pick<Config, 'demoPaymentDeclineEv
 }
 
 export interface PayDeps {
-  config: Pick<Config, 'keyPrefix'>;
+  config: Pick<Config, 'keyPrefix' | 'redisTimeoutMs'>;
   redis: Redis;
   stock: StockStore;
   provider: PaymentProvider;
@@ -93,7 +93,7 @@ export async function payHold(deps: PayDeps, req: { hold: string; shopper: strin
   const key = payingLockKey(deps.config.keyPrefix, dealId, req.hold);
   const token = randomUUID();
   const deadline = Date.now() + LOCK_WAIT_MS;
-  while ((await deps.redis.set(key, token, 'PX', LOCK_TTL_MS, 'NX')) !== 'OK') {
+  while ((await lock(deps.redis, key, token)) !== 'OK') {
     if (Date.now() > deadline) return { ok: false, code: PayRefusal.Unavailable };
     await sleep(LOCK_POLL_MS);
   }
@@ -101,6 +101,17 @@ export async function payHold(deps: PayDeps, req: { hold: string; shopper: strin
     return await payLocked(deps, req.hold, req.shopper, dealId);
   } finally {
     await deps.redis.eval(UNLOCK, 1, key, token).catch(() => {});
+  }
+}
+
+async function lock(redis: Redis, key: string, token: string): Promise<string | null> {
+  try {
+    return await redis.set(key, token, 'PX', LOCK_TTL_MS, 'NX');
+  } catch (err) {
+    // A SET that timed out may still run when a hung Redis wakes: release it right behind (same
+    // connection, same order), so the shopper's resend does not wait out a lock nobody holds.
+    redis.eval(UNLOCK, 1, key, token).catch(() => {});
+    throw err;
   }
 }
 
@@ -138,12 +149,14 @@ async function payLocked(deps: PayDeps, hold: string, shopper: string, dealId: s
   }
   // Redis now says paid; from here the sale stands. If queueing fails the caller sees an
   // error, a retry answers "paid" (repeat), and the reconciler finds the paid hold without a
-  // payment row.
-  await deps.admission.settlePayment({
+  // payment row. The queue's connection waits for Redis as long as it takes (BullMQ needs
+  // that); the shopper does not: past the bound the add stays queued there and lands when
+  // Redis is back (idempotent by hold), and the charge stays in the journal until then.
+  await withTimeout(deps.admission.settlePayment({
     hold, dealId, shopper, qty: confirmed.qty, unitPriceMinor: confirmed.unitPriceMinor,
     currency: confirmed.currency, heldAt: confirmed.heldAt, expiresAt: confirmed.expiresAt,
     provider: provider.name, providerRef: charge.ref, paidAt: await redisNow(deps.redis),
-  });
+  }), deps.config.redisTimeoutMs, 'settle payment');
   await clearCharge(deps.redis, deps.config.keyPrefix, dealId, entry);
   return { ok: true, hold, dealId, repeat: false };
 }

@@ -1,7 +1,8 @@
 // The three admission queues, their job shapes and the gateway-side `Admission` that feeds them.
 // Job ids are derived from the hold id, so adding the same hold twice (a gateway retry, a
 // reconciler re-admit) is a no-op while the first job still exists, and a harmless
-// `ON CONFLICT DO NOTHING` after it was removed.
+// `ON CONFLICT DO NOTHING` after it was removed. The reconciler's later tries at a hold get ids
+// of their own (jobId.readmit): writing a row twice is harmless, waiting on a dead job is not.
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
@@ -110,6 +111,10 @@ export interface PaymentJob extends OrderJob {
 
 export const jobId = {
   order: (hold: string) => hold,
+  /** The reconciler's n-th try at a hold that has no order row: n = 0 is the hold's own id;
+   *  later tries get ids of their own, because the job under the hold's id may be one BullMQ
+   *  will not run again soon (active under a dead worker's lock, or finished). */
+  readmit: (hold: string, n: number) => (n === 0 ? hold : `r${n}-${hold}`),
   /** A batch is named by its first hold: the gateway that made a hold admits it in exactly one
    *  batch, so no two batches share a first hold, a re-add of the same batch is no duplicate,
    *  and removing the job by its first hold's id (as for a single hold) still works. */

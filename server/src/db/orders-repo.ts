@@ -42,47 +42,38 @@ async function lockDeals(db: Db, dealIds: readonly string[]): Promise<void> {
   throw Object.assign(new Error(`no deal ${missing.join(', ')} in Postgres`), { code: '23503' });
 }
 
-/** `INSERT INTO orders` of the rows passed as $1..$8 (one array per column) with status $9,
- *  skipping holds that already have an order, returning the hold ids it inserted. */
-const INSERT_ORDERS = `INSERT INTO orders (hold_id, deal_id, shopper_id, qty, unit_price_minor, currency, status,
+/** Orders of the rows passed as $1..$8 (one array per column) with status $9, and their 'hold'
+ *  ledger rows, in ONE statement (one round trip: this is the order worker's drain path).
+ *  Orders whose hold already has one are left alone; the ledger rows come from the input, not
+ *  from the orders inserted, so a hold whose order was written without its 'hold' row (before
+ *  migration 004) gets it from the late order job. Both inserts skip what exists, so a retry
+ *  writes nothing twice. Returns the hold ids whose order this statement inserted. */
+const INSERT_ORDERS_WITH_HOLDS = `WITH ins AS (
+     INSERT INTO orders (hold_id, deal_id, shopper_id, qty, unit_price_minor, currency, status,
                          held_at, expires_at, cancelled_at)
      SELECT h, d, s, q, p, c, $9::text, ${ms('ha')}, ${ms('ea')}, CASE WHEN $9::text = 'cancelled' THEN now() END
      FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::bigint[], $6::text[],
                  $7::bigint[], $8::bigint[]) AS t(h, d, s, q, p, c, ha, ea)
      ON CONFLICT (hold_id) DO NOTHING
-     RETURNING hold_id`;
+     RETURNING hold_id),
+   led AS (
+     INSERT INTO stock_ledger (deal_id, hold_id, reason, qty)
+     SELECT d, h, 'hold', q FROM unnest($2::bigint[], $1::text[], $4::int[]) AS t(d, h, q)
+     ON CONFLICT (hold_id, reason) DO NOTHING)
+   SELECT hold_id FROM ins`;
 
 const orderParams = (rows: readonly OrderRow[], status: OrderStatus) => [
   rows.map((r) => r.hold), rows.map((r) => r.dealId), rows.map((r) => r.shopper), rows.map((r) => r.qty),
   rows.map((r) => r.unitPriceMinor), rows.map((r) => r.currency), rows.map((r) => r.heldAt),
   rows.map((r) => r.expiresAt), status];
 
-/** Insert orders with `status`; rows whose hold already has an order are left alone.
- *  Returns the hold ids actually inserted. */
+/** Insert orders with `status` and their 'hold' ledger rows (every path that creates an order
+ *  books its hold with it, whichever comes first: the order job, a payment, an expiry). Rows
+ *  whose hold already has an order are left alone. Returns the hold ids actually inserted. */
 export async function insertOrders(db: Db, rows: readonly OrderRow[], status: OrderStatus = 'pending'): Promise<string[]> {
   if (rows.length === 0) return [];
   await lockDeals(db, rows.map((r) => r.dealId));
-  const res = await db.query<{ hold_id: string }>(INSERT_ORDERS, orderParams(rows, status));
-  return res.rows.map((r) => r.hold_id);
-}
-
-/** The order worker's write: pending orders and their 'hold' ledger rows in ONE statement
- *  (one round trip). Same effect as insertOrders + insertLedger('hold'): the ledger rows come
- *  from the input, not from the orders inserted, so a hold whose order an expiry wrote first
- *  (as cancelled, without a 'hold' row) still gets its 'hold' row from the late order job.
- *  Both inserts skip what exists, so a retry writes nothing twice. Returns the hold ids whose
- *  order this call inserted. */
-export async function insertPendingOrdersWithLedger(db: Db, rows: readonly OrderRow[]): Promise<string[]> {
-  if (rows.length === 0) return [];
-  await lockDeals(db, rows.map((r) => r.dealId));
-  const res = await db.query<{ hold_id: string }>(
-    `WITH ins AS (${INSERT_ORDERS}),
-     led AS (INSERT INTO stock_ledger (deal_id, hold_id, reason, qty)
-             SELECT d, h, 'hold', q FROM unnest($2::bigint[], $1::text[], $4::int[]) AS t(d, h, q)
-             ON CONFLICT (hold_id, reason) DO NOTHING)
-     SELECT hold_id FROM ins`,
-    orderParams(rows, 'pending'),
-  );
+  const res = await db.query<{ hold_id: string }>(INSERT_ORDERS_WITH_HOLDS, orderParams(rows, status));
   return res.rows.map((r) => r.hold_id);
 }
 
@@ -108,17 +99,23 @@ export async function cancelPendingOrder(db: Db, hold: string): Promise<boolean>
   return (res.rowCount ?? 0) > 0;
 }
 
-/** Insert-or-flip the order to paid. Never flips a cancelled order: returns the status the row
+/** Insert-or-flip the order to paid, with its 'hold' row (kept when there). Never flips a cancelled order: returns the status the row
  *  has afterwards, so the caller can tell 'paid' from a Redis/Postgres disagreement. */
 export async function markOrderPaid(db: Db, row: OrderRow, paidAt: number): Promise<OrderStatus> {
   await lockDeals(db, [row.dealId]);
+  // the 'hold' row too: a payment may come before the order job (or instead of it)
   const res = await db.query<{ status: OrderStatus }>(
-    `INSERT INTO orders (hold_id, deal_id, shopper_id, qty, unit_price_minor, currency, status,
-                         held_at, expires_at, paid_at)
-     VALUES ($1, $2, $3, $4, $5, $6, 'paid', ${ms('$7::bigint')}, ${ms('$8::bigint')}, ${ms('$9::bigint')})
-     ON CONFLICT (hold_id) DO UPDATE SET status = 'paid', paid_at = EXCLUDED.paid_at
-       WHERE orders.status = 'pending'
-     RETURNING status`,
+    `WITH o AS (
+       INSERT INTO orders (hold_id, deal_id, shopper_id, qty, unit_price_minor, currency, status,
+                           held_at, expires_at, paid_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 'paid', ${ms('$7::bigint')}, ${ms('$8::bigint')}, ${ms('$9::bigint')})
+       ON CONFLICT (hold_id) DO UPDATE SET status = 'paid', paid_at = EXCLUDED.paid_at
+         WHERE orders.status = 'pending'
+       RETURNING status),
+     led AS (
+       INSERT INTO stock_ledger (deal_id, hold_id, reason, qty) VALUES ($2, $1, 'hold', $4)
+       ON CONFLICT (hold_id, reason) DO NOTHING)
+     SELECT status FROM o`,
     [row.hold, row.dealId, row.shopper, row.qty, row.unitPriceMinor, row.currency, row.heldAt, row.expiresAt, paidAt],
   );
   if (res.rows[0]) return res.rows[0].status;
@@ -169,5 +166,73 @@ export async function orderTotals(db: Db, dealId: string): Promise<Record<OrderS
     'SELECT status, sum(qty)::int AS units FROM orders WHERE deal_id = $1 GROUP BY status', [dealId]);
   const out: Record<OrderStatus, number> = { pending: 0, paid: 0, cancelled: 0 };
   for (const r of res.rows) out[r.status] = r.units;
+  return out;
+}
+
+/** What is wrong with one hold's ledger rows against its order (reconcile reports these). */
+export type LedgerProblem = 'ledger_without_order' | 'ledger_missing_hold' | 'ledger_sold_and_released'
+  | 'ledger_wrong_end' | 'ledger_missing_end' | 'ledger_qty';
+
+export interface LedgerBalance {
+  orders: number;
+  /** units of the deal's orders, in total and by status */
+  orderUnits: number;
+  pendingUnits: number;
+  paidUnits: number;
+  cancelledUnits: number;
+  /** units of the deal's ledger rows, by reason */
+  holdUnits: number;
+  saleUnits: number;
+  releaseUnits: number;
+  /** holds with a problem, by problem: how many and a few of them (smallest ids first) */
+  problems: { problem: LedgerProblem; holds: number; examples: string[] }[];
+}
+
+/** A deal's orders against its stock ledger, in one statement (one snapshot: every write path
+ *  changes an order and its ledger rows in one transaction, so a balanced ledger never looks
+ *  unbalanced here mid-write). Each hold gets at most one problem, the first that applies. */
+export async function ledgerBalance(db: Db, dealId: string): Promise<LedgerBalance> {
+  const res = await db.query<{ problem: LedgerProblem | null; holds: number; examples: string[] | null; order_units: number;
+    pending_units: number; paid_units: number; cancelled_units: number; orders: number;
+    hold_units: number; sale_units: number; release_units: number }>(
+    `WITH l AS (
+       SELECT hold_id, max(qty) FILTER (WHERE reason = 'hold') AS hold_q,
+              max(qty) FILTER (WHERE reason = 'sale') AS sale_q, max(qty) FILTER (WHERE reason = 'release') AS release_q
+       FROM stock_ledger WHERE deal_id = $1 GROUP BY hold_id),
+     o AS (SELECT hold_id, qty, status FROM orders WHERE deal_id = $1),
+     j AS (
+       SELECT coalesce(o.hold_id, l.hold_id) AS hold_id, o.hold_id IS NOT NULL AS has_order, o.qty, o.status,
+              l.hold_q, l.sale_q, l.release_q,
+              CASE WHEN o.hold_id IS NULL THEN 'ledger_without_order'
+                   WHEN l.hold_q IS NULL THEN 'ledger_missing_hold'
+                   WHEN l.sale_q IS NOT NULL AND l.release_q IS NOT NULL THEN 'ledger_sold_and_released'
+                   WHEN (l.sale_q IS NOT NULL AND o.status <> 'paid')
+                     OR (l.release_q IS NOT NULL AND o.status <> 'cancelled') THEN 'ledger_wrong_end'
+                   WHEN (o.status = 'paid' AND l.sale_q IS NULL)
+                     OR (o.status = 'cancelled' AND l.release_q IS NULL) THEN 'ledger_missing_end'
+                   WHEN l.hold_q <> o.qty OR l.sale_q <> o.qty OR l.release_q <> o.qty THEN 'ledger_qty'
+              END AS problem
+       FROM o FULL JOIN l ON l.hold_id = o.hold_id)
+     SELECT problem, count(*)::int AS holds,
+            (array_agg(hold_id ORDER BY hold_id) FILTER (WHERE problem IS NOT NULL))[1:3] AS examples,
+            count(*) FILTER (WHERE has_order)::int AS orders,
+            coalesce(sum(qty), 0)::int AS order_units,
+            coalesce(sum(qty) FILTER (WHERE status = 'pending'), 0)::int AS pending_units,
+            coalesce(sum(qty) FILTER (WHERE status = 'paid'), 0)::int AS paid_units,
+            coalesce(sum(qty) FILTER (WHERE status = 'cancelled'), 0)::int AS cancelled_units,
+            coalesce(sum(hold_q), 0)::int AS hold_units, coalesce(sum(sale_q), 0)::int AS sale_units,
+            coalesce(sum(release_q), 0)::int AS release_units
+     FROM j GROUP BY problem`, [dealId]);
+  const out: LedgerBalance = {
+    orders: 0, orderUnits: 0, pendingUnits: 0, paidUnits: 0, cancelledUnits: 0,
+    holdUnits: 0, saleUnits: 0, releaseUnits: 0, problems: [],
+  };
+  for (const r of res.rows) {
+    out.orders += r.orders;
+    out.orderUnits += r.order_units; out.pendingUnits += r.pending_units;
+    out.paidUnits += r.paid_units; out.cancelledUnits += r.cancelled_units;
+    out.holdUnits += r.hold_units; out.saleUnits += r.sale_units; out.releaseUnits += r.release_units;
+    if (r.problem) out.problems.push({ problem: r.problem, holds: r.holds, examples: r.examples ?? [] });
+  }
   return out;
 }

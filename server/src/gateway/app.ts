@@ -8,8 +8,10 @@ import type { Logger } from '../logger.ts';
 import type { Pool } from '../db/pool.ts';
 import { StockStore } from '../stock/stock-store.ts';
 import { channels } from '../stock/keys.ts';
-import { CloseCode } from '../protocol.ts';
+import { CloseCode, PayRefusal } from '../protocol.ts';
+import { isUnreachable, RedisHealth } from '../redis.ts';
 import { SessionSigner } from './session.ts';
+import { ShopperAuth } from './shopper-auth.ts';
 import { RedisClock } from '../live/redis-clock.ts';
 import { LiveHub } from '../live/live-hub.ts';
 import { ProcessMetrics, type QueueSet } from '../metrics/process-metrics.ts';
@@ -33,7 +35,7 @@ export interface GatewayDeps {
   config: Readonly<Config>;
   logger: Logger;
   pool: Pool;
-  /** command connection: Lua, counters */
+  /** command connection: Lua, counters (main.ts gives a fail-fast one: redis.ts connectFailFast) */
   redis: Redis;
   /** a connection this gateway may put in subscriber mode */
   subscriber: Redis;
@@ -64,6 +66,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     shopperSockets: () => ctx.sockets,
   });
   const feed = live.feed;
+  const health = new RedisHealth(deps.redis, logger, config.redisTimeoutMs);
+  deps.subscriber.on('error', () => metrics.storeError('redis'));
 
   const admission = new Batcher<OrderJob>(config.admitBatchMax, config.admitWindowMs, (jobs) => deps.admitHolds(jobs));
   const batcher = new GrabBatcher(stock, config.grabBatchMax, (dealId, grabs, result) => {
@@ -85,12 +89,28 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     // latency. If this gateway dies before the job is added, or adding it fails, the hold still
     // stands in Redis and the scheduler's reconcile re-admits it (holds older than its grace).
     admission.addAll(jobs).catch((err: unknown) => logger.error({ err, deal: dealId, holds: jobs.length }, 'admission failed; reconcile will re-admit'));
-  }, deliverAnswers);
+  }, deliverAnswers, health);
 
+  // A pay that cannot reach Redis is a refusal like a grab's (safe to resend), not an error:
+  // once Redis is known down, at once; else when its first Redis step fails.
+  const pay = async (hold: string, shopper: string): Promise<PayResult> => {
+    if (!health.up) {
+      health.refuse();
+      return { ok: false, code: PayRefusal.Unavailable };
+    }
+    try {
+      return await deps.pay(hold, shopper);
+    } catch (err) {
+      if (!health.failed(err, 'pay')) throw err;
+      return { ok: false, code: PayRefusal.Unavailable };
+    }
+  };
+
+  const sessions = new SessionSigner(config.sessionSecret, config.sessionTtlSeconds);
   const ctx: GatewayContext = {
     config, logger, pool: deps.pool, stock, clock, feed, batcher,
-    sessions: new SessionSigner(config.sessionSecret, config.sessionTtlSeconds),
-    pay: deps.pay,
+    sessions, auth: new ShopperAuth(config, sessions, logger),
+    pay, redisHealth: health,
     sockets: new Set<uWS.WebSocket<SocketData>>(),
     pending: 0, stopping: false, metrics: { grabsReceived: 0 }, live, telemetry: metrics,
   };
@@ -158,6 +178,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       }
       await live.stop();
       clock.stop();
+      health.stop();
       brandApi.close();
       await deps.subscriber.unsubscribe().catch(() => {});
     },

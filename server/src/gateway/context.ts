@@ -6,11 +6,13 @@ import type { Pool } from '../db/pool.ts';
 import type { StockStore } from '../stock/stock-store.ts';
 import type { PayRefusalCode } from '../protocol.ts';
 import type { SessionSigner } from './session.ts';
+import type { ShopperAuth } from './shopper-auth.ts';
 import type { RedisClock } from '../live/redis-clock.ts';
 import type { DealFeed } from '../live/deal-feed.ts';
 import type { LiveHub } from '../live/live-hub.ts';
 import type { ProcessMetrics } from '../metrics/process-metrics.ts';
 import type { GrabBatcher } from './grab-batcher.ts';
+import type { RedisHealth } from '../redis.ts';
 import type { SocketData } from './ws-handlers.ts';
 
 export type PayResult = { ok: true; dealId: string } | { ok: false; code: PayRefusalCode };
@@ -20,11 +22,16 @@ export interface GatewayContext {
   logger: Logger;
   pool: Pool;
   stock: StockStore;
+  /** mints guest sessions */
   sessions: SessionSigner;
+  /** checks a shopper's token: a guest session or the marketplace's ID token */
+  auth: ShopperAuth;
   clock: RedisClock;
   feed: DealFeed;
   batcher: GrabBatcher;
   pay(hold: string, shopper: string): Promise<PayResult>;
+  /** whether grabs and pays find Redis answering (they answer `unavailable` at once while not) */
+  redisHealth: RedisHealth;
   sockets: Set<WebSocket<SocketData>>;
   /** payments and other async work in flight, drained at stop */
   pending: number;

@@ -4,6 +4,7 @@
 // order the sockets' frames were read.
 import type { GrabRequest, StockStore } from '../stock/stock-store.ts';
 import type { GrabDecision, GrabBatchResult } from '../stock/decisions.ts';
+import { RedisDownError, type RedisHealth } from '../redis.ts';
 
 export interface PendingGrab extends GrabRequest {
   /** the session's coarse city, for the sales ticker */
@@ -29,6 +30,8 @@ export class GrabBatcher {
      *  cork so that they leave in ONE write: a write syscall per answer was a large share of
      *  the gateway's CPU per grab, and a page (or the bench) often has several in one batch */
     private readonly deliver: (owner: object, answer: () => void) => void = (_, answer) => answer(),
+    /** when given: while Redis is known down, batches are refused at once, not sent */
+    private readonly health: RedisHealth | null = null,
   ) {}
 
   add(dealId: string, grab: PendingGrab): void {
@@ -67,10 +70,15 @@ export class GrabBatcher {
   private async run(dealId: string, grabs: PendingGrab[]): Promise<void> {
     this.inFlight += grabs.length;
     try {
+      if (this.health && !this.health.up) {
+        this.health.refuse(grabs.length);
+        throw new RedisDownError();
+      }
       const result = await this.stock.grabBatch(dealId, grabs);
       this.afterDecide(dealId, grabs, result);
       this.answerByOwner(grabs, (g, i) => g.resolve(result.decisions[i]!, result));
     } catch (err) {
+      this.health?.failed(err, 'grab batch');
       this.answerByOwner(grabs, (g) => g.reject(err));
     } finally {
       this.inFlight -= grabs.length;

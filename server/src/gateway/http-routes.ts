@@ -8,6 +8,7 @@ import { knownCity, randomCity } from '../live/ticker.ts';
 import type { GatewayContext } from './context.ts';
 import type { StaticFiles } from './static-files.ts';
 import { TokenBucket } from './rate-limit.ts';
+import { withTimeout } from '../redis.ts';
 
 type Handler = (res: HttpResponse, req: HttpRequest) => void;
 
@@ -29,6 +30,7 @@ export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, files
   sweep.unref();
 
   app.post('/api/session', (res) => {
+    if (!ctx.auth.guestsOn) return sendError(res, Errors.guestsOff);
     const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
     let bucket = sessionBuckets.get(ip);
     if (!bucket) sessionBuckets.set(ip, (bucket = new TokenBucket(5, 60)));
@@ -65,16 +67,22 @@ export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, files
   }));
 
   app.get('/api/orders', asyncRoute(ctx, async (res, req, state) => {
-    const check = ctx.sessions.verify(bearerToken(req.getHeader('authorization')));
-    if (!check.ok) return sendError(res, check.reason === 'expired' ? Errors.sessionExpired : Errors.unauthorized, state);
+    const check = await ctx.auth.check(bearerToken(req.getHeader('authorization')));
+    if (!check.ok) return sendError(res, check.error, state);
     const orders = await listShopperOrders(ctx.pool, check.session.shopperId);
     sendJson(res, 200, { orders }, state);
   }));
 
   app.get('/api/time', (res) => sendJson(res, 200, { serverTime: ctx.clock.now() }));
 
+  // Answers within REDIS_TIMEOUT_MS whatever the stores do: a probe that times out is an
+  // answer (503) the load balancer can act on, a hung one is not.
   app.get('/healthz', asyncRoute(ctx, async (res, _req, state) => {
-    const checks = await Promise.allSettled([ctx.stock.redis.ping(), ctx.pool.query('SELECT 1')]);
+    const bound = ctx.config.redisTimeoutMs;
+    const checks = await Promise.allSettled([
+      withTimeout(ctx.stock.redis.ping(), bound, 'healthz redis'),
+      withTimeout(ctx.pool.query('SELECT 1'), bound, 'healthz postgres'),
+    ]);
     const redis = checks[0].status === 'fulfilled';
     const postgres = checks[1].status === 'fulfilled';
     const ok = redis && postgres && !ctx.stopping;

@@ -13,8 +13,10 @@ import { TokenBucket } from './rate-limit.ts';
 import { sendError } from './http.ts';
 import type { GatewayContext } from './context.ts';
 import { shopperHolds } from './shopper-holds.ts';
+import type { ShopperCheck } from './shopper-auth.ts';
 import type { PendingGrab } from './grab-batcher.ts';
 import type { GrabDecision } from '../stock/decisions.ts';
+import { isUnreachable } from '../redis.ts';
 
 export interface SocketData {
   shopper: string;
@@ -28,6 +30,8 @@ export interface SocketData {
   recentRids: string[];
   /** coarse city from the session, for the sales ticker */
   city?: string;
+  /** upgraded after an await (an ID token checked against the marketplace's keys) */
+  lateUpgrade?: true;
 }
 
 type Socket = WebSocket<SocketData>;
@@ -93,29 +97,37 @@ export function shopperSocketBehavior(ctx: GatewayContext): WebSocketBehavior<So
         sendError(res, Errors.forbiddenOrigin);
         return;
       }
-      const check = ctx.sessions.verify(token);
-      if (!check.ok) {
-        sendError(res, check.reason === 'expired' ? Errors.sessionExpired : Errors.unauthorized);
-        return;
-      }
-      if (ctx.stopping) {
-        sendError(res, Errors.unavailable);
-        return;
-      }
-      const data: SocketData = {
-        shopper: check.session.shopperId, expiresAt: check.session.expiresAt,
-        bucket: new TokenBucket(config.rateLimitPerSecond, config.rateLimitBurst),
-        festival: null, closed: false, strikes: 0, recentRids: [],
-        ...(check.session.city ? { city: check.session.city } : {}),
+      const upgrade = (check: ShopperCheck, late = false): void => {
+        if (!check.ok) return sendError(res, check.error);
+        if (ctx.stopping) return sendError(res, Errors.unavailable);
+        const data: SocketData = {
+          shopper: check.session.shopperId, expiresAt: check.session.expiresAt,
+          bucket: new TokenBucket(config.rateLimitPerSecond, config.rateLimitBurst),
+          festival: null, closed: false, strikes: 0, recentRids: [],
+          ...(check.session.city ? { city: check.session.city } : {}),
+          ...(late ? { lateUpgrade: true as const } : {}),
+        };
+        res.upgrade(data, key, protocol, extensions, context);
       };
-      res.upgrade(data, key, protocol, extensions, context);
+      const check = ctx.auth.check(token);
+      if (!(check instanceof Promise)) return upgrade(check);
+      // An ID token may need the marketplace's key set fetched: everything was copied out of
+      // req above; the client may go away meanwhile.
+      let aborted = false;
+      res.onAborted(() => { aborted = true; });
+      check.then((c) => { if (!aborted) res.cork(() => upgrade(c, true)); });
     },
 
     open(ws: Socket) {
       const data = ws.getUserData();
       ctx.sockets.add(ws);
       ws.subscribe(Topic.shopper(data.shopper));
-      send(ws, { t: ServerMsg.Hello, shopper: data.shopper, serverTime: ctx.clock.now() });
+      // After an awaited upgrade, open runs inside the HttpResponse's cork: a send there went
+      // out (the hello arrived) but this uWS build then dropped some of those sockets a few ms
+      // later without a close frame (a second socket of the same shopper, about 1 in 3). The
+      // hello leaves on the next turn, in the socket's own cork.
+      if (!data.lateUpgrade) return send(ws, { t: ServerMsg.Hello, shopper: data.shopper, serverTime: ctx.clock.now() });
+      setImmediate(() => sendLate(ws, { t: ServerMsg.Hello, shopper: data.shopper, serverTime: ctx.clock.now() }));
     },
 
     message(ws: Socket, buf: ArrayBuffer, isBinary: boolean) {
@@ -251,7 +263,7 @@ class SocketGrab implements PendingGrab {
   reject(err: unknown): void {
     this.ctx.telemetry.grab(GrabRefusal.Unavailable, performance.now() - this.receivedAt);
     this.ctx.telemetry.storeError('redis');
-    this.ctx.logger.error({ err, deal: this.deal, rid: this.rid }, 'grab batch failed');
+    if (!isUnreachable(err)) this.ctx.logger.error({ err, deal: this.deal, rid: this.rid }, 'grab batch failed');
     send(this.owner, refusedAnswer(this.rid, this.deal, GrabRefusal.Unavailable));
   }
 }

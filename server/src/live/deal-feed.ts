@@ -10,6 +10,7 @@ import type { StockStore } from '../stock/stock-store.ts';
 import { ServerMsg, Topic, type DealView, type FestivalView } from '../protocol.ts';
 import type { Logger } from '../logger.ts';
 import { LOCAL_REJ_FIELD, parseDealHash, type DealCounts } from './aggregates.ts';
+import { FailureLog, isUnreachable } from '../redis.ts';
 
 export type Publish = (topic: string, message: string, kind: string) => void;
 /** deal:<id> snapshots go out only when someone on this gateway follows that topic */
@@ -63,6 +64,12 @@ export class DealFeed {
   polls = 0;
   /** run after every poll (ticker relay, ops board) */
   readonly afterPoll: (() => void)[] = [];
+  /** a Redis outage fails every poll (ten a second): one line per streak, not one per poll */
+  private readonly pollFailures: FailureLog;
+  /** the last poll failed (a slow tick then has its reason logged already) */
+  get pollFailing(): boolean {
+    return this.pollFailures.failing;
+  }
 
   constructor(
     private readonly pool: Pool,
@@ -71,7 +78,9 @@ export class DealFeed {
     private readonly logger: Logger,
     private readonly snapshotMs: number,
     private readonly publishIfSubscribed: PublishIfSubscribed = () => false,
-  ) {}
+  ) {
+    this.pollFailures = new FailureLog(logger, 'deal counters poll');
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.poll(), this.snapshotMs);
@@ -184,6 +193,9 @@ export class DealFeed {
       }
       for (const id of ids) pipe.hgetall(this.stock.keys(id).deal);
       const res = (await pipe.exec()) ?? [];
+      // a pipeline reports Redis being away per command, not by rejecting
+      const away = res.find(([err]) => isUnreachable(err))?.[0];
+      if (away) throw away;
       const changedByFestival = new Map<string, DealView[]>();
       ids.forEach((id, i) => {
         const h = res[offset + i]?.[1] as Record<string, string> | undefined;
@@ -206,8 +218,9 @@ export class DealFeed {
         for (const d of deals) this.publishIfSubscribed(Topic.deal(d.id), () => JSON.stringify({ t: ServerMsg.Deal, deal: d }), 'deal');
       }
       this.polls++;
+      this.pollFailures.ok();
     } catch (err) {
-      this.logger.warn({ err }, 'deal counters poll failed');
+      this.pollFailures.fail(err);
       this.onError?.(err);
     } finally {
       this.polling = false;

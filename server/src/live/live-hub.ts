@@ -93,7 +93,9 @@ export class LiveHub {
       this.ticking = false;
       const ms = performance.now() - t0;
       // a tick longer than its period means snapshots are being skipped: say why
-      if (ms > 2 * this.d.config.liveSnapshotMs) this.d.logger.warn({ ms: Math.round(ms), sweepMs: Math.round(swept), sockets: this.d.shopperSockets().size }, 'live: slow tick');
+      // (not when the poll failed: a hung Redis makes every tick as slow as REDIS_TIMEOUT_MS,
+      // and the poll logs its own failures at a sane rate)
+      if (ms > 2 * this.d.config.liveSnapshotMs && !this.feed.pollFailing) this.d.logger.warn({ ms: Math.round(ms), sweepMs: Math.round(swept), sockets: this.d.shopperSockets().size }, 'live: slow tick');
     }
   }
 

@@ -16,6 +16,7 @@ export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
   private readonly parts: (() => Partial<NodeInfo>)[] = [];
+  private beating = false;
 
   constructor(private readonly redis: Redis, private readonly prefix: string, private readonly role: string, private readonly everyMs = 1_000) {
     this.id = `${role}@${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 6)}`;
@@ -33,11 +34,18 @@ export class Heartbeat {
   }
 
   async beat(): Promise<void> {
-    const node: Omit<OpsNode, 'stale'> = {
-      id: this.id, role: this.role, host: hostname(), pid: process.pid, startedAt: this.startedAt, at: Date.now(), leader: false,
-    };
-    for (const p of this.parts) Object.assign(node, p());
-    await this.redis.hset(nodesKey(this.prefix), this.id, JSON.stringify(node)).catch(() => {});
+    // A Redis that answers nothing must not collect a write a second until it wakes.
+    if (this.beating) return;
+    this.beating = true;
+    try {
+      const node: Omit<OpsNode, 'stale'> = {
+        id: this.id, role: this.role, host: hostname(), pid: process.pid, startedAt: this.startedAt, at: Date.now(), leader: false,
+      };
+      for (const p of this.parts) Object.assign(node, p());
+      await this.redis.hset(nodesKey(this.prefix), this.id, JSON.stringify(node)).catch(() => {});
+    } finally {
+      this.beating = false;
+    }
   }
 
   async stop(): Promise<void> {

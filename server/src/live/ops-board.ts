@@ -12,6 +12,7 @@ import type { QueueSet } from '../metrics/process-metrics.ts';
 import type { DealFeed } from './deal-feed.ts';
 import { RateTracker, dealAggregate, festivalAggregate, type DealCounts } from './aggregates.ts';
 import { readNodes } from './nodes.ts';
+import { FailureLog } from '../redis.ts';
 import type { OpsDeal, OpsNode, OpsPoint, OpsQueues, OpsSnapshot, QueueDepth } from './ops-view.ts';
 
 const HISTORY_POINTS = 300; // 5 minutes at one a second
@@ -52,7 +53,11 @@ export class OpsBoard {
   /** set by tick when a chart point was added since the last publish */
   private freshPoint: OpsPoint | null = null;
 
-  constructor(private readonly d: OpsBoardDeps) {}
+  private readonly refreshFailures: FailureLog;
+
+  constructor(private readonly d: OpsBoardDeps) {
+    this.refreshFailures = new FailureLog(d.logger, 'ops board: refresh');
+  }
 
   /** After each deal-feed poll: recompute, and publish if an ops socket listens. */
   tick(now = Date.now()): void {
@@ -60,7 +65,7 @@ export class OpsBoard {
       this.slowAt = now;
       this.slowRunning = true;
       this.refreshSlow(now)
-        .catch((err: unknown) => this.d.logger.warn({ err }, 'ops board: refresh failed'))
+        .then(() => this.refreshFailures.ok(), (err: unknown) => this.refreshFailures.fail(err))
         .finally(() => { this.slowRunning = false; });
     }
     this.d.publish(() => {

@@ -19,17 +19,45 @@ export async function raiseFence(redis: Redis, pool: pg.Pool, prefix: string, no
   const key = globalKeys(prefix).schedulerFence;
   let token = await redis.incr(key);
   for (let attempt = 0; attempt < 3; attempt++) {
-    const { rows } = await pool.query<{ token: number }>(
-      `INSERT INTO scheduler_fence (id, token, leader) VALUES (true, $1, $2)
-       ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token, leader = EXCLUDED.leader, since = now()
-         WHERE scheduler_fence.token < EXCLUDED.token
-       RETURNING token`,
-      [token, nodeId]);
-    if (rows.length === 1) return token;
+    if (await writeFence(pool, token, nodeId)) return token;
     const current = await readFence(pool);
     token = Number(await redis.eval(INCR_ABOVE, 1, key, current?.token ?? 0));
   }
   throw new Error('scheduler fence: could not take a token above the one in Postgres');
+}
+
+/** how long raising the fence waits behind a transition before looking for a stalled one */
+const FENCE_LOCK_WAIT_MS = 150;
+
+/** Raises the fence to `token` unless Postgres has one as high. A transition holds the fence row
+ *  FOR SHARE until it commits; one left open by a leader whose process stalled mid-transaction
+ *  would hold the new term off for as long as the stall. That leader's lease has ended (we hold
+ *  the lock), so its transaction is ended for it: it rolls back, and it had not happened. */
+async function writeFence(pool: pg.Pool, token: number, nodeId: string): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    const client = await pool.connect();
+    try {
+      // one round trip (a simple query cannot take parameters): the new term waits for this
+      const results = await client.query(
+        `BEGIN; SET LOCAL lock_timeout = '${FENCE_LOCK_WAIT_MS}ms';
+         INSERT INTO scheduler_fence (id, token, leader) VALUES (true, ${Math.trunc(token)}, ${client.escapeLiteral(nodeId)})
+         ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token, leader = EXCLUDED.leader, since = now()
+           WHERE scheduler_fence.token < EXCLUDED.token
+         RETURNING token;
+         COMMIT`) as unknown as pg.QueryResult[];
+      return results[2]?.rowCount === 1;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      // 55P03 lock_not_available: the lock_timeout above
+      if ((err as { code?: string }).code !== '55P03' || attempt >= 3) throw err;
+      await client.query(
+        `SELECT pg_terminate_backend(a.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'relation' AND l.relation = 'scheduler_fence'::regclass AND l.granted
+            AND a.pid <> pg_backend_pid() AND a.state = 'idle in transaction'`);
+    } finally {
+      client.release();
+    }
+  }
 }
 
 export async function readFence(pool: pg.Pool): Promise<{ token: number; leader: string; since: Date } | null> {

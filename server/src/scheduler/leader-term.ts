@@ -1,7 +1,7 @@
-// One term of leadership: from winning the lock to losing it (or stepping down). Keeps an
-// in-memory schedule of the deals that need acting on, refreshed from Postgres, and on time by
-// the Redis clock pre-warms, opens, marks sold out and closes them. Every state write carries
-// the term's fencing token; the moment the lock is lost the term stops acting.
+// One term of leadership: from winning the lock to losing it (or stepping down). Acts on the
+// node's schedule (schedule.ts, already loaded while standing by): on time by the Redis clock it
+// pre-warms, opens, marks sold out and closes deals. Every state write carries the term's
+// fencing token; the moment the lease is lost or runs out the term stops acting.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
@@ -9,14 +9,13 @@ import type { Logger } from '../logger.ts';
 import { DealState, type DealStateValue } from '../protocol.ts';
 import { StockStore, type WarmDealInput } from '../stock/stock-store.ts';
 import { publishDealChanged } from '../live/shopper-news.ts';
-import {
-  getDeal, listActionableDeals, transitionDeal, type ScheduledDeal, type TransitionInput,
-} from '../db/deals-repo.ts';
-import { RedisClock } from '../live/redis-clock.ts';
+import { getDeal, transitionDeal, type ScheduledDeal, type TransitionInput } from '../db/deals-repo.ts';
+import type { RedisClock } from '../live/redis-clock.ts';
 import { announceLeader } from './fence.ts';
 import { createPaymentProvider, type PaymentProvider } from '../admission/payments.ts';
 import { reconcile, type ReconcileDeps, type ReconcileReport } from './reconcile.ts';
 import { SerialTask } from './serial-task.ts';
+import { ACTIONABLE, REFRESH_MS, type Schedule } from './schedule.ts';
 
 export interface TermDeps {
   config: Readonly<Config>;
@@ -25,18 +24,19 @@ export interface TermDeps {
   logger: Logger;
   nodeId: string;
   fence: number;
+  /** the node's schedule and Redis clock, kept loaded across terms */
+  schedule: Schedule;
   /** aborted when the lock is lost or the scheduler closes */
   signal: AbortSignal;
+  /** the lease, by the local clock: checked before each write Postgres does not fence */
+  leaseValid: () => boolean;
   /** give up leadership (fenced out by a newer leader): aborts `signal` */
   stepDown: () => void;
   queues: () => NonNullable<ReconcileDeps['queues']>;
   onReconciled?: (r: ReconcileReport) => void;
 }
 
-const REFRESH_MS = 500;
-const ACTIONABLE: ReadonlySet<DealStateValue> = new Set([DealState.Scheduled, DealState.Warming, DealState.Live, DealState.SoldOut]);
 const SOLD_OUT_CHECK_MS = 200;
-const CLOCK_SAMPLE_MS = 1_000;
 
 /** What was pushed to Redis for a deal; a change (a brand's edit) means warm again. */
 function warmSignature(d: ScheduledDeal): string {
@@ -57,11 +57,7 @@ export class LeaderTerm {
   /** refunds or finishes the charges a dead gateway left (reconcile's charge journal pass) */
   private readonly provider: PaymentProvider;
   private readonly log: Logger;
-  private deals = new Map<string, ScheduledDeal>();
   private warmed = new Map<string, string>();
-  /** deal id -> refresh generation of its last local transition (newer than a stale read) */
-  private touched = new Map<string, number>();
-  private generation = 0;
   private inflight = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private dueTimer: NodeJS.Timeout | undefined;
@@ -76,12 +72,17 @@ export class LeaderTerm {
   constructor(private readonly d: TermDeps) {
     this.stock = new StockStore(d.redis, d.config.keyPrefix);
     this.provider = createPaymentProvider(d.config);
-    this.clock = new RedisClock(d.redis);
+    this.clock = d.schedule.clock;
     this.log = d.logger.child({ fence: d.fence });
   }
 
+  /** also true past the lease's end before anything noticed: a stalled term must not act */
   private get stopped(): boolean {
-    return this.d.signal.aborted;
+    return this.d.signal.aborted || !this.d.leaseValid();
+  }
+
+  private get deals(): ReadonlyMap<string, ScheduledDeal> {
+    return this.d.schedule.deals;
   }
 
   /** Runs until the signal aborts. */
@@ -91,18 +92,17 @@ export class LeaderTerm {
       if (signal.aborted) resolve();
       else signal.addEventListener('abort', () => resolve(), { once: true });
     });
+    const announce = () => announceLeader(this.d.redis, config.keyPrefix, this.d.nodeId, config.lockTtlMs);
     try {
-      await this.clock.sample(3);
-      await announceLeader(this.d.redis, config.keyPrefix, this.d.nodeId, config.lockTtlMs);
-      await this.refresh();
-      if (this.stopped) return;
+      // the schedule was loaded while standing by: act on it first, then read it afresh. A due
+      // deal waits for no start-of-term read, and its transition gets the pool's warm
+      // connection rather than opening a new one beside the read.
+      void this.act().then(() => this.requestRefresh());
+      void announce().catch((err: unknown) => this.log.warn({ err }, 'scheduler: leader announcement failed'));
       this.every(config.schedulerTickMs, () => this.act());
       this.every(REFRESH_MS, () => this.requestRefresh());
-      this.every(CLOCK_SAMPLE_MS, () => this.clock.sample());
-      this.every(Math.max(100, Math.floor(config.lockTtlMs / 3)),
-        () => announceLeader(this.d.redis, config.keyPrefix, this.d.nodeId, config.lockTtlMs));
+      this.every(Math.max(100, Math.floor(config.lockTtlMs / 3)), announce);
       this.every(config.reconcileIntervalMs, () => this.reconcileOnce());
-      void this.act();
       await ended;
     } finally {
       for (const t of this.timers) clearInterval(t);
@@ -125,19 +125,9 @@ export class LeaderTerm {
   }
 
   private async refresh(): Promise<void> {
-    const gen = ++this.generation;
-    const horizon = this.clock.now() + this.d.config.prewarmSeconds * 1000 + 2 * REFRESH_MS;
-    const rows = await listActionableDeals(this.d.pool, horizon);
+    await this.d.schedule.refresh();
     if (this.stopped) return;
-    const next = new Map<string, ScheduledDeal>();
-    for (const row of rows) {
-      const local = this.deals.get(row.id);
-      // a transition made while this read ran is newer than what the read saw
-      next.set(row.id, local && (this.touched.get(row.id) ?? 0) >= gen ? { ...row, state: local.state } : row);
-    }
-    this.deals = next;
-    for (const id of this.touched.keys()) if (!next.has(id)) this.touched.delete(id);
-    for (const id of this.warmed.keys()) if (!next.has(id)) this.warmed.delete(id);
+    for (const id of this.warmed.keys()) if (!this.deals.has(id)) this.warmed.delete(id);
     await this.rewarmEdited();
     this.armDueTimer();
     void this.act();
@@ -158,6 +148,7 @@ export class LeaderTerm {
       }
       if (known === sig) continue;
       const cur = await this.stock.readDeal(deal.id);
+      if (this.stopped) return;
       if (cur && cur.stock !== deal.stock) {
         this.log.warn({ deal: deal.id, redis: cur.stock, postgres: deal.stock }, 'scheduler: stock edited after warming; Redis keeps its stock');
       }
@@ -234,10 +225,7 @@ export class LeaderTerm {
       }
       return false;
     }
-    const local = this.deals.get(deal.id);
-    if (local) local.state = t.to;
-    deal.state = t.to;
-    this.touched.set(deal.id, this.generation + 1);
+    this.d.schedule.moved(deal, t.to);
     this.log.info({ deal: deal.id, from: res.from, to: t.to }, 'scheduler: deal transition');
     await publishDealChanged(this.d.redis, this.d.config.keyPrefix, deal.id, deal.festivalId);
     return true;
@@ -247,13 +235,14 @@ export class LeaderTerm {
    *  warmed the deal 'open' just after the cancel): make Redis say so, or grabs would go on. */
   private async holdBrandStop(deal: ScheduledDeal): Promise<void> {
     const cur = await getDeal(this.d.pool, deal.id);
-    if (cur && (cur.state === DealState.Cancelled || cur.state === DealState.Stopped)) {
+    if (cur && (cur.state === DealState.Cancelled || cur.state === DealState.Stopped) && !this.stopped) {
       await this.stock.setStatus(deal.id, cur.state);
     }
   }
 
   private async warm(deal: ScheduledDeal): Promise<void> {
     const cur = await this.stock.readDeal(deal.id);
+    if (this.stopped) return;
     await this.stock.warmDeal(warmInput(deal, cur?.stock ?? deal.stock));
     this.warmed.set(deal.id, warmSignature(deal));
   }

@@ -1,8 +1,8 @@
 // Reconcile: Redis (the hot truth of counters and holds) against Postgres (the record), for
-// every deal warmed into Redis. It checks the stock invariants, re-admits holds whose order
-// never reached Postgres, re-queues expiries that were lost, and reports paid holds the
-// payments worker has not settled yet. Run by the scheduler leader on a timer, and once by
-// `npm run reconcile`.
+// every deal warmed into Redis. It checks the stock invariants and the balance of the deal's
+// stock ledger (ledger-check.ts), re-admits holds whose order never reached Postgres, re-queues
+// expiries that were lost, and reports paid holds the payments worker has not settled yet. Run
+// by the scheduler leader on a timer, and once by `npm run reconcile`.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Queue } from 'bullmq';
@@ -14,10 +14,11 @@ import { createQueues, jobId, type OrderJob, type ExpiryJob, type PaymentJob } f
 import { recoverCharges } from '../admission/charge-journal.ts';
 import type { PaymentProvider } from '../admission/payments.ts';
 import { listEndedDeals, refreshFinalCounters } from '../db/deals-repo.ts';
+import { checkLedger, type LedgerViolationKind } from './ledger-check.ts';
 
 export interface Violation {
   dealId: string;
-  kind: 'counters' | 'negative' | 'holds_sum' | 'per_shopper_sum' | 'over_limit' | 'missing_fields';
+  kind: 'counters' | 'negative' | 'holds_sum' | 'per_shopper_sum' | 'over_limit' | 'missing_fields' | LedgerViolationKind;
   detail: string;
 }
 
@@ -28,6 +29,11 @@ export interface DealReconcile {
   held: number;
   sold: number;
   holds: number;
+  /** Postgres: order rows, and units in the stock ledger by reason (see ledger-check.ts) */
+  orders: number;
+  ledgerHold: number;
+  ledgerSale: number;
+  ledgerRelease: number;
 }
 
 export interface ReconcileReport {
@@ -107,6 +113,33 @@ async function ensureJob<T>(queue: Queue<T>, name: string, data: T, id: string):
   return true;
 }
 
+// States in which a job under a hold's id will still run and write the hold's order row.
+const PENDING_STATES: ReadonlySet<string> = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
+// Each try is added only once the one before it is no longer pending, at most one per run:
+// this many means the hold's row fails to write every time, which a person must look at.
+const MAX_READMITS = 8;
+
+/** Puts a hold that has no order row back on the orders queue, whatever BullMQ still holds under
+ *  its ids. A pending job will write the row. An active one may be a dead worker's (it stays
+ *  active until its lock lapses and a stalled check moves it, a minute by default, by which time
+ *  the hold may have expired), and a finished one evidently did not write it: the next try gets
+ *  an id of its own, and a duplicate write is a harmless ON CONFLICT. Finished jobs are left for
+ *  inspection. Returns whether a job was added. */
+async function readmitHold(queue: Queue<OrderJob>, job: OrderJob, logger?: Logger): Promise<boolean> {
+  for (let n = 0; n < MAX_READMITS; n++) {
+    const id = jobId.readmit(job.hold, n);
+    const state = await queue.getJobState(id);
+    if (state === 'unknown') {
+      // bullmq's generic job-name typing does not narrow for a Queue<T> parameter.
+      await (queue as Queue).add('order', job, { jobId: id });
+      return true;
+    }
+    if (PENDING_STATES.has(state)) return false;
+  }
+  logger?.error({ hold: job.hold, deal: job.dealId, tries: MAX_READMITS }, 'reconcile: hold still has no order row after every re-admission; see its failed jobs');
+  return false;
+}
+
 interface DealSnapshot {
   fields: Record<string, string>;
   holds: HoldRecord[];
@@ -158,7 +191,10 @@ function checkInvariants(dealId: string, s: DealSnapshot): { violations: Violati
   if (perSum !== held + sold) {
     v.push({ dealId, kind: 'per_shopper_sum', detail: `per-shopper counts sum to ${perSum}, held + sold = ${held + sold}` });
   }
-  return { violations: v, counters: { dealId, stock, available, held, sold, holds: s.holds.length } };
+  return {
+    violations: v,
+    counters: { dealId, stock, available, held, sold, holds: s.holds.length, orders: 0, ledgerHold: 0, ledgerSale: 0, ledgerRelease: 0 },
+  };
 }
 
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
@@ -183,11 +219,14 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
       report.deals++;
       report.holds += snap.holds.length;
       const checked = checkInvariants(dealId, snap);
-      for (const v of checked.violations) {
+      const ledger = await checkLedger(deps.pool, dealId);
+      for (const v of [...checked.violations, ...ledger.violations]) {
         report.details.push(v);
         deps.logger?.error({ deal: dealId, kind: v.kind, detail: v.detail }, 'reconcile: stock invariant violated');
       }
       if (checked.counters) {
+        const b = ledger.balance;
+        Object.assign(checked.counters, { orders: b.orders, ledgerHold: b.holdUnits, ledgerSale: b.saleUnits, ledgerRelease: b.releaseUnits });
         counters.set(dealId, checked.counters);
         report.perDeal.push(checked.counters);
       }
@@ -206,7 +245,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
             hold: h.hold, dealId, shopper: h.shopper, qty: h.qty, unitPriceMinor, currency,
             heldAt: h.heldAt, expiresAt: h.expiresAt,
           };
-          if (await ensureJob(queues.orders, 'order', job, jobId.order(h.hold))) {
+          if (await readmitHold(queues.orders, job, deps.logger)) {
             report.readmitted++;
             deps.logger?.warn({ hold: h.hold, deal: dealId }, 'reconcile: hold had no order row, re-admitted');
           }

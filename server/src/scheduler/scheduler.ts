@@ -1,18 +1,22 @@
-// The scheduler: any number may run, one leads. Leadership is a redlock lock held with
-// `using` (auto-extended while the routine runs) plus a fencing token raised in Postgres on
-// every election; see fence.ts. Followers retry the lock every lockTtl/5, so a stopped or
-// crashed leader is replaced within about one lock TTL.
+// The scheduler: any number may run, one leads. Leadership is a short redlock lease (lease.ts),
+// renewed four times per LOCK_TTL_MS, plus a fencing token raised in Postgres on every term
+// (fence.ts), so a leader that stalls past its lease is replaced and can no longer change
+// anything. A standby stays armed: it keeps the schedule and the Redis clock loaded and wakes
+// when the lock can next be free (its PTTL, looked at least every few tens of ms), so when a
+// leader dies the standby leads about one lease later and its first pass opens what is due.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import Redlock, { ExecutionError, ResourceLockedError } from 'redlock';
+import Redlock, { ResourceLockedError } from 'redlock';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { channels, globalKeys } from '../stock/keys.ts';
 import { createQueues, type AdmissionQueues } from '../admission/queues.ts';
 import { raiseFence, retractLeader } from './fence.ts';
+import { Lease } from './lease.ts';
 import { LeaderTerm } from './leader-term.ts';
+import { REFRESH_MS, Schedule } from './schedule.ts';
 import type { ReconcileReport } from './reconcile.ts';
 
 export interface SchedulerDeps {
@@ -35,89 +39,159 @@ export interface Scheduler {
   close(): Promise<void>;
 }
 
+const CLOCK_SAMPLE_MS = 1_000;
+
 export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   const { config, redis, pool } = deps;
   const nodeId = deps.nodeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const logger = deps.logger.child({ component: 'scheduler', node: nodeId });
   const ttl = config.lockTtlMs;
-  const lockKey = globalKeys(config.keyPrefix).schedulerLock;
+  // renewing at a quarter of the lease leaves three quarters for a stall or a slow Redis
+  const renewEvery = Math.max(50, Math.floor(ttl / 4));
+  // how stale a standby's view of the lock may get; the lock's PTTL wakes it sooner
+  const pollMax = Math.min(100, Math.floor(ttl / 5));
+  const { schedulerLock: lockKey, schedulerLeader } = globalKeys(config.keyPrefix);
 
-  const redlock = new Redlock([redis], {
-    // acquisition is retried by the loop below; these govern extend and release
-    retryCount: 3,
-    retryDelay: Math.max(50, Math.floor(ttl / 20)),
-    retryJitter: Math.max(10, Math.floor(ttl / 100)),
-    // extend at half-life, leaving half a TTL for Redis hiccups before the lock is lost
-    automaticExtensionThreshold: Math.floor(ttl / 2),
-  });
+  // one attempt per call: the loop below decides when to try again
+  const redlock = new Redlock([redis], { retryCount: 0 });
   redlock.on('error', (err) => {
     if (!(err instanceof ResourceLockedError)) logger.debug({ err }, 'redlock: client error');
   });
 
   let closing = false;
-  let term: { leader: LeaderTerm; ctl: AbortController; fence: number } | null = null;
+  let term: { leader: LeaderTerm; ctl: AbortController; fence: number; lease: Lease } | null = null;
+  /** what this node last said about its leadership: each change is logged once */
+  let role: 'leading' | 'standby' | 'unable' | null = null;
   let last: ReconcileReport | null = null;
   let queues: AdmissionQueues | null = null;
-  const wake = new AbortController(); // interrupts the follower's wait on close
+  const wake = new AbortController(); // interrupts the standby's wait on close
+
+  // A new term ends the transaction a stalled leader left open (fence.ts); when that leader's
+  // process wakes, its connection is gone, idle in the pool or checked out mid-transition. An
+  // 'error' nobody listens to would crash the process instead of letting it step down.
+  const onPgError = (err: Error) => logger.warn({ err }, 'scheduler: a Postgres connection was ended');
+  const guarded = new WeakSet<pg.PoolClient>();
+  const guard = (client: pg.PoolClient) => {
+    if (guarded.has(client)) return;
+    guarded.add(client);
+    client.on('error', onPgError);
+  };
+  pool.on('error', onPgError);
+  pool.on('acquire', guard);
+
+  const schedule = new Schedule(redis, pool, config.prewarmSeconds * 1000,
+    (err) => logger.warn({ err }, 'scheduler: schedule refresh failed'));
+  const refresh = () => (term && !term.ctl.signal.aborted ? term.leader.requestRefresh() : schedule.refresh());
 
   const subscriber = redis.duplicate();
   subscriber.on('error', (err) => logger.warn({ err }, 'scheduler: subscriber connection error'));
-  subscriber.on('message', () => {
-    if (term && !term.ctl.signal.aborted) void term.leader.requestRefresh();
-  });
+  subscriber.on('message', () => void refresh());
   await subscriber.subscribe(channels(config.keyPrefix).dealChanged);
 
-  async function lead(signal: AbortSignal): Promise<void> {
+  // armed before the first attempt, and kept so while standing by
+  await schedule.clock.sample(3).catch((err: unknown) => logger.warn({ err }, 'scheduler: clock sample failed'));
+  await schedule.refresh();
+  const timers = [
+    setInterval(() => { if (!term) void schedule.refresh(); }, REFRESH_MS),
+    setInterval(() => void schedule.clock.sample().catch(() => {}), CLOCK_SAMPLE_MS),
+  ];
+
+  async function standingBy(): Promise<void> {
+    if (role === 'standby') return;
+    role = 'standby';
+    const leader = await redis.get(schedulerLeader).catch(() => null);
+    logger.info({ leader }, 'scheduler: standing by');
+  }
+
+  async function lead(lease: Lease): Promise<void> {
     const ctl = new AbortController();
     const stop = () => ctl.abort();
-    signal.addEventListener('abort', stop, { once: true });
+    lease.signal.addEventListener('abort', stop, { once: true });
     wake.signal.addEventListener('abort', stop, { once: true });
-    if (closing) return;
-    const fence = await raiseFence(redis, pool, config.keyPrefix, nodeId);
-    if (ctl.signal.aborted) return;
-    logger.info({ fence }, 'scheduler: became leader');
-    const leader = new LeaderTerm({
-      config, redis, pool, logger, nodeId, fence, signal: ctl.signal, stepDown: stop,
-      queues: () => (queues ??= createQueues(config, redis)),
-      onReconciled: (r) => { last = r; },
-    });
-    term = { leader, ctl, fence };
     try {
-      await leader.run();
+      if (closing) return;
+      const t0 = performance.now();
+      const fence = await raiseFence(redis, pool, config.keyPrefix, nodeId);
+      // the fence waits for transitions in flight; a slow one shows here
+      const fenceMs = Math.round(performance.now() - t0);
+      if (ctl.signal.aborted || !lease.valid()) {
+        logger.warn({ fence, fenceMs }, 'scheduler: lease ran out while raising the fence');
+        return;
+      }
+      role = 'leading';
+      logger.info({ fence, fenceMs }, 'scheduler: leadership gained');
+      const leader = new LeaderTerm({
+        config, redis, pool, logger, nodeId, fence, schedule, signal: ctl.signal, stepDown: stop,
+        leaseValid: () => lease.valid(),
+        queues: () => (queues ??= createQueues(config, redis)),
+        onReconciled: (r) => { last = r; },
+      });
+      term = { leader, ctl, fence, lease };
+      try {
+        await leader.run();
+      } finally {
+        term = null;
+        role = null;
+        const lost = lease.signal.aborted ? lease.signal.reason as Error : null;
+        const why = closing ? 'closing' : lost ? lost.message : 'stepped down';
+        // a planned stop is news, an unplanned one a warning
+        logger[closing ? 'info' : 'warn']({ fence, why }, 'scheduler: leadership lost');
+      }
     } finally {
-      term = null;
-      signal.removeEventListener('abort', stop);
+      lease.signal.removeEventListener('abort', stop);
       wake.signal.removeEventListener('abort', stop);
-      const why = signal.aborted ? 'lock lost' : closing ? 'closing' : 'stepped down';
-      // a planned stop is news, a lost lock is a warning
-      logger[closing ? 'info' : 'warn']({ fence, why, err: (signal as { error?: Error }).error }, 'scheduler: leadership ended');
     }
+  }
+
+  async function attempt(): Promise<number> {
+    const pttl = await redis.pttl(lockKey);
+    if (pttl > 0 || pttl === -1) {
+      await standingBy();
+      return pttl > 0 ? Math.min(pttl + 1, pollMax) : pollMax;
+    }
+    const lease = await Lease.tryAcquire(redlock, lockKey, ttl, renewEvery);
+    if (!lease) {
+      await standingBy(); // another node was quicker; its PTTL says how long to wait
+      return 0;
+    }
+    try {
+      await lead(lease);
+    } finally {
+      await lease.release();
+    }
+    return 0;
   }
 
   async function loop(): Promise<void> {
     while (!closing) {
+      let wait: number;
       try {
-        await redlock.using([lockKey], ttl, { retryCount: 0 }, lead);
+        wait = await attempt();
       } catch (err) {
-        // ExecutionError: someone else holds the lock (or we could not release a lost one)
-        if (!(err instanceof ExecutionError)) logger.error({ err }, 'scheduler: leadership attempt failed');
+        if (role !== 'unable') logger.warn({ err }, 'scheduler: cannot lead');
+        role = 'unable';
+        wait = pollMax;
       }
       if (closing) break;
-      await sleep(Math.max(20, Math.floor(ttl / 5)), wake.signal);
+      await sleep(Math.max(5, wait), wake.signal);
     }
   }
   const looping = loop();
 
   return {
     nodeId,
-    isLeader: () => term !== null && !term.ctl.signal.aborted,
-    fence: () => (term && !term.ctl.signal.aborted ? term.fence : null),
+    isLeader: () => term !== null && !term.ctl.signal.aborted && term.lease.valid(),
+    fence: () => (term && !term.ctl.signal.aborted && term.lease.valid() ? term.fence : null),
     lastReconcile: () => last,
     async close() {
       if (closing) return looping;
       closing = true;
       wake.abort();
-      await looping; // the term has stopped and `using` has released the lock
+      for (const t of timers) clearInterval(t);
+      await looping; // the term has stopped and its lease is released
+      await schedule.inFlight;
+      pool.off('error', onPgError);
+      pool.off('acquire', guard);
       await retractLeader(redis, config.keyPrefix, nodeId).catch(() => {});
       if (queues) await Promise.all([queues.orders.close(), queues.expiry.close(), queues.payments.close()]);
       await subscriber.quit().catch(() => subscriber.disconnect());

@@ -6,7 +6,7 @@ import { createAdmission } from '../../src/admission/index.ts';
 import { newStats } from '../../src/admission/deps.ts';
 import { createOrderBatcher } from '../../src/admission/order-worker.ts';
 import type { Admission } from '../../src/admission/queues.ts';
-import { insertPendingOrdersWithLedger, inTransaction } from '../../src/db/orders-repo.ts';
+import { insertOrders, inTransaction } from '../../src/db/orders-repo.ts';
 import { createLogger } from '../../src/logger.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
@@ -47,7 +47,7 @@ describe('order integrity without per-row foreign keys', () => {
     expect(await count(env, 'stock_ledger WHERE hold_id = $1', [ghost.hold])).toBe(0);
 
     // the same batch again (a retried job): nothing new, nothing reported as inserted
-    const again = await inTransaction(env.pool, (c) => insertPendingOrdersWithLedger(c, jobs));
+    const again = await inTransaction(env.pool, (c) => insertOrders(c, jobs));
     expect(again).toEqual([]);
     expect(await count(env, 'orders WHERE deal_id = $1', [deal.dealId])).toBe(4);
     expect(await count(env, 'stock_ledger WHERE deal_id = $1', [deal.dealId])).toBe(4);
@@ -56,7 +56,7 @@ describe('order integrity without per-row foreign keys', () => {
   it('a deal with orders cannot be deleted or renumbered; one without can', async () => {
     const sold = await createDeal(env, stock, { stock: 5, limit: 1, holdSeconds: 300 });
     const jobs = await grabHolds(stock, sold, 1, 1, 'keep');
-    await inTransaction(env.pool, (c) => insertPendingOrdersWithLedger(c, jobs));
+    await inTransaction(env.pool, (c) => insertOrders(c, jobs));
     await expect(env.pool.query('DELETE FROM deals WHERE id = $1', [sold.dealId])).rejects.toMatchObject({ code: '23503' });
     await expect(env.pool.query('UPDATE deals SET id = id + 1000000 WHERE id = $1', [sold.dealId])).rejects.toMatchObject({ code: '23503' });
     await env.pool.query("UPDATE deals SET title = 'Earbuds Pro' WHERE id = $1", [sold.dealId]); // other columns: as before
@@ -73,7 +73,7 @@ describe('order integrity without per-row foreign keys', () => {
     const writer = await env.pool.connect();
     try {
       await writer.query('BEGIN');
-      await insertPendingOrdersWithLedger(writer, jobs); // holds the deal FOR KEY SHARE until commit
+      await insertOrders(writer, jobs); // holds the deal FOR KEY SHARE until commit
       let settled = false;
       const del = env.pool.query('DELETE FROM deals WHERE id = $1', [deal.dealId]).finally(() => { settled = true; });
       del.catch(() => {}); // observed below

@@ -1,5 +1,7 @@
 // Rows the scheduler tests need, inserted with plain SQL (the brand API is not under test).
+import type { Redis } from 'ioredis';
 import type { Pool } from '../../src/db/pool.ts';
+import { redisNow } from '../../src/redis.ts';
 
 export interface DealFixture {
   startsAt: number;
@@ -50,4 +52,18 @@ export async function dealEvents(pool: Pool, dealId: string) {
   const { rows } = await pool.query<{ from_state: string; to_state: string; fence: number }>(
     'SELECT from_state, to_state, fence FROM deal_events WHERE deal_id = $1 ORDER BY id', [dealId]);
   return rows;
+}
+
+/** Redis time minus local time, from the sample with the smallest round trip: tests judge
+ *  openings by the clock the engine uses. */
+export async function redisOffset(redis: Redis, samples = 5): Promise<number> {
+  let bestRtt = Infinity;
+  let offset = 0;
+  for (let i = 0; i < samples; i++) {
+    const t0 = Date.now();
+    const server = await redisNow(redis);
+    const rtt = Date.now() - t0;
+    if (rtt < bestRtt) { bestRtt = rtt; offset = server - (t0 + rtt / 2); }
+  }
+  return offset;
 }

@@ -6,7 +6,7 @@ import { redisNow } from '../../src/redis.ts';
 import { channels } from '../../src/stock/keys.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { startScheduler, type Scheduler } from '../../src/scheduler/scheduler.ts';
-import { insertDeal, dealRow, dealEvents } from './fixtures.ts';
+import { insertDeal, dealRow, dealEvents, redisOffset } from './fixtures.ts';
 
 const ON_TIME_MS = 250;
 
@@ -22,13 +22,7 @@ describe('scheduler deal life cycle (two schedulers running)', () => {
   beforeAll(async () => {
     env = await createTestEnv({ LOCK_TTL_MS: '1000', PREWARM_SECONDS: '2', RECONCILE_INTERVAL_MS: '300' });
     stock = new StockStore(env.redis, env.config.keyPrefix);
-    let bestRtt = Infinity;
-    for (let i = 0; i < 5; i++) {
-      const t0 = Date.now();
-      const server = await redisNow(env.redis);
-      const rtt = Date.now() - t0;
-      if (rtt < bestRtt) { bestRtt = rtt; offset = server - (t0 + rtt / 2); }
-    }
+    offset = await redisOffset(env.redis);
     const sub = new Redis(env.config.redisUrl);
     conns.push(sub);
     sub.on('message', (_ch, raw) => {

@@ -1,25 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
+import { runReconcileCli } from './reconcile-cli.ts';
 import { createLogger } from '../../src/logger.ts';
 import { redisNow } from '../../src/redis.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { createQueues, jobId, type AdmissionQueues } from '../../src/admission/queues.ts';
 import { reconcile } from '../../src/scheduler/reconcile.ts';
+import { inTransaction, insertOrders } from '../../src/db/orders-repo.ts';
 import { insertDeal } from './fixtures.ts';
-
-function runCli(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/reconcile.ts', '--json'], {
-      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = ''; let stderr = '';
-    child.stdout.on('data', (b: Buffer) => { stdout += b; });
-    child.stderr.on('data', (b: Buffer) => { stderr += b; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('reconcile', () => {
   let env: TestEnv;
@@ -68,9 +56,7 @@ describe('reconcile', () => {
     expect(await queues.orders.getJobCounts('waiting')).toEqual({ waiting: 1 });
 
     // once the order row exists, nothing to re-admit; a young hold is left alone by default
-    await env.pool.query(
-      `INSERT INTO orders (hold_id, deal_id, shopper_id, qty, unit_price_minor, currency, held_at, expires_at)
-       VALUES ($1, $2, 'shopper-1', 2, 99900, 'PKR', now(), now() + interval '1 minute')`, [d.hold, dealId]);
+    await inTransaction(env.pool, (c) => insertOrders(c, [job!.data]));
     const young = await stock.grabBatch(dealId, [{ shopper: 'shopper-2', qty: 1, rid: 'b' }]);
     expect(young.decisions[0]!.ok).toBe(true);
     const third = await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, queues });
@@ -101,13 +87,13 @@ describe('reconcile', () => {
     expect(report.violations).toBeGreaterThan(0);
     expect(report.details).toContainEqual(expect.objectContaining({ dealId, kind: 'counters' }));
 
-    const cli = await runCli(env.env);
+    const cli = await runReconcileCli(env.env);
     expect(cli.code, cli.stderr).toBe(1);
     const printed = JSON.parse(cli.stdout) as { violations: number; details: { dealId: string; kind: string }[] };
     expect(printed.details).toContainEqual(expect.objectContaining({ dealId, kind: 'counters' }));
 
     await env.redis.hincrby(stock.keys(dealId).deal, 'available', -1);
-    const healed = await runCli(env.env);
+    const healed = await runReconcileCli(env.env);
     expect(healed.code, healed.stderr).toBe(0);
   });
 });

@@ -1,0 +1,75 @@
+// The stock ledger is the record: every order row comes with its 'hold' row in the same
+// transaction, whichever path writes the order first (the order job, a payment, an expiry), and
+// every ended order has exactly one 'sale' or 'release' row. A crashed worker's order job may
+// come late or never (its holds are re-admitted): the ledger must balance without it.
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expireHoldNow } from '../../src/admission/index.ts';
+import { newStats } from '../../src/admission/deps.ts';
+import { settlePayment } from '../../src/admission/payment-worker.ts';
+import { inTransaction, insertOrders } from '../../src/db/orders-repo.ts';
+import { createLogger } from '../../src/logger.ts';
+import { redisNow } from '../../src/redis.ts';
+import { StockStore } from '../../src/stock/stock-store.ts';
+import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
+import { count, createDeal, grabHolds } from './helpers.ts';
+
+describe('stock ledger balance', () => {
+  let env: TestEnv;
+  let stock: StockStore;
+  const logger = createLogger('silent');
+  const ledger = (hold: string) => env.pool.query<{ reason: string; qty: number }>(
+    'SELECT reason, qty FROM stock_ledger WHERE hold_id = $1 ORDER BY reason', [hold]).then((r) => r.rows);
+  const orderStatus = async (hold: string) =>
+    (await env.pool.query<{ status: string }>('SELECT status FROM orders WHERE hold_id = $1', [hold])).rows[0]?.status;
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    stock = new StockStore(env.redis, env.config.keyPrefix);
+  });
+  afterAll(async () => {
+    await env?.cleanup();
+  });
+
+  it('a payment settled before the order job books the hold and the sale; the late order job adds nothing', async () => {
+    const deal = await createDeal(env, stock, { stock: 10, holdSeconds: 60 });
+    const [job] = await grabHolds(stock, deal, 1, 2, 'paid-first');
+    const { hold } = job!;
+    const status = await settlePayment({ config: env.config, redis: env.redis, pool: env.pool, logger, stats: newStats() },
+      { ...job!, provider: 'demo', providerRef: 'demo-1', paidAt: Date.now() });
+    expect(status).toBe('paid');
+    expect(await ledger(hold)).toEqual([{ reason: 'hold', qty: 2 }, { reason: 'sale', qty: 2 }]);
+
+    expect(await inTransaction(env.pool, (c) => insertOrders(c, [job!]))).toEqual([]);
+    expect(await orderStatus(hold)).toBe('paid');
+    expect(await ledger(hold)).toEqual([{ reason: 'hold', qty: 2 }, { reason: 'sale', qty: 2 }]);
+  });
+
+  it('an expiry before the order job books the hold and the release; a repeat adds nothing', async () => {
+    const deal = await createDeal(env, stock, { stock: 10, holdSeconds: 1 });
+    const [job] = await grabHolds(stock, deal, 1, 3, 'expired-first');
+    const { hold } = job!;
+    await waitFor(async () => (await redisNow(env.redis)) > job!.expiresAt, 'the hold is due', 5_000, 50);
+    const deps = { config: env.config, redis: env.redis, pool: env.pool, stock, stats: newStats() };
+    expect(await expireHoldNow(deps, hold)).toMatchObject({ released: true, qty: 3 });
+    expect(await orderStatus(hold)).toBe('cancelled');
+    expect(await ledger(hold)).toEqual([{ reason: 'hold', qty: 3 }, { reason: 'release', qty: 3 }]);
+
+    expect(await expireHoldNow(deps, hold)).toMatchObject({ released: false, reason: 'already_released' });
+    expect(await inTransaction(env.pool, (c) => insertOrders(c, [job!]))).toEqual([]);
+    expect(await ledger(hold)).toEqual([{ reason: 'hold', qty: 3 }, { reason: 'release', qty: 3 }]);
+    expect(await count(env, 'orders WHERE hold_id = $1', [hold])).toBe(1);
+  });
+
+  it("migration 004 books the 'hold' rows earlier versions left out, and nothing else", async () => {
+    const deal = await createDeal(env, stock, { stock: 10, holdSeconds: 600 });
+    const holds = await grabHolds(stock, deal, 3, 2, 'mig');
+    await inTransaction(env.pool, (c) => insertOrders(c, holds));
+    // as a payment before the order job left it before this version: an order, no 'hold' row
+    await env.pool.query("DELETE FROM stock_ledger WHERE hold_id = ANY($1::text[]) AND reason = 'hold'", [[holds[0]!.hold, holds[1]!.hold]]);
+    const sql = await readFile(new URL('../../src/db/migrations/004_ledger_hold_rows.sql', import.meta.url), 'utf8');
+    await env.pool.query(sql);
+    for (const h of holds) expect(await ledger(h.hold)).toEqual([{ reason: 'hold', qty: 2 }]);
+    expect(await count(env, 'stock_ledger WHERE deal_id = $1', [deal.dealId])).toBe(3);
+  });
+});

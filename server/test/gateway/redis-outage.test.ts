@@ -1,0 +1,117 @@
+// A Redis outage is answered, not waited out: grabs and pays that cannot reach Redis within
+// REDIS_TIMEOUT_MS are refused `unavailable`, /healthz says 503 within its bound, and once Redis
+// is back the same gateway decides grabs again. Both kinds of outage: the process dead
+// (kill -9: connections refused) and the process hung (SIGSTOP: sockets open, no answers).
+// The bounds asserted are generous: this checks "answered, not hung", not speed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
+import { startEngineIn, seedDeals, warmNow, newSession, type RunningEngine } from '../helpers/engine.ts';
+import { ShopperSocket } from '../helpers/shopper-socket.ts';
+import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.ts';
+import type { ServerMessage } from '../../src/protocol.ts';
+
+const TIMEOUT_MS = 1_000;
+// the setting plus room for a busy machine; an answer later than this counts as hung
+const ANSWERED_WITHIN_MS = 2_500;
+
+describe('a Redis outage is answered unavailable, and the gateway recovers by itself', () => {
+  let redis: PrivateRedis;
+  let env: TestEnv;
+  let engine: RunningEngine;
+  let dealId: string;
+  let shopper: ShopperSocket;
+
+  beforeAll(async () => {
+    // every write on disk before it is acknowledged: the restart after kill -9 keeps the deal
+    redis = await startPrivateRedis({ aof: true, args: ['--appendfsync', 'always'] });
+    env = await createTestEnv({ REDIS_URL: redis.url });
+    env.redis.on('error', () => {});
+    dealId = (await seedDeals(env.pool, [{ stock: 1_000, limit: 100, startsIn: -1_000 }])).dealIds[0]!;
+    await warmNow(env, [dealId]);
+    engine = await startEngineIn(env, { FF_ROLE: 'gateway', REDIS_TIMEOUT_MS: String(TIMEOUT_MS) });
+    shopper = await ShopperSocket.open(engine.wsUrl, (await newSession(engine.url)).token);
+  });
+  afterAll(async () => {
+    shopper?.close();
+    redis?.resume();
+    await engine?.stop();
+    await env?.cleanup();
+    await redis?.stop();
+  });
+
+  /** Sends a grab; resolves with its answer and how long it took. */
+  async function grab(rid: string, timeoutMs = ANSWERED_WITHIN_MS): Promise<{ answer: ServerMessage; ms: number }> {
+    shopper.messages.length = 0;
+    const t0 = performance.now();
+    shopper.send({ t: 'grab', deal: dealId, qty: 1, rid });
+    const answer = await shopper.answerTo(rid, timeoutMs);
+    return { answer, ms: performance.now() - t0 };
+  }
+
+  async function pay(hold: string, rid: string, timeoutMs = ANSWERED_WITHIN_MS): Promise<ServerMessage> {
+    shopper.send({ t: 'pay', hold, rid });
+    return shopper.waitFor((m) => (m.t === 'paid' || m.t === 'refused') && 'rid' in m && m.rid === rid, timeoutMs);
+  }
+
+  async function healthz(): Promise<{ status: number; ms: number; body: { redis: boolean } }> {
+    const t0 = performance.now();
+    const res = await fetch(`${engine.url}/healthz`, { signal: AbortSignal.timeout(10_000) });
+    return { status: res.status, ms: performance.now() - t0, body: (await res.json()) as { redis: boolean } };
+  }
+
+  async function heldHold(rid: string): Promise<string> {
+    const { answer } = await grab(rid);
+    expect(answer).toMatchObject({ t: 'held', rid });
+    return answer.t === 'held' ? answer.hold : '';
+  }
+
+  /** During the outage: grabs, a pay and /healthz are all answered within the bound. */
+  async function expectAnsweredUnavailable(tag: string, hold: string): Promise<void> {
+    // the first grab finds the outage, the later ones find it known
+    for (let i = 1; i <= 3; i++) {
+      const { answer, ms } = await grab(`${tag}-grab-${i}`);
+      expect(answer).toMatchObject({ t: 'refused', code: 'unavailable' });
+      expect(ms).toBeLessThan(ANSWERED_WITHIN_MS);
+    }
+    expect(await pay(hold, `${tag}-pay-1`)).toMatchObject({ t: 'refused', hold, code: 'unavailable' });
+    const health = await healthz();
+    expect(health.status).toBe(503);
+    expect(health.body.redis).toBe(false);
+    expect(health.ms).toBeLessThan(ANSWERED_WITHIN_MS);
+  }
+
+  /** After the outage, without restarting the gateway: the refused rid is decided, the hold paid. */
+  async function expectRecovered(tag: string, hold: string): Promise<void> {
+    // A resend of a refused rid gets Redis's answer: held (also when Redis ran the script
+    // after the gateway gave up waiting, then it is that first answer).
+    const again = await waitFor(async () => {
+      const { answer } = await grab(`${tag}-grab-1`);
+      return answer.t === 'held' ? answer : null;
+    }, 'a grab held again after the outage', 15_000, 100);
+    expect(again).toMatchObject({ t: 'held', rid: `${tag}-grab-1` });
+    expect(await pay(hold, `${tag}-pay-2`, 8_000)).toMatchObject({ t: 'paid', hold });
+    expect((await healthz()).status).toBe(200);
+  }
+
+  it('Redis killed (kill -9): refused unavailable within the bound, held again after the restart', async () => {
+    const hold = await heldHold('kill-before');
+    await redis.kill();
+    try {
+      await expectAnsweredUnavailable('kill', hold);
+    } finally {
+      await redis.restart();
+    }
+    await expectRecovered('kill', hold);
+  });
+
+  it('Redis hung (SIGSTOP): refused unavailable within the bound, held again after SIGCONT', async () => {
+    const hold = await heldHold('stop-before');
+    redis.pause();
+    try {
+      await expectAnsweredUnavailable('stop', hold);
+    } finally {
+      redis.resume();
+    }
+    await expectRecovered('stop', hold);
+  });
+});
