@@ -21,7 +21,7 @@ export function planFaults({ seed, faults, stormMs, restartMs, outageMs }) {
     leader: between(-800, -200),
     gateway: between(Math.max(150, stormMs * 0.05), Math.max(400, stormMs * 0.15)),
     worker: between(Math.max(400, stormMs * 0.08), Math.max(800, stormMs * 0.18)),
-    redis: between(Math.max(1000, stormMs * 0.2), Math.max(1500, stormMs * 0.35)),
+    redis: between(Math.max(1000, stormMs * 0.12), Math.max(1500, stormMs * 0.2)),
   };
   const which = { gateway: r() < 0.5 ? 0 : 1, worker: r() < 0.5 ? 0 : 1 };
   const outage = outageMs ?? between(1000, 2000);

@@ -35,7 +35,9 @@ const opts = {
   // ran here, but the engine fell so far behind that the run measured the machine
   shoppers: num(a.shoppers, short ? 300 : 6_000),
   grabs: num(a.grabs, short ? 3 : 5),
-  stock: num(a.stock, short ? 300 : 3_000),
+  // more stock than the first wave takes, so the deal is still selling (grabs reach Redis)
+  // when Redis is killed
+  stock: num(a.stock, short ? 450 : 10_000),
   limit: num(a.limit, 2),
   stormMs: num(a.seconds, short ? 5 : 10) * 1000,
   holdSeconds: num(a.hold, short ? 5 : 10),
