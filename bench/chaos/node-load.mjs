@@ -85,7 +85,9 @@ function onFrame(s, text) {
     counts.answered++;
     if (m[1] === 'refused' && text.includes('"code":"unavailable"')) {
       s.slots[seq] = RETRY;
-      setTimeout(() => { if (s.slots[seq] !== RETRY) return; if (s.open) sendGrab(s, seq, true); else s.slots[seq] = FLIGHT; }, retryMs);
+      // doubling per further `unavailable` of this grab, up to 16x, as the C client
+      const delay = retryMs * 2 ** Math.min(s.tries[seq]++, 4);
+      setTimeout(() => { if (s.slots[seq] !== RETRY) return; if (s.open) sendGrab(s, seq, true); else s.slots[seq] = FLIGHT; }, delay);
     } else {
       s.slots[seq] = FINAL;
       nfinal++;
@@ -152,7 +154,7 @@ rl.on('line', async (line) => {
 });
 
 async function start() {
-  for (let i = 0; i < tokens.length; i++) socks.push({ i, token: tokens[i], url: i % urls.length, seq: 0, slots: new Uint8Array(W), times: new Float64Array(W), due: 0, dq: [], open: false, ws: null });
+  for (let i = 0; i < tokens.length; i++) socks.push({ i, token: tokens[i], url: i % urls.length, seq: 0, slots: new Uint8Array(W), tries: new Uint8Array(W), times: new Float64Array(W), due: 0, dq: [], open: false, ws: null });
   let opened = 0;
   for (let w = 0; w < socks.length; w += 250) {
     const r = await Promise.all(socks.slice(w, w + 250).map((s) => open(s)));

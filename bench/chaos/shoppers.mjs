@@ -128,7 +128,8 @@ export async function startShoppers({ bin, urls, shoppers, processes, dealId, fe
     if (!pay || !(msg.t === 'paid' || msg.t === 'refused')) return;
     pay.answers.push({ at, t: msg.t, code: msg.code ?? null });
     if (msg.t === 'paid') rec.learned.set(msg.hold, 'pay answer');
-    if (msg.t === 'refused' && msg.code === 'unavailable' && at < pay.expiresAt) setTimeout(() => sendPay(msg.hold), 300);
+    // backing off as the grabs do (bench/load/wsload-chaos.c)
+    if (msg.t === 'refused' && msg.code === 'unavailable' && at < pay.expiresAt) setTimeout(() => sendPay(msg.hold), 300 * 2 ** Math.min(pay.answers.length - 1, 4));
     else pay.final = true;
   }
 

@@ -11,7 +11,9 @@
  *     it sent and never got a final answer to, with the SAME rid and "retry":true, then sends
  *     the grabs whose planned instant came while it was down (as first sends);
  *   - a grab answered `unavailable` (Redis did not answer in time) is resent the same way
- *     --retry-ms later;
+ *     --retry-ms later, doubling for each further `unavailable` of that grab up to 16 times
+ *     --retry-ms (a fixed short interval kept thousands of sockets retrying in step, and the
+ *     engine busy with them, long after the outage);
  *   - the driver (bench/chaos/shoppers.mjs) adds frames of its own over stdin: payments and
  *     resends of rids already answered, on a fresh socket (`reopen`).
  * The judging is the driver's: every frame the sockets receive (but hello) goes to stdout.
@@ -43,7 +45,9 @@ static uint64_t ps; /* the plan's own xorshift, so --seed fixes it whatever else
 
 typedef struct { uint64_t t; uint32_t sock, seq; } Due;
 typedef struct { Due *v; size_t cap, head, tail; } Fifo; /* entries are pushed in time order */
-static Fifo reconnects, retries;
+#define RETRY_LEVELS 5 /* retry-ms x 1, 2, 4, 8, 16: one queue per delay keeps each in time order */
+static Fifo reconnects, retries[RETRY_LEVELS];
+static uint8_t *tries; /* per grab slot: `unavailable` answers so far */
 
 static char *obuf; static uint32_t olen, ocap; /* stdout lines of one loop round */
 
@@ -78,7 +82,8 @@ static double plan_unit(void) {
 
 static void chaos_init(void) {
   slot = calloc((size_t)(nsock ? nsock : 1) * W, 1);
-  if (!slot) fatal("out of memory");
+  tries = calloc((size_t)(nsock ? nsock : 1) * W, 1);
+  if (!slot || !tries) fatal("out of memory");
   ps = chaos_seed * 0x9E3779B97F4A7C15ULL + 1;
   if (!ps) ps = 1;
 }
@@ -161,8 +166,11 @@ static void chaos_frame(uint32_t i, const char *p, size_t n, uint64_t t) {
     record_ns(t > sent ? t - sent : 0);
     counts.answered++;
     if (refused && memmem(p, n, "\"code\":\"unavailable\"", 20)) {
-      slot[(size_t)i * W + (size_t)seq] = G_RETRY;
-      fifo_push(&retries, t + (uint64_t)(retry_ms * 1e6), i, (uint32_t)seq);
+      size_t g = (size_t)i * W + (size_t)seq;
+      int level = tries[g] < RETRY_LEVELS - 1 ? tries[g] : RETRY_LEVELS - 1;
+      if (tries[g] < 255) tries[g]++;
+      slot[g] = G_RETRY;
+      fifo_push(&retries[level], t + (uint64_t)(retry_ms * (double)(1 << level) * 1e6), i, (uint32_t)seq);
     } else {
       slot[(size_t)i * W + (size_t)seq] = G_FINAL;
       nfinal++;
@@ -190,11 +198,13 @@ static void chaos_tick(uint64_t now) {
     s->url = (uint8_t)((s->url + 1) % nurls);
     start_connect(d->sock);
   }
-  while ((d = fifo_due(&retries, now))) {
-    uint8_t *g = &slot[(size_t)d->sock * W + d->seq];
-    if (*g != G_RETRY) continue;
-    if (socks[d->sock].state == S_OPEN) resend_grab(d->sock, d->seq, now);
-    else *g = G_FLIGHT; /* resent when it opens */
+  for (int level = 0; level < RETRY_LEVELS; level++) {
+    while ((d = fifo_due(&retries[level], now))) {
+      uint8_t *g = &slot[(size_t)d->sock * W + d->seq];
+      if (*g != G_RETRY) continue;
+      if (socks[d->sock].state == S_OPEN) resend_grab(d->sock, d->seq, now);
+      else *g = G_FLIGHT; /* resent when it opens */
+    }
   }
   if (!said_done && plan_next == nplan && nfinal >= (nplan ? nplan : 0)) { said_done = 1; ob_printf("done %.3f\n", epoch_ms(now)); }
   if (now >= t_finish) { chaos_flush(); finish(); }
@@ -203,9 +213,9 @@ static void chaos_tick(uint64_t now) {
 static uint64_t chaos_next(void) {
   uint64_t next = t_finish;
   if (plan_next < nplan && plan[plan_next].t < next) next = plan[plan_next].t;
-  uint64_t r = fifo_next(&reconnects), q = fifo_next(&retries);
+  uint64_t r = fifo_next(&reconnects);
   if (r < next) next = r;
-  if (q < next) next = q;
+  for (int level = 0; level < RETRY_LEVELS; level++) { uint64_t q = fifo_next(&retries[level]); if (q < next) next = q; }
   return next;
 }
 
