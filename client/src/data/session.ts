@@ -1,5 +1,8 @@
-// Guest session token: fetched once, kept in localStorage and reused until shortly before it
-// expires, so a reload keeps the same shopper (and so the same holds and orders).
+// The shopper's token. A marketplace that signs its users in hands the page their ID token in
+// the URL fragment (`/#id_token=<jwt>`): the fragment never reaches a server or a Referer, and
+// the page takes it out of the address bar at once; it is kept in sessionStorage (this tab) and
+// used until it expires. Without one, a guest session: fetched once, kept in localStorage and
+// reused until shortly before it expires, so a reload keeps the same shopper.
 
 export interface Session {
   token: string;
@@ -12,6 +15,40 @@ const storageKey = 'ff.session';
 const renewMarginMs = 5 * 60_000;
 
 let inflight: Promise<Session> | null = null;
+
+const idTokenKey = 'ff.idToken';
+
+/** Takes `#id_token=...` out of the address bar into this tab's storage (once, at load). */
+export function adoptIdTokenFromUrl(loc: Pick<Location, 'hash' | 'pathname' | 'search'> = location): void {
+  const m = /(?:^#|&)id_token=([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)/.exec(loc.hash);
+  if (!m) return;
+  try {
+    sessionStorage.setItem(idTokenKey, m[1]!);
+  } catch {
+    /* storage disabled: the token is lost with the fragment, the page goes on as a guest */
+  }
+  history.replaceState(null, '', loc.pathname + loc.search);
+}
+
+/** The marketplace ID token handed to this tab, while it has not expired. */
+function idTokenSession(): Session | null {
+  let token: string | null = null;
+  try {
+    token = sessionStorage.getItem(idTokenKey);
+  } catch {
+    return null;
+  }
+  if (!token) return null;
+  try {
+    const claims = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: unknown };
+    const expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 : 0;
+    if (expiresAt > Date.now()) return { token, shopperId: '', expiresAt };
+  } catch {
+    /* not a JWT we can read: drop it below */
+  }
+  sessionStorage.removeItem(idTokenKey);
+  return null;
+}
 
 function readStored(): Session | null {
   try {
@@ -35,6 +72,8 @@ function store(s: Session): void {
 
 /** A usable session: the cached one while it is fresh, otherwise a new one from the server. */
 export function getSession(): Promise<Session> {
+  const account = idTokenSession();
+  if (account) return Promise.resolve(account);
   const cached = readStored();
   if (cached && cached.expiresAt - renewMarginMs > Date.now()) return Promise.resolve(cached);
   // Concurrent callers (socket reconnect + orders fetch) share one request.
@@ -46,6 +85,11 @@ export function getSession(): Promise<Session> {
 
 /** Forget `token` (the server refused it); the next getSession() asks for a new one. */
 export function dropSession(token: string): void {
+  try {
+    if (sessionStorage.getItem(idTokenKey) === token) sessionStorage.removeItem(idTokenKey);
+  } catch {
+    /* storage disabled */
+  }
   if (readStored()?.token !== token) return; // another tab already replaced it
   try {
     localStorage.removeItem(storageKey);
