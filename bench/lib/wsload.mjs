@@ -11,6 +11,8 @@ import { newHistogram } from './stats.mjs';
 import { asLoad, tokenSlices } from './load-fleet.mjs';
 
 const SOURCE = path.join(ROOT, 'bench', 'load', 'wsload.c');
+// included by wsload.c: a change to it is a change to the binary
+const INCLUDED = [path.join(ROOT, 'bench', 'load', 'wsload-chaos.c')];
 const BINARY = path.join(ROOT, 'node_modules', '.cache', 'flashfest-bench', 'wsload');
 
 let built; // the binary's path, or null once building failed (once per bench process)
@@ -20,7 +22,7 @@ export function wsloadBinary() {
   if (built !== undefined) return built;
   built = null;
   try {
-    const src = statSync(SOURCE).mtimeMs;
+    const src = Math.max(...[SOURCE, ...INCLUDED].map((f) => statSync(f).mtimeMs));
     let bin = null;
     try { bin = statSync(BINARY).mtimeMs; } catch { /* not built yet */ }
     if (bin !== null && bin >= src) return (built = BINARY);

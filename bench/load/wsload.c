@@ -39,6 +39,10 @@
  * epoch ms); arrival - at goes into snapLat when `at` is a number, and per seq the first and
  * last arrival (epoch ms) and the number of arrivals are kept. Arrivals are stamped once per
  * epoll round (client.mjs: per frame, after its own parsing).
+ * Role chaos (--chaos [--seed=<n>] [--first-ms=<ms>] [--reconnect-ms=<ms>] [--retry-ms=<ms>]
+ * [--festival=<id>]):
+ * the storm with reconnects, resends and a line per frame for the chaos suite; see
+ * wsload-chaos.c (included below), which has its commands and output.
  * Differences, all outside a healthy run: a socket the server closed is skipped from then on
  * (client.mjs would count its sends), an open that failed is not also counted as closed, and
  * socket errors after the open count in counts.errors (client.mjs never counts any); the
@@ -98,6 +102,8 @@
 #define STDIN_TAG 0xffffffffu
 
 enum { S_NONE, S_CONNECTING, S_HANDSHAKE, S_OPEN, S_CLOSED, S_FAILED };
+enum { P_SETUP, P_IDLE, P_WAIT, P_RUN, P_DRAIN };
+static int phase = P_SETUP;
 
 typedef struct {
   int fd;
@@ -107,6 +113,8 @@ typedef struct {
   uint32_t due;          /* answers this epoll round (closed loop) */
   char *rb; uint32_t rlen, rcap, rneed; /* unparsed input (handshake, partial frame), its size */
   char *wb; uint32_t wlen, wcap; /* output a short write left behind */
+  uint8_t url;           /* index of the url it opens on (chaos: the next one after a loss) */
+  char *dq; uint32_t dqlen, dqcap; /* chaos: the driver's frames kept while it is down */
 } Sock;
 
 typedef struct { struct sockaddr_storage sa; socklen_t salen; char *authority; char *path; } Url;
@@ -124,6 +132,15 @@ static uint64_t *times;  /* send time (ns) of socket i, slot seq % W, at i*W + s
 static char *prefix; static size_t prefix_len;
 
 static struct { uint64_t sent, answered, held, errors, skipped, closed; } counts;
+/* role chaos (--chaos, wsload-chaos.c): hooks called from the common code */
+static int chaos;
+static void chaos_closed(uint32_t i, int state);
+static void chaos_opened(uint32_t i);
+static void chaos_frame(uint32_t i, const char *p, size_t n, uint64_t t);
+static void chaos_sent(uint32_t i, uint32_t seq, int retry, uint64_t t);
+static double plan_unit(void);
+static void chaos_flush(void);
+static double first_ms;
 typedef struct { char code[64]; uint64_t n; } Refused;
 static Refused refused[64]; static int nrefused;
 static uint64_t hist[BUCKETS];
@@ -232,6 +249,7 @@ static void sock_close(uint32_t i, int state) {
   s->state = (uint8_t)state;
   free(s->rb); s->rb = NULL; s->rlen = s->rcap = s->rneed = 0;
   free(s->wb); s->wb = NULL; s->wlen = s->wcap = 0;
+  if (chaos) chaos_closed(i, state);
 }
 /* an open socket went away (close frame, EOF, error): client.mjs's 'close' event */
 static void sock_lost(uint32_t i, int error) {
@@ -325,6 +343,7 @@ static void send_grabs(uint32_t i, uint32_t n, uint64_t t) {
     times[(size_t)i * W + seq % W] = t;
     s->out++;
     counts.sent++;
+    if (chaos) chaos_sent(i, seq, 0, t);
     len += grab_frame(fbuf + len, seq);
   }
   sock_write(i, fbuf, len);
@@ -475,6 +494,7 @@ static long parse_frames(uint32_t i, char *p, size_t n, uint64_t t) {
     if (op == 1) {
       if (!fin) { static int said; if (!said++) fprintf(stderr, "wsload: fragmented text frame ignored\n"); }
       else if (len >= 10 && memcmp(pl, "{\"t\":\"deal", 10) == 0) on_snapshot(pl, (size_t)len, t); /* "deals" and "deal" */
+      else if (chaos) chaos_frame(i, pl, (size_t)len, t);
       else on_answer(i, pl, (size_t)len, t);
     } else if (op == 9) { /* ping -> pong with the same payload */
       char f[16 + 125];
@@ -518,6 +538,7 @@ static void on_handshake_data(uint32_t i, uint64_t t) {
   memmove(s->rb, s->rb + hl, s->rlen - hl);
   s->rlen -= (uint32_t)hl;
   if (sub && send_sub(i) < 0) return;
+  if (chaos && phase != P_SETUP) { chaos_opened(i); if (s->fd < 0) return; }
   if (s->rlen) parse_buffered(i, t); /* frames right behind the 101 (the gateway's hello) */
 }
 
@@ -593,7 +614,7 @@ static void url_encode(char **b, uint32_t *len, uint32_t *cap, const char *t) { 
 
 static void start_connect(uint32_t i) {
   Sock *s = &socks[i];
-  Url *u = &urls[i % (uint32_t)nurls];
+  Url *u = &urls[s->url];
   s->fd = socket(u->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (s->fd < 0) { fprintf(stderr, "wsload: socket: %s\n", strerror(errno)); s->state = S_FAILED; return; }
   int one = 1;
@@ -668,8 +689,6 @@ static char *next_line(void) { /* a NUL-terminated line from ib (consumed), or N
 
 /* ---- the run ---- */
 
-enum { P_SETUP, P_IDLE, P_WAIT, P_RUN, P_DRAIN };
-static int phase = P_SETUP;
 static int meas_started;
 static double warmup_ms, duration_ms, drain_ms, cpu_at_go;
 static uint32_t rr_next;
@@ -708,6 +727,7 @@ static size_t sub_json(char *o, size_t cap) {
 static uint64_t n_wait, n_events;
 static void finish(void) {
   double cpu = cpu_s() - cpu_at_go;
+  if (chaos) chaos_flush();
   if (getenv("WSLOAD_DEBUG")) { struct rusage u; getrusage(RUSAGE_SELF, &u); fprintf(stderr, "wsload: user %ld.%06ld sys %ld.%06ld waits %llu events %llu nvcsw %ld nivcsw %ld\n", u.ru_utime.tv_sec, u.ru_utime.tv_usec, u.ru_stime.tv_sec, u.ru_stime.tv_usec, (unsigned long long)n_wait, (unsigned long long)n_events, u.ru_nvcsw, u.ru_nivcsw); }
   running = measuring = 0;
   size_t cap = 64 * 1024 + (size_t)BUCKETS * 48 + nheld * 24 + (size_t)hold_len * 6 + nsnap * 80 + seqs_len, n = 0;
@@ -744,11 +764,16 @@ static void storm_plan(uint64_t at) {
   double spread_ns = spread_ms * 1e6;
   for (uint32_t i = 0; i < nsock; i++) {
     if (socks[i].state != S_OPEN) continue;
-    for (uint32_t k = 0; k < per_socket; k++) plan[nplan++] = (Plan){ at + (uint64_t)(rnd_unit() * spread_ns), i };
+    for (uint32_t k = 0; k < per_socket; k++) {
+      double span = k == 0 && first_ms >= 0 ? first_ms * 1e6 : spread_ns;
+      plan[nplan++] = (Plan){ at + (uint64_t)(plan_unit() * span), i };
+    }
   }
   qsort(plan, nplan, sizeof(Plan), plan_cmp);
 }
 
+static int chaos_command(char *line);
+static void flush_due(void);
 static void on_command(char *line) {
   if (strncmp(line, "go ", 3) == 0 && phase == P_IDLE) {
     double at;
@@ -763,6 +788,7 @@ static void on_command(char *line) {
     phase = P_WAIT;
   } else if (strcmp(line, "stop") == 0) {
     finish();
+  } else if (chaos && chaos_command(line)) {
   } else if (*line) {
     fprintf(stderr, "wsload: unknown command: %s\n", line);
   }
@@ -789,6 +815,8 @@ static void flush_due(void) {
   ndue = 0;
 }
 
+#include "wsload-chaos.c"
+
 /* storm: from the start every answer is measured (latency and counts), as client.mjs */
 static void storm_start(uint64_t now) {
   measuring = meas_started = 1;
@@ -798,6 +826,7 @@ static void storm_start(uint64_t now) {
 /* storm: sends the planned grabs due by now, in plan order; finishes once all were sent and
  * answered, or at the time-out */
 static void storm_tick(uint64_t now) {
+  if (chaos) { chaos_tick(now); return; }
   while (plan_next < nplan && plan[plan_next].t <= now) {
     uint32_t i = plan[plan_next++].sock;
     if (socks[i].state != S_OPEN) { counts.skipped++; continue; }
@@ -842,6 +871,7 @@ static int timeout_ms(uint64_t now) {
   uint64_t next = UINT64_MAX;
   if (phase == P_SETUP) next = t_open_deadline;
   else if (phase == P_WAIT) next = t_start;
+  else if (phase == P_RUN && chaos) next = chaos_next();
   else if (phase == P_RUN && storm) { next = t_finish; if (plan_next < nplan && plan[plan_next].t < next) next = plan[plan_next].t; }
   else if (phase == P_RUN) { next = meas_started ? t_stop : t_meas; if (rate >= 0 && t_tick < next) next = t_tick; }
   else if (phase == P_DRAIN) next = t_finish;
@@ -880,6 +910,7 @@ static void loop_once(void) {
   /* closed loop: every socket answered this round sends its next grabs, one write each */
   if (ndue) flush_due();
   if (phase >= P_WAIT) timers(mono_ns());
+  if (chaos) chaos_flush();
 }
 
 int main(int argc, char **argv) {
@@ -894,6 +925,11 @@ int main(int argc, char **argv) {
     else if (strncmp(argv[a], "--rate=", 7) == 0) rate = strtod(argv[a] + 7, NULL);
     else if (strcmp(argv[a], "--storm") == 0) storm = 1;
     else if (strcmp(argv[a], "--sub") == 0) sub = 1;
+    else if (strcmp(argv[a], "--chaos") == 0) chaos = storm = 1;
+    else if (strncmp(argv[a], "--seed=", 7) == 0) { chaos_seed = strtoull(argv[a] + 7, NULL, 10); seeded = 1; }
+    else if (strncmp(argv[a], "--first-ms=", 11) == 0) first_ms = strtod(argv[a] + 11, NULL);
+    else if (strncmp(argv[a], "--reconnect-ms=", 15) == 0) reconnect_ms = strtod(argv[a] + 15, NULL);
+    else if (strncmp(argv[a], "--retry-ms=", 11) == 0) retry_ms = strtod(argv[a] + 11, NULL);
     else if (strncmp(argv[a], "--festival=", 11) == 0) festival = argv[a] + 11;
     else if (strncmp(argv[a], "--per-socket=", 13) == 0) per_socket = (uint32_t)strtoul(argv[a] + 13, NULL, 10);
     else if (strncmp(argv[a], "--spread-ms=", 12) == 0) spread_ms = strtod(argv[a] + 12, NULL);
@@ -903,7 +939,7 @@ int main(int argc, char **argv) {
   if (sub && !deal) deal = ""; /* never grabs: the deal is not needed */
   if (!deal || nurls == 0 || W == 0 || (storm && rate >= 0) || (sub && (storm || rate >= 0 || !festival)))
     fatal("usage: wsload --deal=<id> --window=<W> --tokens=<n> [--rate=<grabs/s> | --storm --per-socket=<n> --spread-ms=<ms> | --sub --festival=<id>] <ws://...>...");
-  if (sub && strlen(festival) > 400) fatal("festival id too long"); /* send_sub's buffer */
+  if ((sub || chaos) && festival && strlen(festival) > 400) fatal("festival id too long"); /* send_sub's buffer */
   if (storm && W < per_socket) W = per_socket; /* a send-time slot for every grab of a socket */
   if (strlen(deal) > 400) fatal("deal id too long");
   urls = xrealloc(NULL, sizeof(Url) * (size_t)nurls);
@@ -933,7 +969,8 @@ int main(int argc, char **argv) {
   fbuf_cap = (size_t)W * (prefix_len + 32);
   fbuf = xrealloc(NULL, fbuf_cap);
   if (!socks || !times) fatal("out of memory");
-  for (uint32_t i = 0; i < nsock; i++) socks[i].fd = -1;
+  for (uint32_t i = 0; i < nsock; i++) { socks[i].fd = -1; socks[i].url = (uint8_t)(i % (uint32_t)nurls); }
+  if (chaos) chaos_init();
 
   ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) fatal("epoll_create1: %s", strerror(errno));
