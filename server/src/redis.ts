@@ -72,12 +72,14 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 }
 
 /**
- * Whether this gateway's Redis answers, as its grabs and pays find out. After a command fails
- * for want of Redis (refused, dropped, timed out), Redis counts as down: callers answer
- * `unavailable` at once instead of writing more commands into a connection that answers nothing
- * (a hung Redis keeps its socket open, and what is written waits in buffers until it wakes, then
- * runs for shoppers long since answered). One PING at a time probes it back up. One log line
- * when Redis goes down and one when it answers again, however many grabs came meanwhile.
+ * Whether this gateway's Redis answers, as its grabs and pays find out. A command refused or
+ * dropped for want of a connection means Redis is down at once: callers answer `unavailable`
+ * without writing more commands into a connection that answers nothing. A command that only
+ * timed out is a suspicion (a busy Redis, or this process too busy to read the reply in time,
+ * looks the same from here): its caller answers `unavailable`, and a PING decides; Redis counts
+ * as down only when that times out too, so a hung Redis (socket open, no answers) is found within two bounds and a
+ * slow moment does not refuse every grab after it. While down, one PING at a time probes it back
+ * up. One log line when Redis goes down and one when it answers again.
  */
 export class RedisHealth {
   private downSince: number | null = null;
@@ -101,15 +103,16 @@ export class RedisHealth {
     this.refused += n;
   }
 
-  /** A command failed. Returns whether Redis was unreachable (then Redis counts as down). */
+  /** A command failed. Returns whether Redis was unreachable or too slow (the caller answers
+   *  `unavailable`); only an unreachable Redis, or a confirmed silent one, counts as down. */
   failed(err: unknown, what: string): boolean {
     if (!isUnreachable(err)) return false;
     if (this.downSince !== null) return true;
-    this.downSince = Date.now();
-    this.refused = 0;
-    this.logger.error({ err, what }, 'redis unreachable: answering unavailable until it answers again');
-    this.timer = setInterval(() => this.probe(), this.probeMs);
-    this.timer.unref();
+    if (isTimeout(err)) {
+      this.probe(() => this.markDown(err, what));
+      return true;
+    }
+    this.markDown(err, what);
     return true;
   }
 
@@ -117,7 +120,16 @@ export class RedisHealth {
     clearInterval(this.timer);
   }
 
-  private probe(): void {
+  private markDown(err: unknown, what: string): void {
+    if (this.downSince !== null) return;
+    this.downSince = Date.now();
+    this.refused = 0;
+    this.logger.error({ err, what }, 'redis unreachable: answering unavailable until it answers again');
+    this.timer = setInterval(() => this.probe(), this.probeMs);
+    this.timer.unref();
+  }
+
+  private probe(onSilent?: () => void): void {
     if (this.probing) return;
     this.probing = true;
     withTimeout(this.redis.ping(), this.timeoutMs, 'probe').then(() => {
@@ -125,8 +137,12 @@ export class RedisHealth {
       this.logger.warn({ downMs: Date.now() - this.downSince, refusedMeanwhile: this.refused }, 'redis answers again');
       this.downSince = null;
       clearInterval(this.timer);
-    }, () => {}).finally(() => { this.probing = false; });
+    }, () => onSilent?.()).finally(() => { this.probing = false; });
   }
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof NoAnswerError || (err instanceof Error && err.message.startsWith('Command timed out'));
 }
 
 /** Logs a repeated failure (a timer's Redis call during an outage) at a sane rate: the first

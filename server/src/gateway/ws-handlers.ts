@@ -309,11 +309,25 @@ function onSubscribe(ctx: GatewayContext, ws: Socket, msg: unknown): void {
     (festival) => {
       if (!festival) return sendLate(ws, { t: ServerMsg.Error, code: Errors.notFound.code, message: 'No such festival.' });
       sendLate(ws, { t: ServerMsg.Festival, festival });
-      return shopperHolds(ctx.pool, ctx.stock, data.shopper).then(
-        (holds) => sendLate(ws, { t: ServerMsg.Holds, holds }),
-        (err: unknown) => ctx.logger.warn({ err }, 'shopper holds load failed'),
-      );
+      sendHolds(ctx, ws);
     },
     (err: unknown) => ctx.logger.error({ err }, 'festival load failed'),
+  );
+}
+
+const HOLDS_RETRIES = 4;
+
+/** The shopper's holds after a `sub`. A page that subscribes during a Redis or Postgres outage
+ *  (often: it reconnected because of it) must still learn how its holds ended, so a failed
+ *  load is tried again with backoff while the socket stays open. */
+function sendHolds(ctx: GatewayContext, ws: Socket, attempt = 0): void {
+  const data = ws.getUserData();
+  shopperHolds(ctx.pool, ctx.stock, data.shopper).then(
+    (holds) => sendLate(ws, { t: ServerMsg.Holds, holds }),
+    (err: unknown) => {
+      if (data.closed) return;
+      if (attempt >= HOLDS_RETRIES) return ctx.logger.warn({ err }, 'shopper holds load failed');
+      setTimeout(() => sendHolds(ctx, ws, attempt + 1), 1_000 * 2 ** attempt).unref();
+    },
   );
 }

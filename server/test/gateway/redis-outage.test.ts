@@ -9,6 +9,8 @@ import { startEngineIn, seedDeals, warmNow, newSession, type RunningEngine } fro
 import { ShopperSocket } from '../helpers/shopper-socket.ts';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.ts';
 import type { ServerMessage } from '../../src/protocol.ts';
+import { insertOrders } from '../../src/db/orders-repo.ts';
+import { StockStore } from '../../src/stock/stock-store.ts';
 
 const TIMEOUT_MS = 1_000;
 // the setting plus room for a busy machine; an answer later than this counts as hung
@@ -102,6 +104,29 @@ describe('a Redis outage is answered unavailable, and the gateway recovers by it
       await redis.restart();
     }
     await expectRecovered('kill', hold);
+  });
+
+  it('a page that subscribes while Redis is down gets its holds once Redis is back', async () => {
+    const hold = await heldHold('sub-before');
+    // this engine runs no worker: the order row a worker would write
+    const record = (await new StockStore(env.redis, env.config.keyPrefix).readHold(hold))!;
+    await insertOrders(env.pool, [{ hold, dealId, shopper: record.shopper, qty: 1, unitPriceMinor: 99_900, currency: 'PKR', heldAt: Date.now(), expiresAt: Date.now() + 60_000 }]);
+    const festival = (await env.pool.query<{ festival_id: number }>('SELECT festival_id FROM deals WHERE id = $1', [dealId])).rows[0]!.festival_id;
+    // the gateway has the festival cached: the view answers, the holds need Redis
+    shopper.send({ t: 'sub', festival: String(festival) });
+    await shopper.waitFor((m) => m.t === 'holds');
+    shopper.messages.length = 0;
+    await redis.kill();
+    try {
+      shopper.send({ t: 'sub', festival: String(festival) });
+      await shopper.waitFor((m) => m.t === 'festival', 5_000);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(shopper.messages.some((m) => m.t === 'holds')).toBe(false);
+    } finally {
+      await redis.restart();
+    }
+    const holds = await shopper.waitFor((m) => m.t === 'holds', 10_000);
+    expect(holds.t === 'holds' && holds.holds.map((h) => h.hold)).toContain(hold);
   });
 
   it('Redis hung (SIGSTOP): refused unavailable within the bound, held again after SIGCONT', async () => {
