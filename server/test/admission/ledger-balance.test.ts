@@ -61,6 +61,29 @@ describe('stock ledger balance', () => {
     expect(await count(env, 'orders WHERE hold_id = $1', [hold])).toBe(1);
   });
 
+  it('an expiry racing the order job still cancels the order it books a release for', async () => {
+    const deal = await createDeal(env, stock, { stock: 10, holdSeconds: 1 });
+    const [job] = await grabHolds(stock, deal, 1, 1, 'race');
+    const { hold } = job!;
+    await waitFor(async () => (await redisNow(env.redis)) > job!.expiresAt, 'the hold is due', 5_000, 50);
+    // the order job's insert is in flight (not yet committed) when the expiry finds no pending
+    // row: the expiry's own insert waits on it, then meets ON CONFLICT
+    const batch = await env.pool.connect();
+    try {
+      await batch.query('BEGIN');
+      await insertOrders(batch, [job!]);
+      const deps = { config: env.config, redis: env.redis, pool: env.pool, stock, stats: newStats() };
+      const expiring = expireHoldNow(deps, hold);
+      await new Promise((r) => setTimeout(r, 300));
+      await batch.query('COMMIT');
+      expect(await expiring).toMatchObject({ released: true, qty: 1 });
+    } finally {
+      batch.release();
+    }
+    expect(await orderStatus(hold)).toBe('cancelled');
+    expect(await ledger(hold)).toEqual([{ reason: 'hold', qty: 1 }, { reason: 'release', qty: 1 }]);
+  });
+
   it("migration 004 books the 'hold' rows earlier versions left out, and nothing else", async () => {
     const deal = await createDeal(env, stock, { stock: 10, holdSeconds: 600 });
     const holds = await grabHolds(stock, deal, 3, 2, 'mig');
