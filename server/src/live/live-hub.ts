@@ -45,7 +45,10 @@ export class LiveHub {
 
   constructor(private readonly d: LiveHubDeps) {
     const { app, config, logger, metrics } = d;
-    this.fanout = new Fanout(app, metrics, config.snapshotDropBytes);
+    this.fanout = new Fanout(app, metrics, config.snapshotDropBytes, {
+      chunkSockets: config.fanoutChunkSockets, gapMs: config.fanoutGapMs, spreadMs: config.liveSnapshotMs / 2,
+    });
+    this.fanout.paceFollowers(d.shopperSockets, (ws) => { const f = ws.getUserData().festival; return f ? Topic.festival(f) : null; });
     this.opsFanout = new Fanout(app, metrics, config.snapshotDropBytes * 4);
     const publish = (topic: string, message: string, kind: string) => this.fanout.publish(topic, message, kind);
     this.feed = new DealFeed(d.pool, d.stock, publish, logger, config.liveSnapshotMs,
@@ -93,7 +96,7 @@ export class LiveHub {
       this.ticking = false;
       const ms = performance.now() - t0;
       // a tick longer than its period means snapshots are being skipped: say why
-      if (ms > 2 * this.d.config.liveSnapshotMs) this.d.logger.warn({ ms: Math.round(ms), sweepMs: Math.round(swept), sockets: this.d.shopperSockets().size }, 'live: slow tick');
+      if (ms > 2 * this.d.config.liveSnapshotMs) this.d.logger.warn({ ms: Math.round(ms), sweepMs: Math.round(swept), sockets: this.d.shopperSockets().size, unsent: this.fanout.pending() }, 'live: slow tick');
     }
   }
 
