@@ -1,5 +1,5 @@
 // `npm run bench [-- <scenario>... ] [--big] [--runs=N] [--seconds=S] [--max-rate=N] [--smoke] [--report]`
-// Runs the scenarios (grab, storm, drain, fanout, http; all by default) against flashfest and
+// Runs the scenarios (grab, storm, drain, fanout, http, slowreaders; all by default) against flashfest and
 // the baselines in bench/baselines, on the same Redis and Postgres in the same run, and writes
 // bench/results/latest.{json,md,svg} (a part, e.g. `grab`, or --big: bench/results/grab-big.*;
 // --smoke: a temp dir, nothing committed). Exits 1 when a correctness
@@ -17,8 +17,9 @@ import { stormScenario } from './scenarios/storm.mjs';
 import { drainScenario } from './scenarios/drain.mjs';
 import { fanoutScenario } from './scenarios/fanout.mjs';
 import { httpScenario } from './scenarios/http.mjs';
+import { slowReadersScenario } from './scenarios/slow-readers.mjs';
 
-const SCENARIOS = { grab: grabScenario, storm: stormScenario, drain: drainScenario, fanout: fanoutScenario, http: httpScenario };
+const SCENARIOS = { grab: grabScenario, storm: stormScenario, drain: drainScenario, fanout: fanoutScenario, http: httpScenario, slowreaders: slowReadersScenario };
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);

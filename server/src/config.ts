@@ -79,6 +79,12 @@ export interface Config {
   tickerPerSecond: number;
   /** a socket with more than this many bytes buffered skips live snapshots until it drains */
   snapshotDropBytes: number;
+  /** live snapshots go out to this many sockets per event-loop turn (0: all at once) */
+  fanoutChunkSockets: number;
+  /** pause between two chunks of one snapshot's sockets, ms (0: next turn, no timer) */
+  fanoutGapMs: number;
+  /** festival sends per second a gateway allows itself; past it snapshots come less often (0: no budget) */
+  fanoutSendsPerSecond: number;
   production: boolean;
 }
 
@@ -236,6 +242,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     metricsPort: int(env, 'METRICS_PORT', 0, 0, 65535),
     tickerPerSecond: int(env, 'TICKER_PER_SECOND', 2, 0, 100),
     snapshotDropBytes: int(env, 'SNAPSHOT_DROP_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    fanoutChunkSockets: int(env, 'FANOUT_CHUNK_SOCKETS', 256, 0, 1_000_000),
+    fanoutGapMs: int(env, 'FANOUT_GAP_MS', 1, 0, 100),
+    fanoutSendsPerSecond: int(env, 'FANOUT_SENDS_PER_SECOND', 15_000, 0, 10_000_000),
     production,
   };
   return Object.freeze(config);

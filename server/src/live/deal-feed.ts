@@ -59,6 +59,8 @@ export class DealFeed {
   /** deal -> hash field -> local refusals not yet added to Redis */
   private readonly localRefusals = new Map<string, Map<string, number>>();
   private readonly seqs = new Map<string, number>();
+  /** festival id -> deals changed since its last snapshot (polls between two snapshots) */
+  private readonly unsent = new Map<string, Set<string>>();
   /** snapshots published (one per festival with changes per tick) */
   snapshots = 0;
   polls = 0;
@@ -169,8 +171,12 @@ export class DealFeed {
     if (d && available < d.available) d.available = available;
   }
 
-  /** One round: add local refusal counts, read every active deal's hash, publish what changed. */
-  async poll(): Promise<void> {
+  /**
+   * One round: add local refusal counts, read every active deal's hash, publish what changed.
+   * With `snapshots` false the festival snapshots wait for a later round (the gateway's send
+   * budget, see snapshot-cadence.ts); what changed meanwhile goes out in that one.
+   */
+  async poll(snapshots = true): Promise<void> {
     if (this.polling) return; // a slow Redis must not stack polls
     this.polling = true;
     try {
@@ -196,7 +202,6 @@ export class DealFeed {
       // a pipeline reports Redis being away per command, not by rejecting
       const away = res.find(([err]) => isUnreachable(err))?.[0];
       if (away) throw away;
-      const changedByFestival = new Map<string, DealView[]>();
       ids.forEach((id, i) => {
         const h = res[offset + i]?.[1] as Record<string, string> | undefined;
         const c = h ? parseDealHash(h) : null;
@@ -206,17 +211,12 @@ export class DealFeed {
         if (d.available === c.available && d.held === c.held && d.sold === c.sold) return;
         const next = { ...d, available: c.available, held: c.held, sold: c.sold };
         this.deals.set(id, next);
-        let list = changedByFestival.get(d.festivalId);
-        if (!list) changedByFestival.set(d.festivalId, (list = []));
-        list.push(next);
+        let changed = this.unsent.get(d.festivalId);
+        if (!changed) this.unsent.set(d.festivalId, (changed = new Set()));
+        changed.add(id);
+        this.publishIfSubscribed(Topic.deal(id), () => JSON.stringify({ t: ServerMsg.Deal, deal: next }), 'deal');
       });
-      for (const [festivalId, deals] of changedByFestival) {
-        const seq = (this.seqs.get(festivalId) ?? 0) + 1;
-        this.seqs.set(festivalId, seq);
-        this.snapshots++;
-        this.publish(Topic.festival(festivalId), JSON.stringify({ t: ServerMsg.Deals, festival: festivalId, seq, at: now, deals }), 'snapshot');
-        for (const d of deals) this.publishIfSubscribed(Topic.deal(d.id), () => JSON.stringify({ t: ServerMsg.Deal, deal: d }), 'deal');
-      }
+      if (snapshots) this.publishSnapshots(now);
       this.polls++;
       this.pollFailures.ok();
     } catch (err) {
@@ -232,6 +232,19 @@ export class DealFeed {
         this.logger.warn({ err }, 'live: after-poll step failed');
       }
     }
+  }
+
+  private publishSnapshots(now: number): void {
+    for (const [festivalId, changed] of this.unsent) {
+      // the views as they are now: a reload since the poll may have changed a deal's state
+      const deals = [...changed].map((id) => this.deals.get(id)).filter((d): d is DealView => !!d);
+      if (deals.length === 0) continue;
+      const seq = (this.seqs.get(festivalId) ?? 0) + 1;
+      this.seqs.set(festivalId, seq);
+      this.snapshots++;
+      this.publish(Topic.festival(festivalId), JSON.stringify({ t: ServerMsg.Deals, festival: festivalId, seq, at: now, deals }), 'snapshot');
+    }
+    this.unsent.clear();
   }
 
   onError: ((err: unknown) => void) | undefined;

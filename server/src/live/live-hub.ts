@@ -14,9 +14,13 @@ import { ServerMsg, Topic } from '../protocol.ts';
 import { DealFeed } from './deal-feed.ts';
 import { Fanout } from './fanout.ts';
 import { OpsBoard } from './ops-board.ts';
+import { ticksPerSnapshot, type CadenceOptions } from './snapshot-cadence.ts';
 import { TickerRelay, TickerSampler, tickerChannel } from './ticker.ts';
 
 interface ShopperData { festival: string | null; closed: boolean }
+
+/** However large the audience, a festival's counters move at least this often on a page. */
+const SNAPSHOT_CEILING_MS = 1_000;
 
 export interface LiveHubDeps {
   app: TemplatedApp;
@@ -42,10 +46,18 @@ export class LiveHub {
   readonly opsSockets = new Set<WebSocket<unknown>>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  private readonly cadence: CadenceOptions;
+  private ticksSinceSnapshot = 0;
+  /** ticks between two festival snapshots, as of the last tick */
+  snapshotEvery = 1;
 
   constructor(private readonly d: LiveHubDeps) {
     const { app, config, logger, metrics } = d;
-    this.fanout = new Fanout(app, metrics, config.snapshotDropBytes);
+    this.cadence = { tickMs: config.liveSnapshotMs, sendsPerSecond: config.fanoutSendsPerSecond, ceilingMs: Math.max(SNAPSHOT_CEILING_MS, config.liveSnapshotMs) };
+    this.fanout = new Fanout(app, metrics, config.snapshotDropBytes, {
+      chunkSockets: config.fanoutChunkSockets, gapMs: config.fanoutGapMs, spreadMs: config.liveSnapshotMs / 2,
+    });
+    this.fanout.paceFollowers(d.shopperSockets, (ws) => { const f = ws.getUserData().festival; return f ? Topic.festival(f) : null; });
     this.opsFanout = new Fanout(app, metrics, config.snapshotDropBytes * 4);
     const publish = (topic: string, message: string, kind: string) => this.fanout.publish(topic, message, kind);
     this.feed = new DealFeed(d.pool, d.stock, publish, logger, config.liveSnapshotMs,
@@ -86,8 +98,12 @@ export class LiveHub {
         },
       }));
       swept = performance.now() - t0;
-      await this.feed.poll();
-      this.relay.flush();
+      this.snapshotEvery = ticksPerSnapshot(this.followers(shoppers), this.cadence);
+      const due = ++this.ticksSinceSnapshot >= this.snapshotEvery;
+      if (due) this.ticksSinceSnapshot = 0;
+      await this.feed.poll(due);
+      // ticker items ride with the snapshot, in the same write to each socket
+      if (due) this.relay.flush();
       this.ops.tick();
     } finally {
       this.ticking = false;
@@ -95,11 +111,18 @@ export class LiveHub {
       // a tick longer than its period means snapshots are being skipped: say why
       // (not when the poll failed: a hung Redis makes every tick as slow as REDIS_TIMEOUT_MS,
       // and the poll logs its own failures at a sane rate)
-      if (ms > 2 * this.d.config.liveSnapshotMs && !this.feed.pollFailing) this.d.logger.warn({ ms: Math.round(ms), sweepMs: Math.round(swept), sockets: this.d.shopperSockets().size }, 'live: slow tick');
+      if (ms > 2 * this.d.config.liveSnapshotMs && !this.feed.pollFailing) this.d.logger.warn({ ms: Math.round(ms), sweepMs: Math.round(swept), sockets: this.d.shopperSockets().size, unsent: this.fanout.pending() }, 'live: slow tick');
     }
   }
 
-  /** A resumed socket gets the whole festival again (it skipped snapshots meanwhile). */
+  /** Sockets that festival snapshots go to now (paused ones are skipped, so they cost nothing). */
+  private followers(shoppers: ReadonlySet<WebSocket<ShopperData>>): number {
+    let n = 0;
+    for (const ws of shoppers) if (ws.getUserData().festival !== null && !this.fanout.isPaused(ws as WebSocket<unknown>)) n++;
+    return n;
+  }
+
+    /** A resumed socket gets the whole festival again (it skipped snapshots meanwhile). */
   private catchUp(ws: WebSocket<ShopperData>): void {
     const festival = ws.getUserData().festival;
     if (!festival) return;

@@ -2,54 +2,14 @@
 // snapshot while grabs run flat out, the publish rate stays capped, and a socket that never
 // reads is paused (snapshots dropped and counted) or closed without slowing anyone else.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
 import { seedDeals, warmNow } from '../helpers/engine.ts';
 import { SessionSigner } from '../../src/gateway/session.ts';
-import { LiveClient, quantile, spawnGateway, type GatewayProcess } from './live-clients.ts';
+import { grabFlatOut, LiveClient, quantile, spawnGateway, type GatewayProcess } from './live-clients.ts';
 import { parsePrometheus } from '../metrics/prometheus.ts';
 
 const SUBSCRIBERS = Number(process.env.FANOUT_SUBSCRIBERS ?? 5_000);
 const SNAPSHOT_MS = 100;
-
-/** Grabbers that keep `depth` grabs outstanding each, for `ms`, round-robin over `deals`. */
-async function grabFlatOut(wsUrl: string, signer: SessionSigner, deals: string[], n: number, depth: number, ms: number): Promise<{ answers: number; held: number; seconds: number }> {
-  const sockets = await Promise.all(Array.from({ length: n }, () => new Promise<WebSocket>((resolve, reject) => {
-    const ws = new WebSocket(`${wsUrl}?token=${encodeURIComponent(signer.issue().token)}`, { perMessageDeflate: false });
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  })));
-  let answers = 0;
-  let held = 0;
-  let k = 0;
-  const t0 = Date.now();
-  const until = t0 + ms;
-  const done = Promise.all(sockets.map((ws, i) => new Promise<void>((resolve) => {
-    let outstanding = 0;
-    const next = () => {
-      if (Date.now() >= until) {
-        if (outstanding === 0) resolve();
-        return;
-      }
-      outstanding++;
-      ws.send(JSON.stringify({ t: 'grab', deal: deals[k++ % deals.length], qty: 1, rid: `g${i}-${k}` }));
-    };
-    ws.on('message', (data) => {
-      const s = String(data);
-      if (s.startsWith('{"t":"held"') || s.startsWith('{"t":"refused"')) {
-        outstanding--;
-        answers++;
-        if (s.startsWith('{"t":"held"')) held++;
-        next();
-      }
-    });
-    for (let d = 0; d < depth; d++) next();
-  })));
-  await done;
-  const seconds = (Date.now() - t0) / 1000;
-  for (const ws of sockets) ws.terminate();
-  return { answers, held, seconds };
-}
 
 describe('live fan-out', () => {
   let env: TestEnv;
@@ -68,8 +28,10 @@ describe('live fan-out', () => {
     ({ festivalId: festB, dealIds: dealsB } = await seedDeals(env.pool, Array.from({ length: 80 }, () => ({ stock: 1_000_000, limit: 1_000_000, startsIn: -1_000 })), 'Festival B'));
     await env.pool.query(`UPDATE deals SET description = repeat('Long description. ', 110) WHERE festival_id = $1`, [festB]);
     await warmNow(env, [dealA!, ...dealsB]);
+    // no send budget: these tests are about delivering every snapshot of every tick to all
+    // sockets (snapshot-cadence.test.ts covers the budget)
     gw = await spawnGateway(env, {
-      LIVE_SNAPSHOT_MS: String(SNAPSHOT_MS), RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000', FLOOD_CLOSE_AFTER: '1000000',
+      LIVE_SNAPSHOT_MS: String(SNAPSHOT_MS), FANOUT_SENDS_PER_SECOND: '0', RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000', FLOOD_CLOSE_AFTER: '1000000',
     });
     signer = new SessionSigner(env.config.sessionSecret, 3_600);
     // sockets in waves: the kernel's accept backlog, not the gateway, limits a thundering herd

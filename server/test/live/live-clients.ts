@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import WebSocket from 'ws';
 import type { TestEnv } from '../helpers/test-env.ts';
+import type { SessionSigner } from '../../src/gateway/session.ts';
 
 const HEAD = /^\{"t":"deals","festival":"(\d+)","seq":(\d+),"at":(\d+)/;
 
@@ -108,4 +109,43 @@ export function quantile(values: number[], q: number): number {
   if (values.length === 0) return 0;
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+/** Grabbers that keep `depth` grabs outstanding each, for `ms`, round-robin over `deals`. */
+export async function grabFlatOut(wsUrl: string, signer: SessionSigner, deals: string[], n: number, depth: number, ms: number): Promise<{ answers: number; held: number; seconds: number }> {
+  const sockets = await Promise.all(Array.from({ length: n }, () => new Promise<WebSocket>((resolve, reject) => {
+    const ws = new WebSocket(`${wsUrl}?token=${encodeURIComponent(signer.issue().token)}`, { perMessageDeflate: false });
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  })));
+  let answers = 0;
+  let held = 0;
+  let k = 0;
+  const t0 = Date.now();
+  const until = t0 + ms;
+  const done = Promise.all(sockets.map((ws, i) => new Promise<void>((resolve) => {
+    let outstanding = 0;
+    const next = () => {
+      if (Date.now() >= until) {
+        if (outstanding === 0) resolve();
+        return;
+      }
+      outstanding++;
+      ws.send(JSON.stringify({ t: 'grab', deal: deals[k++ % deals.length], qty: 1, rid: `g${i}-${k}` }));
+    };
+    ws.on('message', (data) => {
+      const s = String(data);
+      if (s.startsWith('{"t":"held"') || s.startsWith('{"t":"refused"')) {
+        outstanding--;
+        answers++;
+        if (s.startsWith('{"t":"held"')) held++;
+        next();
+      }
+    });
+    for (let d = 0; d < depth; d++) next();
+  })));
+  await done;
+  const seconds = (Date.now() - t0) / 1000;
+  for (const ws of sockets) ws.terminate();
+  return { answers, held, seconds };
 }

@@ -1,0 +1,93 @@
+// Paced fan-out (FANOUT_CHUNK_SOCKETS): snapshots go out a few sockets per event-loop turn.
+// With chunks of 3 sockets, every subscriber still gets every snapshot in order with the final
+// counters, ticker items still arrive, a socket that subscribes mid-storm gets every snapshot
+// from then on, and one that closes mid-round costs nobody anything.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
+import { seedDeals, warmNow } from '../helpers/engine.ts';
+import { SessionSigner } from '../../src/gateway/session.ts';
+import { LiveClient, spawnGateway, type GatewayProcess } from './live-clients.ts';
+
+const SNAPSHOT_MS = 100;
+
+/** `n` sockets grabbing `deal` one at a time each for `ms`; resolves with the holds made. */
+async function grab(wsUrl: string, signer: SessionSigner, deal: string, n: number, ms: number): Promise<number> {
+  let held = 0;
+  const until = Date.now() + ms;
+  await Promise.all(Array.from({ length: n }, (_, i) => new Promise<void>((resolve, reject) => {
+    const ws = new WebSocket(`${wsUrl}?token=${encodeURIComponent(signer.issue().token)}`, { perMessageDeflate: false });
+    let k = 0;
+    const next = () => {
+      if (Date.now() >= until) { ws.terminate(); resolve(); return; }
+      ws.send(JSON.stringify({ t: 'grab', deal, qty: 1, rid: `p${i}-${k++}` }));
+    };
+    ws.once('open', next);
+    ws.once('error', reject);
+    ws.on('message', (data) => {
+      const s = String(data);
+      if (s.startsWith('{"t":"held"')) held++;
+      if (s.startsWith('{"t":"held"') || s.startsWith('{"t":"refused"')) next();
+    });
+  })));
+  return held;
+}
+
+const inOrder = (seqs: number[]) => seqs.every((s, i) => i === 0 || s === seqs[i - 1]! + 1);
+
+describe('paced live fan-out', () => {
+  let env: TestEnv;
+  let gw: GatewayProcess;
+  let signer: SessionSigner;
+  let festival: string;
+  let deal: string;
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    ({ festivalId: festival, dealIds: [deal] } = (await seedDeals(env.pool, [{ stock: 1_000_000, limit: 1_000_000, startsIn: -1_000 }], 'Paced')) as { festivalId: string; dealIds: [string] });
+    await warmNow(env, [deal!]);
+    gw = await spawnGateway(env, {
+      LIVE_SNAPSHOT_MS: String(SNAPSHOT_MS), FANOUT_CHUNK_SOCKETS: '3', FANOUT_GAP_MS: '1', TICKER_PER_SECOND: '20',
+      RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000', FLOOD_CLOSE_AFTER: '1000000',
+    });
+    signer = new SessionSigner(env.config.sessionSecret, 3_600);
+  }, 60_000);
+
+  afterAll(async () => {
+    await gw?.stop();
+    await env?.cleanup();
+  });
+
+  it('every subscriber gets every snapshot in order, the last with the final counters', async () => {
+    const subs = await Promise.all(Array.from({ length: 40 }, () => LiveClient.open(gw.wsUrl, signer.issue().token)));
+    for (const c of subs) c.subscribe(festival);
+    await waitFor(() => subs.every((c) => c.festivalMessages >= 1), 'subscribed', 10_000);
+    subs[0]!.keepLast = true;
+    const gone = subs.pop()!;
+    const grabbing = grab(gw.wsUrl, signer, deal!, 10, 1_500);
+    // one that subscribes mid-storm, one that leaves mid-storm (maybe mid-round)
+    await new Promise((r) => setTimeout(r, 500));
+    const late = await LiveClient.open(gw.wsUrl, signer.issue().token);
+    late.subscribe(festival);
+    gone.close();
+    const held = await grabbing;
+    await new Promise((r) => setTimeout(r, 4 * SNAPSHOT_MS));
+
+    const last = Math.max(...subs.map((c) => c.seqs.at(-1) ?? 0));
+    expect(held).toBeGreaterThan(10);
+    expect(last).toBeGreaterThanOrEqual(3);
+    for (const c of subs) {
+      expect(inOrder(c.seqs)).toBe(true);
+      expect(c.seqs.at(-1)).toBe(last);
+    }
+    expect(subs.every((c) => c.seqs.length === last)).toBe(true);
+    expect(late.seqs.length).toBeGreaterThan(0);
+    expect(inOrder(late.seqs)).toBe(true);
+    expect(late.seqs.at(-1)).toBe(last);
+    const final = JSON.parse(subs[0]!.lastDeals!) as { deals: { id: string; held: number }[] };
+    expect(final.deals[0]).toMatchObject({ id: deal, held });
+    // ticker items take the same paced rounds
+    expect(subs.every((c) => c.tickerItems.length > 0)).toBe(true);
+    for (const c of [...subs, late]) c.close();
+  }, 60_000);
+});
