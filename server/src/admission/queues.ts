@@ -47,20 +47,26 @@ export interface OrderBatchJob {
 
 export type AnyOrderJob = OrderJob | OrderGroupsJob | OrderBatchJob;
 
-/** Rows in order, holds sharing a group's fields packed together (consecutive rows only: the
- *  order of the rows is kept, so a job's first hold, which names it, stays first). */
+/** The group a hold with these shared fields joins: the last one when they match, else a new
+ *  one at the end (consecutive holds only: the order of the holds is kept, so a job's first
+ *  hold, which names it, stays first). */
+export function groupFor(groups: OrderGroup[], f: Omit<OrderGroup, 'holds' | 'shoppers' | 'qty'>): OrderGroup {
+  const last = groups[groups.length - 1];
+  if (last && last.dealId === f.dealId && last.unitPriceMinor === f.unitPriceMinor && last.currency === f.currency
+    && last.heldAt === f.heldAt && last.expiresAt === f.expiresAt) return last;
+  const g: OrderGroup = {
+    dealId: f.dealId, unitPriceMinor: f.unitPriceMinor, currency: f.currency, heldAt: f.heldAt, expiresAt: f.expiresAt,
+    holds: [], shoppers: [], qty: [],
+  };
+  groups.push(g);
+  return g;
+}
+
+/** Order rows, in order, packed into groups. */
 export function packOrderGroups(rows: readonly OrderJob[]): OrderGroupsJob {
   const groups: OrderGroup[] = [];
-  let g: OrderGroup | undefined;
   for (const r of rows) {
-    if (!g || g.dealId !== r.dealId || g.unitPriceMinor !== r.unitPriceMinor || g.currency !== r.currency
-      || g.heldAt !== r.heldAt || g.expiresAt !== r.expiresAt) {
-      g = {
-        dealId: r.dealId, unitPriceMinor: r.unitPriceMinor, currency: r.currency, heldAt: r.heldAt, expiresAt: r.expiresAt,
-        holds: [], shoppers: [], qty: [],
-      };
-      groups.push(g);
-    }
+    const g = groupFor(groups, r);
     g.holds.push(r.hold);
     g.shoppers.push(r.shopper);
     g.qty.push(r.qty);
@@ -152,15 +158,23 @@ export class Admission {
     this.queues = createQueues(config, connection);
   }
 
-  /** All holds of one admission window as ONE packed job (one hold: the classic
-   *  one-job-per-hold shape, which the reconciler also uses to re-admit a single hold). */
-  async admitHolds(jobs: readonly OrderJob[]): Promise<void> {
-    if (jobs.length === 0) return;
-    if (jobs.length === 1) {
-      await this.queues.orders.add('order', jobs[0]!, { jobId: jobId.order(jobs[0]!.hold) });
+  /** Order rows as one packed job (see admit). */
+  async admitHolds(rows: readonly OrderJob[]): Promise<void> {
+    await this.admit(packOrderGroups(rows));
+  }
+
+  /** All holds of one admission window as ONE packed job (one hold: the classic one-job-per-hold
+   *  shape, which the reconciler also uses to re-admit a single hold). */
+  async admit(job: OrderGroupsJob): Promise<void> {
+    const first = job.groups[0];
+    if (!first) return;
+    if (job.groups.length === 1 && first.holds.length === 1) {
+      const row = orderRowsOfJob(job)[0]!;
+      await this.queues.orders.add('order', row, { jobId: jobId.order(row.hold) });
       return;
     }
-    await (this.queues.orders as unknown as Queue<OrderGroupsJob>).add('orders', packOrderGroups(jobs), { jobId: jobId.orderBatch(jobs) });
+    if (first.holds.length === 0) throw new Error('admit: an empty group cannot name its job');
+    await (this.queues.orders as unknown as Queue<OrderGroupsJob>).add('orders', job, { jobId: jobId.orderBatch([{ hold: first.holds[0]! }]) });
   }
 
   /** One delayed expiry job for holds of one deal admitted by one order job, due when the
