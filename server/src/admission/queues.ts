@@ -40,12 +40,9 @@ export interface OrderGroup {
   qty: number[];
 }
 
-/** The shape gateways wrote before OrderGroupsJob: still read, for jobs queued across a deploy. */
-export interface OrderBatchJob {
-  holds: OrderJob[];
-}
-
-export type AnyOrderJob = OrderJob | OrderGroupsJob | OrderBatchJob;
+/** What the orders queue carries: one hold (a window of one, or reconcile's re-admit,
+ *  readmit.ts) or a window's holds, packed. */
+export type OrderQueueJob = OrderJob | OrderGroupsJob;
 
 /** The group a hold with these shared fields joins: the last one when they match, else a new
  *  one at the end (consecutive holds only: the order of the holds is kept, so a job's first
@@ -74,9 +71,9 @@ export function packOrderGroups(rows: readonly OrderJob[]): OrderGroupsJob {
   return { groups };
 }
 
-/** The order rows of any order job shape, in the order they were admitted. Throws on a packed
+/** The order rows of an order job, in the order they were admitted. Throws on a packed
  *  group whose arrays disagree (a job no gateway writes: it fails and stays for inspection). */
-export function orderRowsOfJob(data: AnyOrderJob): OrderJob[] {
+export function orderRowsOfJob(data: OrderQueueJob): OrderJob[] {
   if ('groups' in data) {
     const rows: OrderJob[] = [];
     for (const g of data.groups) {
@@ -92,7 +89,7 @@ export function orderRowsOfJob(data: AnyOrderJob): OrderJob[] {
     }
     return rows;
   }
-  return 'holds' in data ? data.holds : [data];
+  return [data];
 }
 
 /** Give an unpaid hold's stock back once its time is up. */
@@ -144,8 +141,8 @@ const jobDefaults: JobsOptions = {
 export function createQueues(config: Pick<Config, 'keyPrefix'>, connection: Redis) {
   const opts = { connection, prefix: config.keyPrefix, defaultJobOptions: jobDefaults };
   return {
-    orders: new Queue<OrderJob>(QueueName.orders, opts),
-    expiry: new Queue<ExpiryJob>(QueueName.expiry, opts),
+    orders: new Queue<OrderQueueJob>(QueueName.orders, opts),
+    expiry: new Queue<ExpiryJob | ExpiryBatchJob>(QueueName.expiry, opts),
     payments: new Queue<PaymentJob>(QueueName.payments, opts),
   };
 }
@@ -174,7 +171,7 @@ export class Admission {
       return;
     }
     if (first.holds.length === 0) throw new Error('admit: an empty group cannot name its job');
-    await (this.queues.orders as unknown as Queue<OrderGroupsJob>).add('orders', job, { jobId: jobId.orderBatch([{ hold: first.holds[0]! }]) });
+    await this.queues.orders.add('orders', job, { jobId: jobId.orderBatch([{ hold: first.holds[0]! }]) });
   }
 
   /** One delayed expiry job for holds of one deal admitted by one order job, due when the
@@ -190,8 +187,7 @@ export class Admission {
       if (h.expiresAt > g.due) g.due = h.expiresAt;
     }
     const now = Date.now();
-    const queue = this.queues.expiry as unknown as Queue<ExpiryBatchJob>;
-    await queue.addBulk([...byDeal].map(([dealId, g]) => ({
+    await this.queues.expiry.addBulk([...byDeal].map(([dealId, g]) => ({
       name: 'expire-batch',
       data: { dealId, holds: g.holds },
       opts: { jobId: jobId.expiryBatch(orderJobId, dealId), delay: Math.max(0, g.due - now) },

@@ -10,7 +10,8 @@ import type { Logger } from '../logger.ts';
 import { StockStore, parseHoldRecord, type HoldRecord } from '../stock/stock-store.ts';
 import { globalKeys } from '../stock/keys.ts';
 import { redisNow } from '../redis.ts';
-import { createQueues, jobId, type OrderJob, type ExpiryJob, type PaymentJob } from '../admission/queues.ts';
+import { createQueues, jobId, type AdmissionQueues, type OrderJob } from '../admission/queues.ts';
+import { readmitHold } from '../admission/readmit.ts';
 import { recoverCharges } from '../admission/charge-journal.ts';
 import type { PaymentProvider } from '../admission/payments.ts';
 import { listEndedDeals, refreshFinalCounters } from '../db/deals-repo.ts';
@@ -69,7 +70,7 @@ export interface ReconcileDeps {
   keyPrefix: string;
   logger?: Logger;
   /** queues to re-admit into; created (and closed) for this run when absent */
-  queues?: { orders: Queue<OrderJob>; expiry: Queue<ExpiryJob>; payments?: Queue<PaymentJob> };
+  queues?: Pick<AdmissionQueues, 'orders' | 'expiry'> & { payments?: AdmissionQueues['payments'] };
   /** finishes half-done payments (charge journal); without it they are left for a run with one */
   provider?: PaymentProvider;
   /** a charge journal entry younger than this may still have its payer at work (default 30 s) */
@@ -111,33 +112,6 @@ async function ensureJob<T>(queue: Queue<T>, name: string, data: T, id: string):
   // bullmq's generic job-name typing does not narrow for a Queue<T> parameter.
   await (queue as Queue).add(name, data, { jobId: id });
   return true;
-}
-
-// States in which a job under a hold's id will still run and write the hold's order row.
-const PENDING_STATES: ReadonlySet<string> = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
-// Each try is added only once the one before it is no longer pending, at most one per run:
-// this many means the hold's row fails to write every time, which a person must look at.
-const MAX_READMITS = 8;
-
-/** Puts a hold that has no order row back on the orders queue, whatever BullMQ still holds under
- *  its ids. A pending job will write the row. An active one may be a dead worker's (it stays
- *  active until its lock lapses and a stalled check moves it, a minute by default, by which time
- *  the hold may have expired), and a finished one evidently did not write it: the next try gets
- *  an id of its own, and a duplicate write is a harmless ON CONFLICT. Finished jobs are left for
- *  inspection. Returns whether a job was added. */
-async function readmitHold(queue: Queue<OrderJob>, job: OrderJob, logger?: Logger): Promise<boolean> {
-  for (let n = 0; n < MAX_READMITS; n++) {
-    const id = jobId.readmit(job.hold, n);
-    const state = await queue.getJobState(id);
-    if (state === 'unknown') {
-      // bullmq's generic job-name typing does not narrow for a Queue<T> parameter.
-      await (queue as Queue).add('order', job, { jobId: id });
-      return true;
-    }
-    if (PENDING_STATES.has(state)) return false;
-  }
-  logger?.error({ hold: job.hold, deal: job.dealId, tries: MAX_READMITS }, 'reconcile: hold still has no order row after every re-admission; see its failed jobs');
-  return false;
 }
 
 interface DealSnapshot {
