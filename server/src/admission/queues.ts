@@ -7,6 +7,9 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { OrderRow } from '../db/orders-repo.ts';
+import type { ExpiryBatchJob, ExpiryJob } from './expiry/expiry-jobs.ts';
+
+export type { ExpiryBatchJob, ExpiryJob } from './expiry/expiry-jobs.ts';
 
 export const QueueName = {
   orders: 'orders',
@@ -92,19 +95,6 @@ export function orderRowsOfJob(data: OrderQueueJob): OrderJob[] {
   return [data];
 }
 
-/** Give an unpaid hold's stock back once its time is up. */
-export interface ExpiryJob {
-  hold: string;
-  dealId: string;
-}
-
-/** The holds of one admitted batch (one deal), expired together: a grab batch's holds share
- *  their expiresAt, so one delayed job does what one per hold did. */
-export interface ExpiryBatchJob {
-  dealId: string;
-  holds: string[];
-}
-
 /** A hold confirmed as paid in Redis, to be settled in Postgres. */
 export interface PaymentJob extends OrderJob {
   provider: string;
@@ -172,37 +162,6 @@ export class Admission {
     }
     if (first.holds.length === 0) throw new Error('admit: an empty group cannot name its job');
     await this.queues.orders.add('orders', job, { jobId: jobId.orderBatch([{ hold: first.holds[0]! }]) });
-  }
-
-  /** One delayed expiry job for holds of one deal admitted by one order job, due when the
-   *  last of them is (a grab batch's holds share their expiresAt). Idempotent by job id. */
-  async scheduleExpiryBatch(orderJobId: string, holds: readonly { hold: string; dealId: string; expiresAt: number }[]): Promise<void> {
-    if (holds.length === 0) return;
-    if (holds.length === 1) return this.scheduleExpiries(holds);
-    const byDeal = new Map<string, { holds: string[]; due: number }>();
-    for (const h of holds) {
-      let g = byDeal.get(h.dealId);
-      if (!g) byDeal.set(h.dealId, (g = { holds: [], due: 0 }));
-      g.holds.push(h.hold);
-      if (h.expiresAt > g.due) g.due = h.expiresAt;
-    }
-    const now = Date.now();
-    await this.queues.expiry.addBulk([...byDeal].map(([dealId, g]) => ({
-      name: 'expire-batch',
-      data: { dealId, holds: g.holds },
-      opts: { jobId: jobId.expiryBatch(orderJobId, dealId), delay: Math.max(0, g.due - now) },
-    })));
-  }
-
-  /** Schedule each hold's expiry at its expiresAt (sooner is harmless: the Lua says not_due). */
-  async scheduleExpiries(holds: readonly { hold: string; dealId: string; expiresAt: number }[]): Promise<void> {
-    if (holds.length === 0) return;
-    const now = Date.now();
-    await this.queues.expiry.addBulk(holds.map((h) => ({
-      name: 'expire',
-      data: { hold: h.hold, dealId: h.dealId },
-      opts: { jobId: jobId.expiry(h.hold), delay: Math.max(0, h.expiresAt - now) },
-    })));
   }
 
   async settlePayment(data: PaymentJob): Promise<void> {

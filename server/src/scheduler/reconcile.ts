@@ -5,12 +5,12 @@
 // by the scheduler leader on a timer, and once by `npm run reconcile`.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { Queue } from 'bullmq';
 import type { Logger } from '../logger.ts';
 import { StockStore, parseHoldRecord, type HoldRecord } from '../stock/stock-store.ts';
 import { globalKeys } from '../stock/keys.ts';
 import { redisNow } from '../redis.ts';
-import { createQueues, jobId, type AdmissionQueues, type OrderJob } from '../admission/queues.ts';
+import { createQueues, type AdmissionQueues, type OrderJob } from '../admission/queues.ts';
+import { requeueOverdueExpiries } from '../admission/expiry/index.ts';
 import { readmitHold } from '../admission/readmit.ts';
 import { recoverCharges } from '../admission/charge-journal.ts';
 import type { PaymentProvider } from '../admission/payments.ts';
@@ -98,20 +98,6 @@ async function orderStatuses(pool: pg.Pool, holds: readonly string[]): Promise<M
     for (const r of rows) out.set(r.hold_id, r.status);
   }
   return out;
-}
-
-/** Adds a job unless one with that id is still pending; a finished one is replaced, since
- *  the thing it was for is evidently not done. */
-async function ensureJob<T>(queue: Queue<T>, name: string, data: T, id: string): Promise<boolean> {
-  const existing = await queue.getJob(id);
-  if (existing) {
-    const state = await existing.getState();
-    if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
-    await existing.remove();
-  }
-  // bullmq's generic job-name typing does not narrow for a Queue<T> parameter.
-  await (queue as Queue).add(name, data, { jobId: id });
-  return true;
 }
 
 interface DealSnapshot {
@@ -249,13 +235,8 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
         continue;
       }
 
-      for (const hold of await stock.dueHolds(dealId, now - expiryGraceMs)) {
-        if (deps.signal?.aborted) break;
-        if (await ensureJob(queues.expiry, 'expire', { hold, dealId }, jobId.expiry(hold))) {
-          report.reexpired++;
-          deps.logger?.warn({ hold, deal: dealId }, 'reconcile: overdue hold had no pending expiry job, re-queued');
-        }
-      }
+      report.reexpired += await requeueOverdueExpiries(
+        { stock, expiry: queues.expiry, logger: deps.logger, signal: deps.signal }, dealId, now - expiryGraceMs);
     }
 
     // Holds that expire after the close move units from held back to available: keep the
