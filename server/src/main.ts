@@ -36,7 +36,7 @@ export async function start(config: Readonly<Config>, logger: Logger): Promise<{
     const stock = new StockStore(grabRedis, config.keyPrefix);
     const gateway = await createGateway({
       config, logger, pool, redis: grabRedis, subscriber,
-      admitHolds: (jobs) => admission.admitHolds(jobs),
+      admission,
       pay: (hold, shopper) => payHold({ config, redis: grabRedis, stock, provider, admission }, { hold, shopper }),
       metrics: telemetry.metrics, queues: admission.queues,
     });

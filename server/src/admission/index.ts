@@ -7,14 +7,14 @@ import type { Logger } from '../logger.ts';
 import { createBlockingRedis } from '../redis.ts';
 import { StockStore } from '../stock/stock-store.ts';
 import { newStats, type AdmissionDeps, type AdmissionStats } from './deps.ts';
-import { startExpiryWorker } from './expiry-worker.ts';
+import { startExpiryWorker } from './expiry/index.ts';
 import { startOrderWorker } from './order-worker.ts';
 import { startPaymentWorker } from './payment-worker.ts';
 import { Admission } from './queues.ts';
 
 export { Admission, QueueName, jobId, type OrderJob, type ExpiryJob, type PaymentJob } from './queues.ts';
 export { payHold, createPaymentProvider, DemoPaymentProvider, type PaymentProvider, type PayOutcome } from './payments.ts';
-export { expireHoldNow } from './expiry-worker.ts';
+export { expireHoldNow } from './expiry/index.ts';
 export type { AdmissionStats } from './deps.ts';
 
 /** The gateway side: queues only, no workers. `redis` may be the gateway's command connection. */

@@ -10,8 +10,9 @@ import type { Redis } from 'ioredis';
 import { inTransaction, insertOrders } from '../db/orders-repo.ts';
 import { publishShopperNews } from '../live/shopper-news.ts';
 import { Batcher } from './batcher.ts';
+import { scheduleExpiryBatch } from './expiry/expiry-jobs.ts';
 import type { AdmissionDeps } from './deps.ts';
-import { QueueName, orderRowsOfJob, type AnyOrderJob, type OrderJob } from './queues.ts';
+import { QueueName, orderRowsOfJob, type OrderJob, type OrderQueueJob } from './queues.ts';
 import { workerOptions } from './worker-options.ts';
 
 /** Postgres data (22xxx) and constraint (23xxx) errors belong to a row, not to the batch. */
@@ -56,13 +57,13 @@ export function createOrderBatcher(deps: AdmissionDeps): Batcher<OrderJob> {
 
 export function startOrderWorker(deps: AdmissionDeps, connection: Redis) {
   const batcher = createOrderBatcher(deps);
-  const processor = async (job: Job<AnyOrderJob>): Promise<void> => {
+  const processor = async (job: Job<OrderQueueJob>): Promise<void> => {
     const holds = orderRowsOfJob(job.data);
     await Promise.all(holds.map((h) => batcher.add(h)));
     // After the commit(s): if this fails the job is retried, and the inserts are then no-ops.
-    await deps.admission.scheduleExpiryBatch(String(job.id), holds);
+    await scheduleExpiryBatch(deps.admission.queues.expiry, String(job.id), holds);
   };
-  const worker = new Worker<AnyOrderJob>(QueueName.orders, processor, {
+  const worker = new Worker<OrderQueueJob>(QueueName.orders, processor, {
     ...workerOptions(deps.config, connection),
     concurrency: deps.config.workerConcurrency,
   });

@@ -7,6 +7,9 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { OrderRow } from '../db/orders-repo.ts';
+import type { ExpiryBatchJob, ExpiryJob } from './expiry/expiry-jobs.ts';
+
+export type { ExpiryBatchJob, ExpiryJob } from './expiry/expiry-jobs.ts';
 
 export const QueueName = {
   orders: 'orders',
@@ -40,27 +43,30 @@ export interface OrderGroup {
   qty: number[];
 }
 
-/** The shape gateways wrote before OrderGroupsJob: still read, for jobs queued across a deploy. */
-export interface OrderBatchJob {
-  holds: OrderJob[];
+/** What the orders queue carries: one hold (a window of one, or reconcile's re-admit,
+ *  readmit.ts) or a window's holds, packed. */
+export type OrderQueueJob = OrderJob | OrderGroupsJob;
+
+/** The group a hold with these shared fields joins: the last one when they match, else a new
+ *  one at the end (consecutive holds only: the order of the holds is kept, so a job's first
+ *  hold, which names it, stays first). */
+export function groupFor(groups: OrderGroup[], f: Omit<OrderGroup, 'holds' | 'shoppers' | 'qty'>): OrderGroup {
+  const last = groups[groups.length - 1];
+  if (last && last.dealId === f.dealId && last.unitPriceMinor === f.unitPriceMinor && last.currency === f.currency
+    && last.heldAt === f.heldAt && last.expiresAt === f.expiresAt) return last;
+  const g: OrderGroup = {
+    dealId: f.dealId, unitPriceMinor: f.unitPriceMinor, currency: f.currency, heldAt: f.heldAt, expiresAt: f.expiresAt,
+    holds: [], shoppers: [], qty: [],
+  };
+  groups.push(g);
+  return g;
 }
 
-export type AnyOrderJob = OrderJob | OrderGroupsJob | OrderBatchJob;
-
-/** Rows in order, holds sharing a group's fields packed together (consecutive rows only: the
- *  order of the rows is kept, so a job's first hold, which names it, stays first). */
+/** Order rows, in order, packed into groups. */
 export function packOrderGroups(rows: readonly OrderJob[]): OrderGroupsJob {
   const groups: OrderGroup[] = [];
-  let g: OrderGroup | undefined;
   for (const r of rows) {
-    if (!g || g.dealId !== r.dealId || g.unitPriceMinor !== r.unitPriceMinor || g.currency !== r.currency
-      || g.heldAt !== r.heldAt || g.expiresAt !== r.expiresAt) {
-      g = {
-        dealId: r.dealId, unitPriceMinor: r.unitPriceMinor, currency: r.currency, heldAt: r.heldAt, expiresAt: r.expiresAt,
-        holds: [], shoppers: [], qty: [],
-      };
-      groups.push(g);
-    }
+    const g = groupFor(groups, r);
     g.holds.push(r.hold);
     g.shoppers.push(r.shopper);
     g.qty.push(r.qty);
@@ -68,9 +74,9 @@ export function packOrderGroups(rows: readonly OrderJob[]): OrderGroupsJob {
   return { groups };
 }
 
-/** The order rows of any order job shape, in the order they were admitted. Throws on a packed
+/** The order rows of an order job, in the order they were admitted. Throws on a packed
  *  group whose arrays disagree (a job no gateway writes: it fails and stays for inspection). */
-export function orderRowsOfJob(data: AnyOrderJob): OrderJob[] {
+export function orderRowsOfJob(data: OrderQueueJob): OrderJob[] {
   if ('groups' in data) {
     const rows: OrderJob[] = [];
     for (const g of data.groups) {
@@ -86,20 +92,7 @@ export function orderRowsOfJob(data: AnyOrderJob): OrderJob[] {
     }
     return rows;
   }
-  return 'holds' in data ? data.holds : [data];
-}
-
-/** Give an unpaid hold's stock back once its time is up. */
-export interface ExpiryJob {
-  hold: string;
-  dealId: string;
-}
-
-/** The holds of one admitted batch (one deal), expired together: a grab batch's holds share
- *  their expiresAt, so one delayed job does what one per hold did. */
-export interface ExpiryBatchJob {
-  dealId: string;
-  holds: string[];
+  return [data];
 }
 
 /** A hold confirmed as paid in Redis, to be settled in Postgres. */
@@ -138,8 +131,8 @@ const jobDefaults: JobsOptions = {
 export function createQueues(config: Pick<Config, 'keyPrefix'>, connection: Redis) {
   const opts = { connection, prefix: config.keyPrefix, defaultJobOptions: jobDefaults };
   return {
-    orders: new Queue<OrderJob>(QueueName.orders, opts),
-    expiry: new Queue<ExpiryJob>(QueueName.expiry, opts),
+    orders: new Queue<OrderQueueJob>(QueueName.orders, opts),
+    expiry: new Queue<ExpiryJob | ExpiryBatchJob>(QueueName.expiry, opts),
     payments: new Queue<PaymentJob>(QueueName.payments, opts),
   };
 }
@@ -152,47 +145,23 @@ export class Admission {
     this.queues = createQueues(config, connection);
   }
 
-  /** All holds of one admission window as ONE packed job (one hold: the classic
-   *  one-job-per-hold shape, which the reconciler also uses to re-admit a single hold). */
-  async admitHolds(jobs: readonly OrderJob[]): Promise<void> {
-    if (jobs.length === 0) return;
-    if (jobs.length === 1) {
-      await this.queues.orders.add('order', jobs[0]!, { jobId: jobId.order(jobs[0]!.hold) });
+  /** Order rows as one packed job (see admit). */
+  async admitHolds(rows: readonly OrderJob[]): Promise<void> {
+    await this.admit(packOrderGroups(rows));
+  }
+
+  /** All holds of one admission window as ONE packed job (one hold: the classic one-job-per-hold
+   *  shape, which the reconciler also uses to re-admit a single hold). */
+  async admit(job: OrderGroupsJob): Promise<void> {
+    const first = job.groups[0];
+    if (!first) return;
+    if (job.groups.length === 1 && first.holds.length === 1) {
+      const row = orderRowsOfJob(job)[0]!;
+      await this.queues.orders.add('order', row, { jobId: jobId.order(row.hold) });
       return;
     }
-    await (this.queues.orders as unknown as Queue<OrderGroupsJob>).add('orders', packOrderGroups(jobs), { jobId: jobId.orderBatch(jobs) });
-  }
-
-  /** One delayed expiry job for holds of one deal admitted by one order job, due when the
-   *  last of them is (a grab batch's holds share their expiresAt). Idempotent by job id. */
-  async scheduleExpiryBatch(orderJobId: string, holds: readonly { hold: string; dealId: string; expiresAt: number }[]): Promise<void> {
-    if (holds.length === 0) return;
-    if (holds.length === 1) return this.scheduleExpiries(holds);
-    const byDeal = new Map<string, { holds: string[]; due: number }>();
-    for (const h of holds) {
-      let g = byDeal.get(h.dealId);
-      if (!g) byDeal.set(h.dealId, (g = { holds: [], due: 0 }));
-      g.holds.push(h.hold);
-      if (h.expiresAt > g.due) g.due = h.expiresAt;
-    }
-    const now = Date.now();
-    const queue = this.queues.expiry as unknown as Queue<ExpiryBatchJob>;
-    await queue.addBulk([...byDeal].map(([dealId, g]) => ({
-      name: 'expire-batch',
-      data: { dealId, holds: g.holds },
-      opts: { jobId: jobId.expiryBatch(orderJobId, dealId), delay: Math.max(0, g.due - now) },
-    })));
-  }
-
-  /** Schedule each hold's expiry at its expiresAt (sooner is harmless: the Lua says not_due). */
-  async scheduleExpiries(holds: readonly { hold: string; dealId: string; expiresAt: number }[]): Promise<void> {
-    if (holds.length === 0) return;
-    const now = Date.now();
-    await this.queues.expiry.addBulk(holds.map((h) => ({
-      name: 'expire',
-      data: { hold: h.hold, dealId: h.dealId },
-      opts: { jobId: jobId.expiry(h.hold), delay: Math.max(0, h.expiresAt - now) },
-    })));
+    if (first.holds.length === 0) throw new Error('admit: an empty group cannot name its job');
+    await this.queues.orders.add('orders', job, { jobId: jobId.orderBatch([{ hold: first.holds[0]! }]) });
   }
 
   async settlePayment(data: PaymentJob): Promise<void> {

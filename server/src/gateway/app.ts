@@ -22,8 +22,8 @@ import { registerHttpRoutes } from './http-routes.ts';
 import { registerBrandRoutes } from '../brand/routes.ts';
 import { StaticFiles } from './static-files.ts';
 import type { GatewayContext, PayResult } from './context.ts';
-import type { OrderJob } from '../admission/queues.ts';
-import { Batcher } from '../admission/batcher.ts';
+import type { Admission } from '../admission/queues.ts';
+import { AdmissionWindow } from '../admission/admission-window.ts';
 import { eachShopperFrame } from '../live/shopper-news.ts';
 
 if (typeof (uWS as { getParts?: unknown }).getParts !== 'function') {
@@ -39,7 +39,8 @@ export interface GatewayDeps {
   redis: Redis;
   /** a connection this gateway may put in subscriber mode */
   subscriber: Redis;
-  admitHolds(jobs: OrderJob[]): Promise<void>;
+  /** where this gateway's new holds go (admission/admission-window.ts batches them) */
+  admission: Pick<Admission, 'admit'>;
   pay(hold: string, shopper: string): Promise<PayResult>;
   /** this process's metrics (main.ts shares one registry per process); a fresh one if absent */
   metrics?: ProcessMetrics;
@@ -69,26 +70,12 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const health = new RedisHealth(deps.redis, logger, config.redisTimeoutMs);
   deps.subscriber.on('error', () => metrics.storeError('redis'));
 
-  const admission = new Batcher<OrderJob>(config.admitBatchMax, config.admitWindowMs, (jobs) => deps.admitHolds(jobs));
+  const admission = new AdmissionWindow(config, deps.admission, logger);
   const batcher = new GrabBatcher(stock, config.grabBatchMax, (dealId, grabs, result) => {
     feed.noteAvailable(dealId, result.available);
-    const deal = feed.deals.get(dealId);
-    const jobs: OrderJob[] = [];
     live.onDecided(dealId, grabs, result);
-    result.decisions.forEach((d, i) => {
-      if (!d.ok || d.repeat) return;
-      jobs.push({
-        hold: d.hold, dealId, shopper: grabs[i]!.shopper, qty: d.qty,
-        unitPriceMinor: deal?.dealPrice.minor ?? 0, currency: deal?.dealPrice.currency ?? '',
-        heldAt: result.now, expiresAt: d.expiresAt,
-      });
-    });
-    // The hold is decided and durable in Redis: answer now, admit behind the answer. New holds
-    // of every batch (any deal) in the next ADMIT_WINDOW_MS go to the order queue as ONE job, so
-    // BullMQ's per-job cost is paid per window, not per grab batch, and is off the grab's
-    // latency. If this gateway dies before the job is added, or adding it fails, the hold still
-    // stands in Redis and the scheduler's reconcile re-admits it (holds older than its grace).
-    admission.addAll(jobs).catch((err: unknown) => logger.error({ err, deal: dealId, holds: jobs.length }, 'admission failed; reconcile will re-admit'));
+    // decided and durable in Redis: admitted behind the answer, which follows at once
+    admission.admitDecided(dealId, grabs, result, feed.deals.get(dealId)?.dealPrice);
   }, deliverAnswers, health);
 
   // A pay that cannot reach Redis is a refusal like a grab's (safe to resend), not an error:

@@ -5,12 +5,13 @@
 // by the scheduler leader on a timer, and once by `npm run reconcile`.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { Queue } from 'bullmq';
 import type { Logger } from '../logger.ts';
 import { StockStore, parseHoldRecord, type HoldRecord } from '../stock/stock-store.ts';
 import { globalKeys } from '../stock/keys.ts';
 import { redisNow } from '../redis.ts';
-import { createQueues, jobId, type OrderJob, type ExpiryJob, type PaymentJob } from '../admission/queues.ts';
+import { createQueues, type AdmissionQueues, type OrderJob } from '../admission/queues.ts';
+import { requeueOverdueExpiries } from '../admission/expiry/index.ts';
+import { readmitHold } from '../admission/readmit.ts';
 import { recoverCharges } from '../admission/charge-journal.ts';
 import type { PaymentProvider } from '../admission/payments.ts';
 import { listEndedDeals, refreshFinalCounters } from '../db/deals-repo.ts';
@@ -69,7 +70,7 @@ export interface ReconcileDeps {
   keyPrefix: string;
   logger?: Logger;
   /** queues to re-admit into; created (and closed) for this run when absent */
-  queues?: { orders: Queue<OrderJob>; expiry: Queue<ExpiryJob>; payments?: Queue<PaymentJob> };
+  queues?: Pick<AdmissionQueues, 'orders' | 'expiry'> & { payments?: AdmissionQueues['payments'] };
   /** finishes half-done payments (charge journal); without it they are left for a run with one */
   provider?: PaymentProvider;
   /** a charge journal entry younger than this may still have its payer at work (default 30 s) */
@@ -97,47 +98,6 @@ async function orderStatuses(pool: pg.Pool, holds: readonly string[]): Promise<M
     for (const r of rows) out.set(r.hold_id, r.status);
   }
   return out;
-}
-
-/** Adds a job unless one with that id is still pending; a finished one is replaced, since
- *  the thing it was for is evidently not done. */
-async function ensureJob<T>(queue: Queue<T>, name: string, data: T, id: string): Promise<boolean> {
-  const existing = await queue.getJob(id);
-  if (existing) {
-    const state = await existing.getState();
-    if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
-    await existing.remove();
-  }
-  // bullmq's generic job-name typing does not narrow for a Queue<T> parameter.
-  await (queue as Queue).add(name, data, { jobId: id });
-  return true;
-}
-
-// States in which a job under a hold's id will still run and write the hold's order row.
-const PENDING_STATES: ReadonlySet<string> = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
-// Each try is added only once the one before it is no longer pending, at most one per run:
-// this many means the hold's row fails to write every time, which a person must look at.
-const MAX_READMITS = 8;
-
-/** Puts a hold that has no order row back on the orders queue, whatever BullMQ still holds under
- *  its ids. A pending job will write the row. An active one may be a dead worker's (it stays
- *  active until its lock lapses and a stalled check moves it, a minute by default, by which time
- *  the hold may have expired), and a finished one evidently did not write it: the next try gets
- *  an id of its own, and a duplicate write is a harmless ON CONFLICT. Finished jobs are left for
- *  inspection. Returns whether a job was added. */
-async function readmitHold(queue: Queue<OrderJob>, job: OrderJob, logger?: Logger): Promise<boolean> {
-  for (let n = 0; n < MAX_READMITS; n++) {
-    const id = jobId.readmit(job.hold, n);
-    const state = await queue.getJobState(id);
-    if (state === 'unknown') {
-      // bullmq's generic job-name typing does not narrow for a Queue<T> parameter.
-      await (queue as Queue).add('order', job, { jobId: id });
-      return true;
-    }
-    if (PENDING_STATES.has(state)) return false;
-  }
-  logger?.error({ hold: job.hold, deal: job.dealId, tries: MAX_READMITS }, 'reconcile: hold still has no order row after every re-admission; see its failed jobs');
-  return false;
 }
 
 interface DealSnapshot {
@@ -275,13 +235,8 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
         continue;
       }
 
-      for (const hold of await stock.dueHolds(dealId, now - expiryGraceMs)) {
-        if (deps.signal?.aborted) break;
-        if (await ensureJob(queues.expiry, 'expire', { hold, dealId }, jobId.expiry(hold))) {
-          report.reexpired++;
-          deps.logger?.warn({ hold, deal: dealId }, 'reconcile: overdue hold had no pending expiry job, re-queued');
-        }
-      }
+      report.reexpired += await requeueOverdueExpiries(
+        { stock, expiry: queues.expiry, logger: deps.logger, signal: deps.signal }, dealId, now - expiryGraceMs);
     }
 
     // Holds that expire after the close move units from held back to available: keep the

@@ -2,8 +2,7 @@
 // is no duplicate, and every hold of it is released exactly once when its time is up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmission, startWorkers, type RunningWorkers } from '../../src/admission/index.ts';
-import type { Queue } from 'bullmq';
-import { jobId, orderRowsOfJob, packOrderGroups, type Admission, type OrderBatchJob, type OrderGroupsJob } from '../../src/admission/queues.ts';
+import { jobId, orderRowsOfJob, packOrderGroups, type Admission, type OrderGroupsJob } from '../../src/admission/queues.ts';
 import { createLogger } from '../../src/logger.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
@@ -34,7 +33,7 @@ describe('batch admission', () => {
     await admission.admitHolds(jobs); // a gateway retry: same job id, nothing new
     const counts = await admission.queues.orders.getJobCounts('waiting', 'active', 'completed');
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1);
-    const data = (await admission.queues.orders.getJob(jobId.orderBatch(jobs)))!.data as unknown as OrderGroupsJob;
+    const data = (await admission.queues.orders.getJob(jobId.orderBatch(jobs)))!.data as OrderGroupsJob;
     // packed: one group (one grab batch: same deal, heldAt and expiresAt), rows back as admitted
     expect(data.groups).toHaveLength(1);
     expect(data.groups[0]!.holds).toEqual(jobs.map((j) => j.hold));
@@ -52,7 +51,7 @@ describe('batch admission', () => {
     expect(d).toMatchObject({ available: 10, held: 0, sold: 0 });
   });
 
-  it('packs holds by grab batch and keeps their order; a job queued in the earlier row shape is still written', async () => {
+  it('packs holds by grab batch and keeps their order', async () => {
     const stock = new StockStore(env.redis, env.config.keyPrefix);
     const a = await createDeal(env, stock, { stock: 10, limit: 5, holdSeconds: 600 });
     const b = await createDeal(env, stock, { stock: 10, limit: 5, holdSeconds: 600 });
@@ -66,13 +65,5 @@ describe('batch admission', () => {
     expect(orderRowsOfJob(packed)).toEqual(rows);
     const bad: OrderGroupsJob = { groups: [{ ...packed.groups[1]!, qty: [1] }] };
     expect(() => orderRowsOfJob(bad)).toThrow(/2 holds, 2 shoppers, 1 quantities/);
-
-    // a gateway of the previous release queued { holds: rows }: the worker still writes them
-    const c = await grabHolds(stock, b, 3, 1, 'old');
-    await (admission.queues.orders as unknown as Queue<OrderBatchJob>).add('orders', { holds: c }, { jobId: jobId.orderBatch(c) });
-    await waitFor(async () => (await count(env, 'orders WHERE hold_id = ANY($1)', [c.map((h) => h.hold)])) === 3, 'old-shape job written');
-    const { rows: written } = await env.pool.query<{ shopper_id: string; qty: number }>(
-      'SELECT shopper_id, qty FROM orders WHERE hold_id = ANY($1) ORDER BY shopper_id', [c.map((h) => h.hold)]);
-    expect(written).toEqual(c.map((h) => ({ shopper_id: h.shopper, qty: h.qty })).sort((x, y) => x.shopper_id.localeCompare(y.shopper_id)));
   });
 });

@@ -66,9 +66,9 @@ export async function count(env: TestEnv, sql: string, params: unknown[] = []): 
 
 /** Holds covered by delayed expiry jobs (one job holds one hold or a batch of them), and how
  *  many jobs cover each: every admitted hold must be covered exactly once. */
-export async function delayedExpiryCoverage(queue: Queue<ExpiryJob>): Promise<Map<string, number>> {
+export async function delayedExpiryCoverage(queue: Queue<ExpiryJob | ExpiryBatchJob>): Promise<Map<string, number>> {
   const covered = new Map<string, number>();
-  for (const job of await (queue as Queue<ExpiryJob | ExpiryBatchJob>).getJobs(['delayed'], 0, -1)) {
+  for (const job of await queue.getJobs(['delayed'], 0, -1)) {
     const holds = 'holds' in job.data ? job.data.holds : [job.data.hold];
     for (const h of holds) covered.set(h, (covered.get(h) ?? 0) + 1);
   }

@@ -50,7 +50,7 @@ describe('admission window', () => {
     const [job] = await queues.orders.getJobs(['waiting', 'active', 'completed']);
     expect(orderRowsOfJob(job!.data).map((h) => h.hold)).toEqual(holds);
     // one group per grab batch, each batch another deal or another instant
-    expect((job!.data as unknown as OrderGroupsJob).groups).toHaveLength(3);
+    expect((job!.data as OrderGroupsJob).groups).toHaveLength(3);
     for (const s of sockets) s.close();
   });
 

@@ -4,7 +4,7 @@ import { runReconcileCli } from './reconcile-cli.ts';
 import { createLogger } from '../../src/logger.ts';
 import { redisNow } from '../../src/redis.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
-import { createQueues, jobId, type AdmissionQueues } from '../../src/admission/queues.ts';
+import { createQueues, jobId, orderRowsOfJob, type AdmissionQueues } from '../../src/admission/queues.ts';
 import { reconcile } from '../../src/scheduler/reconcile.ts';
 import { inTransaction, insertOrders } from '../../src/db/orders-repo.ts';
 import { insertDeal } from './fixtures.ts';
@@ -56,7 +56,7 @@ describe('reconcile', () => {
     expect(await queues.orders.getJobCounts('waiting')).toEqual({ waiting: 1 });
 
     // once the order row exists, nothing to re-admit; a young hold is left alone by default
-    await inTransaction(env.pool, (c) => insertOrders(c, [job!.data]));
+    await inTransaction(env.pool, (c) => insertOrders(c, orderRowsOfJob(job!.data)));
     const young = await stock.grabBatch(dealId, [{ shopper: 'shopper-2', qty: 1, rid: 'b' }]);
     expect(young.decisions[0]!.ok).toBe(true);
     const third = await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, queues });

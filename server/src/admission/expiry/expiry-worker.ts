@@ -1,0 +1,45 @@
+// The expiry queue's worker: a delayed job comes due, each of its holds is expired
+// (expire-hold.ts); a hold Redis says is not due yet (this host's clock ran ahead) puts the job
+// back to sleep until it is.
+import { DelayedError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { redisNow } from '../../redis.ts';
+import type { AdmissionDeps } from '../deps.ts';
+import { QueueName } from '../queues.ts';
+import { workerOptions } from '../worker-options.ts';
+import { expireHoldNow } from './expire-hold.ts';
+import type { ExpiryBatchJob, ExpiryJob } from './expiry-jobs.ts';
+
+// Redis TIME and this host's clock may differ a little; wake a bit after the hold's end.
+const NOT_DUE_MARGIN_MS = 250;
+
+export function startExpiryWorker(deps: AdmissionDeps, connection: Redis) {
+  const processor = async (job: Job<ExpiryJob | ExpiryBatchJob>, token?: string): Promise<string> => {
+    const holds = 'holds' in job.data ? job.data.holds : [job.data.hold];
+    const results = new Map<string, number>();
+    let notDue: string | null = null;
+    // One at a time: each is one Lua call and one small transaction, and a batch job is one of
+    // many running at once (the pg pool is the real limit).
+    for (const hold of holds) {
+      const r = await expireHoldNow(deps, hold);
+      const key = r.released ? 'released' : r.reason;
+      results.set(key, (results.get(key) ?? 0) + 1);
+      if (!r.released && r.reason === 'not_due') notDue = hold;
+    }
+    if (notDue !== null) {
+      // This host's clock ran ahead of Redis: wait until the hold's end by Redis time. Holds of
+      // the batch already released are a no-op when the job runs again.
+      const [rec, now] = await Promise.all([deps.stock.readHold(notDue), redisNow(deps.redis)]);
+      const wait = Math.max(0, (rec?.expiresAt ?? now) - now) + NOT_DUE_MARGIN_MS;
+      await job.moveToDelayed(Date.now() + wait, token);
+      throw new DelayedError();
+    }
+    return holds.length === 1 ? [...results.keys()][0]! : [...results].map(([k, n]) => `${k}:${n}`).join(' ');
+  };
+  const worker = new Worker<ExpiryJob | ExpiryBatchJob>(QueueName.expiry, processor, {
+    ...workerOptions(deps.config, connection),
+    // one Lua call + one small transaction per hold; the pg pool is the real limit
+    concurrency: Math.min(deps.config.workerConcurrency, 50),
+  });
+  return { worker };
+}
