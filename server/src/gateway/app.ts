@@ -7,7 +7,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Pool } from '../db/pool.ts';
 import { StockStore } from '../stock/stock-store.ts';
-import { channels } from '../stock/keys.ts';
+import { channels } from '../channels.ts';
 import { CloseCode, PayRefusal } from '../protocol.ts';
 import { isUnreachable, RedisHealth } from '../redis.ts';
 import { SessionSigner } from './session.ts';

@@ -44,16 +44,6 @@ export function globalKeys(prefix: string) {
   };
 }
 
-/** Redis pub/sub channels. */
-export function channels(prefix: string) {
-  return {
-    /** a shopper's own news: lines `<shopper>\t<frame>` (live/shopper-news.ts) */
-    shopperNews: `${prefix}:ch:shopper`,
-    /** deal life-cycle changes: `{"dealId": id, "festivalId": id}`; gateways reload that deal */
-    dealChanged: `${prefix}:ch:deal`,
-  };
-}
-
 /** Hold ids are `<dealId>-<seq>`: unique across the engine, valid BullMQ job ids, and they
  *  tell which deal's keys to touch without a lookup. */
 export function holdId(dealId: string, seq: number): string {
