@@ -12,7 +12,7 @@ import { CloseCode, PayRefusal } from '../protocol.ts';
 import { isUnreachable, RedisHealth } from '../redis.ts';
 import { SessionSigner } from './session.ts';
 import { ShopperAuth } from './shopper-auth.ts';
-import { RedisClock } from '../live/redis-clock.ts';
+import { RedisClock } from '../redis-clock.ts';
 import { LiveHub } from '../live/live-hub.ts';
 import { ProcessMetrics, type QueueSet } from '../metrics/process-metrics.ts';
 import { registerOpsRoutes } from './ops-routes.ts';

@@ -10,7 +10,7 @@ import { DealState, type DealStateValue } from '../protocol.ts';
 import { StockStore, type WarmDealInput } from '../stock/stock-store.ts';
 import { publishDealChanged } from '../live/shopper-news.ts';
 import { getDeal, transitionDeal, type ScheduledDeal, type TransitionInput } from '../db/deals-repo.ts';
-import type { RedisClock } from '../live/redis-clock.ts';
+import type { RedisClock } from '../redis-clock.ts';
 import { announceLeader } from './fence.ts';
 import { createPaymentProvider, type PaymentProvider } from '../admission/payments.ts';
 import { reconcile, type ReconcileDeps, type ReconcileReport } from './reconcile.ts';
