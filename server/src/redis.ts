@@ -117,6 +117,11 @@ export class RedisHealth {
     clearInterval(this.timer);
   }
 
+  /** One PING, bounded like every command of this connection (the gateway's /healthz). */
+  async check(what = 'health check'): Promise<void> {
+    await withTimeout(this.redis.ping(), this.timeoutMs, what);
+  }
+
   private probe(): void {
     if (this.probing) return;
     this.probing = true;
