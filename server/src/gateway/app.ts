@@ -24,7 +24,7 @@ import { StaticFiles } from './static-files.ts';
 import type { GatewayContext, PayResult } from './context.ts';
 import type { OrderJob } from '../admission/queues.ts';
 import { Batcher } from '../admission/batcher.ts';
-import { eachShopperFrame } from '../live/shopper-news.ts';
+import { eachShopperFrame, publishDealChanged } from '../live/shopper-news.ts';
 
 if (typeof (uWS as { getParts?: unknown }).getParts !== 'function') {
   // The alias falls back to a slow JS copy on the wrong Node ABI: refuse rather than crawl.
@@ -111,6 +111,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     config, logger, pool: deps.pool, stock, clock, feed, batcher,
     sessions, auth: new ShopperAuth(config, sessions, logger),
     pay, redisHealth: health,
+    announceDealChanged: (dealId, festivalId) => publishDealChanged(deps.redis, config.keyPrefix, dealId, festivalId),
     sockets: new Set<uWS.WebSocket<SocketData>>(),
     pending: 0, stopping: false, metrics: { grabsReceived: 0 }, live, telemetry: metrics,
   };

@@ -30,6 +30,8 @@ export interface GatewayContext {
   feed: DealFeed;
   batcher: GrabBatcher;
   pay(hold: string, shopper: string): Promise<PayResult>;
+  /** tells the scheduler and every gateway that a deal's life-cycle changed (brand edits) */
+  announceDealChanged(dealId: string, festivalId: string): Promise<void>;
   /** whether grabs and pays find Redis answering (they answer `unavailable` at once while not) */
   redisHealth: RedisHealth;
   sockets: Set<WebSocket<SocketData>>;
