@@ -258,7 +258,7 @@ export class LeaderTerm {
   private async open(deal: ScheduledDeal): Promise<void> {
     if (this.stopped) return;
     // Redis lost the deal (flush, failover): the Lua would answer unknown_deal; warm it first
-    if ((await this.d.redis.exists(this.stock.keys(deal.id).deal)) === 0) await this.warm(deal);
+    if (!(await this.stock.hasDeal(deal.id))) await this.warm(deal);
     await this.transition(deal, { from: [DealState.Warming], to: DealState.Live, openedAt: this.clock.now() });
   }
 

@@ -30,6 +30,12 @@ export function dealKeys(prefix: string, dealId: string): DealKeys {
   };
 }
 
+/** STRING: a hold's pay lock, the token of the payer at work (admission/payments.ts). Same hash
+ *  tag as the deal's other keys, so it sits on the deal's Cluster slot. */
+export function payLockKey(prefix: string, dealId: string, hold: string): string {
+  return `${prefix}:{d:${dealId}}:paying:${hold}`;
+}
+
 /** Keys outside any one deal. */
 export function globalKeys(prefix: string) {
   return {
