@@ -120,6 +120,11 @@ export class RedisHealth {
     clearInterval(this.timer);
   }
 
+  /** One PING, bounded like every command of this connection (the gateway's /healthz). */
+  async check(what = 'health check'): Promise<void> {
+    await withTimeout(this.redis.ping(), this.timeoutMs, what);
+  }
+
   private markDown(err: unknown, what: string): void {
     if (this.downSince !== null) return;
     this.downSince = Date.now();

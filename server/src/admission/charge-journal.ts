@@ -2,45 +2,18 @@
 // then confirms the hold in Redis, then queues the settlement; a gateway that dies between those
 // steps would leave a shopper charged for nothing (before the confirm) or a paid hold whose
 // provider reference is lost (before the settlement). So every successful charge is written
-// here first and removed once its outcome is queued; the scheduler's reconcile finishes whatever
+// to the deal's journal first (StockStore.recordCharge) and removed once its outcome is queued; the scheduler's reconcile finishes whatever
 // a dead payer left: confirm and settle while the hold is still live, settle a paid hold with
 // its reference, refund everything else.
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Queue } from 'bullmq';
-import { dealKeys } from '../stock/keys.ts';
-import type { StockStore } from '../stock/stock-store.ts';
+import type { ChargeEntry, StockStore } from '../stock/stock-store.ts';
 import type { Logger } from '../logger.ts';
 import { jobId, type PaymentJob } from './queues.ts';
 import type { PaymentProvider } from './payments.ts';
 
-export interface ChargeEntry {
-  hold: string;
-  shopper: string;
-  ref: string;
-  provider: string;
-  amountMinor: number;
-  currency: string;
-  /** when the charge succeeded, epoch ms */
-  at: number;
-}
-
-function field(e: Pick<ChargeEntry, 'hold' | 'ref'>): string {
-  return `${e.hold}|${e.ref}`;
-}
-
-export async function recordCharge(redis: Redis, prefix: string, dealId: string, e: ChargeEntry): Promise<void> {
-  await redis.hset(dealKeys(prefix, dealId).charges, field(e), JSON.stringify(e));
-}
-
-export async function clearCharge(redis: Redis, prefix: string, dealId: string, e: Pick<ChargeEntry, 'hold' | 'ref'>): Promise<void> {
-  await redis.hdel(dealKeys(prefix, dealId).charges, field(e));
-}
-
 export interface ChargeRecoveryDeps {
-  redis: Redis;
   pool: pg.Pool;
-  keyPrefix: string;
   stock: StockStore;
   provider: PaymentProvider;
   payments: Queue<PaymentJob>;
@@ -60,14 +33,12 @@ export interface ChargeRecovery {
 
 export async function recoverCharges(deps: ChargeRecoveryDeps, dealId: string, now: number): Promise<ChargeRecovery> {
   const out: ChargeRecovery = { confirmed: 0, settled: 0, refunded: 0 };
-  const entries = await deps.redis.hgetall(dealKeys(deps.keyPrefix, dealId).charges);
-  for (const raw of Object.values(entries)) {
-    const e = JSON.parse(raw) as ChargeEntry;
+  for (const e of await deps.stock.listCharges(dealId)) {
     if (now - e.at < (deps.graceMs ?? 30_000)) continue;
     const outcome = await finish(deps, dealId, e, now);
     out[outcome]++;
     deps.logger?.warn({ hold: e.hold, deal: dealId, ref: e.ref, outcome }, 'reconcile: finished a payment its payer left half done');
-    await clearCharge(deps.redis, deps.keyPrefix, dealId, e);
+    await deps.stock.clearCharge(dealId, e);
   }
   return out;
 }

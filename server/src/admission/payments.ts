@@ -10,7 +10,6 @@ import { redisNow, withTimeout } from '../redis.ts';
 import { dealIdOfHold } from '../stock/keys.ts';
 import type { StockStore } from '../stock/stock-store.ts';
 import type { Admission } from './queues.ts';
-import { clearCharge, recordCharge } from './charge-journal.ts';
 
 export interface ChargeRequest {
   hold: string;
@@ -62,7 +61,7 @@ export function createPaymentProvider(config: Pick<Config, 'demoPaymentDeclineEv
 }
 
 export interface PayDeps {
-  config: Pick<Config, 'keyPrefix' | 'redisTimeoutMs'>;
+  config: Pick<Config, 'redisTimeoutMs'>;
   redis: Redis;
   stock: StockStore;
   provider: PaymentProvider;
@@ -73,45 +72,27 @@ export type PayOutcome =
   | { ok: true; hold: string; dealId: string; repeat: boolean }
   | { ok: false; code: PayRefusalCode };
 
-/** Same hash tag as the deal's other keys, so it sits on the deal's Cluster slot. */
-export function payingLockKey(prefix: string, dealId: string, hold: string): string {
-  return `${prefix}:{d:${dealId}}:paying:${hold}`;
-}
-
 // Long enough for a slow provider; a crashed gateway's lock lapses by itself.
 const LOCK_TTL_MS = 15_000;
 // A second pay of the same hold waits for the first and then answers from its outcome.
 const LOCK_WAIT_MS = 10_000;
 const LOCK_POLL_MS = 20;
-const UNLOCK = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function payHold(deps: PayDeps, req: { hold: string; shopper: string }): Promise<PayOutcome> {
   const dealId = dealIdOfHold(req.hold);
   if (!dealId) return { ok: false, code: PayRefusal.UnknownHold };
-  const key = payingLockKey(deps.config.keyPrefix, dealId, req.hold);
   const token = randomUUID();
   const deadline = Date.now() + LOCK_WAIT_MS;
-  while ((await lock(deps.redis, key, token)) !== 'OK') {
+  while (!(await deps.stock.takePayLock(dealId, req.hold, token, LOCK_TTL_MS))) {
     if (Date.now() > deadline) return { ok: false, code: PayRefusal.Unavailable };
     await sleep(LOCK_POLL_MS);
   }
   try {
     return await payLocked(deps, req.hold, req.shopper, dealId);
   } finally {
-    await deps.redis.eval(UNLOCK, 1, key, token).catch(() => {});
-  }
-}
-
-async function lock(redis: Redis, key: string, token: string): Promise<string | null> {
-  try {
-    return await redis.set(key, token, 'PX', LOCK_TTL_MS, 'NX');
-  } catch (err) {
-    // A SET that timed out may still run when a hung Redis wakes: release it right behind (same
-    // connection, same order), so the shopper's resend does not wait out a lock nobody holds.
-    redis.eval(UNLOCK, 1, key, token).catch(() => {});
-    throw err;
+    await deps.stock.releasePayLock(dealId, req.hold, token).catch(() => {});
   }
 }
 
@@ -133,7 +114,7 @@ async function payLocked(deps: PayDeps, hold: string, shopper: string, dealId: s
   // dies, the reconciler confirms and settles it, or refunds it (admission/charge-journal.ts).
   const entry = { hold, shopper, ref: charge.ref, provider: provider.name, amountMinor, currency: deal.currency, at: Date.now() };
   try {
-    await recordCharge(deps.redis, deps.config.keyPrefix, dealId, entry);
+    await stock.recordCharge(dealId, entry);
   } catch (err) {
     await provider.refund(charge.ref);
     throw err;
@@ -144,7 +125,7 @@ async function payLocked(deps: PayDeps, hold: string, shopper: string, dealId: s
     // The hold ran out between our check and the confirm (or, lock lapsed, someone else paid it):
     // this charge bought nothing, give it back.
     await provider.refund(charge.ref);
-    await clearCharge(deps.redis, deps.config.keyPrefix, dealId, entry);
+    await stock.clearCharge(dealId, entry);
     return confirmed.ok ? { ok: true, hold, dealId, repeat: true } : { ok: false, code: confirmed.code };
   }
   // Redis now says paid; from here the sale stands. If queueing fails the caller sees an
@@ -157,6 +138,6 @@ async function payLocked(deps: PayDeps, hold: string, shopper: string, dealId: s
     currency: confirmed.currency, heldAt: confirmed.heldAt, expiresAt: confirmed.expiresAt,
     provider: provider.name, providerRef: charge.ref, paidAt: await redisNow(deps.redis),
   }), deps.config.redisTimeoutMs, 'settle payment');
-  await clearCharge(deps.redis, deps.config.keyPrefix, dealId, entry);
+  await stock.clearCharge(dealId, entry);
   return { ok: true, hold, dealId, repeat: false };
 }

@@ -1,12 +1,10 @@
 // What a brand can do to its deals. Each change: validated in full, written in one transaction
 // together with its audit row, then announced on dealChanged so the scheduler and every gateway
 // pick it up without a restart.
-import type { Redis } from 'ioredis';
 import type { Pool } from '../db/pool.ts';
 import { AppError, Errors, type ErrorDef } from '../errors.ts';
 import { DealState, type DealStateValue } from '../protocol.ts';
 import type { StockStore } from '../stock/stock-store.ts';
-import { publishDealChanged } from '../live/shopper-news.ts';
 import {
   changeDealState, getBrandDeal, inTransaction, insertAudit, insertDeal, listBrandDeals, listOpenFestivals,
   updateScheduledDeal, type StoredDeal,
@@ -29,9 +27,9 @@ export class BrandApiError extends AppError {
 
 export interface BrandServiceDeps {
   pool: Pool;
-  redis: Redis;
   stock: StockStore;
-  keyPrefix: string;
+  /** tells the scheduler and every gateway that a deal changed (the dealChanged channel) */
+  announceDealChanged(dealId: string, festivalId: string): Promise<void>;
   prewarmSeconds: number;
   defaultHoldSeconds: number;
   /** engine time (Redis clock), epoch ms */
@@ -163,7 +161,7 @@ export class BrandDealService {
       return out;
     });
     for (const fid of new Set(created.map((d) => d.festivalId))) {
-      await publishDealChanged(this.d.redis, this.d.keyPrefix, created.find((d) => d.festivalId === fid)!.id, fid);
+      await this.d.announceDealChanged(created.find((d) => d.festivalId === fid)!.id, fid);
     }
     return { created: created.length, dryRun: false, deals: await this.views(created) };
   }
@@ -187,7 +185,7 @@ export class BrandDealService {
   }
 
   private announce(deal: StoredDeal): Promise<void> {
-    return publishDealChanged(this.d.redis, this.d.keyPrefix, deal.id, deal.festivalId);
+    return this.d.announceDealChanged(deal.id, deal.festivalId);
   }
 
   private async views(deals: StoredDeal[]): Promise<BrandDealView[]> {

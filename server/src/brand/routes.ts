@@ -25,7 +25,7 @@ type Reply = { status: number; body: unknown };
 export function registerBrandRoutes(app: TemplatedApp, ctx: GatewayContext): { close(): void } {
   const auth = new BrandAuth(ctx.pool, ctx.logger);
   const svc = new BrandDealService({
-    pool: ctx.pool, redis: ctx.stock.redis, stock: ctx.stock, keyPrefix: ctx.config.keyPrefix,
+    pool: ctx.pool, stock: ctx.stock, announceDealChanged: ctx.announceDealChanged,
     prewarmSeconds: ctx.config.prewarmSeconds, defaultHoldSeconds: ctx.config.defaultHoldSeconds, now: () => ctx.clock.now(),
   });
 

@@ -7,12 +7,12 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Pool } from '../db/pool.ts';
 import { StockStore } from '../stock/stock-store.ts';
-import { channels } from '../stock/keys.ts';
+import { channels } from '../channels.ts';
 import { CloseCode, PayRefusal } from '../protocol.ts';
 import { isUnreachable, RedisHealth } from '../redis.ts';
 import { SessionSigner } from './session.ts';
 import { ShopperAuth } from './shopper-auth.ts';
-import { RedisClock } from '../live/redis-clock.ts';
+import { RedisClock } from '../redis-clock.ts';
 import { LiveHub } from '../live/live-hub.ts';
 import { ProcessMetrics, type QueueSet } from '../metrics/process-metrics.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
@@ -24,7 +24,7 @@ import { StaticFiles } from './static-files.ts';
 import type { GatewayContext, PayResult } from './context.ts';
 import type { Admission } from '../admission/queues.ts';
 import { AdmissionWindow } from '../admission/admission-window.ts';
-import { eachShopperFrame } from '../live/shopper-news.ts';
+import { eachShopperFrame, publishDealChanged } from '../live/shopper-news.ts';
 
 if (typeof (uWS as { getParts?: unknown }).getParts !== 'function') {
   // The alias falls back to a slow JS copy on the wrong Node ABI: refuse rather than crawl.
@@ -98,6 +98,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     config, logger, pool: deps.pool, stock, clock, feed, batcher,
     sessions, auth: new ShopperAuth(config, sessions, logger),
     pay, redisHealth: health,
+    announceDealChanged: (dealId, festivalId) => publishDealChanged(deps.redis, config.keyPrefix, dealId, festivalId),
     sockets: new Set<uWS.WebSocket<SocketData>>(),
     pending: 0, stopping: false, metrics: { grabsReceived: 0 }, live, telemetry: metrics,
   };

@@ -7,7 +7,7 @@ import type { StockStore } from '../stock/stock-store.ts';
 import type { PayRefusalCode } from '../protocol.ts';
 import type { SessionSigner } from './session.ts';
 import type { ShopperAuth } from './shopper-auth.ts';
-import type { RedisClock } from '../live/redis-clock.ts';
+import type { RedisClock } from '../redis-clock.ts';
 import type { DealFeed } from '../live/deal-feed.ts';
 import type { LiveHub } from '../live/live-hub.ts';
 import type { ProcessMetrics } from '../metrics/process-metrics.ts';
@@ -30,6 +30,8 @@ export interface GatewayContext {
   feed: DealFeed;
   batcher: GrabBatcher;
   pay(hold: string, shopper: string): Promise<PayResult>;
+  /** tells the scheduler and every gateway that a deal's life-cycle changed (brand edits) */
+  announceDealChanged(dealId: string, festivalId: string): Promise<void>;
   /** whether grabs and pays find Redis answering (they answer `unavailable` at once while not) */
   redisHealth: RedisHealth;
   sockets: Set<WebSocket<SocketData>>;

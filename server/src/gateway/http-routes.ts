@@ -80,7 +80,7 @@ export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, files
   app.get('/healthz', asyncRoute(ctx, async (res, _req, state) => {
     const bound = ctx.config.redisTimeoutMs;
     const checks = await Promise.allSettled([
-      withTimeout(ctx.stock.redis.ping(), bound, 'healthz redis'),
+      ctx.redisHealth.check('healthz redis'),
       withTimeout(ctx.pool.query('SELECT 1'), bound, 'healthz postgres'),
     ]);
     const redis = checks[0].status === 'fulfilled';

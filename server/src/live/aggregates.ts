@@ -1,10 +1,11 @@
 // Aggregates from the counters the grab path keeps in each deal's hash (available, held, sold,
-// seq = holds created, grabs, rej:<code>) and the catalogue. Never a scan: one HGETALL per
-// active deal per tick, in one pipeline.
+// holds created, grabs, refusals by code: stock/deal-hash.ts) and the catalogue. Never a scan:
+// one HGETALL per active deal per tick, in one pipeline.
 import type { DealView, Money } from '../protocol.ts';
+import type { DealCounters } from '../stock/deal-hash.ts';
 import type { OpsDeal, OpsFestival, Rejections } from './ops-view.ts';
 
-/** The fields of a deal hash the live side reads (see stock/lua/*.lua). */
+/** What the live side shows of a deal's counters. */
 export interface DealCounts {
   available: number;
   held: number;
@@ -18,23 +19,11 @@ export interface DealCounts {
   rejections: Rejections;
 }
 
-const REJ: Record<string, keyof Rejections> = {
-  'rej:-2': 'not_open', 'rej:-3': 'ended', 'rej:-4': 'sold_out', 'rej:-5': 'limit_reached', 'rej:-6': 'invalid',
-};
-/** Lua codes for the refusals a gateway may answer locally (counted into the same fields). */
-export const LOCAL_REJ_FIELD: Record<string, string> = { not_open: 'rej:-2', ended: 'rej:-3', sold_out: 'rej:-4' };
-
-export function parseDealHash(h: Record<string, string>): DealCounts | null {
-  if (h.available === undefined) return null;
-  const rejections: Rejections = {};
-  for (const [field, name] of Object.entries(REJ)) {
-    const v = h[field];
-    if (v !== undefined) rejections[name] = Number(v);
-  }
+/** The live side's counts from the deal hash as stock/ parses it. */
+export function dealCounts(c: DealCounters): DealCounts {
   return {
-    available: Number(h.available), held: Number(h.held), sold: Number(h.sold), stock: Number(h.stock),
-    orders: Number(h.seq ?? 0), grabs: Number(h.grabs ?? 0), priceMinor: Number(h.price ?? 0),
-    currency: h.currency ?? '', rejections,
+    available: c.available, held: c.held, sold: c.sold, stock: c.stock, orders: c.holds, grabs: c.grabs,
+    priceMinor: c.unitPriceMinor, currency: c.currency, rejections: c.rejections,
   };
 }
 

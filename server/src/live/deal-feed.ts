@@ -7,10 +7,11 @@
 import type { Pool } from '../db/pool.ts';
 import { festivalIdOfDeal, loadFestival } from '../db/catalog-repo.ts';
 import type { StockStore } from '../stock/stock-store.ts';
-import { ServerMsg, Topic, type DealView, type FestivalView } from '../protocol.ts';
+import { GrabRefusal, ServerMsg, Topic, type DealView, type FestivalView } from '../protocol.ts';
+import type { CountedRefusal } from '../stock/decisions.ts';
 import type { Logger } from '../logger.ts';
-import { LOCAL_REJ_FIELD, parseDealHash, type DealCounts } from './aggregates.ts';
-import { FailureLog, isUnreachable } from '../redis.ts';
+import { dealCounts, type DealCounts } from './aggregates.ts';
+import { FailureLog } from '../redis.ts';
 
 export type Publish = (topic: string, message: string, kind: string) => void;
 /** deal:<id> snapshots go out only when someone on this gateway follows that topic */
@@ -24,11 +25,8 @@ interface FestivalEntry {
 const LIVE_STATES = new Set(['warming', 'live', 'sold_out', 'ended', 'stopped']);
 /** scheduled deals this close to opening are polled too (the scheduler may warm them any moment) */
 const SOON_MS = 120_000;
-const ADD_LOCAL = `if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
-  redis.call('HINCRBY', KEYS[1], 'grabs', ARGV[2])
-end
-return 0`;
+/** the refusals a gateway answers from its cache, without Redis */
+const LOCAL_REFUSALS: ReadonlySet<string> = new Set<CountedRefusal>([GrabRefusal.NotOpen, GrabRefusal.Ended, GrabRefusal.SoldOut]);
 
 /** At most one call per key in flight: callers that arrive meanwhile share its promise. */
 class SingleFlight<V> {
@@ -56,8 +54,8 @@ export class DealFeed {
   private readonly misses = new Map<string, number>();
   /** the last counters read from Redis, per deal (the ops board aggregates these) */
   readonly counts = new Map<string, DealCounts>();
-  /** deal -> hash field -> local refusals not yet added to Redis */
-  private readonly localRefusals = new Map<string, Map<string, number>>();
+  /** deal -> code -> local refusals not yet added to Redis */
+  private readonly localRefusals = new Map<string, Map<CountedRefusal, number>>();
   private readonly seqs = new Map<string, number>();
   /** festival id -> deals changed since its last snapshot (polls between two snapshots) */
   private readonly unsent = new Map<string, Set<string>>();
@@ -90,11 +88,11 @@ export class DealFeed {
 
   /** A grab this gateway refused from its cache (code: not_open | ended | sold_out). */
   countLocalRefusal(dealId: string, code: string): void {
-    const field = LOCAL_REJ_FIELD[code];
-    if (!field) return;
+    if (!LOCAL_REFUSALS.has(code)) return;
+    const counted = code as CountedRefusal;
     let m = this.localRefusals.get(dealId);
     if (!m) this.localRefusals.set(dealId, (m = new Map()));
-    m.set(field, (m.get(field) ?? 0) + 1);
+    m.set(counted, (m.get(counted) ?? 0) + 1);
   }
 
   /** Last snapshot seq published for a festival (0 before the first). */
@@ -187,27 +185,12 @@ export class DealFeed {
       const local = this.localRefusals.size ? [...this.localRefusals] : [];
       this.localRefusals.clear();
       if (ids.length === 0 && local.length === 0) return;
-      const pipe = this.stock.redis.pipeline();
-      let offset = 0;
-      for (const [dealId, fields] of local) {
-        const key = this.stock.keys(dealId).deal;
-        for (const [field, n] of fields) {
-          // only into a warmed deal: HINCRBY on a missing hash would make a fake deal
-          pipe.eval(ADD_LOCAL, 1, key, field, n);
-          offset++;
-        }
-      }
-      for (const id of ids) pipe.hgetall(this.stock.keys(id).deal);
-      const res = (await pipe.exec()) ?? [];
-      // a pipeline reports Redis being away per command, not by rejecting
-      const away = res.find(([err]) => isUnreachable(err))?.[0];
-      if (away) throw away;
+      const read = await this.stock.pollDeals(ids, local);
       ids.forEach((id, i) => {
-        const h = res[offset + i]?.[1] as Record<string, string> | undefined;
-        const c = h ? parseDealHash(h) : null;
+        const c = read[i];
         const d = this.deals.get(id);
         if (!c || !d) return;
-        this.counts.set(id, c);
+        this.counts.set(id, dealCounts(c));
         if (d.available === c.available && d.held === c.held && d.sold === c.sold) return;
         const next = { ...d, available: c.available, held: c.held, sold: c.sold };
         this.deals.set(id, next);

@@ -15,7 +15,8 @@ import { DealFeed } from './deal-feed.ts';
 import { Fanout } from './fanout.ts';
 import { OpsBoard } from './ops-board.ts';
 import { ticksPerSnapshot, type CadenceOptions } from './snapshot-cadence.ts';
-import { TickerRelay, TickerSampler, tickerChannel } from './ticker.ts';
+import { TickerRelay, TickerSampler } from './ticker.ts';
+import { channels } from '../channels.ts';
 
 interface ShopperData { festival: string | null; closed: boolean }
 
@@ -63,7 +64,7 @@ export class LiveHub {
     this.feed = new DealFeed(d.pool, d.stock, publish, logger, config.liveSnapshotMs,
       (topic, message, kind) => this.fanout.publishIfSubscribed(topic, message, kind));
     this.feed.onError = () => metrics.storeError('redis');
-    this.tickerChannel = tickerChannel(config.keyPrefix);
+    this.tickerChannel = channels(config.keyPrefix).ticker;
     this.sampler = new TickerSampler(d.redis, config.keyPrefix, config.tickerPerSecond, () => metrics.storeError('redis'));
     // relay a little more than one gateway samples: a few gateways' items still fit, never a flood
     this.relay = new TickerRelay(Math.max(1, Math.min(5, config.tickerPerSecond * 2)), (topic, message) => this.fanout.publish(topic, message, 'ticker'));

@@ -10,7 +10,7 @@
 // tenth of a gateway's CPU while the worker wrote orders beside a grab storm). JSON.stringify
 // never leaves a raw tab or newline in its output; shopper ids are url-safe (session.ts).
 import type { Redis } from 'ioredis';
-import { channels } from '../stock/keys.ts';
+import { channels } from '../channels.ts';
 import type { ServerMessage } from '../protocol.ts';
 
 export interface ShopperNews {

@@ -4,8 +4,7 @@
 // a second. Only a city and a product travel: never a shopper id.
 import type { Redis } from 'ioredis';
 import { Cities, ServerMsg, Topic, type TickerItem } from '../protocol.ts';
-
-export const tickerChannel = (prefix: string) => `${prefix}:ch:ticker`;
+import { channels } from '../channels.ts';
 
 interface Wire { festival: string; item: TickerItem }
 
@@ -37,10 +36,12 @@ export function knownCity(raw: unknown): string | null {
 
 export class TickerSampler {
   private readonly bucket: Bucket;
+  private readonly channel: string;
   sampled = 0;
 
-  constructor(private readonly redis: Redis, private readonly prefix: string, perSecond: number, private readonly onError: (err: unknown) => void) {
+  constructor(private readonly redis: Redis, prefix: string, perSecond: number, private readonly onError: (err: unknown) => void) {
     this.bucket = new Bucket(perSecond, Math.max(1, perSecond));
+    this.channel = channels(prefix).ticker;
   }
 
   /** A new hold on this gateway; most are not sampled. Fire and forget. */
@@ -48,7 +49,7 @@ export class TickerSampler {
     if (!this.bucket.take()) return;
     this.sampled++;
     const wire: Wire = { festival, item: { deal, title, city: city ?? randomCity(), qty, at } };
-    this.redis.publish(tickerChannel(this.prefix), JSON.stringify(wire)).catch(this.onError);
+    this.redis.publish(this.channel, JSON.stringify(wire)).catch(this.onError);
   }
 }
 

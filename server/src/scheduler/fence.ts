@@ -2,26 +2,33 @@
 // the token makes that checkable by Postgres: each new leader takes a higher token and raises
 // `scheduler_fence`, and every state write carries the writer's token (db/deals-repo.ts), so a
 // paused or partitioned former leader can no longer change anything.
-import type { Redis } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
 import type pg from 'pg';
 import { globalKeys } from '../stock/keys.ts';
+import { luaCommands } from '../lua-commands.ts';
 
-// INCR, but never below `floor`: if Redis lost the counter (flush, failover to an empty replica)
-// while Postgres kept a higher token, the next token still goes past it.
-const INCR_ABOVE = `
-local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
-local floor = tonumber(ARGV[1])
-if cur < floor then redis.call('SET', KEYS[1], floor) end
-return redis.call('INCR', KEYS[1])`;
+// The scheduler's own scripts: its keys are no deal's, so they live beside it in ./lua.
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    ffTakeFenceToken(fence: string, floor: number): Result<number, Context>;
+    ffRetractLeader(leader: string, nodeId: string): Result<number, Context>;
+  }
+}
+
+const defineSchedulerScripts = luaCommands(new URL('./lua/', import.meta.url), {
+  ffTakeFenceToken: 'take-fence-token-1.lua',
+  ffRetractLeader: 'retract-leader-1.lua',
+});
 
 /** Takes a new token and raises the Postgres fence to it. Returns the token. */
 export async function raiseFence(redis: Redis, pool: pg.Pool, prefix: string, nodeId: string): Promise<number> {
+  defineSchedulerScripts(redis);
   const key = globalKeys(prefix).schedulerFence;
   let token = await redis.incr(key);
   for (let attempt = 0; attempt < 3; attempt++) {
     if (await writeFence(pool, token, nodeId)) return token;
     const current = await readFence(pool);
-    token = Number(await redis.eval(INCR_ABOVE, 1, key, current?.token ?? 0));
+    token = Number(await redis.ffTakeFenceToken(key, current?.token ?? 0));
   }
   throw new Error('scheduler fence: could not take a token above the one in Postgres');
 }
@@ -73,7 +80,6 @@ export async function announceLeader(redis: Redis, prefix: string, nodeId: strin
 
 /** Removes the announcement only if it is still ours. */
 export async function retractLeader(redis: Redis, prefix: string, nodeId: string): Promise<void> {
-  await redis.eval(
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-    1, globalKeys(prefix).schedulerLeader, nodeId);
+  defineSchedulerScripts(redis);
+  await redis.ffRetractLeader(globalKeys(prefix).schedulerLeader, nodeId);
 }

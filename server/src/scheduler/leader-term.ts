@@ -10,7 +10,7 @@ import { DealState, type DealStateValue } from '../protocol.ts';
 import { StockStore, type WarmDealInput } from '../stock/stock-store.ts';
 import { publishDealChanged } from '../live/shopper-news.ts';
 import { getDeal, transitionDeal, type ScheduledDeal, type TransitionInput } from '../db/deals-repo.ts';
-import type { RedisClock } from '../live/redis-clock.ts';
+import type { RedisClock } from '../redis-clock.ts';
 import { announceLeader } from './fence.ts';
 import { createPaymentProvider, type PaymentProvider } from '../admission/payments.ts';
 import { reconcile, type ReconcileDeps, type ReconcileReport } from './reconcile.ts';
@@ -258,7 +258,7 @@ export class LeaderTerm {
   private async open(deal: ScheduledDeal): Promise<void> {
     if (this.stopped) return;
     // Redis lost the deal (flush, failover): the Lua would answer unknown_deal; warm it first
-    if ((await this.d.redis.exists(this.stock.keys(deal.id).deal)) === 0) await this.warm(deal);
+    if (!(await this.stock.hasDeal(deal.id))) await this.warm(deal);
     await this.transition(deal, { from: [DealState.Warming], to: DealState.Live, openedAt: this.clock.now() });
   }
 

@@ -6,8 +6,7 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
-import { StockStore, parseHoldRecord, type HoldRecord } from '../stock/stock-store.ts';
-import { globalKeys } from '../stock/keys.ts';
+import { StockStore, type DealSnapshot } from '../stock/stock-store.ts';
 import { redisNow } from '../redis.ts';
 import { createQueues, type AdmissionQueues, type OrderJob } from '../admission/queues.ts';
 import { requeueOverdueExpiries } from '../admission/expiry/index.ts';
@@ -100,32 +99,11 @@ async function orderStatuses(pool: pg.Pool, holds: readonly string[]): Promise<M
   return out;
 }
 
-interface DealSnapshot {
-  fields: Record<string, string>;
-  holds: HoldRecord[];
-  perShopper: Record<string, string>;
-}
-
-/** The deal hash, its holds and its per-shopper counts in one MULTI: a consistent instant,
- *  however busy the grab path is. */
-async function snapshotDeal(stock: StockStore, dealId: string): Promise<DealSnapshot | null> {
-  const k = stock.keys(dealId);
-  const res = await stock.redis.multi().hgetall(k.deal).hgetall(k.holds).hgetall(k.perShopper).exec();
-  if (!res) return null;
-  for (const [err] of res) if (err) throw err;
-  const fields = res[0]![1] as Record<string, string>;
-  if (!fields.id) return null;
-  const holds = Object.entries(res[1]![1] as Record<string, string>).map(([h, raw]) => parseHoldRecord(h, raw));
-  return { fields, holds, perShopper: res[2]![1] as Record<string, string> };
-}
-
 function checkInvariants(dealId: string, s: DealSnapshot): { violations: Violation[]; counters: DealReconcile | null } {
   const v: Violation[] = [];
-  const num = (f: string) => Number(s.fields[f]);
-  const stock = num('stock'); const available = num('available'); const held = num('held'); const sold = num('sold');
-  const limit = num('limit');
+  const { stock, available, held, sold, limit } = s.deal;
   if (![stock, available, held, sold, limit].every(Number.isInteger)) {
-    v.push({ dealId, kind: 'missing_fields', detail: `stock=${s.fields.stock} available=${s.fields.available} held=${s.fields.held} sold=${s.fields.sold}` });
+    v.push({ dealId, kind: 'missing_fields', detail: `stock=${stock} available=${available} held=${held} sold=${sold}` });
     return { violations: v, counters: null };
   }
   if (available < 0 || held < 0 || sold < 0) {
@@ -174,7 +152,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
     const counters = new Map<string, DealReconcile>();
     for (const dealId of dealIds) {
       if (deps.signal?.aborted) break;
-      const snap = await snapshotDeal(stock, dealId);
+      const snap = await stock.snapshotDeal(dealId);
       if (!snap) continue;
       report.deals++;
       report.holds += snap.holds.length;
@@ -193,8 +171,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
 
       const now = await redisNow(deps.redis);
       const statuses = await orderStatuses(deps.pool, snap.holds.map((h) => h.hold));
-      const unitPriceMinor = Number(snap.fields.price);
-      const currency = snap.fields.currency ?? '';
+      const { unitPriceMinor, currency } = snap.deal;
       for (const h of snap.holds) {
         if (deps.signal?.aborted) break;
         const status = statuses.get(h.hold);
@@ -215,7 +192,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
 
       if (deps.provider && queues.payments && !deps.signal?.aborted) {
         const r = await recoverCharges({
-          redis: deps.redis, pool: deps.pool, keyPrefix: deps.keyPrefix, stock, provider: deps.provider,
+          pool: deps.pool, stock, provider: deps.provider,
           payments: queues.payments, logger: deps.logger, graceMs: deps.chargeGraceMs,
         }, dealId, now);
         report.charges.confirmed += r.confirmed;
@@ -226,11 +203,11 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
       // Without this the warm set only grows and every run re-reads every deal ever sold.
       // Only the leader retires (it alone runs with a fence), and only a deal with nothing left
       // to do: ended long enough ago, nothing held, every hold's order final, no charge pending.
-      if (deps.fence !== undefined && now > Number(snap.fields.endsAt) + (deps.retireAfterMs ?? 3_600_000)
-        && Number(snap.fields.held) === 0
+      if (deps.fence !== undefined && now > snap.deal.endsAt + (deps.retireAfterMs ?? 3_600_000)
+        && snap.deal.held === 0
         && snap.holds.every((h) => statuses.get(h.hold) === (h.state === 'paid' ? 'paid' : 'cancelled'))
-        && (await deps.redis.hlen(stock.keys(dealId).charges)) === 0) {
-        await deps.redis.srem(globalKeys(deps.keyPrefix).warmDeals, dealId);
+        && !(await stock.hasCharges(dealId))) {
+        await stock.retireDeal(dealId);
         report.retired++;
         continue;
       }

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { DealState, type DealStateValue } from '../protocol.ts';
 import { listActionableDeals, type ScheduledDeal } from '../db/deals-repo.ts';
-import { RedisClock } from '../live/redis-clock.ts';
+import { RedisClock } from '../redis-clock.ts';
 import { SerialTask } from './serial-task.ts';
 
 export const ACTIONABLE: ReadonlySet<DealStateValue> = new Set([DealState.Scheduled, DealState.Warming, DealState.Live, DealState.SoldOut]);

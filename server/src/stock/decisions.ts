@@ -77,3 +77,14 @@ export function decodeConfirm(raw: (string | number)[], dealId: string): Confirm
   if (code === -3) return { ok: false, code: PayRefusal.HoldExpired };
   throw new Error(`confirm-payment: unknown code ${code}`);
 }
+
+/** The refusals grab-batch-5.lua counts in the deal hash, by field `rej:<code>`; a gateway adds
+ *  the ones it answers from its cache (not_open, ended, sold_out) to the same fields. */
+export const REFUSAL_COUNTERS = {
+  [GrabRefusal.NotOpen]: 'rej:-2',
+  [GrabRefusal.Ended]: 'rej:-3',
+  [GrabRefusal.SoldOut]: 'rej:-4',
+  [GrabRefusal.LimitReached]: 'rej:-5',
+  [GrabRefusal.Invalid]: 'rej:-6',
+} as const;
+export type CountedRefusal = keyof typeof REFUSAL_COUNTERS;

@@ -30,6 +30,12 @@ export function dealKeys(prefix: string, dealId: string): DealKeys {
   };
 }
 
+/** STRING: a hold's pay lock, the token of the payer at work (admission/payments.ts). Same hash
+ *  tag as the deal's other keys, so it sits on the deal's Cluster slot. */
+export function payLockKey(prefix: string, dealId: string, hold: string): string {
+  return `${prefix}:{d:${dealId}}:paying:${hold}`;
+}
+
 /** Keys outside any one deal. */
 export function globalKeys(prefix: string) {
   return {
@@ -41,16 +47,6 @@ export function globalKeys(prefix: string) {
     schedulerLock: `${prefix}:scheduler:lock`,
     /** STRING: id of the current scheduler leader (for the ops board). */
     schedulerLeader: `${prefix}:scheduler:leader`,
-  };
-}
-
-/** Redis pub/sub channels. */
-export function channels(prefix: string) {
-  return {
-    /** a shopper's own news: lines `<shopper>\t<frame>` (live/shopper-news.ts) */
-    shopperNews: `${prefix}:ch:shopper`,
-    /** deal life-cycle changes: `{"dealId": id, "festivalId": id}`; gateways reload that deal */
-    dealChanged: `${prefix}:ch:deal`,
   };
 }
 

@@ -1,50 +1,24 @@
-// Typed wrappers around the Lua scripts in ./lua. Scripts are loaded once per connection with
-// ioredis `defineCommand` (EVALSHA, falling back to EVAL after a SCRIPT FLUSH); their negative
-// codes become typed results in ./decisions.ts, the one place that knows the numbers.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import type { Redis, Result } from 'ioredis';
-import { dealKeys, globalKeys, dealIdOfHold, holdsOfExpiryEntry } from './keys.ts';
+// The Redis deal model behind one typed handle: every read and write of a deal's keys (./keys.ts)
+// goes through here, the scripts in ./lua as typed commands (./scripts.ts) whose negative codes
+// become typed results in ./decisions.ts. Nobody else holds this connection for deal state.
+import type { Redis } from 'ioredis';
+import { dealKeys, globalKeys, dealIdOfHold, holdsOfExpiryEntry, payLockKey } from './keys.ts';
+import { defineStockScripts } from './scripts.ts';
 import {
-  decodeGrabBatch, decodeRelease, decodeConfirm,
-  type GrabBatchResult, type ReleaseResult, type ConfirmResult,
+  decodeGrabBatch, decodeRelease, decodeConfirm, REFUSAL_COUNTERS,
+  type GrabBatchResult, type ReleaseResult, type ConfirmResult, type CountedRefusal,
 } from './decisions.ts';
+import { parseDealHash, type DealCounters, type DealStatus } from './deal-hash.ts';
+import { parseHoldRecord, chargeField, type ChargeEntry, type HoldRecord } from './records.ts';
+import { isUnreachable } from '../redis.ts';
 
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    ffGrabBatch(deal: string, rids: string, per: string, holds: string, exp: string,
-      ...args: (string | number)[]): Result<string, Context>;
-    ffReleaseExpiredHold(deal: string, per: string, holds: string,
-      hold: string, force: '0' | '1'): Result<(string | number)[], Context>;
-    ffConfirmPayment(deal: string, holds: string,
-      hold: string, shopper: string): Result<(string | number)[], Context>;
-    ffWarmDeal(deal: string, ...args: (string | number)[]): Result<number, Context>;
-  }
-}
-
-const LUA_DIR = fileURLToPath(new URL('./lua/', import.meta.url));
-const lua = (file: string) => readFileSync(LUA_DIR + file, 'utf8');
-const SCRIPTS = {
-  ffGrabBatch: { numberOfKeys: 5, lua: lua('grab-batch-5.lua') },
-  ffReleaseExpiredHold: { numberOfKeys: 3, lua: lua('release-expired-hold-3.lua') },
-  ffConfirmPayment: { numberOfKeys: 2, lua: lua('confirm-payment-2.lua') },
-  ffWarmDeal: { numberOfKeys: 1, lua: lua('warm-deal-1.lua') },
-} as const;
-
-const defined = new WeakSet<Redis>();
-function defineScripts(redis: Redis): void {
-  if (defined.has(redis)) return;
-  for (const [name, def] of Object.entries(SCRIPTS)) redis.defineCommand(name, def);
-  defined.add(redis);
-}
+export { parseHoldRecord, type DealCounters, type DealStatus, type ChargeEntry, type HoldRecord };
 
 export interface GrabRequest {
   shopper: string;
   qty: number;
   rid: string;
 }
-
-export type DealStatus = 'open' | 'stopped' | 'cancelled';
 
 export interface WarmDealInput {
   id: string;
@@ -59,44 +33,17 @@ export interface WarmDealInput {
   status: DealStatus;
 }
 
-/** The deal as Redis holds it: the live truth for counters. */
-export interface DealCounters {
-  id: string;
-  festivalId: string;
-  stock: number;
-  available: number;
-  held: number;
-  sold: number;
-  limit: number;
-  holdMs: number;
-  startsAt: number;
-  endsAt: number;
-  unitPriceMinor: number;
-  currency: string;
-  status: DealStatus;
-}
-
-export interface HoldRecord {
-  hold: string;
-  shopper: string;
-  qty: number;
-  expiresAt: number;
-  heldAt: number;
-  state: 'held' | 'paid' | 'expired';
-}
-
-export function parseHoldRecord(hold: string, raw: string): HoldRecord {
-  const m = /^(.*)\|(\d+)\|(\d+)\|([a-z]+)\|(\d+)$/.exec(raw);
-  if (!m) throw new Error(`corrupt hold record ${hold}: ${raw}`);
-  return {
-    hold, shopper: m[1]!, qty: Number(m[2]), expiresAt: Number(m[3]),
-    state: m[4] as HoldRecord['state'], heldAt: Number(m[5]),
-  };
+/** A deal's hash, holds and per-shopper counts at one instant (reconcile's view). */
+export interface DealSnapshot {
+  deal: DealCounters;
+  holds: HoldRecord[];
+  /** shopper -> units held + bought */
+  perShopper: Record<string, string>;
 }
 
 export class StockStore {
-  constructor(readonly redis: Redis, readonly prefix: string) {
-    defineScripts(redis);
+  constructor(private readonly redis: Redis, readonly prefix: string) {
+    defineStockScripts(redis);
   }
 
   keys(dealId: string) {
@@ -140,23 +87,55 @@ export class StockStore {
   }
 
   async setStatus(dealId: string, status: DealStatus): Promise<boolean> {
-    const k = this.keys(dealId);
-    // HSET only if the deal is warmed: a status on a missing hash would look like a deal.
-    const updated = await this.redis.eval(
-      "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'status', ARGV[1]) return 1 end return 0",
-      1, k.deal, status);
-    return updated === 1;
+    return (await this.redis.ffSetStatus(this.keys(dealId).deal, status)) === 1;
   }
 
   async readDeal(dealId: string): Promise<DealCounters | null> {
-    const h = await this.redis.hgetall(this.keys(dealId).deal);
-    if (!h.id) return null;
-    return {
-      id: h.id, festivalId: h.festival ?? '', stock: Number(h.stock), available: Number(h.available),
-      held: Number(h.held), sold: Number(h.sold), limit: Number(h.limit), holdMs: Number(h.holdMs),
-      startsAt: Number(h.startsAt), endsAt: Number(h.endsAt), unitPriceMinor: Number(h.price),
-      currency: h.currency ?? '', status: (h.status ?? 'open') as DealStatus,
-    };
+    return parseDealHash(await this.redis.hgetall(this.keys(dealId).deal));
+  }
+
+  /** Whether the deal's hash is in Redis (a flush or failover can lose it). */
+  async hasDeal(dealId: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys(dealId).deal)) === 1;
+  }
+
+  /** The deal hash, its holds and its per-shopper counts in one MULTI: a consistent instant,
+   *  however busy the grab path is. */
+  async snapshotDeal(dealId: string): Promise<DealSnapshot | null> {
+    const k = this.keys(dealId);
+    const res = await this.redis.multi().hgetall(k.deal).hgetall(k.holds).hgetall(k.perShopper).exec();
+    if (!res) return null;
+    for (const [err] of res) if (err) throw err;
+    const deal = parseDealHash(res[0]![1] as Record<string, string>);
+    if (!deal) return null;
+    const holds = Object.entries(res[1]![1] as Record<string, string>).map(([h, raw]) => parseHoldRecord(h, raw));
+    return { deal, holds, perShopper: res[2]![1] as Record<string, string> };
+  }
+
+  /**
+   * One round trip for the live side: adds refusals a gateway answered from its cache to the
+   * deals' counters, then reads every deal in `dealIds` (null: not warmed, or its read failed).
+   * Throws when Redis was not reached: a pipeline reports that per command, not by rejecting.
+   */
+  async pollDeals(dealIds: readonly string[],
+    localRefusals: Iterable<[string, ReadonlyMap<CountedRefusal, number>]> = []): Promise<(DealCounters | null)[]> {
+    const pipe = this.redis.pipeline();
+    let offset = 0;
+    for (const [dealId, counts] of localRefusals) {
+      const key = this.keys(dealId).deal;
+      for (const [code, n] of counts) {
+        pipe.ffAddLocalRefusals(key, REFUSAL_COUNTERS[code], n);
+        offset++;
+      }
+    }
+    for (const id of dealIds) pipe.hgetall(this.keys(id).deal);
+    const res = (await pipe.exec()) ?? [];
+    const away = res.find(([err]) => isUnreachable(err))?.[0];
+    if (away) throw away;
+    return dealIds.map((_, i) => {
+      const h = res[offset + i]?.[1] as Record<string, string> | undefined;
+      return h ? parseDealHash(h) : null;
+    });
   }
 
   async readCounters(dealIds: readonly string[]): Promise<Map<string, { available: number; held: number; sold: number }>> {
@@ -223,5 +202,47 @@ export class StockStore {
 
   async warmDealIds(): Promise<string[]> {
     return this.redis.smembers(globalKeys(this.prefix).warmDeals);
+  }
+
+  /** Drops an ended, settled deal from the warm set; its keys stay, so late lookups by hold or
+   *  rid still answer. */
+  async retireDeal(dealId: string): Promise<void> {
+    await this.redis.srem(globalKeys(this.prefix).warmDeals, dealId);
+  }
+
+  /** Writes a provider charge into the deal's charge journal (admission/charge-journal.ts). */
+  async recordCharge(dealId: string, e: ChargeEntry): Promise<void> {
+    await this.redis.hset(this.keys(dealId).charges, chargeField(e), JSON.stringify(e));
+  }
+
+  async clearCharge(dealId: string, e: Pick<ChargeEntry, 'hold' | 'ref'>): Promise<void> {
+    await this.redis.hdel(this.keys(dealId).charges, chargeField(e));
+  }
+
+  async listCharges(dealId: string): Promise<ChargeEntry[]> {
+    const entries = await this.redis.hgetall(this.keys(dealId).charges);
+    return Object.values(entries).map((raw) => JSON.parse(raw) as ChargeEntry);
+  }
+
+  async hasCharges(dealId: string): Promise<boolean> {
+    return (await this.redis.hlen(this.keys(dealId).charges)) > 0;
+  }
+
+  /** Takes a hold's pay lock for `token` unless another payer holds it. */
+  async takePayLock(dealId: string, hold: string, token: string, ttlMs: number): Promise<boolean> {
+    const key = payLockKey(this.prefix, dealId, hold);
+    try {
+      return (await this.redis.set(key, token, 'PX', ttlMs, 'NX')) === 'OK';
+    } catch (err) {
+      // A SET that timed out may still run when a hung Redis wakes: release it right behind (same
+      // connection, same order), so the shopper's resend does not wait out a lock nobody holds.
+      this.redis.ffReleasePayLock(key, token).catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Releases the pay lock if `token` still holds it. */
+  async releasePayLock(dealId: string, hold: string, token: string): Promise<void> {
+    await this.redis.ffReleasePayLock(payLockKey(this.prefix, dealId, hold), token);
   }
 }

@@ -2,11 +2,10 @@
 // Each case replays payHold's steps up to the crash point by hand, then runs reconcile.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
-import { StockStore } from '../../src/stock/stock-store.ts';
+import { StockStore, type ChargeEntry } from '../../src/stock/stock-store.ts';
 import { createQueues, jobId, type AdmissionQueues } from '../../src/admission/queues.ts';
 import { Admission } from '../../src/admission/queues.ts';
 import { DemoPaymentProvider, payHold } from '../../src/admission/payments.ts';
-import { recordCharge, type ChargeEntry } from '../../src/admission/charge-journal.ts';
 import { reconcile } from '../../src/scheduler/reconcile.ts';
 
 let env: TestEnv;
@@ -42,7 +41,7 @@ async function chargeThenCrash(dealId: string, hold: string, ageMs = 60_000): Pr
   const c = await provider.charge({ hold, shopper: 'shopper-1', amountMinor: 5_000, currency: 'INR' });
   if (!c.ok) throw new Error('declined');
   const entry = { hold, shopper: 'shopper-1', ref: c.ref, provider: provider.name, amountMinor: 5_000, currency: 'INR', at: Date.now() - ageMs };
-  await recordCharge(env.redis, env.config.keyPrefix, dealId, entry);
+  await stock.recordCharge(dealId, entry);
   return entry;
 }
 

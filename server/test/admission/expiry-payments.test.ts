@@ -7,7 +7,7 @@ import { DemoPaymentProvider, payHold, type PayDeps } from '../../src/admission/
 import { settlePayment } from '../../src/admission/payment-worker.ts';
 import type { Admission, OrderJob } from '../../src/admission/queues.ts';
 import { createLogger } from '../../src/logger.ts';
-import { channels } from '../../src/stock/keys.ts';
+import { channels } from '../../src/channels.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
 import { count, createDeal, grabHolds, type TestDeal } from './helpers.ts';

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { createAdmission, startWorkers, type RunningWorkers } from '../../src/admission/index.ts';
 import { listShopperOrders, orderTotals, countOrdersByHold } from '../../src/db/orders-repo.ts';
 import { createLogger } from '../../src/logger.ts';
-import { channels } from '../../src/stock/keys.ts';
+import { channels } from '../../src/channels.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
 import { count, createDeal, delayedExpiryCoverage, grabHolds } from './helpers.ts';

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
 import { createLogger } from '../../src/logger.ts';
 import { redisNow } from '../../src/redis.ts';
-import { channels } from '../../src/stock/keys.ts';
+import { channels } from '../../src/channels.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { startScheduler, type Scheduler } from '../../src/scheduler/scheduler.ts';
 import { insertDeal, dealRow, dealEvents, redisOffset } from './fixtures.ts';

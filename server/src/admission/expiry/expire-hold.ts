@@ -20,10 +20,13 @@ async function recordRelease(deps: ExpireDeps, hold: string, dealId: string, qty
       // ON CONFLICT DO NOTHING.
       const [rec, deal] = await Promise.all([deps.stock.readHold(hold), deps.stock.readDeal(dealId)]);
       if (!rec || !deal) throw new Error(`expiry: hold ${hold} or deal ${dealId} missing from Redis`);
-      await insertOrders(c, [{
+      const inserted = await insertOrders(c, [{
         hold, dealId, shopper: rec.shopper, qty: rec.qty, unitPriceMinor: deal.unitPriceMinor,
         currency: deal.currency, heldAt: rec.heldAt, expiresAt: rec.expiresAt,
       }], 'cancelled');
+      // The order job's insert was in flight: ours waited for it and met ON CONFLICT, so its
+      // row is there now, pending; the release booked below must not leave it so.
+      if (inserted.length === 0) await cancelPendingOrder(c, hold);
     }
     await insertLedger(c, 'release', [{ hold, dealId, qty }]);
   });

@@ -4,7 +4,7 @@
 // the tightest bound on when Redis read its clock). A sliding window lets a stepped local clock
 // win within a few samples.
 import type { Redis } from 'ioredis';
-import { redisNow } from '../redis.ts';
+import { redisNow } from './redis.ts';
 
 interface Sample { offset: number; rtt: number }
 
