@@ -1,6 +1,6 @@
 // One catalogue of refusals: a stable string code, the HTTP status it maps to, and a message a
 // person can act on. WS refusals reuse the same codes (see protocol.ts for the close codes).
-import { GrabRefusal, PayRefusal, type GrabRefusalCode, type PayRefusalCode } from './protocol.ts';
+import { GrabRefusal, PayRefusal, type GrabRefusalCode, type PayRefusalCode } from './shared/protocol.ts';
 
 export interface ErrorDef {
   readonly code: string;

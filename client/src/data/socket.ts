@@ -9,7 +9,7 @@ import {
   type GrabMsg,
   type PayMsg,
   type ServerMessage,
-} from '../../../server/src/protocol.ts';
+} from '../../../server/src/shared/protocol.ts';
 import { clock as defaultClock, type Clock } from './clock.ts';
 import { dropSession, getSession, type Session } from './session.ts';
 

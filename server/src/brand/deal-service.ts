@@ -4,7 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { Pool } from '../db/pool.ts';
 import { AppError, Errors, type ErrorDef } from '../errors.ts';
-import { DealState, type DealStateValue } from '../protocol.ts';
+import { DealState, type DealStateValue } from '../shared/protocol.ts';
 import type { StockStore } from '../stock/stock-store.ts';
 import { publishDealChanged } from '../live/shopper-news.ts';
 import {
@@ -13,7 +13,7 @@ import {
 } from '../db/brand-deals-repo.ts';
 import { dealAsInput, validateDeal, type ValidationContext } from './validation.ts';
 import { parseDealsCsv } from './csv.ts';
-import type { ApiErrorBody, BrandDealView, BrandFestival, RowError } from './types.ts';
+import type { ApiErrorBody, BrandDealView, BrandFestival, RowError } from '../shared/brand-api.ts';
 
 export interface BrandCaller {
   brandId: string;

@@ -1,7 +1,7 @@
 // What the scheduler reads and writes in `deals`. Every state write is FENCED: it carries the
 // leader's token and changes nothing once a newer leader has raised `scheduler_fence`.
 import type pg from 'pg';
-import type { DealStateValue } from '../protocol.ts';
+import type { DealStateValue } from '../shared/protocol.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
 

@@ -2,7 +2,7 @@
 // idempotent by hold id (PK / UNIQUE + ON CONFLICT), because every caller is a job that may
 // run twice. Batch writes pass one array per column to `unnest`: one statement for N rows.
 import type pg from 'pg';
-import type { OrderStatus, OrderView } from '../protocol.ts';
+import type { OrderStatus, OrderView } from '../shared/protocol.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 

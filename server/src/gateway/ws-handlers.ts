@@ -5,7 +5,7 @@ import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket
 import {
   ClientMsg, CloseCode, GrabRefusal, PayRefusal, ServerMsg, Topic, Limits,
   type DealView, type GrabRefusalCode, type PayRefusalCode, type ServerMessage,
-} from '../protocol.ts';
+} from '../shared/protocol.ts';
 import { Errors, grabRefusalMessage, payRefusalMessage } from '../errors.ts';
 import { heldAnswer, refusedAnswer } from './grab-answers.ts';
 import { checkGrab, checkPay, checkPing, checkSubscribe } from './schemas.ts';

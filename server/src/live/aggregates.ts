@@ -1,8 +1,8 @@
 // Aggregates from the counters the grab path keeps in each deal's hash (available, held, sold,
 // seq = holds created, grabs, rej:<code>) and the catalogue. Never a scan: one HGETALL per
 // active deal per tick, in one pipeline.
-import type { DealView, Money } from '../protocol.ts';
-import type { OpsDeal, OpsFestival, Rejections } from './ops-view.ts';
+import type { DealView, Money } from '../shared/protocol.ts';
+import type { OpsDeal, OpsFestival, Rejections } from '../shared/ops-view.ts';
 
 /** The fields of a deal hash the live side reads (see stock/lua/*.lua). */
 export interface DealCounts {

@@ -7,7 +7,7 @@
 import type { Pool } from '../db/pool.ts';
 import { festivalIdOfDeal, loadFestival } from '../db/catalog-repo.ts';
 import type { StockStore } from '../stock/stock-store.ts';
-import { ServerMsg, Topic, type DealView, type FestivalView } from '../protocol.ts';
+import { ServerMsg, Topic, type DealView, type FestivalView } from '../shared/protocol.ts';
 import type { Logger } from '../logger.ts';
 import { LOCAL_REJ_FIELD, parseDealHash, type DealCounts } from './aggregates.ts';
 import { FailureLog, isUnreachable } from '../redis.ts';

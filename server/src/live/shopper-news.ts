@@ -11,7 +11,7 @@
 // never leaves a raw tab or newline in its output; shopper ids are url-safe (session.ts).
 import type { Redis } from 'ioredis';
 import { channels } from '../stock/keys.ts';
-import type { ServerMessage } from '../protocol.ts';
+import type { ServerMessage } from '../shared/protocol.ts';
 
 export interface ShopperNews {
   shopper: string;
