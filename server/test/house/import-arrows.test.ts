@@ -41,6 +41,12 @@ describe('import arrows', () => {
     expect(offending('client/src', fromServer)).toEqual([]);
   });
 
+  it('db/ stands below the domains: it imports only itself, shared/ and config', () => {
+    const below = (spec: string) => !spec.startsWith('server/') || spec.startsWith('server/src/db/')
+      || spec.startsWith('server/src/shared/') || spec === 'server/src/config.ts';
+    expect(offending('server/src/db', below)).toEqual([]);
+  });
+
   it('sees every import form the rules rely on', () => {
     // a guard against the scanner itself going blind: a known file's known imports
     expect(imports(path.join(SERVER, 'shared/ops-view.ts'))).toEqual(['server/src/shared/protocol.ts']);
