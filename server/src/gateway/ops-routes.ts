@@ -6,7 +6,7 @@ import { Errors } from '../errors.ts';
 import { Topic } from '../shared/protocol.ts';
 import type { LiveHub } from '../live/live-hub.ts';
 import type { ProcessMetrics } from '../metrics/process-metrics.ts';
-import { bearerToken, guard, sendError, sendJson, statusLine } from './http.ts';
+import { bearerToken, guard, sendError, sendJson, statusLine } from '../http/uws-http.ts';
 import type { GatewayContext } from './context.ts';
 
 interface OpsSocketData { closed: boolean }

@@ -9,8 +9,8 @@ import {
 import { Errors, grabRefusalMessage, payRefusalMessage } from '../errors.ts';
 import { heldAnswer, refusedAnswer } from './grab-answers.ts';
 import { checkGrab, checkPay, checkPing, checkSubscribe } from './schemas.ts';
-import { TokenBucket } from './rate-limit.ts';
-import { sendError } from './http.ts';
+import { TokenBucket } from '../http/rate-limit.ts';
+import { sendError } from '../http/uws-http.ts';
 import type { GatewayContext } from './context.ts';
 import { shopperHolds } from './shopper-holds.ts';
 import type { ShopperCheck } from './shopper-auth.ts';
