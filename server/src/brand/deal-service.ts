@@ -3,7 +3,7 @@
 // pick it up without a restart.
 import type { Redis } from 'ioredis';
 import type { Pool } from '../db/pool.ts';
-import { AppError, Errors, type ErrorDef } from '../errors.ts';
+import { AppError, Errors, FieldCode, type ErrorDef } from '../errors.ts';
 import { DealState, type DealStateValue } from '../shared/protocol.ts';
 import type { StockStore } from '../stock/stock-store.ts';
 import { publishDealChanged } from '../live/shopper-news.ts';
@@ -84,7 +84,7 @@ export class BrandDealService {
     if (before.state !== DealState.Scheduled || before.startsAt <= this.lockedFrom(now)) throw this.locked(before);
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
       throw new BrandApiError(Errors.validationFailed, 'The body must be a JSON object of the fields to change.', {
-        errors: [{ field: '', code: 'wrong_type', message: 'The body must be a JSON object of the fields to change.' }],
+        errors: [{ field: '', code: FieldCode.WrongType, message: 'The body must be a JSON object of the fields to change.' }],
       });
     }
     const v = validateDeal({ ...dealAsInput(before), ...patch }, await this.validationContext());

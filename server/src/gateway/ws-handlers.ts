@@ -148,7 +148,7 @@ export function shopperSocketBehavior(ctx: GatewayContext): WebSocketBehavior<So
         ws.end(CloseCode.SessionExpired, 'session expired');
         return;
       }
-      if (isBinary) return protocolError(ws, 'bad_message', 'Frames must be JSON text.');
+      if (isBinary) return protocolError(ws, Errors.badMessage.code, Errors.badMessage.message);
       let msg: unknown;
       try {
         msg = JSON.parse(utf8.decode(buf));
@@ -167,7 +167,7 @@ export function shopperSocketBehavior(ctx: GatewayContext): WebSocketBehavior<So
         case ClientMsg.Subscribe:
           return onSubscribe(ctx, ws, msg);
         default:
-          return protocolError(ws, 'unknown_type', `Unknown message type; expected one of ${Object.values(ClientMsg).join(', ')}.`);
+          return protocolError(ws, Errors.unknownType.code, Errors.unknownType.message);
       }
     },
 
