@@ -8,7 +8,7 @@
 // Tests import `seedDemo(pool, { now })`.
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../server/src/config.ts';
-import { createPool, type Pool } from '../server/src/db/pool.ts';
+import { createPool, inTransaction, type Pool } from '../server/src/db/pool.ts';
 import { migrate } from '../server/src/db/migrate.ts';
 import { createKey, findBrand, listKeys, revokeKey } from '../server/src/db/brand-keys-repo.ts';
 
@@ -89,10 +89,7 @@ export interface SeedResult {
 export async function seedDemo(pool: Pool, { now = new Date() }: { now?: Date } = {}): Promise<SeedResult> {
   const startsAt = new Date(now.getTime());
   const endsAt = new Date(now.getTime() + DEMO_FESTIVAL_HOURS * 3_600_000);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-
+  return inTransaction(pool, async (client) => {
     const ended = await client.query<{ id: number }>(
       `UPDATE festivals SET ends_at = GREATEST($2::timestamptz, starts_at + interval '1 millisecond')
         WHERE name = $1 AND ends_at > $2 RETURNING id`,
@@ -145,14 +142,8 @@ export async function seedDemo(pool: Pool, { now = new Date() }: { now?: Date } 
       });
     }
 
-    await client.query('COMMIT');
     return { festivalId, name: DEMO_FESTIVAL_NAME, startsAt, endsAt, deals, endedFestivalIds };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 function money(minor: number, currency: string): string {

@@ -17,7 +17,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../server/src/config.ts';
 import { SessionSigner } from '../server/src/gateway/session.ts';
 import { randomCity } from '../server/src/live/ticker.ts';
-import type { DealView, FestivalView, ServerMessage } from '../server/src/protocol.ts';
+import type { DealView, FestivalView, ServerMessage } from '../server/src/shared/protocol.ts';
 
 export interface SimulationOptions {
   /** the engine's HTTP base, e.g. http://127.0.0.1:8080 */

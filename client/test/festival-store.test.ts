@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DealView, ServerMessage } from '../../server/src/protocol.ts';
+import type { DealView, ServerMessage } from '../../server/src/shared/protocol.ts';
 import { FestivalStore } from '../src/data/festival-store.ts';
 import type { ShopperSocket } from '../src/data/socket.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DealView } from '../../server/src/protocol.ts';
+import type { DealView } from '../../server/src/shared/protocol.ts';
 import { grabView, type DealMine, type MyHold } from '../src/data/grab-state.ts';
 
 const T = 1_000_000;

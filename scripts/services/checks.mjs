@@ -41,7 +41,7 @@ export async function buildClient({ force = false } = {}) {
   const dist = path.join(clientDir, 'dist');
   const built = existsSync(path.join(dist, 'index.html')) ? newestMtime(dist) : 0;
   // everything under client/ but dist/ and node_modules/: sources, pages, config, public/
-  const sources = Math.max(newestMtime(clientDir), newestMtime(path.join(ROOT, 'server', 'src', 'protocol.ts')));
+  const sources = Math.max(newestMtime(clientDir), newestMtime(path.join(ROOT, 'server', 'src', 'shared')));
   if (!force && built && built >= sources) {
     log('client: client/dist is up to date');
     return true;

@@ -1,6 +1,6 @@
 // One catalogue of refusals: a stable string code, the HTTP status it maps to, and a message a
 // person can act on. WS refusals reuse the same codes (see protocol.ts for the close codes).
-import { GrabRefusal, PayRefusal, type GrabRefusalCode, type PayRefusalCode } from './protocol.ts';
+import { ClientMsg, GrabRefusal, PayRefusal, type GrabRefusalCode, type PayRefusalCode } from './shared/protocol.ts';
 
 export interface ErrorDef {
   readonly code: string;
@@ -34,6 +34,9 @@ export const Errors = {
   noFestival: def('no_festival', 404, 'No festival is running or scheduled.'),
   unavailable: def('unavailable', 503, 'The service is starting or stopping; try again shortly.'),
   internal: def('internal', 500, 'Something went wrong on our side.'),
+  // shopper socket frames (sent as `{t:'error'}`; the status only says what kind of refusal it is)
+  badMessage: def('bad_message', 400, 'Frames must be JSON text.'),
+  unknownType: def('unknown_type', 400, `Unknown message type; expected one of ${Object.values(ClientMsg).join(', ')}.`),
   // brand API
   badApiKey: def('unauthorized', 401, 'A valid brand API key is required: Authorization: Bearer ffb_<id>_<secret>.'),
   validationFailed: def('validation_failed', 400, 'Some fields are not valid; see `errors`.'),

@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { BrandApiError, type BrandApi, type BrandFestival } from '../data/brand-api.ts';
-import type { RowError } from '../../../server/src/brand/types.ts';
+import type { RowError } from '../../../server/src/shared/brand-api.ts';
 
 const TEMPLATE = 'title,description,imageUrl,listPriceMinor,dealPriceMinor,currency,stock,limit,startsAt,endsAt,holdMinutes\n'
   + '"Lawn suit, 3 piece",Unstitched,https://example.com/a.jpg,499900,249900,PKR,50,2,2026-11-11T00:00:00+05:00,2026-11-11T02:00:00+05:00,5\n';

@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { DealView } from '../../../server/src/protocol.ts';
+import type { DealView } from '../../../server/src/shared/protocol.ts';
 import { ServerTimeController } from '../controllers/server-time-controller.ts';
 import { serverNow } from '../data/clock.ts';
 import { grabView, type DealMine, type GrabView } from '../data/grab-state.ts';

@@ -1,5 +1,5 @@
 // Display helpers shared by the shopper elements.
-import type { Money } from '../../../server/src/protocol.ts';
+import type { Money } from '../../../server/src/shared/protocol.ts';
 
 /**
  * ISO 4217 minor-unit exponents that are not 2. The wire's `minor` follows ISO (paisa for PKR),

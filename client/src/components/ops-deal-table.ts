@@ -1,7 +1,7 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import type { OpsDeal } from '../../../server/src/live/ops-view.ts';
+import type { OpsDeal } from '../../../server/src/shared/ops-view.ts';
 import { formatMoney } from './format.ts';
 
 type SortKey = 'speed' | 'state' | 'sellThrough' | 'gmv';

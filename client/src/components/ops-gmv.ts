@@ -1,6 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import type { Money } from '../../../server/src/protocol.ts';
+import type { Money } from '../../../server/src/shared/protocol.ts';
 import { formatMoney } from './format.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import type { OpsNode } from '../../../server/src/live/ops-view.ts';
+import type { OpsNode } from '../../../server/src/shared/ops-view.ts';
 
 /** Every gateway, worker and scheduler with its last heartbeat; the scheduler leader marked. */
 @customElement('ops-nodes')

@@ -1,6 +1,6 @@
 // The shopper's REST calls. Live state comes over the socket; these fill the first paint and
 // restore the shopper's orders after a reload.
-import type { FestivalView, OrderView, OrderStatus } from '../../../server/src/protocol.ts';
+import type { FestivalView, OrderView, OrderStatus } from '../../../server/src/shared/protocol.ts';
 
 export type { OrderStatus };
 export type OrderRow = OrderView;

@@ -1,5 +1,5 @@
 // The brand console's REST calls: every one carries the brand's API key.
-import type { ApiErrorBody, BrandDealView, BrandFestival } from '../../../server/src/brand/types.ts';
+import type { ApiErrorBody, BrandDealView, BrandFestival } from '../../../server/src/shared/brand-api.ts';
 
 export type { ApiErrorBody, BrandDealView, BrandFestival };
 

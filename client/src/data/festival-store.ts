@@ -7,7 +7,7 @@ import {
   type DealView,
   type FestivalView,
   type ServerMessage,
-} from '../../../server/src/protocol.ts';
+} from '../../../server/src/shared/protocol.ts';
 import { fetchCurrentFestival, fetchOrders, HttpError, type OrderRow } from './api.ts';
 import { clock, serverNow } from './clock.ts';
 import type { DealMine, HoldStatus, MyHold, Refusal } from './grab-state.ts';

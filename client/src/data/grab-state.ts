@@ -1,7 +1,7 @@
 // What the grab button of one deal shows, derived from the deal, the shopper's own holds and the
 // server time. Pure, so a re-render at any instant gives the right state: a deal turns live the
 // moment server time reaches startsAt and ended at endsAt, with no message needed.
-import { DealState, GrabRefusal, type DealView } from '../../../server/src/protocol.ts';
+import { DealState, GrabRefusal, type DealView } from '../../../server/src/shared/protocol.ts';
 
 export type GrabState =
   | 'waiting'

@@ -1,7 +1,7 @@
 // The ops board's state: the latest snapshot and the last 5 minutes of chart points, fed by the
 // ops WebSocket (`/ops/ws?token=`). The token is asked for once and kept in localStorage; a
 // token the gateway refuses is dropped and asked for again.
-import type { OpsMessage, OpsPoint, OpsSnapshot } from '../../../server/src/live/ops-view.ts';
+import type { OpsMessage, OpsPoint, OpsSnapshot } from '../../../server/src/shared/ops-view.ts';
 
 export type OpsStatus = 'need_token' | 'connecting' | 'live' | 'reconnecting';
 

@@ -9,7 +9,7 @@ import {
   type GrabMsg,
   type PayMsg,
   type ServerMessage,
-} from '../../../server/src/protocol.ts';
+} from '../../../server/src/shared/protocol.ts';
 import { clock as defaultClock, type Clock } from './clock.ts';
 import { dropSession, getSession, type Session } from './session.ts';
 
@@ -226,7 +226,7 @@ export class ShopperSocket {
       if (this.lastFrameAt < sentAt && this.ws) {
         const token = this.token;
         this.teardown(4000);
-        void this.onClosed(1006, true, token);
+        void this.onClosed(CloseCode.Abnormal, true, token);
       }
     }, silenceLimitMs);
   }
@@ -260,7 +260,7 @@ export class ShopperSocket {
     this.ws = null;
     if (!ws) return;
     ws.onopen = ws.onmessage = ws.onclose = null;
-    if (code !== undefined && ws.readyState < WebSocket.CLOSING) ws.close(code === CloseCode.Normal ? 1000 : code);
+    if (code !== undefined && ws.readyState < WebSocket.CLOSING) ws.close(code);
   }
 
   private scheduleReconnect(delayMs?: number): void {

@@ -1,6 +1,6 @@
 // The sales ticker's items ("someone in Lahore just grabbed ..."), newest first, from the
 // shopper socket's `ticker` messages. The gateway already samples them to a few a second.
-import { ServerMsg, type ServerMessage, type TickerItem } from '../../../server/src/protocol.ts';
+import { ServerMsg, type ServerMessage, type TickerItem } from '../../../server/src/shared/protocol.ts';
 
 const keep = 6;
 

@@ -2,7 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { StoreController } from '../controllers/store-controller.ts';
 import { OpsStore } from '../data/ops-store.ts';
-import type { OpsSnapshot, QueueDepth } from '../../../server/src/live/ops-view.ts';
+import type { OpsSnapshot, QueueDepth } from '../../../server/src/shared/ops-view.ts';
 import '../components/ops-gmv.ts';
 import '../components/ops-chart.ts';
 import '../components/ops-deal-table.ts';

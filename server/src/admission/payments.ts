@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
-import { PayRefusal, type PayRefusalCode } from '../protocol.ts';
+import { PayRefusal, type PayRefusalCode } from '../shared/protocol.ts';
 import { redisNow, withTimeout } from '../redis.ts';
 import { dealIdOfHold } from '../stock/keys.ts';
 import type { StockStore } from '../stock/stock-store.ts';

@@ -3,8 +3,8 @@
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import { getKey, touchKey } from '../db/brand-keys-repo.ts';
-import { TokenBucket } from '../gateway/rate-limit.ts';
-import { parseKey, secretMatches } from './api-key.ts';
+import { TokenBucket } from '../http/rate-limit.ts';
+import { parseKey, secretMatches } from '../db/api-key.ts';
 import type { BrandCaller } from './deal-service.ts';
 
 /** Per key, per gateway: a console polling every second and a burst of bulk work fit easily. */

@@ -4,7 +4,7 @@
 import { parse } from 'csv-parse/sync';
 import { FieldCode } from '../errors.ts';
 import { DEAL_FIELDS, type DealField } from './validation.ts';
-import type { RowError } from './types.ts';
+import type { RowError } from '../shared/brand-api.ts';
 
 export const MAX_CSV_ROWS = 1000;
 

@@ -2,8 +2,8 @@
 // together with its audit row, then announced on dealChanged so the scheduler and every gateway
 // pick it up without a restart.
 import type { Pool } from '../db/pool.ts';
-import { AppError, Errors, type ErrorDef } from '../errors.ts';
-import { DealState, type DealStateValue } from '../protocol.ts';
+import { AppError, Errors, FieldCode, type ErrorDef } from '../errors.ts';
+import { DealState, type DealStateValue } from '../shared/protocol.ts';
 import type { StockStore } from '../stock/stock-store.ts';
 import {
   changeDealState, getBrandDeal, inTransaction, insertAudit, insertDeal, listBrandDeals, listOpenFestivals,
@@ -11,7 +11,7 @@ import {
 } from '../db/brand-deals-repo.ts';
 import { dealAsInput, validateDeal, type ValidationContext } from './validation.ts';
 import { parseDealsCsv } from './csv.ts';
-import type { ApiErrorBody, BrandDealView, BrandFestival, RowError } from './types.ts';
+import type { ApiErrorBody, BrandDealView, BrandFestival, RowError } from '../shared/brand-api.ts';
 
 export interface BrandCaller {
   brandId: string;
@@ -82,7 +82,7 @@ export class BrandDealService {
     if (before.state !== DealState.Scheduled || before.startsAt <= this.lockedFrom(now)) throw this.locked(before);
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
       throw new BrandApiError(Errors.validationFailed, 'The body must be a JSON object of the fields to change.', {
-        errors: [{ field: '', code: 'wrong_type', message: 'The body must be a JSON object of the fields to change.' }],
+        errors: [{ field: '', code: FieldCode.WrongType, message: 'The body must be a JSON object of the fields to change.' }],
       });
     }
     const v = validateDeal({ ...dealAsInput(before), ...patch }, await this.validationContext());

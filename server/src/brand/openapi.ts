@@ -1,7 +1,7 @@
 // OpenAPI 3.1 description of the brand API, served at GET /api/openapi.json. Keep it in step
 // with routes.ts, validation.ts and types.ts (server/test/brand/openapi.test.ts checks the routes).
 import { FieldCode } from '../errors.ts';
-import { DealState } from '../protocol.ts';
+import { DealState } from '../shared/protocol.ts';
 import { DealLimits } from './validation.ts';
 import { BRAND_RATE } from './auth.ts';
 import { CSV_BODY_LIMIT, JSON_BODY_LIMIT } from './limits.ts';

@@ -2,9 +2,12 @@
 // brand, rate limit, body (JSON or CSV, size-capped), the service call, `{code, message}` on
 // refusal. uWS rule: everything is copied out of `req` before the first await.
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { Config } from '../config.ts';
+import type { Pool } from '../db/pool.ts';
 import { AppError, Errors } from '../errors.ts';
-import { bearerToken, guard, readBody, sendError, sendJson } from '../gateway/http.ts';
-import type { GatewayContext } from '../gateway/context.ts';
+import { bearerToken, guard, readBody, sendError, sendJson } from '../http/uws-http.ts';
+import type { Logger } from '../logger.ts';
+import type { StockStore } from '../stock/stock-store.ts';
 import { BrandAuth } from './auth.ts';
 import { BrandApiError, BrandDealService, type BrandCaller } from './deal-service.ts';
 import { openApiDocument } from './openapi.ts';
@@ -22,7 +25,19 @@ interface Call {
 type BodyKind = 'none' | 'json' | 'csv';
 type Reply = { status: number; body: unknown };
 
-export function registerBrandRoutes(app: TemplatedApp, ctx: GatewayContext): { close(): void } {
+/** What the brand API needs from the process that serves it; the gateway passes its context. */
+export interface BrandRoutesDeps {
+  config: Readonly<Config>;
+  logger: Logger;
+  pool: Pool;
+  stock: StockStore;
+  /** the engine's clock (Redis TIME), epoch ms */
+  clock: { now(): number };
+  /** tells the scheduler and every gateway that a deal changed */
+  announceDealChanged(dealId: string, festivalId: string): Promise<void>;
+}
+
+export function registerBrandRoutes(app: TemplatedApp, ctx: BrandRoutesDeps): { close(): void } {
   const auth = new BrandAuth(ctx.pool, ctx.logger);
   const svc = new BrandDealService({
     pool: ctx.pool, stock: ctx.stock, announceDealChanged: ctx.announceDealChanged,

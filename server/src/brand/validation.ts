@@ -2,7 +2,7 @@
 // once, each naming its field with a stable code (errors.ts FieldCode), so a form can show each
 // next to its input and a CSV report can list them per row.
 import { FieldCode } from '../errors.ts';
-import type { BrandFestival, FieldError } from './types.ts';
+import type { BrandFestival, FieldError, ValidDeal } from '../shared/brand-api.ts';
 
 export const DealLimits = {
   titleMax: 200,
@@ -21,22 +21,6 @@ export const DealLimits = {
 const CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
 export function isCurrency(code: string): boolean {
   return CURRENCIES.has(code);
-}
-
-/** What Postgres gets: every field present and checked. */
-export interface ValidDeal {
-  festivalId: string;
-  title: string;
-  description: string;
-  imageUrl: string | null;
-  listPriceMinor: number;
-  dealPriceMinor: number;
-  currency: string;
-  stock: number;
-  limit: number;
-  holdSeconds: number;
-  startsAt: number;
-  endsAt: number;
 }
 
 export const DEAL_FIELDS = ['festivalId', 'title', 'description', 'imageUrl', 'listPriceMinor', 'dealPriceMinor',

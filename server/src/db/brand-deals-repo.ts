@@ -3,9 +3,8 @@
 // scheduler's (those are fenced): they are conditional UPDATEs (`state = ANY(...)`), so a brand's
 // cancel or stop and the scheduler's transitions can never combine into an invalid state.
 import type pg from 'pg';
-import type { DealStateValue } from '../protocol.ts';
-import type { BrandFestival } from '../brand/types.ts';
-import type { ValidDeal } from '../brand/validation.ts';
+import type { DealStateValue } from '../shared/protocol.ts';
+import type { BrandFestival, ValidDeal } from '../shared/brand-api.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
 

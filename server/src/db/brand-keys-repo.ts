@@ -1,7 +1,7 @@
 // Brands and their API keys (ops creates both; brands only use keys). Secrets never reach
-// Postgres, only their sha256 (see brand/api-key.ts).
+// Postgres, only their sha256 (see api-key.ts).
 import type pg from 'pg';
-import { formatKey, hashSecret, newSecret } from '../brand/api-key.ts';
+import { formatKey, hashSecret, newSecret } from './api-key.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
 

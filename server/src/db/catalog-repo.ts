@@ -1,7 +1,7 @@
 // Read side of festivals and deals as shoppers see them. Counters here are the catalogue's;
 // the gateway overlays live counters from Redis (see live/deal-feed.ts).
 import type { Pool } from './pool.ts';
-import type { DealStateValue, DealView, FestivalView } from '../protocol.ts';
+import type { DealStateValue, DealView, FestivalView } from '../shared/protocol.ts';
 
 interface DealRow {
   id: number; festival_id: number; brand: string; title: string; description: string;

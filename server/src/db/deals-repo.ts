@@ -1,7 +1,8 @@
 // What the scheduler reads and writes in `deals`. Every state write is FENCED: it carries the
 // leader's token and changes nothing once a newer leader has raised `scheduler_fence`.
 import type pg from 'pg';
-import type { DealStateValue } from '../protocol.ts';
+import type { DealStateValue } from '../shared/protocol.ts';
+import { inTransaction } from './pool.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -116,19 +117,12 @@ async function fenceAllows(client: pg.PoolClient, fence: number): Promise<boolea
  * only while `fence` is the newest token. Returns whether it happened.
  */
 export async function transitionDeal(pool: pg.Pool, t: TransitionInput): Promise<TransitionResult> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    if (!(await fenceAllows(client, t.fence))) {
-      await client.query('ROLLBACK');
-      return { ok: false, reason: 'fenced' };
-    }
+  // every early return below has written nothing yet, so its COMMIT undoes nothing a ROLLBACK would
+  return inTransaction<TransitionResult>(pool, async (client) => {
+    if (!(await fenceAllows(client, t.fence))) return { ok: false, reason: 'fenced' };
     const cur = await client.query<{ state: DealStateValue }>('SELECT state FROM deals WHERE id = $1 FOR UPDATE', [t.dealId]);
     const from = cur.rows[0]?.state;
-    if (from === undefined || !t.from.includes(from)) {
-      await client.query('ROLLBACK');
-      return { ok: false, reason: from === undefined ? 'missing' : 'state' };
-    }
+    if (from === undefined || !t.from.includes(from)) return { ok: false, reason: from === undefined ? 'missing' : 'state' };
     const upd = await client.query(
       `UPDATE deals SET state = $2,
               opened_at = COALESCE(to_timestamp($4::float8 / 1000), opened_at),
@@ -142,21 +136,12 @@ export async function transitionDeal(pool: pg.Pool, t: TransitionInput): Promise
         RETURNING id`,
       [t.dealId, t.to, t.from, t.openedAt ?? null, t.closedAt ?? null,
         t.final?.held ?? null, t.final?.sold ?? null, t.final?.available ?? null, t.fence]);
-    if (upd.rowCount !== 1) {
-      await client.query('ROLLBACK');
-      return { ok: false, reason: 'state' };
-    }
+    if (upd.rowCount !== 1) return { ok: false, reason: 'state' };
     await client.query(
       'INSERT INTO deal_events (deal_id, from_state, to_state, fence) VALUES ($1, $2, $3, $4)',
       [t.dealId, from, t.to, t.fence]);
-    await client.query('COMMIT');
     return { ok: true, from };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Rewrites an ended deal's final counters (holds may expire after the close). Fenced. */

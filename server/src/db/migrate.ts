@@ -3,6 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { transaction } from './pool.ts';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 const LOCK_KEY = 0x666c6173; // "flas"
@@ -21,14 +22,14 @@ export async function migrate(pool: pg.Pool, schema: string): Promise<string[]> 
     for (const file of files) {
       if (done.has(file)) continue;
       const sql = await readFile(MIGRATIONS_DIR + file, 'utf8');
-      await client.query('BEGIN');
       try {
-        await client.query(sql);
-        await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
-        await client.query('COMMIT');
+        // on the lock's own connection: the advisory lock and search_path are session state
+        await transaction(client, async (c) => {
+          await c.query(sql);
+          await c.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
+        });
         applied.push(file);
       } catch (err) {
-        await client.query('ROLLBACK');
         throw new Error(`migration ${file} failed: ${(err as Error).message}`);
       }
     }

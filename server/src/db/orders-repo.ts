@@ -2,7 +2,7 @@
 // idempotent by hold id (PK / UNIQUE + ON CONFLICT), because every caller is a job that may
 // run twice. Batch writes pass one array per column to `unnest`: one statement for N rows.
 import type pg from 'pg';
-import type { OrderStatus, OrderView } from '../protocol.ts';
+import type { OrderStatus, OrderView } from '../shared/protocol.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -25,13 +25,13 @@ export { inTransaction } from './pool.ts';
 
 const ms = (col: string) => `to_timestamp(${col} / 1000.0)`;
 
-/** Orders have no per-row foreign key to deals (migration 003: the RI triggers were about a
- *  third of the insert's Postgres CPU). This is the check in its place, once per statement
- *  instead of once per row: every deal of the rows exists, and is locked FOR KEY SHARE (what
- *  the FK trigger took) so that it cannot go away before the transaction commits; after that
- *  the deals_keep_referenced trigger refuses to delete a deal that has orders. Call it inside the
- *  transaction that writes the rows. A missing deal fails with 23503, like the FK did, so the
- *  order worker writes the batch's other rows one by one. */
+/** Orders have no per-row foreign key to deals (migration 003: its RI trigger looked the deal
+ *  up again for every row of a batch that mostly shares one). This is the check in its place,
+ *  once per statement instead of once per row: every deal of the rows exists, and is locked FOR
+ *  KEY SHARE (what the FK trigger took) so that it cannot go away before the transaction
+ *  commits; after that the deals_keep_referenced trigger refuses to delete a deal that has
+ *  orders. Call it inside the transaction that writes the rows. A missing deal fails with 23503,
+ *  like the FK did, so the order worker writes the batch's other rows one by one. */
 async function lockDeals(db: Db, dealIds: readonly string[]): Promise<void> {
   const ids = [...new Set(dealIds)];
   const res = await db.query<{ id: number }>('SELECT id FROM deals WHERE id = ANY($1::bigint[]) FOR KEY SHARE', [ids]);

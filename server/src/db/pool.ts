@@ -30,6 +30,15 @@ export function createPool(config: Pick<Config, 'databaseUrl' | 'dbSchema'>, max
 export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
+    return await transaction(client, fn);
+  } finally {
+    client.release();
+  }
+}
+
+/** `inTransaction` on a connection the caller holds (one that carries session state, e.g. a lock). */
+export async function transaction<T>(client: pg.PoolClient, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  try {
     await client.query('BEGIN');
     const out = await fn(client);
     await client.query('COMMIT');
@@ -37,7 +46,5 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     throw err;
-  } finally {
-    client.release();
   }
 }

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { Pool } from '../db/pool.ts';
 import { StockStore } from '../stock/stock-store.ts';
 import { channels } from '../channels.ts';
-import { CloseCode, PayRefusal } from '../protocol.ts';
+import { CloseCode, PayRefusal } from '../shared/protocol.ts';
 import { isUnreachable, RedisHealth } from '../redis.ts';
 import { SessionSigner } from './session.ts';
 import { ShopperAuth } from './shopper-auth.ts';

@@ -4,7 +4,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Pool } from '../db/pool.ts';
 import type { StockStore } from '../stock/stock-store.ts';
-import type { PayRefusalCode } from '../protocol.ts';
+import type { PayRefusalCode } from '../shared/protocol.ts';
 import type { SessionSigner } from './session.ts';
 import type { ShopperAuth } from './shopper-auth.ts';
 import type { RedisClock } from '../redis-clock.ts';

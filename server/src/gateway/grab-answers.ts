@@ -5,7 +5,7 @@
 // JSON.stringify gives (test: grab-answers.test.ts). Unchecked input (a refusal for an invalid
 // frame) still goes through JSON.stringify.
 import { grabRefusalMessage } from '../errors.ts';
-import type { GrabRefusalCode } from '../protocol.ts';
+import type { GrabRefusalCode } from '../shared/protocol.ts';
 
 export function heldAnswer(rid: string, deal: string, hold: string, qty: number, expiresAt: number): string {
   return `{"t":"held","rid":"${rid}","deal":"${deal}","hold":"${hold}","qty":${qty},"expiresAt":${expiresAt}}`;

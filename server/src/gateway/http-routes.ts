@@ -3,11 +3,11 @@ import type { TemplatedApp, HttpResponse, HttpRequest } from 'uWebSockets.js';
 import { Errors } from '../errors.ts';
 import { currentFestivalId } from '../db/catalog-repo.ts';
 import { listShopperOrders } from '../db/orders-repo.ts';
-import { bearerToken, guard, readBody, sendError, sendJson } from './http.ts';
+import { bearerToken, guard, readBody, sendError, sendJson } from '../http/uws-http.ts';
 import { knownCity, randomCity } from '../live/ticker.ts';
 import type { GatewayContext } from './context.ts';
 import type { StaticFiles } from './static-files.ts';
-import { TokenBucket } from './rate-limit.ts';
+import { TokenBucket } from '../http/rate-limit.ts';
 import { withTimeout } from '../redis.ts';
 
 type Handler = (res: HttpResponse, req: HttpRequest) => void;

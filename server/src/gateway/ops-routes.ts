@@ -3,10 +3,10 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_socket_context_t } from 'uWebSockets.js';
 import { Errors } from '../errors.ts';
-import { Topic } from '../protocol.ts';
+import { Topic } from '../shared/protocol.ts';
 import type { LiveHub } from '../live/live-hub.ts';
 import type { ProcessMetrics } from '../metrics/process-metrics.ts';
-import { bearerToken, guard, sendError, sendJson, statusLine } from './http.ts';
+import { bearerToken, guard, sendError, sendJson, statusLine } from '../http/uws-http.ts';
 import type { GatewayContext } from './context.ts';
 
 interface OpsSocketData { closed: boolean }

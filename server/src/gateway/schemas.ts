@@ -2,7 +2,7 @@
 // millions of times a second, which is what abusive traffic sends (see PACKAGES.md).
 import Type from 'typebox';
 import { Compile } from 'typebox/compile';
-import { Limits } from '../protocol.ts';
+import { Limits } from '../shared/protocol.ts';
 
 const Id = Type.String({ pattern: '^[0-9]{1,18}$' });
 const HoldId = Type.String({ pattern: '^[0-9]{1,18}-[0-9]{1,18}$' });

@@ -4,7 +4,7 @@
 import type { Pool } from '../db/pool.ts';
 import { listShopperOrders } from '../db/orders-repo.ts';
 import type { HoldRecord, StockStore } from '../stock/stock-store.ts';
-import type { HoldStateView, OrderStatus } from '../protocol.ts';
+import type { HoldStateView, OrderStatus } from '../shared/protocol.ts';
 
 /** Holds sent per `sub`, newest first: a page shows its recent holds, not a purchase history. */
 export const HOLDS_PER_SUB = 50;

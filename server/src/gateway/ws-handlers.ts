@@ -5,12 +5,12 @@ import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket
 import {
   ClientMsg, CloseCode, GrabRefusal, PayRefusal, ServerMsg, Topic, Limits,
   type DealView, type GrabRefusalCode, type PayRefusalCode, type ServerMessage,
-} from '../protocol.ts';
+} from '../shared/protocol.ts';
 import { Errors, grabRefusalMessage, payRefusalMessage } from '../errors.ts';
 import { heldAnswer, refusedAnswer } from './grab-answers.ts';
 import { checkGrab, checkPay, checkPing, checkSubscribe } from './schemas.ts';
-import { TokenBucket } from './rate-limit.ts';
-import { sendError } from './http.ts';
+import { TokenBucket } from '../http/rate-limit.ts';
+import { sendError } from '../http/uws-http.ts';
 import type { GatewayContext } from './context.ts';
 import { shopperHolds } from './shopper-holds.ts';
 import type { ShopperCheck } from './shopper-auth.ts';
@@ -148,7 +148,7 @@ export function shopperSocketBehavior(ctx: GatewayContext): WebSocketBehavior<So
         ws.end(CloseCode.SessionExpired, 'session expired');
         return;
       }
-      if (isBinary) return protocolError(ws, 'bad_message', 'Frames must be JSON text.');
+      if (isBinary) return protocolError(ws, Errors.badMessage.code, Errors.badMessage.message);
       let msg: unknown;
       try {
         msg = JSON.parse(utf8.decode(buf));
@@ -167,7 +167,7 @@ export function shopperSocketBehavior(ctx: GatewayContext): WebSocketBehavior<So
         case ClientMsg.Subscribe:
           return onSubscribe(ctx, ws, msg);
         default:
-          return protocolError(ws, 'unknown_type', `Unknown message type; expected one of ${Object.values(ClientMsg).join(', ')}.`);
+          return protocolError(ws, Errors.unknownType.code, Errors.unknownType.message);
       }
     },
 

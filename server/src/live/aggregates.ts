@@ -1,9 +1,9 @@
 // Aggregates from the counters the grab path keeps in each deal's hash (available, held, sold,
 // holds created, grabs, refusals by code: stock/deal-hash.ts) and the catalogue. Never a scan:
 // one HGETALL per active deal per tick, in one pipeline.
-import type { DealView, Money } from '../protocol.ts';
+import type { DealView, Money } from '../shared/protocol.ts';
 import type { DealCounters } from '../stock/deal-hash.ts';
-import type { OpsDeal, OpsFestival, Rejections } from './ops-view.ts';
+import type { OpsDeal, OpsFestival, Rejections } from '../shared/ops-view.ts';
 
 /** What the live side shows of a deal's counters. */
 export interface DealCounts {

@@ -7,7 +7,7 @@
 import type { Pool } from '../db/pool.ts';
 import { festivalIdOfDeal, loadFestival } from '../db/catalog-repo.ts';
 import type { StockStore } from '../stock/stock-store.ts';
-import { GrabRefusal, ServerMsg, Topic, type DealView, type FestivalView } from '../protocol.ts';
+import { GrabRefusal, ServerMsg, Topic, type DealView, type FestivalView } from '../shared/protocol.ts';
 import type { CountedRefusal } from '../stock/decisions.ts';
 import type { Logger } from '../logger.ts';
 import { dealCounts, type DealCounts } from './aggregates.ts';

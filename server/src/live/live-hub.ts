@@ -10,7 +10,7 @@ import type { Pool } from '../db/pool.ts';
 import type { StockStore } from '../stock/stock-store.ts';
 import type { GrabBatchResult } from '../stock/decisions.ts';
 import type { ProcessMetrics, QueueSet } from '../metrics/process-metrics.ts';
-import { ServerMsg, Topic } from '../protocol.ts';
+import { ServerMsg, Topic } from '../shared/protocol.ts';
 import { DealFeed } from './deal-feed.ts';
 import { Fanout } from './fanout.ts';
 import { OpsBoard } from './ops-board.ts';

@@ -3,7 +3,7 @@
 // `at`: stale after 3 s, and a field silent for 10 minutes is removed by whoever reads it.
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import type { OpsNode } from './ops-view.ts';
+import type { OpsNode } from '../shared/ops-view.ts';
 
 export const nodesKey = (prefix: string) => `${prefix}:nodes`;
 const STALE_MS = 3_000;

@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
-import type { DealView } from '../protocol.ts';
+import type { DealView } from '../shared/protocol.ts';
 import { currentFestivalId } from '../db/catalog-repo.ts';
 import { globalKeys } from '../stock/keys.ts';
 import type { QueueSet } from '../metrics/process-metrics.ts';
@@ -13,7 +13,7 @@ import type { DealFeed } from './deal-feed.ts';
 import { RateTracker, dealAggregate, festivalAggregate, type DealCounts } from './aggregates.ts';
 import { readNodes } from './nodes.ts';
 import { FailureLog } from '../redis.ts';
-import type { OpsDeal, OpsNode, OpsPoint, OpsQueues, OpsSnapshot, QueueDepth } from './ops-view.ts';
+import type { OpsDeal, OpsNode, OpsPoint, OpsQueues, OpsSnapshot, QueueDepth } from '../shared/ops-view.ts';
 
 const HISTORY_POINTS = 300; // 5 minutes at one a second
 const SLOW_EVERY_MS = 1_000;

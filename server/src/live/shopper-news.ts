@@ -6,12 +6,12 @@
 // Wire format: one line per news, `<shopper>\t<frame>`, lines joined by `\n`, where <frame> is
 // the JSON text the shopper's socket receives. Every gateway receives every order's news, so
 // the frame is rendered once, in the worker: the gateway only splits lines and hands the text
-// to uWS, where it had parsed a JSON array of objects and stringified each message again (a
-// tenth of a gateway's CPU while the worker wrote orders beside a grab storm). JSON.stringify
+// to uWS, where it had parsed a JSON array of objects and stringified each message again: work
+// every gateway repeated for news mostly meant for other gateways' sockets. JSON.stringify
 // never leaves a raw tab or newline in its output; shopper ids are url-safe (session.ts).
 import type { Redis } from 'ioredis';
 import { channels } from '../channels.ts';
-import type { ServerMessage } from '../protocol.ts';
+import type { ServerMessage } from '../shared/protocol.ts';
 
 export interface ShopperNews {
   shopper: string;

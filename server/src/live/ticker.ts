@@ -3,7 +3,7 @@
 // what arrives, from any gateway, to its sockets on `festival:<id>`, again at most a few items
 // a second. Only a city and a product travel: never a shopper id.
 import type { Redis } from 'ioredis';
-import { Cities, ServerMsg, Topic, type TickerItem } from '../protocol.ts';
+import { Cities, ServerMsg, Topic, type TickerItem } from '../shared/protocol.ts';
 import { channels } from '../channels.ts';
 
 interface Wire { festival: string; item: TickerItem }

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { DealState, type DealStateValue } from '../protocol.ts';
+import { DealState, type DealStateValue } from '../shared/protocol.ts';
 import { StockStore, type WarmDealInput } from '../stock/stock-store.ts';
 import { publishDealChanged } from '../live/shopper-news.ts';
 import { getDeal, transitionDeal, type ScheduledDeal, type TransitionInput } from '../db/deals-repo.ts';

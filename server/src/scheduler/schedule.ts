@@ -3,7 +3,7 @@
 // standby that wins the lock acts on its first turn instead of first reading and sampling.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { DealState, type DealStateValue } from '../protocol.ts';
+import { DealState, type DealStateValue } from '../shared/protocol.ts';
 import { listActionableDeals, type ScheduledDeal } from '../db/deals-repo.ts';
 import { RedisClock } from '../redis-clock.ts';
 import { SerialTask } from './serial-task.ts';

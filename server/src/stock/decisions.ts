@@ -1,7 +1,7 @@
 // The one place that knows the Lua scripts' integer codes and turns them into typed results.
 import {
   GrabRefusal, PayRefusal, type GrabRefusalCode, type PayRefusalCode,
-} from '../protocol.ts';
+} from '../shared/protocol.ts';
 
 export type GrabDecision =
   | { ok: true; hold: string; qty: number; expiresAt: number; repeat: boolean }

@@ -6,7 +6,7 @@ import { newSession, type RunningEngine } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/test-env.ts';
 import { ShopperSocket } from '../helpers/shopper-socket.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
-import type { FestivalMsg, ServerMessage } from '../../src/protocol.ts';
+import type { FestivalMsg, ServerMessage } from '../../src/shared/protocol.ts';
 import { BrandClient, brandEngine, dealInput, newBrand, newFestival } from './helpers.ts';
 
 describe('brand deal life cycle', () => {

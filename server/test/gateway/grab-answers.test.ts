@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { heldAnswer, refusedAnswer } from '../../src/gateway/grab-answers.ts';
 import { checkGrab } from '../../src/gateway/schemas.ts';
 import { grabRefusalMessage } from '../../src/errors.ts';
-import { GrabRefusal, Limits, ServerMsg } from '../../src/protocol.ts';
+import { GrabRefusal, Limits, ServerMsg } from '../../src/shared/protocol.ts';
 
 const rids = ['0', 'a', 'A-z_0.9:x', 'r'.repeat(Limits.ridMaxLength), '-_.:'];
 const deals = ['1', '999999999999999999'];

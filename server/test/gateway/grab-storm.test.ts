@@ -7,7 +7,7 @@ import { SessionSigner } from '../../src/gateway/session.ts';
 import { ShopperSocket } from '../helpers/shopper-socket.ts';
 import { waitFor } from '../helpers/test-env.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
-import type { ServerMessage } from '../../src/protocol.ts';
+import type { ServerMessage } from '../../src/shared/protocol.ts';
 
 const SHOPPERS = 2_000;
 const GRABS_EACH = 10;

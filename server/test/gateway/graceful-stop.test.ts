@@ -6,7 +6,7 @@ import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
 import { seedDeals, warmNow } from '../helpers/engine.ts';
 import { ShopperSocket } from '../helpers/shopper-socket.ts';
 import { SessionSigner } from '../../src/gateway/session.ts';
-import { CloseCode, type ServerMessage } from '../../src/protocol.ts';
+import { CloseCode, type ServerMessage } from '../../src/shared/protocol.ts';
 
 describe('graceful stop', () => {
   let env: TestEnv;

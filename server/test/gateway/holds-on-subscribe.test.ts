@@ -5,7 +5,7 @@ import { startEngine, seedDeals, warmNow, newSession, type RunningEngine } from 
 import { ShopperSocket } from '../helpers/shopper-socket.ts';
 import { waitFor } from '../helpers/test-env.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
-import type { HoldsMsg, ServerMessage } from '../../src/protocol.ts';
+import type { HoldsMsg, ServerMessage } from '../../src/shared/protocol.ts';
 
 describe('holds on (re)subscribe', () => {
   let engine: RunningEngine;

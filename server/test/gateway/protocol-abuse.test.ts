@@ -6,7 +6,7 @@ import { startEngine, seedDeals, warmNow, newSession, type RunningEngine } from 
 import { ShopperSocket } from '../helpers/shopper-socket.ts';
 import { SessionSigner } from '../../src/gateway/session.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
-import { CloseCode } from '../../src/protocol.ts';
+import { CloseCode } from '../../src/shared/protocol.ts';
 
 describe('protocol abuse', () => {
   let engine: RunningEngine;

@@ -8,7 +8,7 @@ import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
 import { startEngineIn, seedDeals, warmNow, newSession, type RunningEngine } from '../helpers/engine.ts';
 import { ShopperSocket } from '../helpers/shopper-socket.ts';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.ts';
-import type { ServerMessage } from '../../src/protocol.ts';
+import type { ServerMessage } from '../../src/shared/protocol.ts';
 import { insertOrders } from '../../src/db/orders-repo.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 

@@ -1,6 +1,6 @@
 // A shopper's WebSocket for tests: collects every message and waits for answers by rid.
 import WebSocket from 'ws';
-import type { ServerMessage } from '../../src/protocol.ts';
+import type { ServerMessage } from '../../src/shared/protocol.ts';
 
 export class ShopperSocket {
   readonly messages: ServerMessage[] = [];

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, seedDeals, warmNow, type RunningEngine } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/test-env.ts';
 import { convertMinor } from '../../src/live/aggregates.ts';
-import type { OpsSnapshot } from '../../src/live/ops-view.ts';
+import type { OpsSnapshot } from '../../src/shared/ops-view.ts';
 import { runStorm, type StormResult } from './storm.ts';
 
 const OPS = 'ops-token-for-the-aggregates-test';

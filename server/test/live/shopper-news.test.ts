@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newSession, seedDeals, startEngine, warmNow, type RunningEngine } from '../helpers/engine.ts';
 import { ShopperSocket } from '../helpers/shopper-socket.ts';
 import { eachShopperFrame, encodeShopperNews, parseShopperNews, type ShopperNews } from '../../src/live/shopper-news.ts';
-import type { ServerMessage } from '../../src/protocol.ts';
+import type { ServerMessage } from '../../src/shared/protocol.ts';
 
 describe('shopper news wire format', () => {
   // tabs, newlines and quotes inside a message's strings must not break a line

@@ -3,7 +3,7 @@
 // holds are paid. Returns what the shoppers saw, to compare with the aggregates.
 import { SessionSigner } from '../../src/gateway/session.ts';
 import { ShopperSocket } from '../helpers/shopper-socket.ts';
-import type { ServerMessage } from '../../src/protocol.ts';
+import type { ServerMessage } from '../../src/shared/protocol.ts';
 
 export interface StormResult {
   sockets: ShopperSocket[];

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
 import { seedDeals, warmNow } from '../helpers/engine.ts';
 import { ShopperSocket } from '../helpers/shopper-socket.ts';
-import { Cities } from '../../src/protocol.ts';
-import type { OpsSnapshot } from '../../src/live/ops-view.ts';
+import { Cities } from '../../src/shared/protocol.ts';
+import type { OpsSnapshot } from '../../src/shared/ops-view.ts';
 import { LiveClient, spawnGateway, type GatewayProcess } from './live-clients.ts';
 
 const OPS = 'ops-token-two-gateways-test';

@@ -1,6 +1,6 @@
 // What the ops board receives (`/ops/ws` and `GET /api/ops/snapshot`). Types only, no Node
 // imports: the client imports this file type-only. Money is integer minor units + ISO 4217.
-import type { DealStateValue, Money } from '../protocol.ts';
+import type { DealStateValue, Money } from './protocol.ts';
 
 /** Grab refusals counted in Redis, by protocol code. */
 export type Rejections = Partial<Record<'not_open' | 'ended' | 'sold_out' | 'limit_reached' | 'invalid', number>>;

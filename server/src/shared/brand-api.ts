@@ -1,12 +1,27 @@
 // Shapes of the brand API, shared with the brand console (type-only import there): keep it free
 // of Node imports. Money is integer minor units + ISO 4217; times are epoch ms on the way out and
 // epoch ms or ISO 8601 (with an offset) on the way in.
-import type { DealStateValue } from '../protocol.ts';
-import type { ValidDeal } from './validation.ts';
+import type { DealStateValue } from './protocol.ts';
 
 export interface BrandFestival {
   id: string;
   name: string;
+  startsAt: number;
+  endsAt: number;
+}
+
+/** A deal that passed brand/validation.ts: every field present and checked; what Postgres gets. */
+export interface ValidDeal {
+  festivalId: string;
+  title: string;
+  description: string;
+  imageUrl: string | null;
+  listPriceMinor: number;
+  dealPriceMinor: number;
+  currency: string;
+  stock: number;
+  limit: number;
+  holdSeconds: number;
   startsAt: number;
   endsAt: number;
 }

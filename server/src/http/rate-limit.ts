@@ -1,4 +1,5 @@
-// Per-socket token bucket. Refills continuously; no timers, so a million idle sockets cost nothing.
+// Token bucket for every rate limit: per socket, per client address, per brand key. Refills
+// continuously; no timers, so a million idle sockets cost nothing.
 export class TokenBucket {
   private tokens: number;
   private last: number;

@@ -1,5 +1,6 @@
 // Brand API keys: `ffb_<keyId>_<secret>`. The id makes lookup one primary-key read; the secret
-// (32 random bytes, base64url) is kept only as its sha256, compared in constant time.
+// (32 random bytes, base64url) is kept only as its sha256, compared in constant time. Here in db/
+// because the key is its api_keys row (id + hash): brand-keys-repo mints keys, brand/auth checks.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const KEY_RE = /^ffb_(\d{1,18})_([A-Za-z0-9_-]{43})$/;
