@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { ROOT, children } from '../lib/env.mjs';
 import { seededRandom } from './random.mjs';
+import { onLines } from '../lib/lines.mjs';
 
 /** A stable draw in [0, 1) for one shopper's one grab: the same on a replay. */
 function drawFor(seed, ...parts) {
@@ -43,22 +44,12 @@ export async function startShoppers({ bin, urls, shoppers, processes, dealId, fe
     child.once('exit', () => children.delete(child));
     child.stdin.on('error', () => {});
     const kid = { p, child, slice, ready: null, result: null, done: null };
-    let buf = '';
     let onReady, onFail, onResult, onDone;
     kid.ready = new Promise((res, rej) => { onReady = res; onFail = rej; });
     kid.result = new Promise((res) => { onResult = res; });
     kid.done = new Promise((res) => { onDone = res; });
     child.once('close', (code) => { onFail(new Error(`wsload (chaos) exited ${code}`)); onResult(null); });
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (s) => {
-      buf += s;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        onLine(kid, line, { onReady, onFail, onResult, onDone });
-      }
-    });
+    onLines(child.stdout, (line) => onLine(kid, line, { onReady, onFail, onResult, onDone }));
     child.stdin.write(slice.map((s) => s.token).join('\n') + '\n');
     kids.push(kid);
   }

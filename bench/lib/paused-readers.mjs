@@ -7,6 +7,7 @@ import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { children, ROOT } from './env.mjs';
 import { tokenSlices } from './load-fleet.mjs';
+import { onLines } from './lines.mjs';
 
 const SOURCE = path.join(ROOT, 'bench', 'load', 'paused-readers.c');
 const BINARY = path.join(ROOT, 'node_modules', '.cache', 'flashfest-bench', 'paused-readers');
@@ -41,17 +42,7 @@ export async function startPausedReaders({ tokens, url, festival, rcvbuf = 0, pr
     exited.then(() => children.delete(child));
     child.stdin.on('error', () => {}); // EPIPE when it died: the line reader reports it
     const waiters = [];
-    let buf = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (s) => {
-      buf += s;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        waiters.shift()?.resolve(line);
-      }
-    });
+    onLines(child.stdout, (line) => waiters.shift()?.resolve(line));
     exited.then((code) => { for (const w of waiters.splice(0)) w.reject(new Error(`paused-readers exited ${code}`)); });
     const nextLine = () => new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     child.stdin.write(slice.join('\n') + '\n');

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { children, ROOT } from './env.mjs';
 import { newHistogram } from './stats.mjs';
 import { asLoad, tokenSlices } from './load-fleet.mjs';
+import { onLines } from './lines.mjs';
 
 const SOURCE = path.join(ROOT, 'bench', 'load', 'wsload.c');
 // included by wsload.c: a change to it is a change to the binary
@@ -67,17 +68,9 @@ export async function startWsLoad({ tokens, processes, cfg }) {
     const kid = { child, resultP: null };
     const lines = [];
     const waiters = [];
-    let buf = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (s) => {
-      buf += s;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        for (const w of waiters) w(line);
-        lines.push(line);
-      }
+    onLines(child.stdout, (line) => {
+      for (const w of waiters) w(line);
+      lines.push(line);
     });
     const onLine = (fn) => { waiters.push(fn); for (const l of lines) fn(l); };
     let exited = false;
