@@ -99,6 +99,22 @@ export async function cancelPendingOrder(db: Db, hold: string): Promise<boolean>
   return (res.rowCount ?? 0) > 0;
 }
 
+/** pending -> cancelled for many holds in one statement. Returns the holds whose order is
+ *  cancelled afterwards, by this statement or before it (a job run again); holds with no order
+ *  row, or a paid one, are not among them. */
+export async function cancelOrders(db: Db, holds: readonly string[]): Promise<string[]> {
+  if (holds.length === 0) return [];
+  // Both parts read the snapshot from before the UPDATE: a row it flips is counted once.
+  const res = await db.query<{ hold_id: string }>(
+    `WITH upd AS (
+       UPDATE orders SET status = 'cancelled', cancelled_at = now()
+       WHERE hold_id = ANY($1::text[]) AND status = 'pending' RETURNING hold_id)
+     SELECT hold_id FROM upd
+     UNION ALL
+     SELECT hold_id FROM orders WHERE hold_id = ANY($1::text[]) AND status = 'cancelled'`, [holds]);
+  return res.rows.map((r) => r.hold_id);
+}
+
 /** Insert-or-flip the order to paid, with its 'hold' row (kept when there). Never flips a cancelled order: returns the status the row
  *  has afterwards, so the caller can tell 'paid' from a Redis/Postgres disagreement. */
 export async function markOrderPaid(db: Db, row: OrderRow, paidAt: number): Promise<OrderStatus> {

@@ -7,7 +7,7 @@ import { redisNow } from '../../redis.ts';
 import type { AdmissionDeps } from '../deps.ts';
 import { QueueName } from '../queues.ts';
 import { workerOptions } from '../worker-options.ts';
-import { expireHoldNow } from './expire-hold.ts';
+import { expireHoldsNow } from './expire-hold.ts';
 import type { ExpiryBatchJob, ExpiryJob } from './expiry-jobs.ts';
 
 // Redis TIME and this host's clock may differ a little; wake a bit after the hold's end.
@@ -18,13 +18,12 @@ export function startExpiryWorker(deps: AdmissionDeps, connection: Redis) {
     const holds = 'holds' in job.data ? job.data.holds : [job.data.hold];
     const results = new Map<string, number>();
     let notDue: string | null = null;
-    // One at a time: each is one Lua call and one small transaction, and a batch job is one of
-    // many running at once (the pg pool is the real limit).
-    for (const hold of holds) {
-      const r = await expireHoldNow(deps, hold);
+    const outcomes = await expireHoldsNow(deps, holds);
+    for (let i = 0; i < holds.length; i++) {
+      const r = outcomes[i]!;
       const key = r.released ? 'released' : r.reason;
       results.set(key, (results.get(key) ?? 0) + 1);
-      if (!r.released && r.reason === 'not_due') notDue = hold;
+      if (!r.released && r.reason === 'not_due') notDue = holds[i]!;
     }
     if (notDue !== null) {
       // This host's clock ran ahead of Redis: wait until the hold's end by Redis time. Holds of
@@ -38,7 +37,7 @@ export function startExpiryWorker(deps: AdmissionDeps, connection: Redis) {
   };
   const worker = new Worker<ExpiryJob | ExpiryBatchJob>(QueueName.expiry, processor, {
     ...workerOptions(deps.config, connection),
-    // one Lua call + one small transaction per hold; the pg pool is the real limit
+    // a job is one transaction (one per hold only for orders not written yet); the pg pool is the real limit
     concurrency: Math.min(deps.config.workerConcurrency, 50),
   });
   return { worker };

@@ -9,23 +9,24 @@
 //     writes the batch's order rows, then scheduleExpiryBatch (expiry-jobs.ts) adds one delayed
 //     job per order job and deal, due at the holds' expiresAt. A crash before that re-runs the
 //     order job, which writes nothing twice and schedules again under the same job id.
-//  3. The job comes due: expiry-worker.ts expires each of its holds; a hold Redis says is not
+//  3. The job comes due: expiry-worker.ts expires its holds together; a hold Redis says is not
 //     due yet (this host's clock ran ahead of Redis TIME) sends the job back to sleep.
-//  4. One hold expires (expire-hold.ts, expireHoldNow): StockStore.releaseExpiredHold runs
-//     stock/lua/release-expired-hold-3.lua, which decides by Redis TIME and, exactly once, gives
-//     the units back, lowers the shopper's count and marks the hold expired (paid or already
-//     released: nothing changes).
-//  5. Postgres and the shopper follow, idempotently: the pending order is cancelled
-//     (db/orders-repo.ts cancelPendingOrder; written as cancelled when the order job lags), a
-//     'release' row goes to the stock ledger, and the shopper gets an 'expired' note through
-//     live/shopper-news.ts.
+//  4. The holds expire (expire-hold.ts, expireHoldsNow): StockStore.releaseExpiredHold runs
+//     stock/lua/release-expired-hold-3.lua for each, all at once, which decides by Redis TIME
+//     and, exactly once, gives the units back, lowers the shopper's count and marks the hold
+//     expired (paid or already released: nothing changes).
+//  5. Postgres and the shoppers follow, idempotently: the pending orders are cancelled and the
+//     releases booked in one transaction (db/orders-repo.ts cancelOrders, a 'release' row each
+//     in the stock ledger); a hold with no pending row takes the one-by-one path
+//     (cancelPendingOrder; written as cancelled when the order job lags). The shoppers get their
+//     'expired' notes in one message through live/shopper-news.ts.
 //  6. Lost jobs: the scheduler's reconcile (scheduler/reconcile.ts) calls requeueOverdueExpiries
 //     (expiry-jobs.ts), which reads the expiry index through StockStore.dueHolds for holds still
 //     held past their end plus a grace, and re-queues a per-hold job unless one is pending.
 //  7. Paying too late is refused: admission/payments.ts answers hold_expired when the record says
 //     expired or Redis TIME has passed expiresAt, and stock/lua/confirm-payment-2.lua refuses
 //     an expired hold if the expiry won the race (the charge is then refunded).
-export { expireHoldNow, type ExpireDeps } from './expire-hold.ts';
+export { expireHoldNow, expireHoldsNow, type ExpireDeps } from './expire-hold.ts';
 export { startExpiryWorker } from './expiry-worker.ts';
 export {
   requeueOverdueExpiries, scheduleExpiries, scheduleExpiryBatch,
