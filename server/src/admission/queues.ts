@@ -115,6 +115,9 @@ export const jobId = {
   /** the expiries of one admitted order job (single or batch), for one deal */
   expiryBatch: (orderJobId: string, dealId: string) => `x-${orderJobId}-d${dealId}`,
   expiry: (hold: string) => `x-${hold}`,
+  /** The reconciler's n-th try at an overdue hold's expiry: n = 0 is the hold's own expiry id;
+   *  later tries get ids of their own, as for jobId.readmit. */
+  reexpiry: (hold: string, n: number) => (n === 0 ? `x-${hold}` : `x${n}-${hold}`),
   payment: (hold: string) => `p-${hold}`,
 } as const;
 

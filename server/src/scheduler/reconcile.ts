@@ -46,7 +46,8 @@ export interface ReconcileReport {
   details: Violation[];
   /** held/paid holds with no order row, put back on the orders queue */
   readmitted: number;
-  /** overdue unpaid holds whose expiry job was missing or finished, re-queued */
+  /** overdue unpaid holds (or released ones whose order is still pending) with no pending
+   *  expiry job under their ids, re-queued */
   reexpired: number;
   /** expired holds with no order row at all (nothing to cancel; reported only) */
   expiredWithoutOrder: number;
@@ -212,8 +213,15 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
         continue;
       }
 
+      // Overdue holds still held, and holds Redis released whose order Postgres still has
+      // pending: the expiry that released them died before its transaction (its job may
+      // stay active a long while), and a run again finishes the writes.
+      const dueBy = now - expiryGraceMs;
+      const released = snap.holds
+        .filter((h) => h.state === 'expired' && statuses.get(h.hold) === 'pending' && h.expiresAt < dueBy)
+        .map((h) => h.hold);
       report.reexpired += await requeueOverdueExpiries(
-        { stock, expiry: queues.expiry, logger: deps.logger, signal: deps.signal }, dealId, now - expiryGraceMs);
+        { stock, expiry: queues.expiry, logger: deps.logger, signal: deps.signal }, dealId, dueBy, released);
     }
 
     // Holds that expire after the close move units from held back to available: keep the

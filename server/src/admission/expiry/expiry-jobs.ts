@@ -1,11 +1,13 @@
 // The expiry queue's jobs: their shapes, how the order worker schedules them once a hold's order
-// row is written, and how reconcile re-queues the one a hold lost. A job only says which holds
+// row is written, and how reconcile re-queues the one a hold lost (under ids of its own, as the
+// re-admit does: ../tries.ts). A job only says which holds
 // to look at and when; whether a hold is released is Redis's call when it runs (a job that runs
 // early or twice is harmless).
 import type { Queue } from 'bullmq';
 import type { Logger } from '../../logger.ts';
 import type { StockStore } from '../../stock/stock-store.ts';
 import { jobId } from '../queues.ts';
+import { addTry, MAX_TRIES } from '../tries.ts';
 
 /** Give an unpaid hold's stock back once its time is up. */
 export interface ExpiryJob {
@@ -55,30 +57,32 @@ export async function scheduleExpiries(queue: ExpiryQueue, holds: readonly DueHo
   })));
 }
 
-/** Adds a job unless one with that id is still pending; a finished one is replaced, since
- *  the thing it was for is evidently not done. */
-async function ensureJob(queue: ExpiryQueue, name: string, data: ExpiryJob, id: string): Promise<boolean> {
-  const existing = await queue.getJob(id);
-  if (existing) {
-    const state = await existing.getState();
-    if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
-    await existing.remove();
-  }
-  await queue.add(name, data, { jobId: id });
-  return true;
+/** Queues the expiry of an overdue hold again, whatever BullMQ still holds under its ids (see
+ *  addTry): a job under the hold's own id that a killed worker left active would otherwise keep
+ *  the hold held, or its order pending, until a stalled check. Running an expiry twice gives
+ *  the stock back once. Returns whether a job was added. */
+async function requeueExpiry(queue: ExpiryQueue, job: ExpiryJob, logger?: Logger): Promise<boolean> {
+  const added = await addTry(queue, (n) => jobId.reexpiry(job.hold, n), (id) => queue.add('expire', job, { jobId: id }));
+  if (added !== 'exhausted') return added;
+  logger?.error({ hold: job.hold, deal: job.dealId, tries: MAX_TRIES }, 'reconcile: overdue hold still not expired after every re-queue; see its failed jobs');
+  return false;
 }
 
 /** Reconcile's safety net for lost expiry jobs: every hold of the deal still held at `dueBy`
- *  (the deal's expiry index, StockStore.dueHolds) gets a per-hold expiry job due now, unless
- *  one is still pending. Returns how many were re-queued. */
+ *  (the deal's expiry index, StockStore.dueHolds), and every hold in `released` (holds Redis
+ *  released whose order Postgres still has pending: the expiry that released them died before
+ *  its transaction, its job may stay active a long while, and a run again finishes the writes),
+ *  gets a per-hold expiry job due now, unless one under its ids is still pending (requeueExpiry).
+ *  Returns how many were re-queued. */
 export async function requeueOverdueExpiries(
   deps: { stock: StockStore; expiry: ExpiryQueue; logger?: Logger; signal?: AbortSignal },
-  dealId: string, dueBy: number,
+  dealId: string, dueBy: number, released: readonly string[] = [],
 ): Promise<number> {
   let requeued = 0;
-  for (const hold of await deps.stock.dueHolds(dealId, dueBy)) {
+  const overdue = [...await deps.stock.dueHolds(dealId, dueBy), ...released];
+  for (const hold of overdue) {
     if (deps.signal?.aborted) break;
-    if (await ensureJob(deps.expiry, 'expire', { hold, dealId }, jobId.expiry(hold))) {
+    if (await requeueExpiry(deps.expiry, { hold, dealId }, deps.logger)) {
       requeued++;
       deps.logger?.warn({ hold, deal: dealId }, 'reconcile: overdue hold had no pending expiry job, re-queued');
     }

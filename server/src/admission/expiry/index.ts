@@ -22,7 +22,9 @@
 //     'expired' notes in one message through live/shopper-news.ts.
 //  6. Lost jobs: the scheduler's reconcile (scheduler/reconcile.ts) calls requeueOverdueExpiries
 //     (expiry-jobs.ts), which reads the expiry index through StockStore.dueHolds for holds still
-//     held past their end plus a grace, and re-queues a per-hold job unless one is pending.
+//     held past their end plus a grace, takes the holds Redis released whose order is still
+//     pending past it (their expiry died between the two stores), and re-queues a per-hold job
+//     unless one under the hold's ids is pending (x<n>-<hold>, admission/tries.ts).
 //  7. Paying too late is refused: admission/payments.ts answers hold_expired when the record says
 //     expired or Redis TIME has passed expiresAt, and stock/lua/confirm-payment-2.lua refuses
 //     an expired hold if the expiry won the race (the charge is then refunded).
