@@ -50,6 +50,11 @@ for (const f of opts.faults) if (!FAULTS.includes(f)) { console.error(`chaos: un
 if (opts.shoppers > 19_000) { console.error('chaos: at most 19,000 shoppers (one gateway must hold them all while the other is down)'); process.exit(2); }
 const settleMs = num(a['settle-seconds'], opts.holdSeconds + 60) * 1000;
 const log = (m) => console.log(`chaos: ${m}`);
+// every planned grab must have its final answer this long after the storm
+const GRABS_TIMEOUT_MS = 60_000;
+// after the storm: a pause, answered rids resent on fresh sockets, and time for their answers
+const RESEND_AFTER_MS = 500;
+const RESENT_ANSWERS_MS = 3_000;
 const t0 = Date.now();
 // the machine is shared: its load says how much of a latency figure is the engine's
 const loadavg = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
@@ -79,7 +84,12 @@ try {
   const { dealId, festivalId } = await seedDeal(cluster.pool, { stock: opts.stock, limit: opts.limit, holdSeconds: opts.holdSeconds, startsAt: farAway, durationMs: 600_000 });
   shoppers = await startShoppers({
     bin, urls: engine.urls, shoppers: people, processes: Math.max(2, Math.ceil(opts.shoppers / 10_000)), dealId, festivalId, grabsPer: opts.grabs,
-    seed: opts.seed, firstMs: Math.min(1_000, opts.stormMs), spreadMs: opts.stormMs, timeoutMs: opts.stormMs + 60_000,
+    // The sockets must listen until stop(), after the settle wait: the pushes of holds that end
+    // during it are what "every shopper learned how its holds ended" counts. Ending them with
+    // the grabs' time-out left every later expiry unheard. The generator exits on its own once
+    // this process is gone (stdin closes), so this is only a last bound.
+    seed: opts.seed, firstMs: Math.min(1_000, opts.stormMs), spreadMs: opts.stormMs,
+    timeoutMs: opts.stormMs + GRABS_TIMEOUT_MS + RESEND_AFTER_MS + RESENT_ANSWERS_MS + settleMs + GRABS_TIMEOUT_MS,
     holdMs: opts.holdSeconds * 1000, payShare: opts.pay, log,
   });
   log(`${shoppers.opened} sockets open, ${shoppers.failed} failed (${shoppers.processes} load processes, ${cBin ? 'C' : 'Node'}); load average ${loadavg()}`);
@@ -95,16 +105,16 @@ try {
   log(`deal ${dealId} opens at ${new Date(openAt).toISOString()}; leader ${nemesis.leader?.name ?? 'unknown'}`);
   shoppers.go(openAt);
 
-  const doneTimeout = sleep(opts.stormMs + 60_000).then(() => 'timeout');
+  const doneTimeout = sleep(opts.stormMs + GRABS_TIMEOUT_MS).then(() => 'timeout');
   const done = await Promise.race([shoppers.allDone().then(() => 'done'), doneTimeout]);
   log(done === 'done' ? `every planned grab answered at +${Math.round(Math.max(...shoppers.rec.doneAt) - openAt)} ms` : 'not every grab answered within the storm + 60 s');
   const events = await nemesis.done;
   loopDelay.disable();
   log(`this process' event loop delay during the faults: p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`);
-  await sleep(500);
+  await sleep(RESEND_AFTER_MS);
   const resent = shoppers.resendAnswered(Math.max(20, Math.round(shoppers.rec.answers.size * 0.02)));
   log(`resent ${resent} answered rids on fresh sockets`);
-  await sleep(3_000);
+  await sleep(RESENT_ANSWERS_MS);
 
   const ctx = { redis: cluster.redis, pool: cluster.pool, keyPrefix: cluster.config.keyPrefix, dealId };
   const settled = await waitSettled(ctx, { timeoutMs: settleMs, log });
