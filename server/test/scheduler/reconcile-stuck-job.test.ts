@@ -3,7 +3,7 @@
 // active list until its lock lapses and a stalled check moves it (a minute here, on purpose).
 // Reconcile must re-admit every hold of that job, the first one too, although a job under that
 // hold's id still exists: the order rows come on the next reconcile, not at the hold's expiry.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmission, startWorkers, type RunningWorkers } from '../../src/admission/index.ts';
 import type { Admission } from '../../src/admission/queues.ts';
@@ -13,6 +13,7 @@ import { reconcile } from '../../src/scheduler/reconcile.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { count, createDeal, grabHolds } from '../admission/helpers.ts';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
+import { killWorkerProcess, spawnWorkerProcess, waitUntilBlockedBehind } from '../helpers/worker-process.ts';
 
 const HOLDS = 20;
 // The dead worker's lock lives this long, and a stalled check needs two intervals to move its
@@ -25,7 +26,6 @@ describe('reconcile after a worker died inside an order job', () => {
   let workers: RunningWorkers | undefined;
   let child: ChildProcess | undefined;
   const logger = createLogger(process.env.SCHED_TEST_LOG ?? 'silent');
-  const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
 
   beforeAll(async () => {
     env = await createTestEnv({ STALLED_INTERVAL_MS });
@@ -33,27 +33,11 @@ describe('reconcile after a worker died inside an order job', () => {
   });
 
   afterAll(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited(child);
-    }
+    await killWorkerProcess(child);
     await workers?.close();
     await admission?.close();
     await env?.cleanup();
   });
-
-  async function spawnWorker(): Promise<ChildProcess> {
-    const c = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
-      env: { ...process.env, ...env.env, FF_ROLE: 'worker', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    c.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
-    c.stderr!.on('data', (b: Buffer) => { out += b.toString(); });
-    await waitFor(() => out.includes('flashfest ready') || c.exitCode !== null, 'worker process ready', 30_000);
-    if (c.exitCode !== null) throw new Error(`worker process exited ${c.exitCode}: ${out}`);
-    return c;
-  }
 
   it("re-admits the job's first hold too, while the dead job is still active", async () => {
     const stock = new StockStore(env.redis, env.config.keyPrefix);
@@ -69,15 +53,10 @@ describe('reconcile after a worker died inside an order job', () => {
       await blocker.query('BEGIN');
       await blocker.query('SELECT id FROM deals WHERE id = $1 FOR UPDATE', [deal.dealId]);
       const { rows: [me] } = await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-      child = await spawnWorker();
-      await waitFor(async () => {
-        const { rows: [r] } = await env.pool.query<{ n: number }>(
-          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [me!.pid]);
-        return r!.n > 0;
-      }, 'the worker blocked on the deal row', 20_000, 20);
+      child = await spawnWorkerProcess(env);
+      await waitUntilBlockedBehind(env, me!.pid, 'the worker blocked on the deal row');
       expect(await admission.queues.orders.getJobState(jobId)).toBe('active');
-      child.kill('SIGKILL');
-      await exited(child);
+      await killWorkerProcess(child);
     } finally {
       await blocker.query('ROLLBACK').catch(() => {});
       blocker.release();
