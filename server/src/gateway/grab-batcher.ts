@@ -2,6 +2,13 @@
 // Redis in ONE Lua call (grab-batch-5.lua), which decides them in arrival order. Under a storm
 // this turns thousands of round trips into a handful, and the order within a turn is the
 // order the sockets' frames were read.
+//
+// The turn's end is a setImmediate, i.e. libuv's check phase, and that can be seconds away:
+// libuv polls again without leaving its poll phase while the last poll returned a full batch
+// (1,024 events, up to 48 times), and uWS runs every socket's handlers inside that phase. In
+// the chaos suite 3,000 sockets reconnecting to the one gateway left kept it there for 8 s,
+// every grab of those seconds queued here unsent (no answers at all, then a flood). So a batch
+// also leaves from `add` itself once it is full or its first grab has waited FLUSH_AFTER_MS.
 import type { GrabRequest, StockStore } from '../stock/stock-store.ts';
 import type { GrabDecision, GrabBatchResult } from '../stock/decisions.ts';
 import { RedisDownError, type RedisHealth } from '../redis.ts';
@@ -15,9 +22,14 @@ export interface PendingGrab extends GrabRequest {
   reject(err: unknown): void;
 }
 
+/** the longest a grab waits here for its turn to end before its batch leaves from `add` */
+const FLUSH_AFTER_MS = 50;
+
 export class GrabBatcher {
   private pending = new Map<string, PendingGrab[]>();
   private scheduled = false;
+  /** performance.now() of the first grab queued since the last flush */
+  private firstAt = 0;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
 
@@ -40,7 +52,14 @@ export class GrabBatcher {
     list.push(grab);
     if (!this.scheduled) {
       this.scheduled = true;
+      this.firstAt = performance.now();
       setImmediate(this.flush);
+    } else if (list.length >= this.maxBatch || performance.now() - this.firstAt >= FLUSH_AFTER_MS) {
+      // the turn is long (see the top): send what is queued now, in arrival order; the
+      // immediate still to come then flushes what arrives after this
+      this.flush();
+      this.scheduled = true;
+      this.firstAt = performance.now();
     }
   }
 
