@@ -4,11 +4,11 @@
 // order the sockets' frames were read.
 //
 // The turn's end is a setImmediate, i.e. libuv's check phase, and that can be seconds away:
-// libuv polls again without leaving its poll phase while the last poll returned a full batch
-// (1,024 events, up to 48 times), and uWS runs every socket's handlers inside that phase. In
-// the chaos suite 3,000 sockets reconnecting to the one gateway left kept it there for 8 s,
-// every grab of those seconds queued here unsent (no answers at all, then a flood). So a batch
-// also leaves from `add` itself once it is full or its first grab has waited FLUSH_AFTER_MS.
+// libuv polls again without leaving its poll phase while the last poll returned a full batch of
+// events, and uWS runs every socket's handlers inside that phase. In the chaos suite the
+// sockets of a killed gateway reconnecting to the one left kept it there for seconds, every grab
+// of those seconds queued here unsent (no answers at all, then a flood). So a batch also leaves
+// from `add` itself once it is full or its first grab has waited FLUSH_AFTER_MS.
 import type { GrabRequest, StockStore } from '../stock/stock-store.ts';
 import type { GrabDecision, GrabBatchResult } from '../stock/decisions.ts';
 import { RedisDownError, type RedisHealth } from '../redis.ts';
