@@ -61,4 +61,29 @@ describe('grab batcher', () => {
       { owner: 'bob', answers: ['b3:held'] },
     ]);
   });
+  it('a turn that does not end (libuv stuck in its poll phase) still sends its grabs after 50 ms', async () => {
+    env = await createTestEnv();
+    const stock = new StockStore(env.redis, env.config.keyPrefix);
+    const now = Date.now();
+    await stock.warmDeal({ id: '703', festivalId: '1', stock: 10, limit: 5, holdSeconds: 60, startsAt: now - 1_000,
+      endsAt: now + 60_000, unitPriceMinor: 100, currency: 'PKR', status: 'open' });
+    const decidedAt: number[] = [];
+    const batcher = new GrabBatcher(stock, 100, (_deal, _grabs, result) => { decidedAt.push(result.now); });
+    const owner = {};
+    const pending = (rid: string) => new Promise<void>((resolve, reject) => {
+      batcher.add('703', { shopper: 's', qty: 1, rid, owner, resolve: () => resolve(), reject });
+    });
+    const busy = (ms: number) => { const end = Date.now() + ms; while (Date.now() < end) { /* the turn goes on */ } };
+    // one long turn: no setImmediate can run until it ends, but Redis runs beside it
+    const first = pending('r1');
+    busy(60);
+    const second = pending('r2'); // the first grab has waited 60 ms: its batch leaves now
+    busy(300);
+    const turnEnded = Date.now();
+    await Promise.all([first, second]);
+    await batcher.drained();
+    // decided by Redis (its clock) while the turn was still running, not after it ended
+    expect(decidedAt.length).toBe(1);
+    expect(decidedAt[0]!).toBeLessThan(turnEnded - 100);
+  });
 });
