@@ -2,7 +2,7 @@
 // one gateway admission window, packed (OrderGroupsJob); BullMQ runs up to `workerConcurrency`
 // jobs at once, each parks its holds in a Batcher, and one transaction writes a whole batch
 // with `unnest`: one check of the batch's deals, then orders and 'hold' ledger rows in one
-// statement (instead of one statement per row: 60-100k rows/s against 1-6k/s here). Once every
+// statement (a statement per row costs a round trip and a plan per row). Once every
 // hold of a job is written, the job schedules their expiry (one delayed job per order job and
 // deal) and completes; a crash before that runs the job again, which writes nothing twice.
 import { Worker, type Job } from 'bullmq';

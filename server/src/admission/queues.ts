@@ -22,10 +22,10 @@ export type QueueNameValue = (typeof QueueName)[keyof typeof QueueName];
 export type OrderJob = OrderRow;
 
 /** New holds a gateway made within one admission window (any deals), admitted as ONE job (one
- *  BullMQ Lua call instead of one per hold: BullMQ's per-job cost was what held admission to
- *  ~3k orders/s). Packed: the holds of one grab batch share their deal, price, currency, heldAt
+ *  BullMQ Lua call instead of one per hold: BullMQ's per-job cost is what limits admission).
+ *  Packed: the holds of one grab batch share their deal, price, currency, heldAt
  *  and expiresAt, so a group writes those once and its holds as three parallel arrays. A row per
- *  hold repeated all eight fields and their names (~150 bytes of JSON per hold against ~25),
+ *  hold repeated all eight fields and their names (several times the bytes per hold),
  *  paid for in the gateway's JSON.stringify, in Redis (the job is stored, and kept a while once
  *  completed) and in the worker's JSON.parse. */
 export interface OrderGroupsJob {
