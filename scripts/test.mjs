@@ -6,13 +6,15 @@
 //   typecheck (tsc) -> `vitest run --config vitest.config.ts <args>`.
 // Exits with vitest's code (or 1 when vitest passed but the build or the typecheck failed), and
 // ends with one line "tests: N passed, N failed, N skipped".
-// FF_TYPECHECK=0 skips the typecheck (quicker when iterating on one file).
+// FF_TYPECHECK=0 skips the typecheck (quicker when iterating on one file). FF_REDIS_CLUSTER=1 runs
+// the suite against a private local 3-master Redis Cluster (or REDIS_CLUSTER_NODES when set).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildClient, checkNode, checkNodeModules, ensureChromium } from './services/checks.mjs';
 import { ensurePostgres } from './services/postgres.mjs';
 import { ensureRedis } from './services/redis.mjs';
+import { startRedisCluster } from './services/redis-cluster.mjs';
 import { ROOT, bin, log, run, warn } from './services/util.mjs';
 
 const started = Date.now();
@@ -43,6 +45,21 @@ process.on('exit', () => {
   for (const s of services) if (s.pid) try { process.kill(s.pid, 'SIGTERM'); } catch { /* gone */ }
 });
 
+/** The suite on a Redis Cluster: REDIS_CLUSTER_NODES as given, or with FF_REDIS_CLUSTER=1 a
+ *  private 3-master cluster started here (stopped with the run). '' = a single Redis. */
+async function clusterForTests() {
+  const given = process.env.TEST_REDIS_CLUSTER_NODES || process.env.REDIS_CLUSTER_NODES || '';
+  if (given) {
+    log(`redis: using the cluster at ${given}`);
+    return given;
+  }
+  if (process.env.FF_REDIS_CLUSTER !== '1') return '';
+  const c = await startRedisCluster({ masters: 3 });
+  services.push(c);
+  log(`redis: started a private 3-master Redis Cluster at ${c.nodes} (FF_REDIS_CLUSTER=1)`);
+  return c.nodes;
+}
+
 async function step(cmd, args, opts = {}) {
   current = true;
   try {
@@ -57,6 +74,7 @@ const redis = await ensureRedis({
   label: process.env.TEST_REDIS_URL ? 'TEST_REDIS_URL' : 'REDIS_URL',
 });
 services.push(redis);
+const cluster = await clusterForTests();
 const pg = await ensurePostgres({
   envUrl: process.env.TEST_DATABASE_URL || process.env.DATABASE_URL,
   label: process.env.TEST_DATABASE_URL ? 'TEST_DATABASE_URL' : 'DATABASE_URL',
@@ -100,6 +118,8 @@ const env = {
   TEST_DATABASE_URL: pg.url,
   REDIS_URL: redis.url,
   DATABASE_URL: pg.url,
+  TEST_REDIS_CLUSTER_NODES: cluster,
+  REDIS_CLUSTER_NODES: cluster,
 };
 log(`vitest ${vitestArgs.join(' ')}`);
 const vitestCode = await step(bin('vitest'), vitestArgs, { env });

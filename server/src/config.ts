@@ -27,12 +27,20 @@ export interface ShopperJwtConfig {
   jwksCooldownSeconds: number;
 }
 
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
 export interface Config {
   role: Role;
   host: string;
   port: number;
   publicUrl: string;
   redisUrl: string;
+  /** REDIS_CLUSTER_NODES: seed nodes of a Redis Cluster; when any are set every connection is a
+   *  Cluster client and redisUrl is ignored */
+  redisClusterNodes: readonly RedisNode[];
   /** a grab, pay or health check that Redis has not answered in this long is answered unavailable */
   redisTimeoutMs: number;
   databaseUrl: string;
@@ -126,6 +134,18 @@ function url(env: Env, name: string, dflt: string, protocols: string[]): string 
   return v;
 }
 
+/** `host:port,host:port,...` (a few masters are enough: the client learns the rest). */
+function clusterNodes(env: Env): RedisNode[] {
+  const raw = str(env, 'REDIS_CLUSTER_NODES', '');
+  if (!raw) return [];
+  return raw.split(',').map((n) => n.trim()).filter(Boolean).map((n) => {
+    const m = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(n);
+    const port = m ? Number(m[2]) : 0;
+    if (!m || port < 1 || port > 65535) throw new ConfigError('REDIS_CLUSTER_NODES', `"${n}" is not host:port`);
+    return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+  });
+}
+
 const DEV_SECRET = 'flashfest-dev-secret-change-me-in-production';
 const DEV_OPS_TOKEN = 'flashfest-ops-dev-token';
 // Rough USD values of one unit; ops dashboards, not accounting. FX_RATES overrides or adds.
@@ -208,6 +228,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     port,
     publicUrl,
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisClusterNodes: clusterNodes(env),
     redisTimeoutMs: int(env, 'REDIS_TIMEOUT_MS', 1_000, 50, 60_000),
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://127.0.0.1:5432/flashfest', ['postgres:', 'postgresql:']),
     dbSchema: str(env, 'DB_SCHEMA', 'public', /^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier'),

@@ -3,16 +3,16 @@
 // `defineCommand` sends EVAL the first time on a connection and EVALSHA after (again EVAL after
 // a SCRIPT FLUSH); the calls are typed by a `declare module 'ioredis'` beside each table.
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 
 /** A function that defines `commands` (command name -> file in `dir`) on a connection, once. */
-export function luaCommands(dir: URL, commands: Readonly<Record<string, string>>): (redis: Redis) => void {
+export function luaCommands(dir: URL, commands: Readonly<Record<string, string>>): (redis: RedisClient) => void {
   const defs = Object.entries(commands).map(([name, file]) => {
     const keys = /-(\d+)\.lua$/.exec(file);
     if (!keys) throw new Error(`lua script ${file}: the name must end in -<number of keys>.lua`);
     return { name, numberOfKeys: Number(keys[1]), lua: readFileSync(new URL(file, dir), 'utf8') };
   });
-  const defined = new WeakSet<Redis>();
+  const defined = new WeakSet<RedisClient>();
   return (redis) => {
     if (defined.has(redis)) return;
     for (const { name, numberOfKeys, lua } of defs) redis.defineCommand(name, { numberOfKeys, lua });

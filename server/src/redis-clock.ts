@@ -3,7 +3,7 @@
 // NTP-style: of the recent samples, trust the one with the smallest round trip (its midpoint is
 // the tightest bound on when Redis read its clock). A sliding window lets a stepped local clock
 // win within a few samples.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 import { redisNow } from './redis.ts';
 
 interface Sample { offset: number; rtt: number }
@@ -15,7 +15,7 @@ export class RedisClock {
   private uncertainty = Infinity;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly redis: Redis, private readonly keep = 8) {}
+  constructor(private readonly redis: RedisClient, private readonly keep = 8) {}
 
   async sample(n = 1): Promise<void> {
     for (let i = 0; i < n; i++) {

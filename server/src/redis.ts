@@ -1,15 +1,86 @@
-import { Redis, ReplyError, type RedisOptions } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import { Cluster, Redis, ReplyError, type ChainableCommander, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 
-/** A plain connection for commands and Lua. No keyPrefix: keys are built in stock/keys.ts
- *  and BullMQ takes its own `prefix`. */
-export function createRedis(config: Pick<Config, 'redisUrl'>, opts: RedisOptions = {}): Redis {
-  return new Redis(config.redisUrl, { lazyConnect: false, enableAutoPipelining: false, ...opts });
+/** A connection to the engine's Redis: one server, or a Redis Cluster (REDIS_CLUSTER_NODES). The
+ *  commands the engine uses exist on both; what differs (a pipeline or a multi-key command
+ *  must stay inside one slot, a SCAN covers one node) is handled where it matters. */
+export type RedisClient = Redis | Cluster;
+
+export type RedisConfig = Pick<Config, 'redisUrl' | 'redisClusterNodes'>;
+
+export function isCluster(redis: RedisClient): redis is Cluster {
+  return (redis as Cluster).isCluster === true;
+}
+
+/**
+ * The one way the server, scripts, tests and bench connect. No keyPrefix: keys are built in
+ * stock/keys.ts and BullMQ takes its own `prefix`. On a cluster, `opts` apply to every node's
+ * connection and the offline queue is the cluster's own; commands go to masters only (a
+ * replica's answer may lag a grab the master already decided).
+ */
+export function createRedis(config: RedisConfig, opts: RedisOptions = {}): RedisClient {
+  const options: RedisOptions = { enableAutoPipelining: false, ...opts };
+  if (config.redisClusterNodes.length === 0) return new Redis(config.redisUrl, { lazyConnect: false, ...options });
+  const { enableOfflineQueue, enableAutoPipelining, retryStrategy, ...redisOptions } = options;
+  const clusterOptions: ClusterOptions = {
+    redisOptions, scaleReads: 'master', enableAutoPipelining,
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    ...(retryStrategy ? { clusterRetryStrategy: retryStrategy } : {}),
+  };
+  return new Cluster(config.redisClusterNodes.map((n) => ({ host: n.host, port: n.port })), clusterOptions);
+}
+
+/** One command of a pipeline and the key that decides its slot. */
+export interface PipedCommand {
+  key: string;
+  add(pipe: ChainableCommander): void;
+}
+
+export type PipelineReply = [Error | null, unknown];
+
+/**
+ * Commands on keys of many slots (e.g. every live deal's hash) in one round trip per node:
+ * one pipeline on a single Redis; on a cluster one pipeline per slot, all sent at once (a
+ * cluster pipeline may only touch one slot). Replies in the order of `commands`; a group that
+ * fails as a whole gives its error to each of its commands, like a pipeline does.
+ */
+export async function execPiped(redis: RedisClient, commands: readonly PipedCommand[]): Promise<PipelineReply[]> {
+  if (commands.length === 0) return [];
+  const groups = new Map<number, number[]>();
+  if (isCluster(redis)) {
+    commands.forEach((c, i) => {
+      const slot = calculateSlot(c.key);
+      const g = groups.get(slot);
+      if (g) g.push(i);
+      else groups.set(slot, [i]);
+    });
+  } else {
+    groups.set(0, commands.map((_, i) => i));
+  }
+  const out: PipelineReply[] = new Array(commands.length);
+  await Promise.all([...groups.values()].map(async (idx) => {
+    const pipe = redis.pipeline();
+    for (const i of idx) commands[i]!.add(pipe);
+    let replies: PipelineReply[];
+    try {
+      replies = ((await pipe.exec()) ?? []) as PipelineReply[];
+    } catch (err) {
+      replies = idx.map(() => [err as Error, null]);
+    }
+    idx.forEach((i, j) => { out[i] = replies[j] ?? [new Error('pipeline: no reply'), null]; });
+  }));
+  return out;
+}
+
+/** Another connection with the same options (e.g. for subscriber mode). */
+export function duplicateRedis(redis: RedisClient): RedisClient {
+  return isCluster(redis) ? redis.duplicate() : redis.duplicate();
 }
 
 /** Connections BullMQ workers and subscribers use must never give up on a command. */
-export function createBlockingRedis(config: Pick<Config, 'redisUrl'>): Redis {
+export function createBlockingRedis(config: RedisConfig): RedisClient {
   return createRedis(config, { maxRetriesPerRequest: null });
 }
 
@@ -23,8 +94,8 @@ export function createBlockingRedis(config: Pick<Config, 'redisUrl'>): Redis {
  * sent before that would fail, and a gateway that boots while Redis is down waits for it.
  */
 export async function connectFailFast(
-  config: Pick<Config, 'redisUrl' | 'redisTimeoutMs'>, onError: (err: Error) => void = () => {},
-): Promise<Redis> {
+  config: RedisConfig & Pick<Config, 'redisTimeoutMs'>, onError: (err: Error) => void = () => {},
+): Promise<RedisClient> {
   const redis = createRedis(config, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -88,7 +159,7 @@ export class RedisHealth {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly logger: Logger,
     private readonly timeoutMs: number,
     private readonly probeMs = 200,
@@ -179,17 +250,24 @@ export class FailureLog {
 }
 
 /** Redis `TIME` in epoch ms: the one clock that decides opening and closing. */
-export async function redisNow(redis: Redis): Promise<number> {
+export async function redisNow(redis: RedisClient): Promise<number> {
   const [s, us] = await redis.time();
   return Number(s) * 1000 + Math.floor(Number(us) / 1000);
 }
 
-/** Removes every key matching `pattern` (SCAN + UNLINK, never KEYS): test and bench namespaces. */
-export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
+/** Removes every key matching `pattern` (SCAN + UNLINK, never KEYS): test and bench namespaces.
+ *  On a cluster every master is scanned, and keys are unlinked one by one (one UNLINK may only
+ *  name keys of one slot). */
+export async function deleteKeys(redis: RedisClient, pattern: string): Promise<void> {
+  const nodes = isCluster(redis) ? redis.nodes('master') : [redis];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length === 0) continue;
+      if (isCluster(redis)) await Promise.all(keys.map((k) => node.unlink(k)));
+      else await node.unlink(...keys);
+    } while (cursor !== '0');
+  }
 }

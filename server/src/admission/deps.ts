@@ -1,5 +1,5 @@
 // What every admission worker needs, built once by startWorkers (index.ts).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import type { Config } from '../config.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
@@ -23,7 +23,7 @@ export function newStats(): AdmissionStats {
 export interface AdmissionDeps {
   config: Readonly<Config>;
   /** plain connection: Lua, pub/sub publish, queue adds */
-  redis: Redis;
+  redis: RedisClient;
   pool: Pool;
   logger: Logger;
   stock: StockStore;

@@ -1,6 +1,6 @@
 // Admission: holds become orders, unpaid holds expire, payments settle. The worker role calls
 // startWorkers; the gateway calls createAdmission (queues only) and payHold.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import type { Config } from '../config.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
@@ -18,7 +18,7 @@ export { expireHoldNow } from './expiry/index.ts';
 export type { AdmissionStats } from './deps.ts';
 
 /** The gateway side: queues only, no workers. `redis` may be the gateway's command connection. */
-export function createAdmission(config: Pick<Config, 'keyPrefix'>, redis: Redis): Admission {
+export function createAdmission(config: Pick<Config, 'keyPrefix'>, redis: RedisClient): Admission {
   return new Admission(config, redis);
 }
 
@@ -27,7 +27,7 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-export async function startWorkers(deps: { config: Readonly<Config>; redis: Redis; pool: Pool; logger: Logger }): Promise<RunningWorkers> {
+export async function startWorkers(deps: { config: Readonly<Config>; redis: RedisClient; pool: Pool; logger: Logger }): Promise<RunningWorkers> {
   const { config, redis, pool } = deps;
   const logger = deps.logger.child({ part: 'admission' });
   const admission = new Admission(config, redis);

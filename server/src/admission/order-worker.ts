@@ -6,7 +6,7 @@
 // hold of a job is written, the job schedules their expiry (one delayed job per order job and
 // deal) and completes; a crash before that runs the job again, which writes nothing twice.
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import { inTransaction, insertOrders } from '../db/orders-repo.ts';
 import { publishShopperNews } from '../live/shopper-news.ts';
 import { Batcher } from './batcher.ts';
@@ -55,7 +55,7 @@ export function createOrderBatcher(deps: AdmissionDeps): Batcher<OrderJob> {
   });
 }
 
-export function startOrderWorker(deps: AdmissionDeps, connection: Redis) {
+export function startOrderWorker(deps: AdmissionDeps, connection: RedisClient) {
   const batcher = createOrderBatcher(deps);
   const processor = async (job: Job<OrderQueueJob>): Promise<void> => {
     const holds = orderRowsOfJob(job.data);

@@ -1,7 +1,7 @@
 // Settles a payment Redis has already confirmed: the order becomes paid (inserted if its order
 // job has not run yet), the payment and the sale are booked, all in one transaction.
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import { inTransaction, insertLedger, insertPayment, markOrderPaid, type OrderStatus } from '../db/orders-repo.ts';
 import { publishShopperNews } from '../live/shopper-news.ts';
 import type { AdmissionDeps } from './deps.ts';
@@ -37,7 +37,7 @@ export async function settlePayment(deps: SettleDeps, p: PaymentJob): Promise<Or
   return status;
 }
 
-export function startPaymentWorker(deps: AdmissionDeps, connection: Redis) {
+export function startPaymentWorker(deps: AdmissionDeps, connection: RedisClient) {
   const worker = new Worker<PaymentJob>(QueueName.payments, (job: Job<PaymentJob>) => settlePayment(deps, job.data), {
     ...workerOptions(deps.config, connection),
     concurrency: Math.min(deps.config.workerConcurrency, 50),

@@ -3,7 +3,7 @@
 // and only then queue the Postgres settlement. A per-hold lock keeps concurrent pays of the same
 // hold (two tabs, a double tap) to one charge.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import type { Config } from '../config.ts';
 import { PayRefusal, type PayRefusalCode } from '../shared/protocol.ts';
 import { redisNow, withTimeout } from '../redis.ts';
@@ -62,7 +62,7 @@ export function createPaymentProvider(config: Pick<Config, 'demoPaymentDeclineEv
 
 export interface PayDeps {
   config: Pick<Config, 'redisTimeoutMs'>;
-  redis: Redis;
+  redis: RedisClient;
   stock: StockStore;
   provider: PaymentProvider;
   admission: Pick<Admission, 'settlePayment'>;

@@ -4,7 +4,7 @@
 // `ON CONFLICT DO NOTHING` after it was removed. The reconciler's later tries at a hold get ids
 // of their own (jobId.readmit): writing a row twice is harmless, waiting on a dead job is not.
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import type { Config } from '../config.ts';
 import type { OrderRow } from '../db/orders-repo.ts';
 import type { ExpiryBatchJob, ExpiryJob } from './expiry/expiry-jobs.ts';
@@ -131,8 +131,14 @@ const jobDefaults: JobsOptions = {
   removeOnFail: { age: 7 * 86_400 },
 };
 
-export function createQueues(config: Pick<Config, 'keyPrefix'>, connection: Redis) {
-  const opts = { connection, prefix: config.keyPrefix, defaultJobOptions: jobDefaults };
+/** BullMQ's key prefix: every key of a queue carries one hash tag, so each BullMQ script touches
+ *  one Redis Cluster slot (BullMQ's own advice); still under the engine's key prefix. */
+export function queuePrefix(keyPrefix: string): string {
+  return `${keyPrefix}:{adm}`;
+}
+
+export function createQueues(config: Pick<Config, 'keyPrefix'>, connection: RedisClient) {
+  const opts = { connection, prefix: queuePrefix(config.keyPrefix), defaultJobOptions: jobDefaults };
   return {
     orders: new Queue<OrderQueueJob>(QueueName.orders, opts),
     expiry: new Queue<ExpiryJob | ExpiryBatchJob>(QueueName.expiry, opts),
@@ -144,7 +150,7 @@ export type AdmissionQueues = ReturnType<typeof createQueues>;
 export class Admission {
   readonly queues: AdmissionQueues;
 
-  constructor(config: Pick<Config, 'keyPrefix'>, connection: Redis) {
+  constructor(config: Pick<Config, 'keyPrefix'>, connection: RedisClient) {
     this.queues = createQueues(config, connection);
   }
 

@@ -1,12 +1,13 @@
 // Options every admission worker shares.
 import type { WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import type { Config } from '../config.ts';
+import { queuePrefix } from './queues.ts';
 
-export function workerOptions(config: Pick<Config, 'keyPrefix' | 'stalledIntervalMs'>, connection: Redis): WorkerOptions {
+export function workerOptions(config: Pick<Config, 'keyPrefix' | 'stalledIntervalMs'>, connection: RedisClient): WorkerOptions {
   return {
     connection,
-    prefix: config.keyPrefix,
+    prefix: queuePrefix(config.keyPrefix),
     // A killed worker's jobs come back after their lock lapses and the next stalled check sees
     // it; tying the lock to the check interval keeps that recovery time one knob. Never under
     // a second: a busy event loop must not make live jobs look stalled.

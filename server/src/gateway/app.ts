@@ -2,7 +2,7 @@
 // `listen`, so tests build it and listen on port 0. Stop is graceful: stop accepting, answer
 // every grab already taken, then close sockets with ServerStopping so clients reconnect elsewhere.
 import uWS from 'uWebSockets.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Pool } from '../db/pool.ts';
@@ -36,9 +36,9 @@ export interface GatewayDeps {
   logger: Logger;
   pool: Pool;
   /** command connection: Lua, counters (main.ts gives a fail-fast one: redis.ts connectFailFast) */
-  redis: Redis;
+  redis: RedisClient;
   /** a connection this gateway may put in subscriber mode */
-  subscriber: Redis;
+  subscriber: RedisClient;
   /** where this gateway's new holds go (admission/admission-window.ts batches them) */
   admission: Pick<Admission, 'admit'>;
   pay(hold: string, shopper: string): Promise<PayResult>;

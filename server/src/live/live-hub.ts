@@ -3,7 +3,7 @@
 // items, update the ops board. Cross-gateway traffic is one Redis subscription per gateway
 // (the ticker channel joins the gateway's existing subscriber), never one per socket.
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Pool } from '../db/pool.ts';
@@ -26,7 +26,7 @@ const SNAPSHOT_CEILING_MS = 1_000;
 export interface LiveHubDeps {
   app: TemplatedApp;
   config: Readonly<Config>;
-  redis: Redis;
+  redis: RedisClient;
   pool: Pool;
   stock: StockStore;
   logger: Logger;

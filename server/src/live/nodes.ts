@@ -2,7 +2,7 @@
 // node id -> JSON) each second. Hash fields have no TTL in Redis 7.0, so readers judge age by
 // `at`: stale after 3 s, and a field silent for 10 minutes is removed by whoever reads it.
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import type { OpsNode } from '../shared/ops-view.ts';
 
 export const nodesKey = (prefix: string) => `${prefix}:nodes`;
@@ -18,7 +18,7 @@ export class Heartbeat {
   private readonly parts: (() => Partial<NodeInfo>)[] = [];
   private beating = false;
 
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly role: string, private readonly everyMs = 1_000) {
+  constructor(private readonly redis: RedisClient, private readonly prefix: string, private readonly role: string, private readonly everyMs = 1_000) {
     this.id = `${role}@${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 6)}`;
   }
 
@@ -54,7 +54,7 @@ export class Heartbeat {
   }
 }
 
-export async function readNodes(redis: Redis, prefix: string, now = Date.now()): Promise<OpsNode[]> {
+export async function readNodes(redis: RedisClient, prefix: string, now = Date.now()): Promise<OpsNode[]> {
   const all = await redis.hgetall(nodesKey(prefix));
   const out: OpsNode[] = [];
   const forget: string[] = [];

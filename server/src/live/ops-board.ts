@@ -2,7 +2,7 @@
 // reads (no scans, no extra per-grab work): per-deal and festival aggregates each tick, and once
 // a second the slower parts (node heartbeats, the scheduler leader, BullMQ queue depths, a
 // chart point). Published on the uWS topic `ops` only while an ops socket listens.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import type { DealView } from '../shared/protocol.ts';
@@ -20,7 +20,7 @@ const SLOW_EVERY_MS = 1_000;
 const FESTIVAL_EVERY_MS = 5_000;
 
 export interface OpsBoardDeps {
-  redis: Redis;
+  redis: RedisClient;
   pool: Pool;
   prefix: string;
   feed: DealFeed;

@@ -9,7 +9,7 @@
 // to uWS, where it had parsed a JSON array of objects and stringified each message again: work
 // every gateway repeated for news mostly meant for other gateways' sockets. JSON.stringify
 // never leaves a raw tab or newline in its output; shopper ids are url-safe (session.ts).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import { channels } from '../channels.ts';
 import type { ServerMessage } from '../shared/protocol.ts';
 
@@ -29,7 +29,7 @@ export function encodeShopperNews(news: readonly ShopperNews[]): string {
   }).join('\n');
 }
 
-export async function publishShopperNews(redis: Redis, prefix: string, news: ShopperNews[]): Promise<void> {
+export async function publishShopperNews(redis: RedisClient, prefix: string, news: ShopperNews[]): Promise<void> {
   if (news.length === 0) return;
   await redis.publish(channels(prefix).shopperNews, encodeShopperNews(news));
 }
@@ -51,6 +51,6 @@ export function parseShopperNews(raw: string): ShopperNews[] {
 }
 
 /** Tell every gateway (and the scheduler) that a deal's life-cycle state changed. */
-export async function publishDealChanged(redis: Redis, prefix: string, dealId: string, festivalId: string): Promise<void> {
+export async function publishDealChanged(redis: RedisClient, prefix: string, dealId: string, festivalId: string): Promise<void> {
   await redis.publish(channels(prefix).dealChanged, JSON.stringify({ dealId, festivalId }));
 }

@@ -2,7 +2,7 @@
 // (at most TICKER_PER_SECOND) and publishes them on one Redis channel; every gateway relays
 // what arrives, from any gateway, to its sockets on `festival:<id>`, again at most a few items
 // a second. Only a city and a product travel: never a shopper id.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import { Cities, ServerMsg, Topic, type TickerItem } from '../shared/protocol.ts';
 import { channels } from '../channels.ts';
 
@@ -39,7 +39,7 @@ export class TickerSampler {
   private readonly channel: string;
   sampled = 0;
 
-  constructor(private readonly redis: Redis, prefix: string, perSecond: number, private readonly onError: (err: unknown) => void) {
+  constructor(private readonly redis: RedisClient, prefix: string, perSecond: number, private readonly onError: (err: unknown) => void) {
     this.bucket = new Bucket(perSecond, Math.max(1, perSecond));
     this.channel = channels(prefix).ticker;
   }

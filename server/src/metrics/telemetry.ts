@@ -2,7 +2,7 @@
 // error counting, and for roles without a gateway (worker, scheduler) a small node:http server
 // on METRICS_PORT serving /metrics. The gateway serves /metrics on its own port.
 import { createServer, type Server } from 'node:http';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Pool } from '../db/pool.ts';
@@ -17,7 +17,7 @@ export interface Telemetry {
   stop(): Promise<void>;
 }
 
-export async function startTelemetry(d: { config: Readonly<Config>; redis: Redis; pool: Pool; logger: Logger }): Promise<Telemetry> {
+export async function startTelemetry(d: { config: Readonly<Config>; redis: RedisClient; pool: Pool; logger: Logger }): Promise<Telemetry> {
   const { config, redis, pool, logger } = d;
   const metrics = new ProcessMetrics(config.role);
   redis.on('error', () => metrics.storeError('redis'));

@@ -2,7 +2,8 @@
 // the token makes that checkable by Postgres: each new leader takes a higher token and raises
 // `scheduler_fence`, and every state write carries the writer's token (db/deals-repo.ts), so a
 // paused or partitioned former leader can no longer change anything.
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import type pg from 'pg';
 import { globalKeys } from '../stock/keys.ts';
 import { luaCommands } from '../lua-commands.ts';
@@ -21,7 +22,7 @@ const defineSchedulerScripts = luaCommands(new URL('./lua/', import.meta.url), {
 });
 
 /** Takes a new token and raises the Postgres fence to it. Returns the token. */
-export async function raiseFence(redis: Redis, pool: pg.Pool, prefix: string, nodeId: string): Promise<number> {
+export async function raiseFence(redis: RedisClient, pool: pg.Pool, prefix: string, nodeId: string): Promise<number> {
   defineSchedulerScripts(redis);
   const key = globalKeys(prefix).schedulerFence;
   let token = await redis.incr(key);
@@ -74,12 +75,12 @@ export async function readFence(pool: pg.Pool): Promise<{ token: number; leader:
 }
 
 /** Announces the leader for the ops board; expires by itself if the leader dies. */
-export async function announceLeader(redis: Redis, prefix: string, nodeId: string, ttlMs: number): Promise<void> {
+export async function announceLeader(redis: RedisClient, prefix: string, nodeId: string, ttlMs: number): Promise<void> {
   await redis.set(globalKeys(prefix).schedulerLeader, nodeId, 'PX', ttlMs);
 }
 
 /** Removes the announcement only if it is still ours. */
-export async function retractLeader(redis: Redis, prefix: string, nodeId: string): Promise<void> {
+export async function retractLeader(redis: RedisClient, prefix: string, nodeId: string): Promise<void> {
   defineSchedulerScripts(redis);
   await redis.ffRetractLeader(globalKeys(prefix).schedulerLeader, nodeId);
 }

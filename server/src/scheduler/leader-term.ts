@@ -2,7 +2,7 @@
 // node's schedule (schedule.ts, already loaded while standing by): on time by the Redis clock it
 // pre-warms, opens, marks sold out and closes deals. Every state write carries the term's
 // fencing token; the moment the lease is lost or runs out the term stops acting.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -19,7 +19,7 @@ import { ACTIONABLE, REFRESH_MS, type Schedule } from './schedule.ts';
 
 export interface TermDeps {
   config: Readonly<Config>;
-  redis: Redis;
+  redis: RedisClient;
   pool: pg.Pool;
   logger: Logger;
   nodeId: string;

@@ -3,7 +3,7 @@
 // stock ledger (ledger-check.ts), re-admits holds whose order never reached Postgres, re-queues
 // expiries that were lost, and reports paid holds the payments worker has not settled yet. Run
 // by the scheduler leader on a timer, and once by `npm run reconcile`.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { StockStore, type DealSnapshot } from '../stock/stock-store.ts';
@@ -65,7 +65,7 @@ export interface ReconcileReport {
 }
 
 export interface ReconcileDeps {
-  redis: Redis;
+  redis: RedisClient;
   pool: pg.Pool;
   keyPrefix: string;
   logger?: Logger;

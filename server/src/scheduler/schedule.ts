@@ -1,7 +1,7 @@
 // The scheduler's picture of what is due: the deals that need acting on, read from Postgres,
 // and the Redis clock that says when. Every scheduler keeps one loaded, leader or not, so a
 // standby that wins the lock acts on its first turn instead of first reading and sampling.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 import type pg from 'pg';
 import { DealState, type DealStateValue } from '../shared/protocol.ts';
 import { listActionableDeals, type ScheduledDeal } from '../db/deals-repo.ts';
@@ -21,7 +21,7 @@ export class Schedule {
   private readonly reading: SerialTask;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly pool: pg.Pool,
     private readonly prewarmMs: number,
     onError: (err: unknown) => void,

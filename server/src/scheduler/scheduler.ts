@@ -6,7 +6,7 @@
 // leader dies the standby leads about one lease later and its first pass opens what is due.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import { duplicateRedis, type RedisClient } from '../redis.ts';
 import type pg from 'pg';
 import Redlock, { ResourceLockedError } from 'redlock';
 import type { Config } from '../config.ts';
@@ -22,7 +22,7 @@ import type { ReconcileReport } from './reconcile.ts';
 
 export interface SchedulerDeps {
   config: Readonly<Config>;
-  redis: Redis;
+  redis: RedisClient;
   pool: pg.Pool;
   logger: Logger;
   /** defaults to `<hostname>:<pid>:<random>` */
@@ -84,8 +84,8 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     (err) => logger.warn({ err }, 'scheduler: schedule refresh failed'));
   const refresh = () => (term && !term.ctl.signal.aborted ? term.leader.requestRefresh() : schedule.refresh());
 
-  const subscriber = redis.duplicate();
-  subscriber.on('error', (err) => logger.warn({ err }, 'scheduler: subscriber connection error'));
+  const subscriber = duplicateRedis(redis);
+  subscriber.on('error', (err: unknown) => logger.warn({ err }, 'scheduler: subscriber connection error'));
   subscriber.on('message', () => void refresh());
   await subscriber.subscribe(channels(config.keyPrefix).dealChanged);
 

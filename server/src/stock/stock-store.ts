@@ -1,7 +1,6 @@
 // The Redis deal model behind one typed handle: every read and write of a deal's keys (./keys.ts)
 // goes through here, the scripts in ./lua as typed commands (./scripts.ts) whose negative codes
 // become typed results in ./decisions.ts. Nobody else holds this connection for deal state.
-import type { Redis } from 'ioredis';
 import { dealKeys, globalKeys, dealIdOfHold, holdsOfExpiryEntry, payLockKey } from './keys.ts';
 import { defineStockScripts } from './scripts.ts';
 import {
@@ -10,7 +9,7 @@ import {
 } from './decisions.ts';
 import { parseDealHash, type DealCounters, type DealStatus } from './deal-hash.ts';
 import { parseHoldRecord, chargeField, type ChargeEntry, type HoldRecord } from './records.ts';
-import { isUnreachable } from '../redis.ts';
+import { execPiped, isUnreachable, type PipedCommand, type RedisClient } from '../redis.ts';
 
 export { parseHoldRecord, type DealCounters, type DealStatus, type ChargeEntry, type HoldRecord };
 
@@ -42,7 +41,7 @@ export interface DealSnapshot {
 }
 
 export class StockStore {
-  constructor(private readonly redis: Redis, readonly prefix: string) {
+  constructor(private readonly redis: RedisClient, readonly prefix: string) {
     defineStockScripts(redis);
   }
 
@@ -119,17 +118,17 @@ export class StockStore {
    */
   async pollDeals(dealIds: readonly string[],
     localRefusals: Iterable<[string, ReadonlyMap<CountedRefusal, number>]> = []): Promise<(DealCounters | null)[]> {
-    const pipe = this.redis.pipeline();
-    let offset = 0;
+    const commands: PipedCommand[] = [];
     for (const [dealId, counts] of localRefusals) {
       const key = this.keys(dealId).deal;
-      for (const [code, n] of counts) {
-        pipe.ffAddLocalRefusals(key, REFUSAL_COUNTERS[code], n);
-        offset++;
-      }
+      for (const [code, n] of counts) commands.push({ key, add: (p) => p.ffAddLocalRefusals(key, REFUSAL_COUNTERS[code], n) });
     }
-    for (const id of dealIds) pipe.hgetall(this.keys(id).deal);
-    const res = (await pipe.exec()) ?? [];
+    const offset = commands.length;
+    for (const id of dealIds) {
+      const key = this.keys(id).deal;
+      commands.push({ key, add: (p) => p.hgetall(key) });
+    }
+    const res = await execPiped(this.redis, commands);
     const away = res.find(([err]) => isUnreachable(err))?.[0];
     if (away) throw away;
     return dealIds.map((_, i) => {
@@ -141,9 +140,10 @@ export class StockStore {
   async readCounters(dealIds: readonly string[]): Promise<Map<string, { available: number; held: number; sold: number }>> {
     const out = new Map<string, { available: number; held: number; sold: number }>();
     if (dealIds.length === 0) return out;
-    const pipe = this.redis.pipeline();
-    for (const id of dealIds) pipe.hmget(this.keys(id).deal, 'available', 'held', 'sold');
-    const res = (await pipe.exec()) ?? [];
+    const res = await execPiped(this.redis, dealIds.map((id) => {
+      const key = this.keys(id).deal;
+      return { key, add: (p) => p.hmget(key, 'available', 'held', 'sold') };
+    }));
     dealIds.forEach((id, i) => {
       const row = res[i]?.[1] as (string | null)[] | undefined;
       if (row && row[0] !== null) out.set(id, { available: Number(row[0]), held: Number(row[1]), sold: Number(row[2]) });

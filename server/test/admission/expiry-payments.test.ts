@@ -1,6 +1,6 @@
 // Unpaid holds expire exactly once; a paid hold is charged once and never expires.
+import { createRedis, type RedisClient } from '../../src/redis.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { createAdmission, expireHoldNow, startWorkers, type RunningWorkers } from '../../src/admission/index.ts';
 import { newStats } from '../../src/admission/deps.ts';
 import { DemoPaymentProvider, payHold, type PayDeps } from '../../src/admission/payments.ts';
@@ -15,7 +15,7 @@ import { parseShopperNews } from '../../src/live/shopper-news.ts';
 
 describe('expiry and payments', () => {
   let env: TestEnv;
-  let sub: Redis;
+  let sub: RedisClient;
   let stock: StockStore;
   let admission: Admission;
   let workers: RunningWorkers;
@@ -42,7 +42,7 @@ describe('expiry and payments', () => {
     admission = createAdmission(env.config, env.redis);
     provider = new DemoPaymentProvider();
     pay = { config: env.config, redis: env.redis, stock, provider, admission };
-    sub = new Redis(env.config.redisUrl);
+    sub = createRedis(env.config);
     await sub.subscribe(channels(env.config.keyPrefix).shopperNews);
     sub.on('message', (_ch, raw: string) => news.push(...(parseShopperNews(raw) as unknown as typeof news)));
     workers = await startWorkers({ config: env.config, redis: env.redis, pool: env.pool, logger });

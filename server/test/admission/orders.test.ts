@@ -1,6 +1,6 @@
 // Holds become pending orders in batches; re-admitting them changes nothing.
+import { createRedis, type RedisClient } from '../../src/redis.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { createAdmission, startWorkers, type RunningWorkers } from '../../src/admission/index.ts';
 import { listShopperOrders, orderTotals, countOrdersByHold } from '../../src/db/orders-repo.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -12,13 +12,13 @@ import { parseShopperNews } from '../../src/live/shopper-news.ts';
 
 describe('order worker', () => {
   let env: TestEnv;
-  let sub: Redis;
+  let sub: RedisClient;
   let workers: RunningWorkers | undefined;
   const news: { shopper: string; msg: { t: string; hold: string; status?: string } }[] = [];
 
   beforeAll(async () => {
     env = await createTestEnv({ ORDER_BATCH_MAX: '200', ORDER_BATCH_WAIT_MS: '20' });
-    sub = new Redis(env.config.redisUrl);
+    sub = createRedis(env.config);
     await sub.subscribe(channels(env.config.keyPrefix).shopperNews);
     sub.on('message', (_ch, raw: string) => news.push(...(parseShopperNews(raw) as unknown as typeof news)));
   });

@@ -7,16 +7,16 @@ import { connectFailFast, RedisHealth } from '../../src/redis.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.ts';
 import { waitFor } from '../helpers/test-env.ts';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis.ts';
 
 describe('RedisHealth', () => {
   let server: PrivateRedis;
-  let redis: Redis;
+  let redis: RedisClient;
   const timeout = () => Object.assign(new Error('Command timed out'), { name: 'Error' });
 
   beforeAll(async () => {
     server = await startPrivateRedis();
-    redis = await connectFailFast({ redisUrl: server.url, redisTimeoutMs: 500 });
+    redis = await connectFailFast({ redisUrl: server.url, redisClusterNodes: [], redisTimeoutMs: 500 });
   });
   afterAll(async () => {
     server?.resume();

@@ -1,20 +1,22 @@
 // Each test file gets its own namespace: a fresh Redis key prefix and a fresh Postgres schema,
 // both removed after. Tests never share state and never touch a developer's data.
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
 import { migrate } from '../../src/db/migrate.ts';
-import { deleteKeys } from '../../src/redis.ts';
+import { createRedis, deleteKeys, type RedisClient } from '../../src/redis.ts';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Set (host:port,...) when the suite runs against a Redis Cluster (FF_REDIS_CLUSTER=1 npm test). */
+export const TEST_REDIS_CLUSTER_NODES = process.env.TEST_REDIS_CLUSTER_NODES ?? process.env.REDIS_CLUSTER_NODES ?? '';
+export const onCluster = TEST_REDIS_CLUSTER_NODES !== '';
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://127.0.0.1:5432/test';
 
 export interface TestEnv {
   config: Readonly<Config>;
   /** env variables that give a child process the same namespace */
   env: Record<string, string>;
-  redis: Redis;
+  redis: RedisClient;
   pool: Pool;
   cleanup(): Promise<void>;
 }
@@ -23,6 +25,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
   const id = randomBytes(5).toString('hex');
   const env: Record<string, string> = {
     REDIS_URL: TEST_REDIS_URL,
+    REDIS_CLUSTER_NODES: TEST_REDIS_CLUSTER_NODES,
     DATABASE_URL: TEST_DATABASE_URL,
     KEY_PREFIX: `t${id}`,
     DB_SCHEMA: `t_${id}`,
@@ -31,7 +34,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
     ...overrides,
   };
   const config = loadConfig(env);
-  const redis = new Redis(config.redisUrl);
+  const redis = createRedis(config);
   const pool = createPool(config);
   await migrate(pool, config.dbSchema);
   return {

@@ -1,5 +1,5 @@
 // Rows the scheduler tests need, inserted with plain SQL (the brand API is not under test).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis.ts';
 import type { Pool } from '../../src/db/pool.ts';
 import { redisNow } from '../../src/redis.ts';
 
@@ -56,7 +56,7 @@ export async function dealEvents(pool: Pool, dealId: string) {
 
 /** Redis time minus local time, from the sample with the smallest round trip: tests judge
  *  openings by the clock the engine uses. */
-export async function redisOffset(redis: Redis, samples = 5): Promise<number> {
+export async function redisOffset(redis: RedisClient, samples = 5): Promise<number> {
   let bestRtt = Infinity;
   let offset = 0;
   for (let i = 0; i < samples; i++) {

@@ -1,5 +1,5 @@
+import { createRedis, type RedisClient } from '../../src/redis.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
 import { createLogger } from '../../src/logger.ts';
 import { globalKeys } from '../../src/stock/keys.ts';
@@ -12,7 +12,7 @@ const LOCK_TTL = 1000;
 
 describe('scheduler leadership', () => {
   let env: TestEnv;
-  const conns: Redis[] = [];
+  const conns: RedisClient[] = [];
   const schedulers: Scheduler[] = [];
 
   beforeAll(async () => {
@@ -25,7 +25,7 @@ describe('scheduler leadership', () => {
   });
 
   async function start(nodeId: string): Promise<Scheduler> {
-    const redis = new Redis(env.config.redisUrl);
+    const redis = createRedis(env.config);
     conns.push(redis);
     const s = await startScheduler({ config: env.config, redis, pool: env.pool, logger: createLogger(process.env.SCHED_TEST_LOG ?? 'silent'), nodeId });
     schedulers.push(s);

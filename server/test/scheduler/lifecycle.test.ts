@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
 import { createLogger } from '../../src/logger.ts';
-import { redisNow } from '../../src/redis.ts';
+import { createRedis, redisNow, type RedisClient } from '../../src/redis.ts';
 import { channels } from '../../src/channels.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { startScheduler, type Scheduler } from '../../src/scheduler/scheduler.ts';
@@ -13,7 +12,7 @@ const ON_TIME_MS = 250;
 describe('scheduler deal life cycle (two schedulers running)', () => {
   let env: TestEnv;
   let stock: StockStore;
-  const conns: Redis[] = [];
+  const conns: RedisClient[] = [];
   const schedulers: Scheduler[] = [];
   /** dealId -> Redis-clock times at which a dealChanged message arrived */
   const published = new Map<string, number[]>();
@@ -23,7 +22,7 @@ describe('scheduler deal life cycle (two schedulers running)', () => {
     env = await createTestEnv({ LOCK_TTL_MS: '1000', PREWARM_SECONDS: '2', RECONCILE_INTERVAL_MS: '300' });
     stock = new StockStore(env.redis, env.config.keyPrefix);
     offset = await redisOffset(env.redis);
-    const sub = new Redis(env.config.redisUrl);
+    const sub = createRedis(env.config);
     conns.push(sub);
     sub.on('message', (_ch, raw) => {
       const at = Date.now() + offset;
@@ -32,7 +31,7 @@ describe('scheduler deal life cycle (two schedulers running)', () => {
     });
     await sub.subscribe(channels(env.config.keyPrefix).dealChanged);
     for (const nodeId of ['node-a', 'node-b']) {
-      const redis = new Redis(env.config.redisUrl);
+      const redis = createRedis(env.config);
       conns.push(redis);
       schedulers.push(await startScheduler({ config: env.config, redis, pool: env.pool, logger: createLogger(process.env.SCHED_TEST_LOG ?? 'silent'), nodeId }));
     }

@@ -3,8 +3,9 @@
 // person to inspect. (A job left active by a dead worker: reconcile-stuck-job.test.ts.)
 import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQueues, jobId, type AdmissionQueues, type OrderJob } from '../../src/admission/queues.ts';
+import { createQueues, jobId, queuePrefix, type AdmissionQueues, type OrderJob } from '../../src/admission/queues.ts';
 import { createLogger } from '../../src/logger.ts';
+import { createBlockingRedis } from '../../src/redis.ts';
 import { reconcile } from '../../src/scheduler/reconcile.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { createDeal, grabHolds } from '../admission/helpers.ts';
@@ -30,10 +31,10 @@ describe('reconcile re-admits past finished jobs', () => {
     const [failing, completing] = await grabHolds(stock, deal, 2);
     // jobs that end without writing their order row: one fails for good, one completes
     for (const h of [failing!, completing!]) await queues.orders.add('order', h, { jobId: jobId.order(h.hold), attempts: 1 });
-    const connection = env.redis.duplicate({ maxRetriesPerRequest: null });
+    const connection = createBlockingRedis(env.config);
     const worker = new Worker<OrderJob>('orders', async (job) => {
       if (job.id === failing!.hold) throw new Error('postgres said no');
-    }, { connection, prefix: env.config.keyPrefix });
+    }, { connection, prefix: queuePrefix(env.config.keyPrefix) });
     try {
       await waitFor(async () => (await queues.orders.getJobState(failing!.hold)) === 'failed'
         && (await queues.orders.getJobState(completing!.hold)) === 'completed', 'both jobs finished');

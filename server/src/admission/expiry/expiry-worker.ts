@@ -2,7 +2,7 @@
 // (expire-hold.ts); a hold Redis says is not due yet (this host's clock ran ahead) puts the job
 // back to sleep until it is.
 import { DelayedError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis.ts';
 import { redisNow } from '../../redis.ts';
 import type { AdmissionDeps } from '../deps.ts';
 import { QueueName } from '../queues.ts';
@@ -13,7 +13,7 @@ import type { ExpiryBatchJob, ExpiryJob } from './expiry-jobs.ts';
 // Redis TIME and this host's clock may differ a little; wake a bit after the hold's end.
 const NOT_DUE_MARGIN_MS = 250;
 
-export function startExpiryWorker(deps: AdmissionDeps, connection: Redis) {
+export function startExpiryWorker(deps: AdmissionDeps, connection: RedisClient) {
   const processor = async (job: Job<ExpiryJob | ExpiryBatchJob>, token?: string): Promise<string> => {
     const holds = 'holds' in job.data ? job.data.holds : [job.data.hold];
     const results = new Map<string, number>();
