@@ -1,8 +1,10 @@
-// `npm run bench [-- <scenario>... ] [--big] [--runs=N] [--seconds=S] [--max-rate=N] [--smoke] [--report]`
+// `npm run bench [-- <scenario>... ] [--big] [--runs=N] [--seconds=S] [--max-rate=N] [--smoke] [--cluster] [--report]`
 // Runs the scenarios (grab, storm, drain, fanout, http, slowreaders; all by default) against flashfest and
 // the baselines in bench/baselines, on the same Redis and Postgres in the same run, and writes
 // bench/results/latest.{json,md,svg} (a part, e.g. `grab`, or --big: bench/results/grab-big.*;
-// --smoke: a temp dir, nothing committed). Exits 1 when a correctness
+// --smoke: a temp dir, nothing committed). --cluster: each chosen scenario (default grab, storm,
+// drain) runs on the single Redis and then on a private local 3-master Redis Cluster, in the same
+// run (the cluster's rows are named `<scenario>@cluster`). Exits 1 when a correctness
 // check fails (oversell, duplicate, lost order), whatever the timings.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -10,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { ensureServices, machineFacts, ROOT } from './lib/env.mjs';
+import { ensureServices, machineFacts, onCluster, ROOT } from './lib/env.mjs';
 import { buildReport } from './lib/report.mjs';
 import { grabScenario, grabVariantError } from './scenarios/grab.mjs';
 import { stormScenario } from './scenarios/storm.mjs';
@@ -28,6 +30,7 @@ const value = (name, dflt) => {
   return a ? Number(a.split('=')[1]) : dflt;
 };
 const smoke = flag('smoke');
+const cluster = flag('cluster');
 const opts = {
   smoke, big: flag('big'),
   runs: value('runs', smoke ? 1 : 3),
@@ -40,7 +43,7 @@ const opts = {
 };
 const chosen = argv.filter((a) => !a.startsWith('--'));
 for (const c of chosen) if (!SCENARIOS[c]) { console.error(`bench: unknown scenario "${c}" (one of ${Object.keys(SCENARIOS).join(', ')})`); process.exit(2); }
-const names = chosen.length ? chosen : Object.keys(SCENARIOS);
+const names = chosen.length ? chosen : cluster ? ['grab', 'storm', 'drain'] : Object.keys(SCENARIOS);
 for (const v of opts.variants ?? []) {
   const problem = grabVariantError(v);
   if (problem) { console.error(`bench: ${problem}`); process.exit(2); }
@@ -60,22 +63,26 @@ if (flag('report')) {
 }
 
 const started = Date.now();
-const services = await ensureServices();
+const services = await ensureServices({ cluster });
 const facts = await collectFacts(services);
-log(`${facts.machine.cores} cores, Node ${facts.machine.node}, Redis ${facts.redis}, ${facts.postgres.split(' on ')[0]}; runs ${opts.runs}${opts.big ? ', big' : ''}${smoke ? ', smoke' : ''}`);
+log(`${facts.machine.cores} cores, Node ${facts.machine.node}, Redis ${facts.redis}, ${facts.postgres.split(' on ')[0]}; runs ${opts.runs}${opts.big ? ', big' : ''}${smoke ? ', smoke' : ''}${cluster ? `, and on a 3-master cluster (${services.clusterNodes})` : ''}`);
 const results = [];
 let failed = false;
-for (const name of names) {
+const runs = names.flatMap((name) => cluster
+  ? [{ name, label: name, services }, { name, label: `${name}@cluster`, services: onCluster(services) }]
+  : [{ name, label: name, services }]);
+for (const { name, label, services: where } of runs) {
   const t0 = Date.now();
   try {
-    const r = await SCENARIOS[name]({ opts, services, log });
+    const r = await SCENARIOS[name]({ opts, services: where, log: (m) => log(label === name ? m : `[cluster] ${m}`) });
+    if (label !== name) Object.assign(r, { name: label, title: `${r.title}, on a local 3-master Redis Cluster` });
     r.seconds = Math.round((Date.now() - t0) / 1000);
     results.push(r);
-    for (const e of r.errors ?? []) { console.error(`bench: FAILED ${name}: ${e}`); failed = true; }
-    for (const w of r.warnings ?? []) console.warn(`bench: warning ${name}: ${w}`);
+    for (const e of r.errors ?? []) { console.error(`bench: FAILED ${label}: ${e}`); failed = true; }
+    for (const w of r.warnings ?? []) console.warn(`bench: warning ${label}: ${w}`);
   } catch (err) {
-    console.error(`bench: scenario ${name} crashed:`, err);
-    results.push({ name, title: name, rows: {}, errors: [`crashed: ${err.message}`], seconds: Math.round((Date.now() - t0) / 1000) });
+    console.error(`bench: scenario ${label} crashed:`, err);
+    results.push({ name: label, title: label, rows: {}, errors: [`crashed: ${err.message}`], seconds: Math.round((Date.now() - t0) / 1000) });
     failed = true;
   }
 }
@@ -87,8 +94,8 @@ const report = buildReport(doc);
 const dir = smoke ? os.tmpdir() : path.join(ROOT, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 // the full default run is `latest` (README's table); a part or --big gets its own name
-const partial = chosen.length > 0 || opts.big || opts.variants;
-const base = smoke ? 'flashfest-bench-smoke' : partial ? `${names.join('+')}${opts.big ? '-big' : ''}` : 'latest';
+const partial = chosen.length > 0 || opts.big || opts.variants || cluster;
+const base = smoke ? 'flashfest-bench-smoke' : partial ? `${names.join('+')}${opts.big ? '-big' : ''}${cluster ? '-cluster' : ''}` : 'latest';
 writeFileSync(path.join(dir, `${base}.json`), JSON.stringify({ ...doc, summary: report.summary }, null, 2) + '\n');
 writeFileSync(path.join(dir, `${base}.md`), report.markdown);
 if (!smoke) writeFileSync(path.join(dir, `${base}.svg`), report.svg);

@@ -7,11 +7,11 @@ import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { ensureRedis } from '../../scripts/services/redis.mjs';
+import { startRedisCluster } from '../../scripts/services/redis-cluster.mjs';
 import { ensurePostgres } from '../../scripts/services/postgres.mjs';
 import { loadConfig } from '../../server/src/config.ts';
-import { deleteKeys } from '../../server/src/redis.ts';
+import { createRedis, deleteKeys, isCluster } from '../../server/src/redis.ts';
 import { createPool } from '../../server/src/db/pool.ts';
 import { migrate } from '../../server/src/db/migrate.ts';
 import { StockStore } from '../../server/src/stock/stock-store.ts';
@@ -30,13 +30,25 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const EPOCH = Date.now() - performance.now();
 export const now = () => EPOCH + performance.now();
 
-export async function ensureServices() {
+/** The single Redis and Postgres; with `cluster`, also a private local 3-master Redis Cluster
+ *  (`clusterNodes`), for the same scenarios on both in one run (`onCluster(services)`). */
+export async function ensureServices({ cluster = false } = {}) {
   const redis = await ensureRedis({ envUrl: process.env.BENCH_REDIS_URL || process.env.REDIS_URL, label: 'REDIS_URL' });
   const pg = await ensurePostgres({
     envUrl: process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL, label: 'DATABASE_URL', database: 'test', pgliteDir: null,
   });
   if (pg.url.includes('pglite') || pg.kind === 'pglite') console.warn('bench: Postgres is PGlite: figures are not meaningful');
-  return { redisUrl: redis.url, databaseUrl: pg.url, stop: async () => { await pg.stop?.(); await redis.stop?.(); } };
+  const c = cluster ? await startRedisCluster({ masters: 3 }) : null;
+  return {
+    redisUrl: redis.url, databaseUrl: pg.url, clusterNodes: c?.nodes ?? '', useCluster: false,
+    stop: async () => { await c?.stop(); await pg.stop?.(); await redis.stop?.(); },
+  };
+}
+
+/** The same services, with every engine process and namespace on the cluster. */
+export function onCluster(services) {
+  if (!services.clusterNodes) throw new Error('bench: no cluster started (--cluster)');
+  return { ...services, useCluster: true };
 }
 
 /** A fresh Redis prefix + Postgres schema, migrated; env for engine processes; cleanup. */
@@ -44,6 +56,7 @@ export async function createNamespace(services, extraEnv = {}) {
   const id = randomBytes(4).toString('hex');
   const env = {
     REDIS_URL: services.redisUrl, DATABASE_URL: services.databaseUrl,
+    REDIS_CLUSTER_NODES: services.useCluster ? services.clusterNodes : '',
     KEY_PREFIX: `bench${id}`, DB_SCHEMA: `bench_${id}`, SESSION_SECRET: SECRET, LOG_LEVEL: 'warn',
     // one socket of the load grabs far faster than a person: the bench raises the per-socket limit
     RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000', FLOOD_CLOSE_AFTER: '1000000',
@@ -51,7 +64,7 @@ export async function createNamespace(services, extraEnv = {}) {
     ...extraEnv,
   };
   const config = loadConfig(env);
-  const redis = new Redis(config.redisUrl, { enableAutoPipelining: false });
+  const redis = createRedis(config, { enableAutoPipelining: false });
   const pool = createPool(config, 4);
   await migrate(pool, config.dbSchema);
   const stock = new StockStore(redis, config.keyPrefix);
@@ -184,19 +197,28 @@ export function postgresCpuSeconds() {
   return total;
 }
 
+/** The Redis server's pid; on a cluster, every master's (their CPU is summed by cpuMeter). */
 export async function redisPid(redis) {
-  const info = await redis.info('server');
-  return Number(/process_id:(\d+)/.exec(info)?.[1]);
+  const pidOf = async (node) => Number(/process_id:(\d+)/.exec(await node.info('server'))?.[1]);
+  return isCluster(redis) ? Promise.all(redis.nodes('master').map(pidOf)) : pidOf(redis);
+}
+
+/** CPU seconds of a pid, of every pid in an array (summed), or of 'postgres'. */
+function cpuOf(pid) {
+  if (pid === 'postgres') return postgresCpuSeconds();
+  if (!Array.isArray(pid)) return cpuSeconds(pid);
+  const each = pid.map(cpuSeconds);
+  return each.includes(null) ? null : each.reduce((a, b) => a + b, 0);
 }
 
 /** Reads CPU of named pids now; `.delta()` later gives seconds used in between. */
 export function cpuMeter(pids) {
-  const start = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid === 'postgres' ? postgresCpuSeconds() : cpuSeconds(pid)]));
+  const start = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuOf(pid)]));
   return {
     delta() {
       const out = {};
       for (const [k, pid] of Object.entries(pids)) {
-        const end = pid === 'postgres' ? postgresCpuSeconds() : cpuSeconds(pid);
+        const end = cpuOf(pid);
         out[k] = end !== null && start[k] !== null ? end - start[k] : null;
       }
       return out;

@@ -238,6 +238,18 @@ export function headline(doc) {
       add(`HTTP GET ${path} req/s (${tool})`, med(h, `GET ${path} req/s, ${tool}`, 'ff'), '', vs(h, `GET ${path} req/s, ${tool}`, 'ff', ['c']));
     }
   }
+  // --cluster: the same scenarios on a local 3-master cluster against the single Redis, per run
+  const gc = res('grab@cluster'), stc = res('storm@cluster'), drc = res('drain@cluster');
+  const across = (cl, single, m, v) => {
+    const s = ratios(cl[m]?.[v], single[m]?.[v]);
+    return s ? `${s.n > 1 ? `${fmt(s.median)}× (${fmt(s.min)}–${fmt(s.max)})` : `${fmt(s.median)}×`} single Redis` : '';
+  };
+  add('cluster: grab decisions/s (worker paused)', med(gc, 'decisions/s', 'ff'), '', across(gc, g, 'decisions/s', 'ff'));
+  add('cluster: Redis CPU s per 1M decisions (all masters)', med(gc, 'CPU s per 1M decisions (Redis)', 'ff'), ' s', across(gc, g, 'CPU s per 1M decisions (Redis)', 'ff'));
+  add('cluster: grab decisions/s, worker live', med(gc, 'decisions/s', 'ff_live'), '', across(gc, g, 'decisions/s', 'ff_live'));
+  add('cluster: storm, opening to sold out', med(stc, 'time to sell out ms (opening to last hold answered)', 'ff'), ' ms',
+    across(stc, st, 'time to sell out ms (opening to last hold answered)', 'ff'));
+  add('cluster: admission drain into Postgres, orders/s', med(drc, 'orders/s into Postgres', 'ff'), '', across(drc, dr, 'orders/s into Postgres', 'ff'));
   out.push('', `Correctness on every run: ${doc.ok ? 'passed (no oversell, no duplicate, no lost order)' : '**FAILED**'}.`);
   return out;
 }

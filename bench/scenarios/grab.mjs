@@ -34,7 +34,8 @@ export async function grabScenario(ctx) {
   // closed loop: ff, ff_live, a, b (c: autocannon; d: redis-benchmark). Open loop: <system>@<share>,
   // grabs offered at that share of this run's closed-loop flashfest rate (the latency sweep);
   // ff_half, ff_quarter and e_half are the names of three of them in the main table and headline
-  const variants = (opts.variants ?? (opts.smoke ? ['ff', 'a'] : [
+  // on the cluster, flashfest alone (the baselines are written for one Redis)
+  const variants = (opts.variants ?? (services.useCluster ? ['ff', 'ff_live'] : opts.smoke ? ['ff', 'a'] : [
     'ff', 'ff_live', ...SWEEP.map((s) => `ff@${s}`), ...SWEEP_FLOOR.map((s) => `e@${s}`),
     'a', ...SWEEP.map((s) => `a@${s}`), 'b', 'c', 'd',
   ])).map((v) => ALIASES[v] ?? v);
@@ -145,6 +146,7 @@ export async function grabScenario(ctx) {
           // answered in that time
           const all = res.counts.answered;
           put('CPU s per 1M decisions (gateway + Redis)', v, ((cpu.server + cpu.redis) / all) * 1e6);
+          put('CPU s per 1M decisions (Redis)', v, (cpu.redis / all) * 1e6);
           if (v === 'ff_live') put('CPU s per 1M decisions (worker + Postgres)', v, ((cpu.worker + cpu.pg) / all) * 1e6);
         }
         // every hold of ours becomes an order: let the worker finish before the next variant
