@@ -28,16 +28,26 @@ const label: Readonly<Record<string, string>> = {
   listPriceMinor: 'List price', dealPriceMinor: 'Deal price', startsAt: 'Start', endsAt: 'End',
 };
 
+const isPrice = (field: string) => field === 'listPriceMinor' || field === 'dealPriceMinor';
+
 /** One field error as the brand should read it next to its input. */
 export function describeFieldError(e: FieldError): string {
+  const what = label[e.field] ?? e.field;
+  // the form sends what it could not read as an amount as typed
+  if (e.code === 'wrong_type' && isPrice(e.field)) return `${what} must be an amount, e.g. 1299.50.`;
   const d = e.details;
   if (!d) return e.message;
-  const what = label[e.field] ?? e.field;
   const price = (minor: number) => formatPrice(minor, d.currency!);
   const time = formatFormTime;
   switch (e.code) {
     case 'price_not_below_list':
       if (d.currency && d.limit !== undefined) return `Deal price ${price(d.value)} must be below the list price ${price(d.limit)}.`;
+      break;
+    case 'not_integer':
+      if (d.currency && isPrice(e.field)) {
+        const digits = minorUnitDigits(d.currency);
+        return `${what} has more decimals than ${d.currency} has (${digits === 0 ? 'none' : digits}).`;
+      }
       break;
     case 'out_of_range':
       if (d.currency && d.limit !== undefined) return `${what} ${price(d.value)} must be at ${d.value < d.limit ? 'least' : 'most'} ${price(d.limit)}.`;

@@ -91,7 +91,10 @@ export function validateDeal(raw: unknown, ctx: ValidationContext): Validation {
     if (!present(f)) return void err(f, FieldCode.Required, `${name(f)} is required.`);
     const v = o[f];
     if (typeof v !== 'number' || !Number.isFinite(v)) return void err(f, FieldCode.WrongType, `${name(f)} must be a number (${what}).`);
-    if (!Number.isInteger(v)) return void err(f, FieldCode.NotInteger, `${name(f)} must be a whole number of ${what}.`);
+    if (!Number.isInteger(v)) {
+      return void err(f, FieldCode.NotInteger, `${name(f)} ${v} must be a whole number of ${what}.`,
+        { value: v, ...(money?.currency ? { currency: money.currency } : {}) });
+    }
     if (v < min || v > max) {
       const say = (n: number) => (money ? moneyText(n, money.currency) : n.toLocaleString('en'));
       return void err(f, FieldCode.OutOfRange, `${name(f)} ${say(v)} must be between ${say(min)} and ${say(max)}.`,

@@ -94,6 +94,10 @@ describe('brand API validation', () => {
     expect(z.code).toBe('out_of_range');
     expect(z.message).toBe('`dealPriceMinor` 0 (0.00 PKR) must be between 1 (0.01 PKR) and 10000000000000 (100,000,000,000.00 PKR).');
     expect(z.details).toEqual({ value: 0, limit: 1, currency: 'PKR' });
+    const frac = await api.post('/api/brand/deals', dealInput(fest, H, { currency: 'JPY', dealPriceMinor: 4999.5 }));
+    const n = frac.body.errors.find((x: { field: string }) => x.field === 'dealPriceMinor');
+    expect(n.code).toBe('not_integer');
+    expect(n.details).toEqual({ value: 4999.5, currency: 'JPY' });
     // no currency to read them in: minor units only
     const unknown = await api.post('/api/brand/deals', dealInput(fest, H, { currency: 'XYZ', listPriceMinor: 100_000, dealPriceMinor: 120_000 }));
     const u = unknown.body.errors.find((x: { field: string }) => x.field === 'dealPriceMinor');
