@@ -6,7 +6,9 @@ import type { RowError } from '../../../server/src/shared/brand-api.ts';
 const TEMPLATE = 'title,description,imageUrl,listPriceMinor,dealPriceMinor,currency,stock,limit,startsAt,endsAt,holdMinutes\n'
   + '"Lawn suit, 3 piece",Unstitched,https://example.com/a.jpg,499900,249900,PKR,50,2,2026-11-11T00:00:00+05:00,2026-11-11T02:00:00+05:00,5\n';
 
-/** Bulk create from a CSV file: all rows or none, with the per-row report. Fires `uploaded`. */
+/** Bulk create from a CSV file: all rows or none, with the per-row report. Success is the
+ *  console's banner (one banner, cleared when the brand moves on): fires `uploaded`
+ *  {created, dryRun}. A problem stays here until another file is picked or sent. */
 @customElement('brand-csv-upload')
 export class BrandCsvUpload extends LitElement {
   static override styles = css`
@@ -18,7 +20,6 @@ export class BrandCsvUpload extends LitElement {
     table { border-collapse: collapse; margin-top: 0.75rem; font-size: 0.8125rem; }
     th, td { text-align: left; padding: 0.3rem 0.5rem; border-bottom: 1px solid #ececf1; }
     .bad { color: #b00020; }
-    .good { color: #1e7a3a; }
     .hint { color: #6b6b76; font-size: 0.8125rem; }
   `;
 
@@ -26,7 +27,6 @@ export class BrandCsvUpload extends LitElement {
   @property({ attribute: false }) festivals: BrandFestival[] = [];
   @state() private report: RowError[] = [];
   @state() private message: string | null = null;
-  @state() private ok = false;
 
   override render() {
     const href = `data:text/csv;charset=utf-8,${encodeURIComponent(TEMPLATE)}`;
@@ -35,13 +35,18 @@ export class BrandCsvUpload extends LitElement {
         Nothing is created unless every row is valid. <a href=${href} download="flashfest-deals.csv">Download a template</a>.</p>
       <div class="row">
         <select id="fest" aria-label="Festival">${this.festivals.map((f) => html`<option value=${f.id}>${f.name}</option>`)}</select>
-        <input id="file" type="file" accept=".csv,text/csv" data-testid="csv-file" />
+        <input id="file" type="file" accept=".csv,text/csv" data-testid="csv-file" @input=${this.clear} />
         <label><input id="dry" type="checkbox" /> check only</label>
         <button @click=${this.upload} data-testid="csv-upload">Upload</button>
       </div>
-      ${this.message ? html`<p class=${this.ok ? 'good' : 'bad'} data-testid="csv-message">${this.message}</p>` : nothing}
+      ${this.message ? html`<p class="bad" data-testid="csv-message">${this.message}</p>` : nothing}
       ${this.report.length ? html`<table data-testid="csv-report"><thead><tr><th>Row</th><th>Line</th><th>Field</th><th>Problem</th></tr></thead>
         <tbody>${this.report.map((r) => html`<tr><td>${r.row || 'header'}</td><td>${r.line}</td><td>${r.field}</td><td class="bad">${r.message}</td></tr>`)}</tbody></table>` : nothing}`;
+  }
+
+  private clear() {
+    this.report = [];
+    this.message = null;
   }
 
   private async upload() {
@@ -49,15 +54,12 @@ export class BrandCsvUpload extends LitElement {
     const file = (root.querySelector('#file') as HTMLInputElement).files?.[0];
     const festivalId = (root.querySelector('#fest') as HTMLSelectElement).value;
     const dry = (root.querySelector('#dry') as HTMLInputElement).checked;
-    if (!this.api || !file) { this.ok = false; this.message = 'Choose a CSV file first.'; return; }
-    this.report = [];
+    if (!this.api || !file) { this.message = 'Choose a CSV file first.'; return; }
+    this.clear();
     try {
       const r = await this.api.bulk(await file.text(), festivalId, dry);
-      this.ok = true;
-      this.message = r.dryRun ? 'Every row is valid (nothing created: check only).' : `${r.created} deals created.`;
-      if (!r.dryRun) this.dispatchEvent(new CustomEvent('uploaded'));
+      this.dispatchEvent(new CustomEvent('uploaded', { detail: { created: r.created, dryRun: r.dryRun } }));
     } catch (err) {
-      this.ok = false;
       this.message = err instanceof Error ? err.message : String(err);
       if (err instanceof BrandApiError) this.report = err.body.rows ?? [];
     }

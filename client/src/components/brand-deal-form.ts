@@ -1,7 +1,8 @@
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { BrandApiError, type BrandApi, type BrandDealView, type BrandFestival } from '../data/brand-api.ts';
 import { minorUnitDigits } from './format.ts';
+import { describeFieldError, formatFormTime, formTimeZone } from './brand-terms.ts';
 
 /** "649.99" in a currency with `digits` minor digits -> minor units; a non-integer result when the
  *  amount has more decimals than the currency, so the server names the field. */
@@ -24,6 +25,21 @@ const pad = (n: number) => String(n).padStart(2, '0');
 export function toLocalInput(ms: number): string {
   const d = new Date(ms);
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const ceilTo = (t: number, step: number) => Math.ceil(t / step) * step;
+
+/** A new deal's suggested window, inside festival `f`: an hour from now for an hour (time to fill
+ *  the form before edits lock), moved to the festival's start, and cut at its end; a festival
+ *  that ends sooner gets a start 5 minutes from now. Whole seconds: the inputs drop milliseconds,
+ *  which must not round a start to before the festival. */
+export function defaultDealTimes(f: BrandFestival, now: number): { startsAt: number; endsAt: number } {
+  const opens = ceilTo(f.startsAt, 1000);
+  let startsAt = Math.max(ceilTo(now + HOUR, MINUTE), opens);
+  if (startsAt + MINUTE > f.endsAt) startsAt = Math.max(ceilTo(now + 5 * MINUTE, MINUTE), opens);
+  return { startsAt, endsAt: Math.min(startsAt + HOUR, Math.floor(f.endsAt / 1000) * 1000) };
 }
 
 type Errors = Record<string, string>;
@@ -57,6 +73,32 @@ export class BrandDealForm extends LitElement {
   @state() private errors: Errors = {};
   @state() private summary: string | null = null;
   @state() private busy = false;
+  /** the festival picked for a new deal (null: the first one, as the select shows) */
+  @state() private festivalId: string | null = null;
+  /** a new deal's suggested times, kept once the brand touches a time so a later festival
+   *  change or a poll never overwrites what was typed */
+  private suggested: { festivalId: string; startsAt: number; endsAt: number } | null = null;
+  private timesTouched = false;
+
+  override willUpdate(changed: PropertyValues<this>) {
+    // another deal, or a new one: nothing of the last one's errors or suggestions carries over
+    if (changed.has('deal')) {
+      this.errors = {};
+      this.summary = null;
+      this.festivalId = null;
+      this.suggested = null;
+      this.timesTouched = false;
+    }
+  }
+
+  private newDealTimes(): { startsAt: number; endsAt: number } {
+    const f = this.festivals.find((x) => x.id === this.festivalId) ?? this.festivals[0];
+    if (!f) return this.suggested ?? { startsAt: Date.now() + HOUR, endsAt: Date.now() + 2 * HOUR };
+    if (!this.suggested || (!this.timesTouched && this.suggested.festivalId !== f.id)) {
+      this.suggested = { festivalId: f.id, ...defaultDealTimes(f, Date.now()) };
+    }
+    return this.suggested;
+  }
 
   private field(name: string, label: string, input: unknown, hint?: string, wide = false) {
     const err = this.errors[name];
@@ -69,11 +111,13 @@ export class BrandDealForm extends LitElement {
     const d = this.deal;
     const cur = d?.currency ?? 'PKR';
     const inv = (n: string) => (this.errors[n] ? 'true' : 'false');
-    const inHour = Date.now() + 3_600_000;
+    const times = d ?? this.newDealTimes();
+    const touched = () => { this.timesTouched = true; };
     return html`<h2>${d ? `Edit deal #${d.id}` : 'New deal'}</h2>
       <form @submit=${this.submit} novalidate>
-        ${this.field('festivalId', 'Festival', html`<select name="festivalId" aria-invalid=${inv('festivalId')}>
-          ${this.festivals.map((f) => html`<option value=${f.id} ?selected=${d?.festivalId === f.id}>${f.name} (${new Date(f.startsAt).toLocaleString()} – ${new Date(f.endsAt).toLocaleString()})</option>`)}
+        ${this.field('festivalId', 'Festival', html`<select name="festivalId" aria-invalid=${inv('festivalId')}
+            @change=${(e: Event) => { this.festivalId = (e.target as HTMLSelectElement).value; }}>
+          ${this.festivals.map((f) => html`<option value=${f.id} ?selected=${(d?.festivalId ?? this.festivalId) === f.id}>${f.name} (${formatFormTime(f.startsAt)} – ${formatFormTime(f.endsAt)})</option>`)}
         </select>`, undefined, true)}
         ${this.field('title', 'Product name', html`<input name="title" .value=${d?.title ?? ''} maxlength="200" aria-invalid=${inv('title')} />`, undefined, true)}
         ${this.field('description', 'Description', html`<textarea name="description" rows="2" .value=${d?.description ?? ''} aria-invalid=${inv('description')}></textarea>`, undefined, true)}
@@ -83,8 +127,8 @@ export class BrandDealForm extends LitElement {
         ${this.field('dealPriceMinor', 'Deal price', html`<input name="dealPrice" inputmode="decimal" .value=${d ? fromMinor(d.dealPriceMinor, cur) : ''} aria-invalid=${inv('dealPriceMinor')} />`, 'below the list price')}
         ${this.field('stock', 'Stock', html`<input name="stock" type="number" min="1" .value=${d ? String(d.stock) : ''} aria-invalid=${inv('stock')} />`)}
         ${this.field('limit', 'Limit per shopper', html`<input name="limit" type="number" min="1" .value=${d ? String(d.limit) : '1'} aria-invalid=${inv('limit')} />`)}
-        ${this.field('startsAt', 'Starts (your local time)', html`<input name="startsAt" type="datetime-local" step="1" .value=${toLocalInput(d?.startsAt ?? inHour)} aria-invalid=${inv('startsAt')} />`)}
-        ${this.field('endsAt', 'Ends (your local time)', html`<input name="endsAt" type="datetime-local" step="1" .value=${toLocalInput(d?.endsAt ?? inHour + 3_600_000)} aria-invalid=${inv('endsAt')} />`)}
+        ${this.field('startsAt', `Starts (your local time, ${formTimeZone})`, html`<input name="startsAt" type="datetime-local" step="1" .value=${toLocalInput(times.startsAt)} @input=${touched} aria-invalid=${inv('startsAt')} />`)}
+        ${this.field('endsAt', `Ends (your local time, ${formTimeZone})`, html`<input name="endsAt" type="datetime-local" step="1" .value=${toLocalInput(times.endsAt)} @input=${touched} aria-invalid=${inv('endsAt')} />`)}
         ${this.field('holdMinutes', 'Minutes to pay (optional)', html`<input name="holdMinutes" type="number" min="1" max="60" .value=${d ? String(Math.round(d.holdSeconds / 60)) : ''} aria-invalid=${inv('holdMinutes')} />`)}
         <div class="actions">
           <button class="primary" type="submit" ?disabled=${this.busy} data-testid="save-deal">${d ? 'Save changes' : 'Create deal'}</button>
@@ -118,7 +162,7 @@ export class BrandDealForm extends LitElement {
     } catch (err) {
       if (err instanceof BrandApiError) {
         const errors: Errors = {};
-        for (const fe of err.body.errors ?? []) errors[fe.field] ??= fe.message;
+        for (const fe of err.body.errors ?? []) errors[fe.field] ??= describeFieldError(fe);
         this.errors = errors;
         this.summary = err.body.errors?.length ? `${err.body.errors.length} field(s) need attention.` : err.message;
       } else {

@@ -36,6 +36,14 @@ export class FfBrandConsole extends LitElement {
   constructor() {
     super();
     new StoreController(this, this.store);
+    // The banner reports the last thing done; once the brand types, picks or ticks anything
+    // (input events cross shadow roots), it is about something else and would mislead.
+    this.addEventListener('input', () => this.movedOn());
+  }
+
+  private movedOn() {
+    this.note = null;
+    this.actionError = null;
   }
 
   override render() {
@@ -62,14 +70,14 @@ export class FfBrandConsole extends LitElement {
       ${s.festivals.length === 0 ? html`<p class="hint">No festival is open for deals right now.</p>` : nothing}
       <section>
         <div class="bar">
-          <button class="primary" @click=${() => { this.editing = null; this.note = null; }} ?disabled=${s.festivals.length === 0} data-testid="new-deal">New deal</button>
+          <button class="primary" @click=${() => { this.editing = null; this.movedOn(); }} ?disabled=${s.festivals.length === 0} data-testid="new-deal">New deal</button>
           <span class="hint">Deals can be edited until they start warming (shortly before they open). Counters update live.</span>
         </div>
         ${this.editing !== undefined ? html`<brand-deal-form .api=${s.api} .festivals=${s.festivals} .deal=${this.editing}
             @saved=${this.saved} @close=${() => { this.editing = undefined; }}></brand-deal-form>` : nothing}
       </section>
       <section><brand-deal-table .deals=${s.deals} @deal-action=${this.onAction}></brand-deal-table></section>
-      <section><brand-csv-upload .api=${s.api} .festivals=${s.festivals} @uploaded=${() => void s.poll()}></brand-csv-upload></section>`;
+      <section><brand-csv-upload .api=${s.api} .festivals=${s.festivals} @uploaded=${this.uploaded}></brand-csv-upload></section>`;
   }
 
   private signIn(e: Event) {
@@ -84,10 +92,15 @@ export class FfBrandConsole extends LitElement {
     void this.store.poll();
   }
 
+  private uploaded(e: CustomEvent<{ created: number; dryRun: boolean }>) {
+    this.note = e.detail.dryRun ? 'Every row of the CSV is valid (check only: nothing was created).' : `${e.detail.created} deal(s) created from the CSV.`;
+    if (!e.detail.dryRun) void this.store.poll();
+  }
+
   private async onAction(e: CustomEvent<{ action: DealAction; deal: BrandDealView }>) {
     const { action, deal } = e.detail;
-    this.actionError = null;
-    if (action === 'edit') { this.editing = deal; this.note = null; return; }
+    this.movedOn();
+    if (action === 'edit') { this.editing = deal; return; }
     const what = action === 'cancel' ? 'Cancel' : 'Stop';
     const consequence = action === 'cancel' ? 'Shoppers will no longer see it.' : 'No more grabs; existing holds can still be paid.';
     if (!confirm(`${what} deal #${deal.id} "${deal.title}"? ${consequence}`)) return;

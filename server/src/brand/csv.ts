@@ -20,17 +20,21 @@ export interface CsvRow {
   input: Record<string, unknown>;
 }
 
-export type CsvParse = { ok: true; rows: CsvRow[] } | { ok: false; errors: RowError[] };
+/** `columns`: each field's header as the file wrote it (`list_price_minor`), so row errors name
+ *  the column the brand sees in its spreadsheet. */
+export type CsvParse = { ok: true; rows: CsvRow[]; columns: Partial<Record<DealField, string>> } | { ok: false; errors: RowError[] };
 
 export function parseDealsCsv(text: string, defaults: { festivalId?: string } = {}): CsvParse {
   let records: { record: Record<string, string>; info: { lines: number } }[];
   const unknown: RowError[] = [];
+  const columns: Partial<Record<DealField, string>> = {};
   try {
     records = parse(text, {
       bom: true, trim: true, skip_empty_lines: true, info: true, relax_column_count: false,
       columns: (header: string[]) => header.map((h) => {
         const f = BY_NORM.get(norm(h));
-        if (!f) unknown.push({ row: 0, line: 1, field: h, code: FieldCode.UnknownField, message: `Column "${h}" is not a deal field (known: ${DEAL_FIELDS.join(', ')}).` });
+        if (f) columns[f] = h;
+        else unknown.push({ row: 0, line: 1, field: h, code: FieldCode.UnknownField, message: `Column "${h}" is not a deal field (known: ${DEAL_FIELDS.join(', ')}).` });
         return f ?? `?${h}`;
       }),
     }) as unknown as { record: Record<string, string>; info: { lines: number } }[];
@@ -52,5 +56,5 @@ export function parseDealsCsv(text: string, defaults: { festivalId?: string } = 
     }
     return { row: i + 1, line: info.lines, input };
   });
-  return { ok: true, rows };
+  return { ok: true, rows, columns };
 }

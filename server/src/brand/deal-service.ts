@@ -144,7 +144,8 @@ export class BrandDealService {
   async bulk(caller: BrandCaller, csv: string, opts: { festivalId?: string; dryRun?: boolean }): Promise<{ created: number; dryRun: boolean; deals: BrandDealView[] }> {
     const parsed = parseDealsCsv(csv, opts.festivalId ? { festivalId: opts.festivalId } : {});
     if (!parsed.ok) throw new BrandApiError(Errors.csvInvalid, csvMessage(parsed.errors), { rows: parsed.errors });
-    const ctx = await this.validationContext();
+    const columns = parsed.columns;
+    const ctx: ValidationContext = { ...await this.validationContext(), fieldName: (f) => columns[f] ?? f };
     const rowErrors: RowError[] = [];
     const valid = parsed.rows.flatMap((r) => {
       const v = validateDeal(r.input, ctx);

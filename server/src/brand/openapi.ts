@@ -27,7 +27,7 @@ export const openApiDocument = {
       + 'Every request carries `Authorization: Bearer ffb_<keyId>_<secret>` (keys are issued by flashfest ops) and sees only '
       + 'its own brand\'s deals: another brand\'s deal answers 404 exactly like a missing one. Money is integer minor units '
       + 'of an ISO 4217 currency; times are epoch milliseconds (ISO 8601 with a zone is accepted on input). Errors are '
-      + '`{code, message}`, validation errors add `errors: [{field, code, message}]`, CSV errors `rows: [{row, line, field, code, message}]`. '
+      + '`{code, message}`, validation errors add `errors: [{field, code, message, details?}]`, CSV errors `rows: [{row, line, field, code, message, details?}]`. '
       + 'Every change is audited and reaches shoppers and the scheduler at once.',
   },
   servers: [{ url: '/' }],
@@ -142,7 +142,25 @@ export const openApiDocument = {
         },
       },
       Error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
-      FieldError: { type: 'object', required: ['field', 'code', 'message'], properties: { field: { type: 'string' }, code: { enum: Object.values(FieldCode) }, message: { type: 'string' } } },
+      FieldError: {
+        type: 'object', required: ['field', 'code', 'message'],
+        properties: {
+          field: { type: 'string' }, code: { enum: Object.values(FieldCode) },
+          message: { type: 'string', description: 'Prices as minor units and in major units ("120000 (1,200.00 PKR)"); times as ISO 8601 in the offset the field was sent with (Z for epoch ms).' },
+          details: ref('FieldErrorDetails'),
+        },
+      },
+      FieldErrorDetails: {
+        type: 'object', required: ['value'],
+        description: 'The numbers behind the message: minor units of `currency` for prices, epoch ms for times, counts otherwise.',
+        properties: {
+          value: { type: 'number', description: 'the value as the engine read it' },
+          limit: { type: 'number', description: 'the bound it broke: an end of the range, the list price, the stock, now, the start, the earliest or latest allowed end' },
+          limitField: { type: 'string', description: 'the field whose value `limit` is' },
+          currency: { type: 'string', description: 'prices: the deal\'s currency, when valid' },
+          festival: ref('Festival'),
+        },
+      },
       ValidationError: { allOf: [ref('Error'), { type: 'object', properties: { errors: { type: 'array', items: ref('FieldError') } } }] },
       CsvError: {
         allOf: [ref('Error'), { type: 'object', properties: { rows: { type: 'array', items: { allOf: [ref('FieldError'), { type: 'object', properties: { row: { type: 'integer', description: '1 = first data row; 0 = the header' }, line: { type: 'integer' } } }] } } } }],

@@ -1,8 +1,11 @@
 // Every rule a brand's deal must pass before anything reaches Postgres. Returns all problems at
 // once, each naming its field with a stable code (errors.ts FieldCode), so a form can show each
-// next to its input and a CSV report can list them per row.
+// next to its input and a CSV report can list them per row. Messages say prices in minor and
+// major units and times in the offset the brand wrote them in (message-terms.ts); `details`
+// carries the numbers so the console can restate them in its own terms.
 import { FieldCode } from '../errors.ts';
-import type { BrandFestival, FieldError, ValidDeal } from '../shared/brand-api.ts';
+import type { BrandFestival, FieldError, FieldErrorDetails, ValidDeal } from '../shared/brand-api.ts';
+import { ISO_TIME, isoInOffset, moneyText, writtenOffset } from './message-terms.ts';
 
 export const DealLimits = {
   titleMax: 200,
@@ -33,11 +36,11 @@ export interface ValidationContext {
   now: number;
   festival(id: string): BrandFestival | undefined;
   defaultHoldSeconds: number;
+  /** how messages name a field: `dealPriceMinor` by default; a CSV passes its header as written */
+  fieldName?(field: DealField): string;
 }
 
 export type Validation = { ok: true; deal: ValidDeal } | { ok: false; errors: FieldError[] };
-
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** epoch ms (a number, or digits) or ISO 8601 with a zone; anything else is undefined. */
 export function parseTime(v: unknown): number | undefined {
@@ -49,11 +52,12 @@ export function parseTime(v: unknown): number | undefined {
   return Number.isNaN(t) ? undefined : t;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 export function validateDeal(raw: unknown, ctx: ValidationContext): Validation {
   const errors: FieldError[] = [];
-  const err = (field: string, code: string, message: string) => { errors.push({ field, code, message }); };
+  const err = (field: string, code: string, message: string, details?: FieldErrorDetails) => {
+    errors.push(details ? { field, code, message, details } : { field, code, message });
+  };
+  const name = ctx.fieldName ?? ((f: DealField) => `\`${f}\``);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, errors: [{ field: '', code: FieldCode.WrongType, message: 'The body must be a JSON object of deal fields.' }] };
   }
@@ -63,35 +67,50 @@ export function validateDeal(raw: unknown, ctx: ValidationContext): Validation {
   }
   const present = (f: DealField) => o[f] !== undefined && o[f] !== null && o[f] !== '';
 
+  // first, so price messages can say major units
+  let currency: string | undefined;
+  if (!present('currency')) err('currency', FieldCode.Required, `${name('currency')} is required.`);
+  else if (typeof o.currency !== 'string' || !isCurrency(o.currency)) {
+    err('currency', FieldCode.UnknownCurrency, `${name('currency')} ${JSON.stringify(o.currency)} is not an ISO 4217 code (e.g. PKR, USD, INR).`);
+  } else currency = o.currency;
+
   const text = (f: DealField, max: number, required: boolean): string | undefined => {
     if (!present(f)) {
-      if (required) err(f, FieldCode.Required, `\`${f}\` is required.`);
+      if (required) err(f, FieldCode.Required, `${name(f)} is required.`);
       return required ? undefined : '';
     }
     const v = o[f];
-    if (typeof v !== 'string') return void err(f, FieldCode.WrongType, `\`${f}\` must be text.`);
+    if (typeof v !== 'string') return void err(f, FieldCode.WrongType, `${name(f)} must be text.`);
     const t = v.trim();
-    if (required && t.length === 0) return void err(f, FieldCode.Required, `\`${f}\` is required.`);
-    if (t.length > max) return void err(f, FieldCode.TooLong, `\`${f}\` is ${t.length} characters; at most ${max}.`);
+    if (required && t.length === 0) return void err(f, FieldCode.Required, `${name(f)} is required.`);
+    if (t.length > max) return void err(f, FieldCode.TooLong, `${name(f)} is ${t.length} characters; at most ${max}.`, { value: t.length, limit: max });
     return t;
   };
-  const int = (f: DealField, min: number, max: number, what: string): number | undefined => {
-    if (!present(f)) return void err(f, FieldCode.Required, `\`${f}\` is required.`);
+  /** `money`: the field is a price in minor units of `money.currency` (undefined while unknown) */
+  const int = (f: DealField, min: number, max: number, what: string, money?: { currency: string | undefined }): number | undefined => {
+    if (!present(f)) return void err(f, FieldCode.Required, `${name(f)} is required.`);
     const v = o[f];
-    if (typeof v !== 'number' || !Number.isFinite(v)) return void err(f, FieldCode.WrongType, `\`${f}\` must be a number (${what}).`);
-    if (!Number.isInteger(v)) return void err(f, FieldCode.NotInteger, `\`${f}\` must be a whole number of ${what}.`);
-    if (v < min || v > max) return void err(f, FieldCode.OutOfRange, `\`${f}\` must be between ${min} and ${max.toLocaleString('en')}.`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) return void err(f, FieldCode.WrongType, `${name(f)} must be a number (${what}).`);
+    if (!Number.isInteger(v)) {
+      return void err(f, FieldCode.NotInteger, `${name(f)} ${v} must be a whole number of ${what}.`,
+        { value: v, ...(money?.currency ? { currency: money.currency } : {}) });
+    }
+    if (v < min || v > max) {
+      const say = (n: number) => (money ? moneyText(n, money.currency) : n.toLocaleString('en'));
+      return void err(f, FieldCode.OutOfRange, `${name(f)} ${say(v)} must be between ${say(min)} and ${say(max)}.`,
+        { value: v, limit: v < min ? min : max, ...(money?.currency ? { currency: money.currency } : {}) });
+    }
     return v;
   };
 
   // festival
   let festival: BrandFestival | undefined;
-  if (!present('festivalId')) err('festivalId', FieldCode.Required, '`festivalId` is required.');
+  if (!present('festivalId')) err('festivalId', FieldCode.Required, `${name('festivalId')} is required.`);
   else {
     const id = String(o.festivalId);
     festival = /^\d{1,18}$/.test(id) ? ctx.festival(id) : undefined;
     if (!festival || festival.endsAt <= ctx.now) {
-      err('festivalId', FieldCode.UnknownFestival, `\`festivalId\` ${JSON.stringify(o.festivalId)} is not a festival you may join (see GET /api/brand/festivals: ended ones are closed).`);
+      err('festivalId', FieldCode.UnknownFestival, `${name('festivalId')} ${JSON.stringify(o.festivalId)} is not a festival you may join (see GET /api/brand/festivals: ended ones are closed).`);
       festival = undefined;
     }
   }
@@ -102,33 +121,30 @@ export function validateDeal(raw: unknown, ctx: ValidationContext): Validation {
   const img = text('imageUrl', DealLimits.imageUrlMax, false);
   if (img) {
     let url: URL | null = null;
-    try { url = new URL(img); } catch { err('imageUrl', FieldCode.BadUrl, '`imageUrl` is not a URL.'); }
-    if (url && url.protocol !== 'https:') err('imageUrl', FieldCode.NotHttps, '`imageUrl` must start with https://.');
-    else if (url && !url.hostname) err('imageUrl', FieldCode.BadUrl, '`imageUrl` has no host.');
+    try { url = new URL(img); } catch { err('imageUrl', FieldCode.BadUrl, `${name('imageUrl')} is not a URL.`); }
+    if (url && url.protocol !== 'https:') err('imageUrl', FieldCode.NotHttps, `${name('imageUrl')} must start with https://.`);
+    else if (url && !url.hostname) err('imageUrl', FieldCode.BadUrl, `${name('imageUrl')} has no host.`);
     else if (url) imageUrl = url.toString();
   }
 
-  const listPrice = int('listPriceMinor', 1, DealLimits.priceMax, 'minor units');
-  const dealPrice = int('dealPriceMinor', 1, DealLimits.priceMax, 'minor units');
+  const listPrice = int('listPriceMinor', 1, DealLimits.priceMax, 'minor units', { currency });
+  const dealPrice = int('dealPriceMinor', 1, DealLimits.priceMax, 'minor units', { currency });
   if (listPrice !== undefined && dealPrice !== undefined && dealPrice >= listPrice) {
-    err('dealPriceMinor', FieldCode.PriceNotBelowList, `\`dealPriceMinor\` (${dealPrice}) must be below \`listPriceMinor\` (${listPrice}).`);
+    err('dealPriceMinor', FieldCode.PriceNotBelowList,
+      `${name('dealPriceMinor')} ${moneyText(dealPrice, currency)} must be below ${name('listPriceMinor')} ${moneyText(listPrice, currency)}.`,
+      { value: dealPrice, limit: listPrice, limitField: 'listPriceMinor', ...(currency ? { currency } : {}) });
   }
-
-  let currency: string | undefined;
-  if (!present('currency')) err('currency', FieldCode.Required, '`currency` is required.');
-  else if (typeof o.currency !== 'string' || !isCurrency(o.currency)) {
-    err('currency', FieldCode.UnknownCurrency, `\`currency\` ${JSON.stringify(o.currency)} is not an ISO 4217 code (e.g. PKR, USD, INR).`);
-  } else currency = o.currency;
 
   const stock = int('stock', DealLimits.stockMin, DealLimits.stockMax, 'units');
   let limit: number | undefined;
   if (stock !== undefined) {
     limit = int('limit', 1, DealLimits.stockMax, 'units');
     if (limit !== undefined && limit > stock) {
-      err('limit', FieldCode.LimitAboveStock, `\`limit\` (${limit} per shopper) must not exceed \`stock\` (${stock}).`);
+      err('limit', FieldCode.LimitAboveStock, `${name('limit')} ${limit} per shopper must not exceed ${name('stock')} ${stock}.`,
+        { value: limit, limit: stock, limitField: 'stock' });
       limit = undefined;
     }
-  } else if (!present('limit')) err('limit', FieldCode.Required, '`limit` is required.');
+  } else if (!present('limit')) err('limit', FieldCode.Required, `${name('limit')} is required.`);
 
   let holdSeconds = ctx.defaultHoldSeconds;
   if (present('holdMinutes')) {
@@ -137,26 +153,45 @@ export function validateDeal(raw: unknown, ctx: ValidationContext): Validation {
   }
 
   const time = (f: 'startsAt' | 'endsAt'): number | undefined => {
-    if (!present(f)) return void err(f, FieldCode.Required, `\`${f}\` is required.`);
+    if (!present(f)) return void err(f, FieldCode.Required, `${name(f)} is required.`);
     const t = parseTime(o[f]);
-    if (t === undefined) err(f, FieldCode.BadTime, `\`${f}\` must be epoch milliseconds or ISO 8601 with a zone, e.g. 2026-11-11T00:00:00+05:00.`);
+    if (t === undefined) err(f, FieldCode.BadTime, `${name(f)} must be epoch milliseconds or ISO 8601 with a zone, e.g. 2026-11-11T00:00:00+05:00.`);
     return t;
   };
   const startsAt = time('startsAt');
   const endsAt = time('endsAt');
+  // a time is said in the offset its field was written in, else the other time's, else UTC
+  const at = (f: 'startsAt' | 'endsAt', ms: number) =>
+    isoInOffset(ms, writtenOffset(o[f]) ?? writtenOffset(o.startsAt) ?? writtenOffset(o.endsAt) ?? 'Z');
   if (startsAt !== undefined) {
-    if (startsAt <= ctx.now) err('startsAt', FieldCode.StartInPast, `\`startsAt\` (${iso(startsAt)}) must be in the future.`);
-    else if (festival && (startsAt < festival.startsAt || startsAt >= festival.endsAt)) {
-      err('startsAt', FieldCode.OutsideFestival, `\`startsAt\` must fall inside "${festival.name}" (${iso(festival.startsAt)} to ${iso(festival.endsAt)}).`);
+    const s = (ms: number) => at('startsAt', ms);
+    if (startsAt <= ctx.now) {
+      err('startsAt', FieldCode.StartInPast, `${name('startsAt')} ${s(startsAt)} must be in the future (it is now ${s(ctx.now)}).`,
+        { value: startsAt, limit: ctx.now });
+    } else if (festival && (startsAt < festival.startsAt || startsAt >= festival.endsAt)) {
+      err('startsAt', FieldCode.OutsideFestival,
+        `${name('startsAt')} ${s(startsAt)} must fall inside "${festival.name}" (${s(festival.startsAt)} to ${s(festival.endsAt)}).`,
+        { value: startsAt, limit: startsAt < festival.startsAt ? festival.startsAt : festival.endsAt, festival });
     }
   }
   if (startsAt !== undefined && endsAt !== undefined) {
+    const e = (ms: number) => at('endsAt', ms);
     const d = endsAt - startsAt;
-    if (d <= 0) err('endsAt', FieldCode.EndNotAfterStart, '`endsAt` must be after `startsAt`.');
-    else if (d < DealLimits.minDurationMs) err('endsAt', FieldCode.DurationTooShort, '`endsAt` must be at least 1 minute after `startsAt`.');
-    else if (d > DealLimits.maxDurationMs) err('endsAt', FieldCode.DurationTooLong, '`endsAt` must be at most 7 days after `startsAt`.');
-    else if (festival && endsAt > festival.endsAt) {
-      err('endsAt', FieldCode.OutsideFestival, `\`endsAt\` must be no later than the end of "${festival.name}" (${iso(festival.endsAt)}).`);
+    const earliest = startsAt + DealLimits.minDurationMs;
+    const latest = startsAt + DealLimits.maxDurationMs;
+    if (d <= 0) {
+      err('endsAt', FieldCode.EndNotAfterStart, `${name('endsAt')} ${e(endsAt)} must be after ${name('startsAt')} ${e(startsAt)}.`,
+        { value: endsAt, limit: startsAt, limitField: 'startsAt' });
+    } else if (endsAt < earliest) {
+      err('endsAt', FieldCode.DurationTooShort, `${name('endsAt')} ${e(endsAt)} must be at least 1 minute after ${name('startsAt')}: ${e(earliest)} or later.`,
+        { value: endsAt, limit: earliest });
+    } else if (endsAt > latest) {
+      err('endsAt', FieldCode.DurationTooLong, `${name('endsAt')} ${e(endsAt)} must be at most 7 days after ${name('startsAt')}: ${e(latest)} or earlier.`,
+        { value: endsAt, limit: latest });
+    } else if (festival && endsAt > festival.endsAt) {
+      err('endsAt', FieldCode.OutsideFestival,
+        `${name('endsAt')} ${e(endsAt)} must be no later than the end of "${festival.name}" (${e(festival.endsAt)}).`,
+        { value: endsAt, limit: festival.endsAt, festival });
     }
   }
 

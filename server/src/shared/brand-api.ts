@@ -63,7 +63,27 @@ export interface BrandDealView extends ValidDeal {
 export interface FieldError {
   field: string;
   code: string;
+  /** for people: prices as minor units and in major units ("120000 (1,200.00 PKR)"), times as
+   *  ISO 8601 in the offset the brand sent them with (Z for epoch ms) */
   message: string;
+  /** the numbers behind the message, so a client can restate it in its own terms (the console
+   *  shows major units and its own local time) */
+  details?: FieldErrorDetails;
+}
+
+/** Units: minor units of `currency` for prices, epoch ms for times, a count otherwise. */
+export interface FieldErrorDetails {
+  /** the value as the engine read it */
+  value: number;
+  /** the bound it broke: an end of the allowed range, the list price, the stock, now, the start,
+   *  the earliest or latest allowed end */
+  limit?: number;
+  /** the field whose value `limit` is, when another field sets it */
+  limitField?: string;
+  /** prices: the deal's currency, when it is a valid code */
+  currency?: string;
+  /** times held against a festival: its window */
+  festival?: BrandFestival;
 }
 
 /** A CSV error: `row` is the data row (1 = first row after the header), `line` the file line. */

@@ -49,6 +49,26 @@ describe('bulk create from CSV', () => {
       '50@51:startsAt:start_in_past', '8@9:dealPriceMinor:price_not_below_list',
     ].sort());
     for (const e of r.body.rows) expect(e.message).toContain(e.field);
+    // prices: the file's minor units, and what they are in the currency
+    const price = r.body.rows.find((e: { row: number }) => e.row === 8);
+    expect(price.message).toBe('dealPriceMinor 600000 (6,000.00 PKR) must be below listPriceMinor 499900 (4,999.00 PKR).');
+    expect(price.details).toEqual({ value: 600_000, limit: 499_900, limitField: 'listPriceMinor', currency: 'PKR' });
+    expect(r.body.message).toContain('row 8: dealPriceMinor 600000 (6,000.00 PKR) must be below');
+    expect(r.body.rows.find((e: { row: number }) => e.row === 50).message).toContain('startsAt 2020-01-01T00:00:00Z must be in the future');
+    expect(await count()).toBe(0);
+  });
+
+  it('row errors name the columns as the file wrote them and say times in the offset of the row', async () => {
+    const s = Date.now() + 7_200_000;
+    const header = 'festival_id,title,list_price_minor,deal_price_minor,currency,stock,limit,starts_at,ends_at';
+    const csv = `${header}\n${fest},Kurta,100000,120000,PKR,5,1,2020-01-01T05:00:00+05:00,${s}\n${fest},Chai set,1000,1200,JPY,5,1,${s},${s + 600_000}\n`;
+    const r = await api.csv('/api/brand/deals/bulk', csv);
+    expect(r.status).toBe(400);
+    expect(r.body.code).toBe('csv_invalid');
+    const msg = (row: number, field: string) => r.body.rows.find((e: { row: number; field: string }) => e.row === row && e.field === field)?.message;
+    expect(msg(1, 'dealPriceMinor')).toBe('deal_price_minor 120000 (1,200.00 PKR) must be below list_price_minor 100000 (1,000.00 PKR).');
+    expect(msg(1, 'startsAt')).toMatch(/^starts_at 2020-01-01T05:00:00\+05:00 must be in the future \(it is now 20\d\d-.*\+05:00\)\.$/);
+    expect(msg(2, 'dealPriceMinor')).toBe('deal_price_minor 1200 (1,200 JPY) must be below list_price_minor 1000 (1,000 JPY).');
     expect(await count()).toBe(0);
   });
 

@@ -72,6 +72,76 @@ describe('brand API validation', () => {
     await expectAccepted({ listPriceMinor: 2, dealPriceMinor: 1 });
   });
 
+  it('price messages say minor units and major units with the currency\'s own decimals; details carry the numbers', async () => {
+    const cases = [
+      { currency: 'PKR', list: 100_000, deal: 120_000, dealText: '120000 (1,200.00 PKR)', listText: '100000 (1,000.00 PKR)' },
+      { currency: 'JPY', list: 1_000, deal: 1_200, dealText: '1200 (1,200 JPY)', listText: '1000 (1,000 JPY)' },
+      { currency: 'KWD', list: 1_000_000, deal: 1_200_500, dealText: '1200500 (1,200.500 KWD)', listText: '1000000 (1,000.000 KWD)' },
+    ];
+    for (const c of cases) {
+      const api = await brandKey();
+      const r = await api.post('/api/brand/deals', dealInput(fest, H, { currency: c.currency, listPriceMinor: c.list, dealPriceMinor: c.deal }));
+      expect(r.status).toBe(400);
+      expect(r.body.code).toBe('validation_failed');
+      const e = r.body.errors.find((x: { field: string }) => x.field === 'dealPriceMinor');
+      expect(e.message).toBe(`\`dealPriceMinor\` ${c.dealText} must be below \`listPriceMinor\` ${c.listText}.`);
+      expect(e.details).toEqual({ value: c.deal, limit: c.list, limitField: 'listPriceMinor', currency: c.currency });
+      expect(r.body.message).toBe(e.message);
+    }
+    const api = await brandKey();
+    const zero = await api.post('/api/brand/deals', dealInput(fest, H, { dealPriceMinor: 0 }));
+    const z = zero.body.errors.find((x: { field: string }) => x.field === 'dealPriceMinor');
+    expect(z.code).toBe('out_of_range');
+    expect(z.message).toBe('`dealPriceMinor` 0 (0.00 PKR) must be between 1 (0.01 PKR) and 10000000000000 (100,000,000,000.00 PKR).');
+    expect(z.details).toEqual({ value: 0, limit: 1, currency: 'PKR' });
+    const frac = await api.post('/api/brand/deals', dealInput(fest, H, { currency: 'JPY', dealPriceMinor: 4999.5 }));
+    const n = frac.body.errors.find((x: { field: string }) => x.field === 'dealPriceMinor');
+    expect(n.code).toBe('not_integer');
+    expect(n.details).toEqual({ value: 4999.5, currency: 'JPY' });
+    // no currency to read them in: minor units only
+    const unknown = await api.post('/api/brand/deals', dealInput(fest, H, { currency: 'XYZ', listPriceMinor: 100_000, dealPriceMinor: 120_000 }));
+    const u = unknown.body.errors.find((x: { field: string }) => x.field === 'dealPriceMinor');
+    expect(u.message).toBe('`dealPriceMinor` 120000 must be below `listPriceMinor` 100000.');
+    expect(u.details).toEqual({ value: 120_000, limit: 100_000, limitField: 'listPriceMinor' });
+  });
+
+  it('time messages are ISO 8601 in the offset the brand wrote; details carry epoch ms and the festival window', async () => {
+    const api = await brandKey();
+    const festival = (await api.get('/api/brand/festivals')).body.festivals.find((f: { id: string }) => f.id === later);
+    const inZone = (ms: number, hours: number, offset: string) => new Date(ms + hours * H).toISOString().replace(/(\.000)?Z$/, offset);
+    const karachi = (ms: number) => inZone(ms, 5, '+05:00');
+    const s = Math.floor((Date.now() + 600_000) / 1000) * 1000; // "Later" opens in an hour: 10 minutes from now is before it
+    const r = await api.post('/api/brand/deals', dealInput(later, H, { startsAt: karachi(s), endsAt: karachi(s + 600_000) }));
+    expect(r.status).toBe(400);
+    const e = r.body.errors.find((x: { field: string }) => x.field === 'startsAt');
+    expect(e.code).toBe('outside_festival');
+    expect(e.message).toBe(`\`startsAt\` ${karachi(s)} must fall inside "Later" (${karachi(festival.startsAt)} to ${karachi(festival.endsAt)}).`);
+    expect(e.details).toEqual({ value: s, limit: festival.startsAt, festival });
+
+    // epoch ms: UTC; an end past the window in the end's own offset
+    const s2 = festival.startsAt + 60_000;
+    const e2 = Math.floor((festival.endsAt + H) / 1000) * 1000;
+    const late = await api.post('/api/brand/deals', dealInput(later, H, { startsAt: s2, endsAt: inZone(e2, -4, '-04:00') }));
+    const end = late.body.errors.find((x: { field: string }) => x.field === 'endsAt');
+    expect(end.code).toBe('outside_festival');
+    expect(end.message).toBe(`\`endsAt\` ${inZone(e2, -4, '-04:00')} must be no later than the end of "Later" (${inZone(festival.endsAt, -4, '-04:00')}).`);
+    expect(end.details).toEqual({ value: e2, limit: festival.endsAt, festival });
+
+    const past = Date.now() - 60_000;
+    const old = await api.post('/api/brand/deals', dealInput(fest, H, { startsAt: past }));
+    const p = old.body.errors.find((x: { field: string }) => x.field === 'startsAt');
+    expect(p.code).toBe('start_in_past');
+    expect(p.message).toContain(`\`startsAt\` ${inZone(past, 0, 'Z')} must be in the future (it is now 20`);
+    expect(p.details.value).toBe(past);
+    expect(Math.abs(p.details.limit - Date.now())).toBeLessThan(60_000);
+
+    const short = await api.post('/api/brand/deals', dealInput(fest, H, { startsAt: karachi(s), endsAt: karachi(s + 30_000) }));
+    const d = short.body.errors.find((x: { field: string }) => x.field === 'endsAt');
+    expect(d.code).toBe('duration_too_short');
+    expect(d.message).toBe(`\`endsAt\` ${karachi(s + 30_000)} must be at least 1 minute after \`startsAt\`: ${karachi(s + 60_000)} or later.`);
+    expect(d.details).toEqual({ value: s + 30_000, limit: s + 60_000 });
+  });
+
   it('currency: an ISO 4217 code', async () => {
     await expectRefused({ currency: 'XYZ' }, 'currency', 'unknown_currency');
     await expectRefused({ currency: 'pkr' }, 'currency', 'unknown_currency');

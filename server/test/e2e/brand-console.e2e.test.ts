@@ -1,11 +1,24 @@
 // End to end in real Chromium: a brand signs in to /brand with its key, gets a validation error
 // inline, creates a deal through the form, and a shopper page shows that deal; an edited start
-// time re-arms the countdown on an open shopper page and the deal opens at the new second.
+// time re-arms the countdown on an open shopper page and the deal opens at the new second. The
+// console speaks the brand's terms: prices as typed, times in the zone its form shows, default
+// times inside the festival, a success banner that goes once the brand moves on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { ARTIFACTS, startBrowserWorld, type BrowserWorld } from '../helpers/browser-world.ts';
 import type { RunningEngine } from '../helpers/engine.ts';
 import { BrandClient, dealInput, newBrand, newFestival } from '../brand/helpers.ts';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+// The brand's browser runs in Karachi (UTC+5, no daylight saving): its local times cannot be
+// mistaken for the UTC the API speaks.
+const ZONE = 'Asia/Karachi';
+const KARACHI_OFFSET = 5 * HOUR;
+/** epoch ms -> the value of a datetime-local input in Karachi */
+const karachiInput = (ms: number) => new Date(ms + KARACHI_OFFSET).toISOString().slice(0, 19);
+/** a datetime-local value in Karachi -> epoch ms */
+const fromKarachiInput = (v: string) => Date.parse(`${v}+05:00`);
 
 describe('brand console and shopper page in Chromium', () => {
   let engine: RunningEngine;
@@ -110,4 +123,104 @@ describe('brand console and shopper page in Chromium', () => {
     await shop.locator(`[data-testid="pay-${id}"]`).waitFor({ timeout: 10_000 });
     expect(await card.getAttribute('data-state')).toBe('held');
   }, 90_000);
+
+  async function signedInAt(zone: string): Promise<Page> {
+    const context = await browser.newContext({ timezoneId: zone, locale: 'en-US', viewport: { width: 1366, height: 800 } });
+    const page = await context.newPage();
+    page.on('dialog', (d) => void d.accept());
+    await page.goto(`${engine.url}/brand`);
+    await page.getByTestId('api-key').fill(key);
+    await page.getByTestId('sign-in').click();
+    await page.getByTestId('new-deal').waitFor({ timeout: 5_000 });
+    return page;
+  }
+
+  async function fillDeal(page: Page, title: string, list: string, deal: string) {
+    await page.locator('input[name="title"]').fill(title);
+    await page.locator('input[name="currency"]').fill('PKR');
+    await page.locator('input[name="listPrice"]').fill(list);
+    await page.locator('input[name="dealPrice"]').fill(deal);
+    await page.locator('input[name="stock"]').fill('5');
+    await page.locator('input[name="limit"]').fill('1');
+  }
+
+  it('errors say prices in major units as typed and times in the local time the form shows', async () => {
+    const later = await newFestival(engine.env.pool, 'Later Fest', 3 * HOUR, 2 * HOUR);
+    const page = await signedInAt(ZONE);
+    await page.getByTestId('new-deal').click();
+    await page.locator('select[name="festivalId"]').selectOption(later);
+    await fillDeal(page, 'Ajrak shawl', '1000', '1200'); // above the list price
+    const start = Date.now() + 10 * MINUTE; // Later Fest opens in 3 hours
+    await page.locator('input[name="startsAt"]').fill(karachiInput(start));
+    await page.locator('input[name="endsAt"]').fill(karachiInput(start + 20 * MINUTE));
+    await page.getByTestId('save-deal').click();
+
+    // soft: each of the two errors is judged even when the other is wrong
+    const priceErr = page.getByTestId('error-dealPriceMinor');
+    await priceErr.waitFor({ timeout: 5_000 });
+    const price = await priceErr.innerText();
+    expect.soft(price).toContain('1,200.00');
+    expect.soft(price).toContain('1,000.00');
+    expect.soft(price).not.toMatch(/120000|100000|Minor/);
+
+    // the festival's window as the form's festival list shows it, in Karachi time
+    const startErr = await page.getByTestId('error-startsAt').innerText();
+    const option = await page.locator(`select[name="festivalId"] option[value="${later}"]`).innerText();
+    const [, opens, closes] = /\((.+) – (.+)\)/.exec(option)!;
+    expect.soft(startErr).toContain(opens!);
+    expect.soft(startErr).toContain(closes!);
+    const festival = (await new BrandClient(engine.url, key).get('/api/brand/festivals')).body.festivals.find((f: { id: string }) => f.id === later);
+    const karachiClock = (ms: number) => new Date(ms + KARACHI_OFFSET).toISOString().slice(11, 19);
+    const twelveHour = (hms: string) => hms.replace(/^\d+/, (h) => String(((Number(h) + 11) % 12) + 1).padStart(2, '0'));
+    expect.soft(startErr).toContain(twelveHour(karachiClock(festival.startsAt)));
+    expect.soft(startErr).toContain(twelveHour(karachiClock(start)));
+    expect.soft(startErr).not.toMatch(/\d{4}-\d\d-\d\dT/);
+    expect.soft(await page.getByText(`Starts (your local time, ${ZONE})`).count()).toBe(1);
+    await page.screenshot({ path: `${ARTIFACTS}/brand-errors-in-brand-terms.png`, fullPage: true });
+    await page.context().close();
+  }, 60_000);
+
+  it("the new deal's default end lies inside a festival that ends within the hour, and the defaults save", async () => {
+    const short = await newFestival(engine.env.pool, 'Short Fest', -MINUTE, 45 * MINUTE);
+    const festival = (await new BrandClient(engine.url, key).get('/api/brand/festivals')).body.festivals.find((f: { id: string }) => f.id === short);
+    const page = await signedInAt(ZONE);
+    await page.getByTestId('new-deal').click();
+    await page.locator('select[name="festivalId"]').selectOption(short);
+    const startsAt = fromKarachiInput(await page.locator('input[name="startsAt"]').inputValue());
+    const endsAt = fromKarachiInput(await page.locator('input[name="endsAt"]').inputValue());
+    expect(startsAt).toBeGreaterThan(Date.now());
+    expect(startsAt).toBeGreaterThanOrEqual(festival.startsAt);
+    expect(endsAt).toBeGreaterThanOrEqual(startsAt + MINUTE);
+    expect(endsAt).toBeLessThanOrEqual(festival.endsAt);
+
+    await fillDeal(page, 'Short-lived kurta', '2000', '1500');
+    await page.getByTestId('save-deal').click();
+    await page.getByTestId('note').waitFor({ timeout: 5_000 });
+    const { rows } = await engine.env.pool.query<{ festival_id: number }>(`SELECT festival_id FROM deals WHERE title = 'Short-lived kurta'`);
+    expect(rows.map((r) => String(r.festival_id))).toEqual([short]);
+    await page.context().close();
+  }, 60_000);
+
+  it('the success banner goes when the brand moves on: another field, a new deal', async () => {
+    const page = await signedInAt(ZONE);
+    await page.getByTestId('new-deal').click();
+    await fillDeal(page, 'Banner test tea set', '3000', '2500');
+    await page.getByTestId('save-deal').click();
+    const saved = page.getByText('Created deal #');
+    await saved.waitFor({ timeout: 5_000 });
+
+    // the brand picks a CSV file: the banner about the form's deal goes
+    const s = Date.now() + HOUR;
+    const csv = `title,listPriceMinor,dealPriceMinor,currency,stock,limit,startsAt,endsAt\nBanner CSV mug,1000,900,PKR,5,1,${s},${s + 30 * MINUTE}\n`;
+    await page.getByTestId('csv-file').setInputFiles({ name: 'deals.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await saved.waitFor({ state: 'detached', timeout: 2_000 });
+
+    // the upload's success goes when the brand starts a new deal
+    await page.getByTestId('csv-upload').click();
+    const uploaded = page.getByText(/1 deals?(\(s\))? created/);
+    await uploaded.waitFor({ timeout: 5_000 });
+    await page.getByTestId('new-deal').click();
+    await uploaded.waitFor({ state: 'detached', timeout: 2_000 });
+    await page.context().close();
+  }, 60_000);
 });

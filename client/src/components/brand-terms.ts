@@ -1,0 +1,77 @@
+// The brand console speaks the brand's terms: prices in major units as its form takes them, times
+// in the local zone its form shows. The API's field errors carry their numbers in `details`
+// (minor units, epoch ms); this restates them, and falls back to the API's own message.
+import type { FieldError } from '../../../server/src/shared/brand-api.ts';
+import { formatMajor } from '../../../server/src/shared/minor-units.ts';
+import { minorUnitDigits } from './format.ts';
+
+// the parts, and the digits, Chromium's datetime-local input shows (12/07/2026, 04:22:34 PM in
+// en-US), so an error reads like the field beside it
+const formTime = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+});
+
+/** The zone the console's times are in (the browser's), e.g. "Asia/Karachi". */
+export const formTimeZone = formTime.resolvedOptions().timeZone;
+
+/** epoch ms -> "11/11/2026, 12:00:00 AM" in the console's zone. */
+export function formatFormTime(ms: number): string {
+  return formTime.format(ms);
+}
+
+/** 120000 PKR minor units -> "1,200.00 PKR": the number as the price inputs take it. */
+export function formatPrice(minor: number, currency: string): string {
+  return `${formatMajor(minor, minorUnitDigits(currency))} ${currency}`;
+}
+
+const label: Readonly<Record<string, string>> = {
+  listPriceMinor: 'List price', dealPriceMinor: 'Deal price', startsAt: 'Start', endsAt: 'End',
+};
+
+const isPrice = (field: string) => field === 'listPriceMinor' || field === 'dealPriceMinor';
+
+/** One field error as the brand should read it next to its input. */
+export function describeFieldError(e: FieldError): string {
+  const what = label[e.field] ?? e.field;
+  // the form sends what it could not read as an amount as typed
+  if (e.code === 'wrong_type' && isPrice(e.field)) return `${what} must be an amount, e.g. 1299.50.`;
+  const d = e.details;
+  if (!d) return e.message;
+  const price = (minor: number) => formatPrice(minor, d.currency!);
+  const time = formatFormTime;
+  switch (e.code) {
+    case 'price_not_below_list':
+      if (d.currency && d.limit !== undefined) return `Deal price ${price(d.value)} must be below the list price ${price(d.limit)}.`;
+      break;
+    case 'not_integer':
+      if (d.currency && isPrice(e.field)) {
+        const digits = minorUnitDigits(d.currency);
+        return `${what} has more decimals than ${d.currency} has (${digits === 0 ? 'none' : digits}).`;
+      }
+      break;
+    case 'out_of_range':
+      if (d.currency && d.limit !== undefined) return `${what} ${price(d.value)} must be at ${d.value < d.limit ? 'least' : 'most'} ${price(d.limit)}.`;
+      break;
+    case 'start_in_past':
+      if (d.limit !== undefined) return `Start ${time(d.value)} has already passed (it is now ${time(d.limit)}).`;
+      break;
+    case 'outside_festival':
+      if (!d.festival) break;
+      return e.field === 'startsAt'
+        ? `Start ${time(d.value)} must fall inside "${d.festival.name}" (${time(d.festival.startsAt)} – ${time(d.festival.endsAt)}).`
+        : `End ${time(d.value)} must be no later than the end of "${d.festival.name}" (${time(d.festival.endsAt)}).`;
+    case 'end_not_after_start':
+      if (d.limit !== undefined) return `End ${time(d.value)} must be after the start (${time(d.limit)}).`;
+      break;
+    case 'duration_too_short':
+      if (d.limit !== undefined) return `End ${time(d.value)} must be at least 1 minute after the start: ${time(d.limit)} or later.`;
+      break;
+    case 'duration_too_long':
+      if (d.limit !== undefined) return `End ${time(d.value)} must be at most 7 days after the start: ${time(d.limit)} or earlier.`;
+      break;
+    case 'limit_above_stock':
+      if (d.limit !== undefined) return `Limit per shopper ${d.value} must not exceed the stock (${d.limit}).`;
+      break;
+  }
+  return e.message;
+}
