@@ -226,7 +226,8 @@ export class OpsDealTable extends LitElement {
     const box = this.renderRoot.querySelector<HTMLElement>('.box');
     const head = this.renderRoot.querySelector<HTMLElement>('thead tr');
     if (!box || !head) return;
-    const rowH = head.getBoundingClientRect().height;
+    // layout pixels on both sides (clientHeight, offsetHeight): the board may be zoomed
+    const rowH = head.offsetHeight;
     if (rowH <= 0) return;
     const fits = Math.max(1, Math.floor((box.clientHeight - rowH) / rowH));
     if (fits !== this.perPage) this.perPage = fits;

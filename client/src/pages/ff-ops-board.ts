@@ -8,6 +8,7 @@ import '../components/ops-chart.ts';
 import '../components/ops-deal-table.ts';
 import '../components/ops-nodes.ts';
 import { formatClock, formatCount } from '../components/ops-format.ts';
+import { WallFit } from '../components/ops-wall-fit.ts';
 
 const statusLabel = { need_token: 'Ops token needed', connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' } as const;
 const DEFAULT_ROTATE_SECONDS = 10;
@@ -19,8 +20,9 @@ const NODES_SHOWN = 4;
 @customElement('ff-ops-board')
 export class FfOpsBoard extends LitElement {
   static override styles = css`
-    /* One 1920x1080 wall that cannot scroll: the board is exactly the viewport, split by a grid
-       whose flexible parts (deal table, charts) take what is left; nothing inside scrolls. */
+    /* One 1920x1080 wall that cannot scroll: the board is exactly the viewport (WallFit zooms it
+       to other screens), split by a grid whose flexible parts (deal table, charts) take what is
+       left; nothing inside scrolls. */
     :host {
       display: grid;
       grid-template-rows: auto auto minmax(0, 1fr);
@@ -211,6 +213,8 @@ export class FfOpsBoard extends LitElement {
   /** seconds per page of the deal table: `?rotate=N` (0 keeps one page until turned) */
   private readonly rotateSeconds = rotationFromUrl(location.search);
 
+  private readonly fit = new WallFit(this);
+
   constructor() {
     super();
     new StoreController(this, this.store);
@@ -231,7 +235,9 @@ export class FfOpsBoard extends LitElement {
 
   protected override willUpdate(): void {
     // the token form is a page of its own; the board is one fixed screen
-    this.dataset.view = this.store.status === 'need_token' ? 'form' : 'board';
+    const form = this.store.status === 'need_token';
+    this.dataset.view = form ? 'form' : 'board';
+    this.fit.enabled = !form;
   }
 
   private onToken(e: SubmitEvent) {

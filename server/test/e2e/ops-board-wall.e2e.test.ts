@@ -361,6 +361,17 @@ describe('the ops board on a 1920x1080 wall with 30 deals', () => {
     }
   });
 
+  it('also fits a 1366x768 laptop and a 1280x720 screen', async () => {
+    for (const viewport of [{ width: 1366, height: 768 }, { width: 1280, height: 720 }]) {
+      await wall.setViewportSize(viewport);
+      await wall.waitForTimeout(300); // the table measures its box again
+      const problems = await wallProblems(wall);
+      await wall.screenshot({ path: `${ARTIFACTS}/ops-wall-${viewport.width}x${viewport.height}.png` });
+      expect(problems, `${viewport.width}x${viewport.height}`).toEqual([]);
+    }
+    await wall.setViewportSize(WALL);
+  });
+
   it('raised no page errors', () => {
     expect(errors).toEqual([]);
   });
