@@ -2,6 +2,13 @@ import { LitElement, css, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Money } from '../../../server/src/shared/protocol.ts';
 import { formatMoney } from './format.ts';
+import { formatMoneyToFit } from './ops-format.ts';
+
+// the headline and its parts: exact money while it is this short, compact beyond
+const BIG_CHARS = 14;
+const PART_CHARS = 12;
+// one line of per-currency totals fits three of them; the rest are counted
+const CURRENCIES_SHOWN = 3;
 
 /**
  * The big GMV number. It runs up to each new value over ~0.8 s (ease-out) instead of jumping,
@@ -12,23 +19,28 @@ export class OpsGmv extends LitElement {
   static override styles = css`
     :host {
       display: block;
+      container-type: inline-size;
     }
     .label {
-      font-size: 1rem;
+      font-size: 1.125rem;
       color: #b8bfd0;
       text-transform: uppercase;
       letter-spacing: 0.08em;
     }
+    /* as large as the panel's width allows for --chars characters (a bold digit is about
+       0.7 em wide), between 3 and 6 rem */
     .big {
-      font-size: clamp(2.5rem, 7vw, 6rem);
+      font-size: clamp(3rem, calc(100cqw * 1.4 / var(--chars, 10)), 6rem);
       font-weight: 800;
-      line-height: 1.05;
+      line-height: 1.2;
+      white-space: nowrap;
       font-variant-numeric: tabular-nums;
       color: #5ef08f;
     }
     .held {
       color: #f2c14e;
-      font-size: 1.1rem;
+      font-size: 1.25rem;
+      white-space: nowrap;
     }
     ul {
       list-style: none;
@@ -36,8 +48,9 @@ export class OpsGmv extends LitElement {
       flex-wrap: wrap;
       gap: 0.5rem 1.5rem;
       padding: 0;
-      margin: 0.5rem 0 0;
+      margin: 0.25rem 0 0;
       font-size: 1.25rem;
+      white-space: nowrap;
       font-variant-numeric: tabular-nums;
     }
   `;
@@ -75,12 +88,19 @@ export class OpsGmv extends LitElement {
 
   override render() {
     const cur = this.total.currency;
+    // sized for the value it runs up to, so the type does not change size while it counts
+    const compact = formatMoney(this.total).length > BIG_CHARS;
+    const big = (m: Money) => formatMoneyToFit(m, compact ? 0 : BIG_CHARS);
+    const chars = big(this.total).length;
+    const parts = this.perCurrency.slice(0, CURRENCIES_SHOWN);
+    const more = this.perCurrency.length - parts.length;
     return html`
       <div class="label">GMV (paid, ${cur})</div>
-      <div class="big" data-testid="gmv" data-minor=${this.total.minor} aria-live="off">${formatMoney({ minor: this.shown, currency: cur })}</div>
-      ${this.held ? html`<div class="held">+ ${formatMoney(this.held)} held, awaiting payment</div>` : ''}
+      <div class="big" style="--chars:${chars}" data-testid="gmv" data-minor=${this.total.minor} aria-live="off">${big({ minor: this.shown, currency: cur })}</div>
+      ${this.held ? html`<div class="held">+ ${formatMoneyToFit(this.held, PART_CHARS)} held, awaiting payment</div>` : ''}
       <ul aria-label="GMV by currency">
-        ${this.perCurrency.map((m) => html`<li data-testid="gmv-${m.currency}">${formatMoney(m)}</li>`)}
+        ${parts.map((m) => html`<li data-testid="gmv-${m.currency}">${formatMoneyToFit(m, PART_CHARS)}</li>`)}
+        ${more > 0 ? html`<li>+ ${more} more</li>` : ''}
       </ul>
     `;
   }
