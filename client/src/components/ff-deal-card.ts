@@ -46,7 +46,7 @@ export class FfDealCard extends LitElement {
       letter-spacing: 0.04em;
       color: #6b6b76;
     }
-    h3 {
+    h2 {
       margin: 0;
       font-size: 1rem;
       line-height: 1.3;
@@ -121,7 +121,7 @@ export class FfDealCard extends LitElement {
         : nothing}
       <div class="body">
         <p class="brand">${d.brand}</p>
-        <h3>${d.title}</h3>
+        <h2>${d.title}</h2>
         <div class="prices">
           <span class="price">${formatMoney(d.dealPrice)}</span>
           ${off !== null
