@@ -8,6 +8,7 @@ import { discountPercent, formatMoney } from './format.ts';
 import './ff-countdown.ts';
 import './ff-grab-button.ts';
 import './ff-stock-bar.ts';
+import './ff-remind-button.ts';
 
 /**
  * One deal: picture, prices, live stock, limit, countdown and the grab button. Reflects the
@@ -150,7 +151,8 @@ export class FfDealCard extends LitElement {
   private renderWhen(now: number) {
     const d = this.deal;
     if (now < d.startsAt) {
-      return html`Starts in <ff-countdown data-testid="countdown-${d.id}" .target=${d.startsAt}></ff-countdown>`;
+      return html`Starts in <ff-countdown data-testid="countdown-${d.id}" .target=${d.startsAt}></ff-countdown>
+        <ff-remind-button .deal=${d.id}></ff-remind-button>`;
     }
     if (now < d.endsAt && this.view!.state !== 'ended') {
       return html`Ends in <ff-countdown data-testid="countdown-${d.id}" .target=${d.endsAt}></ff-countdown>`;

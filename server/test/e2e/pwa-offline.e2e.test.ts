@@ -43,6 +43,9 @@ describe('PWA: the offline revisit', () => {
     expect(cached).toContain('/');
     expect(cached.some((u) => /^\/assets\/index-.+\.js$/.test(u))).toBe(true);
 
+    // a deal that has not opened offers a reminder
+    await expect.poll(() => page.locator(`[data-testid="remind-${dealId}"]`).innerText(), { timeout: 5_000 }).toBe('Remind me');
+
     await context.setOffline(true);
     // the network is really gone for the page
     expect(await page.evaluate(() => fetch('/api/time').then(() => 'online', () => 'offline'))).toBe('offline');
