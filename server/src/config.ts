@@ -32,6 +32,19 @@ export interface RedisNode {
   port: number;
 }
 
+/** Web Push for "Remind me" (server/src/reminders/). */
+export interface PushConfig {
+  /** VAPID key pair (P-256, base64url), as `npx web-push generate-vapid-keys` prints it */
+  vapidPublicKey: string;
+  vapidPrivateKey: string;
+  /** who push services contact about our pushes: mailto: or https: */
+  vapidSubject: string;
+  /** a reminder goes out this long before its deal opens */
+  remindBeforeMs: number;
+  /** where a subscription's endpoint may point: https hosts (`*.` for subdomains) or full origins */
+  endpointAllow: readonly string[];
+}
+
 export interface Config {
   role: Role;
   host: string;
@@ -93,6 +106,8 @@ export interface Config {
   fanoutGapMs: number;
   /** festival sends per second a gateway allows itself; past it snapshots come less often (0: no budget) */
   fanoutSendsPerSecond: number;
+  /** null: reminders are off (production without VAPID keys) */
+  push: Readonly<PushConfig> | null;
   production: boolean;
 }
 
@@ -189,6 +204,36 @@ function shopperJwt(env: Env, mode: ShopperAuthMode): ShopperJwtConfig | null {
   });
 }
 
+// A development key pair so reminders work on a laptop out of the box; production has none.
+const DEV_VAPID = {
+  publicKey: 'BD8clP7ChcUBVhGSQ_P7qYDX7Y8AWeElPo6u4jwjslqzbnN-j4Br0M1TY8c0ErQvf-24b3eEueyY4uIVlhkx8DI',
+  privateKey: 'ExQKczmpoYlUISOtS5RQE2MbGCGKR6DMOfxCYAAV13k',
+};
+// The push services of Chrome, Firefox, Edge and Safari.
+const DEFAULT_PUSH_HOSTS = 'fcm.googleapis.com,*.push.services.mozilla.com,*.notify.windows.com,*.push.apple.com';
+
+function pushConfig(env: Env, production: boolean): PushConfig | null {
+  const publicKey = str(env, 'VAPID_PUBLIC_KEY', '');
+  const privateKey = str(env, 'VAPID_PRIVATE_KEY', '');
+  if (!publicKey !== !privateKey) throw new ConfigError(publicKey ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY', 'must be set together with its pair');
+  // without keys of its own, production has no reminders rather than the public development pair
+  if (!publicKey && production) return null;
+  const keys = publicKey ? { publicKey, privateKey } : DEV_VAPID;
+  if (!/^[A-Za-z0-9_-]{87}$/.test(keys.publicKey)) throw new ConfigError('VAPID_PUBLIC_KEY', 'must be a base64url P-256 public key (87 characters); npx web-push generate-vapid-keys');
+  if (!/^[A-Za-z0-9_-]{43}$/.test(keys.privateKey)) throw new ConfigError('VAPID_PRIVATE_KEY', 'must be a base64url P-256 private key (43 characters); npx web-push generate-vapid-keys');
+  const endpointAllow = str(env, 'PUSH_ENDPOINT_ALLOW', DEFAULT_PUSH_HOSTS).split(',').map((h) => h.trim()).filter(Boolean);
+  for (const h of endpointAllow) {
+    if (!/^(https?:\/\/[A-Za-z0-9.-]+(:\d+)?|(\*\.)?[A-Za-z0-9.-]+)$/.test(h)) throw new ConfigError('PUSH_ENDPOINT_ALLOW', `"${h}" is neither a host (fcm.googleapis.com, *.push.apple.com) nor an origin`);
+  }
+  return Object.freeze({
+    vapidPublicKey: keys.publicKey,
+    vapidPrivateKey: keys.privateKey,
+    vapidSubject: str(env, 'VAPID_SUBJECT', 'mailto:ops@flashfest.invalid', /^(mailto:|https:\/\/)\S+$/, 'must be a mailto: or https: URL'),
+    remindBeforeMs: int(env, 'REMIND_BEFORE_MS', 300_000, 1_000, 7 * 86_400_000),
+    endpointAllow: Object.freeze(endpointAllow),
+  });
+}
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const production = env.NODE_ENV === 'production';
   const roleRaw = str(env, 'FF_ROLE', 'all');
@@ -266,6 +311,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     fanoutChunkSockets: int(env, 'FANOUT_CHUNK_SOCKETS', 256, 0, 1_000_000),
     fanoutGapMs: int(env, 'FANOUT_GAP_MS', 1, 0, 100),
     fanoutSendsPerSecond: int(env, 'FANOUT_SENDS_PER_SECOND', 15_000, 0, 10_000_000),
+    push: pushConfig(env, production),
     production,
   };
   return Object.freeze(config);
@@ -274,5 +320,5 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
 /** The config as it may be logged: secrets and credentials masked. */
 export function redactedConfig(c: Config): Record<string, unknown> {
   const mask = (u: string) => u.replace(/\/\/([^@/]*)@/, '//***@');
-  return { ...c, sessionSecret: '***', shopperIdSecret: '***', opsToken: '***', redisUrl: mask(c.redisUrl), databaseUrl: mask(c.databaseUrl) };
+  return { ...c, sessionSecret: '***', shopperIdSecret: '***', opsToken: '***', push: c.push && { ...c.push, vapidPrivateKey: '***' }, redisUrl: mask(c.redisUrl), databaseUrl: mask(c.databaseUrl) };
 }

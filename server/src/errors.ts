@@ -43,6 +43,11 @@ export const Errors = {
   csvInvalid: def('csv_invalid', 400, 'The CSV has errors; nothing was created. See `rows`.'),
   dealLocked: def('deal_locked', 409, 'The deal is warming or live: it can no longer be edited.'),
   dealState: def('deal_state', 409, 'The deal is not in a state that allows this.'),
+  // "Remind me" (Web Push)
+  remindersOff: def('reminders_off', 503, 'Reminders are not enabled on this engine (no VAPID keys).'),
+  unknownDeal: def('unknown_deal', 404, 'No such deal.'),
+  dealAlreadyOpen: def('deal_open', 409, 'The deal has already opened: there is nothing to remind you of.'),
+  pushEndpointRefused: def('push_endpoint_refused', 400, "The subscription's endpoint is not a push service this engine sends to."),
 } as const;
 
 /** Per-field validation codes of the brand API (`errors[].code`, `rows[].code`). Stable strings. */

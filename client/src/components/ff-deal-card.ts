@@ -8,6 +8,7 @@ import { discountPercent, formatMoney } from './format.ts';
 import './ff-countdown.ts';
 import './ff-grab-button.ts';
 import './ff-stock-bar.ts';
+import './ff-remind-button.ts';
 
 /**
  * One deal: picture, prices, live stock, limit, countdown and the grab button. Reflects the
@@ -46,7 +47,7 @@ export class FfDealCard extends LitElement {
       letter-spacing: 0.04em;
       color: #6b6b76;
     }
-    h3 {
+    h2 {
       margin: 0;
       font-size: 1rem;
       line-height: 1.3;
@@ -121,7 +122,7 @@ export class FfDealCard extends LitElement {
         : nothing}
       <div class="body">
         <p class="brand">${d.brand}</p>
-        <h3>${d.title}</h3>
+        <h2>${d.title}</h2>
         <div class="prices">
           <span class="price">${formatMoney(d.dealPrice)}</span>
           ${off !== null
@@ -150,7 +151,8 @@ export class FfDealCard extends LitElement {
   private renderWhen(now: number) {
     const d = this.deal;
     if (now < d.startsAt) {
-      return html`Starts in <ff-countdown data-testid="countdown-${d.id}" .target=${d.startsAt}></ff-countdown>`;
+      return html`Starts in <ff-countdown data-testid="countdown-${d.id}" .target=${d.startsAt}></ff-countdown>
+        <ff-remind-button .deal=${d.id}></ff-remind-button>`;
     }
     if (now < d.endsAt && this.view!.state !== 'ended') {
       return html`Ends in <ff-countdown data-testid="countdown-${d.id}" .target=${d.endsAt}></ff-countdown>`;

@@ -12,6 +12,7 @@ import { fetchCurrentFestival, fetchOrders, HttpError, type OrderRow } from './a
 import { clock, serverNow } from './clock.ts';
 import type { DealMine, HoldStatus, MyHold, Refusal } from './grab-state.ts';
 import { dropSession, getSession } from './session.ts';
+import { festivalFromPage, type ShellFestival } from './offline.ts';
 import type { ShopperSocket } from './socket.ts';
 
 export interface FestivalInfo {
@@ -49,10 +50,18 @@ export class FestivalStore {
   private unsubscribe: (() => void) | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private emitQueued = false;
+  /** the festival came from the page's HTML (perhaps a cached page): the REST answer replaces it */
+  private fromPage = false;
 
   constructor(private readonly socket: ShopperSocket) {}
 
   async start(): Promise<void> {
+    // Before the first render: the page shows the festival the HTML brought, not "Loading".
+    const shell = this.festival ? null : festivalFromPage();
+    if (shell) {
+      this.setFestival(shell);
+      this.fromPage = true;
+    }
     this.unsubscribe ??= this.socket.subscribe((m) => this.handle(m));
     this.socket.start();
     await Promise.all([this.loadFestival(), this.loadOrders()]);
@@ -177,7 +186,8 @@ export class FestivalStore {
     }
   }
 
-  private setFestival(f: FestivalView): void {
+  private setFestival(f: ShellFestival): void {
+    this.fromPage = false;
     this.festival = { id: f.id, name: f.name, startsAt: f.startsAt, endsAt: f.endsAt };
     this.load = 'ready';
     this.deals.clear();
@@ -272,7 +282,7 @@ export class FestivalStore {
       if (f) {
         clock.addRough(f.serverTime);
         // The socket's own `festival` message may have come first; it is as fresh as this.
-        if (this.festival?.id !== f.id) this.setFestival(f);
+        if (this.festival?.id !== f.id || this.fromPage) this.setFestival(f);
         this.socket.subscribeFestival(f.id);
         return;
       }

@@ -21,6 +21,7 @@ import { deliverAnswers, shopperSocketBehavior, type SocketData } from './ws-han
 import { registerHttpRoutes } from './http-routes.ts';
 import { registerBrandRoutes } from '../brand/routes.ts';
 import { StaticFiles } from './static-files.ts';
+import { registerReminderRoutes } from '../reminders/routes.ts';
 import type { GatewayContext, PayResult } from './context.ts';
 import type { Admission } from '../admission/queues.ts';
 import { AdmissionWindow } from '../admission/admission-window.ts';
@@ -108,6 +109,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   registerOpsRoutes(app, ctx, live, metrics);
   // brand API first: its routes sit under /api, whose catch-all answers 404
   const brandApi = registerBrandRoutes(app, ctx);
+  registerReminderRoutes(app, ctx);
   registerHttpRoutes(app, ctx, new StaticFiles(config.staticDir));
 
   // One subscription per gateway (not per socket): shopper news and deal changes.

@@ -9,6 +9,7 @@ import type { GatewayContext } from './context.ts';
 import type { StaticFiles } from './static-files.ts';
 import { TokenBucket } from '../http/rate-limit.ts';
 import { withTimeout } from '../redis.ts';
+import { shopperPageServer } from '../shell/shell-route.ts';
 
 type Handler = (res: HttpResponse, req: HttpRequest) => void;
 
@@ -90,11 +91,15 @@ export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, files
   }));
 
   app.any('/api/*', (res) => sendError(res, Errors.notFound));
+  const shopperPage = shopperPageServer(ctx, files);
   app.any('/*', (res, req) => {
     const method = req.getMethod();
     const url = req.getUrl();
+    const acceptEncoding = req.getHeader('accept-encoding');
     if (method !== 'get' && method !== 'head') return sendError(res, Errors.methodNotAllowed);
-    if (!files.serve(res, url)) {
+    const head = method === 'head';
+    if ((url === '/' || url === '/index.html') && shopperPage(res, acceptEncoding, head)) return;
+    if (!files.serve(res, url, acceptEncoding, head)) {
       sendError(res, Errors.notFound, undefined, files.empty ? 'The client is not built: run npm run build.' : 'No such page.');
     }
   });

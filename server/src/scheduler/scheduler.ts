@@ -19,6 +19,7 @@ import { Lease } from './lease.ts';
 import { LeaderTerm } from './leader-term.ts';
 import { REFRESH_MS, Schedule } from './schedule.ts';
 import type { ReconcileReport } from './reconcile.ts';
+import { ReminderSender } from '../reminders/reminder-sender.ts';
 
 export interface SchedulerDeps {
   config: Readonly<Config>;
@@ -41,6 +42,8 @@ export interface Scheduler {
 }
 
 const CLOCK_SAMPLE_MS = 1_000;
+/** how often the leader looks for "Remind me" pushes that are due */
+const REMINDER_CHECK_MS = 1_000;
 
 export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   const { config, redis, pool } = deps;
@@ -92,9 +95,15 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   // armed before the first attempt, and kept so while standing by
   await schedule.clock.sample(3).catch((err: unknown) => logger.warn({ err }, 'scheduler: clock sample failed'));
   await schedule.refresh();
+  const reminders = config.push ? new ReminderSender(config.push, pool, logger, config.publicUrl) : null;
   const timers = [
     setInterval(() => { if (!term) void schedule.refresh(); }, REFRESH_MS),
     setInterval(() => void schedule.clock.sample().catch(() => {}), CLOCK_SAMPLE_MS),
+    setInterval(() => {
+      if (reminders && term && !term.ctl.signal.aborted && term.lease.valid()) {
+        void reminders.sendDue().catch((err: unknown) => logger.warn({ err }, 'scheduler: reminders failed'));
+      }
+    }, REMINDER_CHECK_MS),
   ];
 
   async function standingBy(): Promise<void> {
@@ -190,6 +199,7 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
       wake.abort();
       for (const t of timers) clearInterval(t);
       await looping; // the term has stopped and its lease is released
+      await reminders?.idle();
       await schedule.inFlight;
       pool.off('error', onPgError);
       pool.off('acquire', guard);
