@@ -28,7 +28,7 @@ const deal: DealView = {
   id: 'd1', festivalId: 'f1', brand: 'B', title: 'Thing', description: '', imageUrl: null,
   listPrice: { minor: 2000, currency: 'USD' }, dealPrice: { minor: 1000, currency: 'USD' },
   stock: 10, available: 10, held: 0, sold: 0, limit: 2, holdSeconds: 60,
-  startsAt: now - 1000, endsAt: now + 600_000, state: 'live',
+  startsAt: now - 1000, endsAt: now + 600_000, state: 'live', paymentMethods: ['wallet', 'card'],
 };
 
 function setup() {

@@ -41,7 +41,8 @@ export interface GatewayDeps {
   subscriber: Redis;
   /** where this gateway's new holds go (admission/admission-window.ts batches them) */
   admission: Pick<Admission, 'admit'>;
-  pay(hold: string, shopper: string): Promise<PayResult>;
+  /** `method`: a name from the wire; payHold checks it against the provider and the deal */
+  pay(hold: string, shopper: string, method: string): Promise<PayResult>;
   /** this process's metrics (main.ts shares one registry per process); a fresh one if absent */
   metrics?: ProcessMetrics;
   /** admission queues, for the ops board's queue depths */
@@ -80,13 +81,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
 
   // A pay that cannot reach Redis is a refusal like a grab's (safe to resend), not an error:
   // once Redis is known down, at once; else when its first Redis step fails.
-  const pay = async (hold: string, shopper: string): Promise<PayResult> => {
+  const pay = async (hold: string, shopper: string, method: string): Promise<PayResult> => {
     if (!health.up) {
       health.refuse();
       return { ok: false, code: PayRefusal.Unavailable };
     }
     try {
-      return await deps.pay(hold, shopper);
+      return await deps.pay(hold, shopper, method);
     } catch (err) {
       if (!health.failed(err, 'pay')) throw err;
       return { ok: false, code: PayRefusal.Unavailable };
