@@ -11,7 +11,8 @@ const deal = (over: Partial<DealView> = {}): DealView => ({
 });
 const hold = (over: Partial<MyHold> = {}): MyHold => ({
   hold: 'h1', deal: 'd1', title: 'Thing', qty: 1, status: 'pending', expired: false,
-  heldAt: T + 1000, expiresAt: T + 61_000, paidAt: null, payError: null, ...over,
+  heldAt: T + 1000, expiresAt: T + 61_000, paidAt: null, payError: null,
+  orderNo: 'FF-TEST-0000', unitPrice: null, method: null, ...over,
 });
 const mine = (over: Partial<DealMine> = {}): DealMine => ({ holds: [], grabbing: false, paying: false, refusal: null, ...over });
 

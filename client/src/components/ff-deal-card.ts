@@ -10,7 +10,8 @@ import './ff-grab-button.ts';
 import './ff-stock-bar.ts';
 
 /**
- * One deal: picture, prices, live stock, limit, countdown and the grab button. Reflects the
+ * One deal: picture, prices, live stock, limit, countdown and the grab button. The picture's box
+ * is 4:3 whether the image has loaded, is still lazy, or the deal has none, so nothing moves. Reflects the
  * button's state on itself as `data-state` (the end-to-end tests read it).
  */
 @customElement('ff-deal-card')
@@ -117,8 +118,8 @@ export class FfDealCard extends LitElement {
     const off = discountPercent(d.listPrice, d.dealPrice);
     return html`
       ${d.imageUrl
-        ? html`<img class="img" src=${d.imageUrl} alt="" loading="lazy" decoding="async" width="400" height="300" />`
-        : nothing}
+        ? html`<img class="img" data-testid="img-${d.id}" src=${d.imageUrl} alt="" loading="lazy" decoding="async" width="400" height="300" />`
+        : html`<div class="img" aria-hidden="true"></div>`}
       <div class="body">
         <p class="brand">${d.brand}</p>
         <h3>${d.title}</h3>

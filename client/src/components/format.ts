@@ -1,5 +1,6 @@
 // Display helpers shared by the shopper elements.
-import type { Money } from '../../../server/src/shared/protocol.ts';
+import type { Money, PaymentMethodValue } from '../../../server/src/shared/protocol.ts';
+import type { MyHold } from '../data/grab-state.ts';
 
 /**
  * ISO 4217 minor-unit exponents that are not 2. The wire's `minor` follows ISO (paisa for PKR),
@@ -19,16 +20,16 @@ export function minorUnitDigits(currency: string): number {
 
 const moneyFormats = new Map<string, Intl.NumberFormat>();
 
-function moneyFormat(currency: string, exactDigits: number | null): Intl.NumberFormat {
-  const key = `${currency}/${exactDigits ?? ''}`;
+function moneyFormat(currency: string, digits: number, locale: string | undefined): Intl.NumberFormat {
+  const key = `${locale ?? ''}/${currency}/${digits}`;
   let f = moneyFormats.get(key);
   if (!f) {
-    const digits = exactDigits === null ? {} : { minimumFractionDigits: exactDigits, maximumFractionDigits: exactDigits };
+    const fraction = { minimumFractionDigits: digits, maximumFractionDigits: digits };
     try {
-      f = new Intl.NumberFormat(undefined, { style: 'currency', currency, ...digits });
+      f = new Intl.NumberFormat(locale, { style: 'currency', currency, currencyDisplay: 'narrowSymbol', ...fraction });
     } catch {
       // Not a currency this browser knows: a plain number is better than nothing.
-      f = new Intl.NumberFormat(undefined, digits);
+      f = new Intl.NumberFormat(locale, fraction);
     }
     moneyFormats.set(key, f);
   }
@@ -36,16 +37,20 @@ function moneyFormat(currency: string, exactDigits: number | null): Intl.NumberF
 }
 
 /**
- * Minor units -> "PKR 49,999" / "$12.99": the currency's ISO exponent turns units into an
- * amount, Intl's usual display digits format it, unless that would round a real fraction away.
+ * Minor units -> "Rs 49,999" / "¥149" / "₹599.50": one rule for every currency, so prices side
+ * by side read alike (CLDR's own digits gave "PKR 49,999" beside "CN¥149.00"). The currency's
+ * ISO exponent turns units into an amount; a whole amount shows no fraction, any other shows
+ * all of the currency's digits; the symbol is the narrow one people write on price tags.
  */
-export function formatMoney(m: Money): string {
+export function formatMoney(m: Money, locale?: string): string {
   const exp = minorUnitDigits(m.currency);
-  const amount = m.minor / 10 ** exp;
-  const display = moneyFormat(m.currency, null);
-  const shown = display.resolvedOptions().maximumFractionDigits ?? exp;
-  const fitsDisplay = m.minor % 10 ** Math.max(0, exp - shown) === 0;
-  return (fitsDisplay ? display : moneyFormat(m.currency, exp)).format(amount);
+  const whole = m.minor % 10 ** exp === 0;
+  return moneyFormat(m.currency, whole ? 0 : exp, locale).format(m.minor / 10 ** exp);
+}
+
+/** `m` times `qty`, for totals. */
+export function times(m: Money, qty: number): Money {
+  return { minor: m.minor * qty, currency: m.currency };
 }
 
 /** Whole percent off the list price, or null when there is no saving to show. */
@@ -86,4 +91,22 @@ export function describeCountdown(leftMs: number): string {
   if (m) parts.push(`${m} minutes`);
   if (s || parts.length === 0) parts.push(`${s} seconds`);
   return parts.join(' ');
+}
+
+export const methodLabel: Readonly<Record<PaymentMethodValue, string>> = {
+  wallet: 'Wallet',
+  card: 'Card',
+  cod: 'Cash on delivery',
+};
+
+/** An order's state in words: what "paid" means differs with cash on delivery. */
+export function orderStatusLabel(h: Pick<MyHold, 'status' | 'expired' | 'method'>): string {
+  switch (h.status) {
+    case 'pending':
+      return 'Awaiting payment';
+    case 'paid':
+      return h.method === 'cod' ? 'Confirmed · cash on delivery' : h.method ? `Paid · ${methodLabel[h.method]}` : 'Paid';
+    case 'cancelled':
+      return h.expired ? 'Expired, not paid' : 'Cancelled';
+  }
 }
