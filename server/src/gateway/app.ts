@@ -16,6 +16,7 @@ import { RedisClock } from '../redis-clock.ts';
 import { LiveHub } from '../live/live-hub.ts';
 import { ProcessMetrics, type QueueSet } from '../metrics/process-metrics.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
+import { registerOrderLookup } from './order-lookup-routes.ts';
 import { GrabBatcher } from './grab-batcher.ts';
 import { deliverAnswers, shopperSocketBehavior, type SocketData } from './ws-handlers.ts';
 import { registerHttpRoutes } from './http-routes.ts';
@@ -107,6 +108,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
 
   app.ws<SocketData>('/ws', shopperSocketBehavior(ctx));
   registerOpsRoutes(app, ctx, live, metrics);
+  registerOrderLookup(app, ctx);
   // brand API first: its routes sit under /api, whose catch-all answers 404
   const brandApi = registerBrandRoutes(app, ctx);
   registerHttpRoutes(app, ctx, new StaticFiles(config.staticDir));

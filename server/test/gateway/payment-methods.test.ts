@@ -21,7 +21,7 @@ describe('payment methods', () => {
     engine = await startEngine();
     const seeded = await seedDeals(engine.env.pool, [
       { title: 'Phone', stock: 5, limit: 2, startsIn: -1_000 },
-      { title: 'Spice box', stock: 5, limit: 2, startsIn: -1_000, paymentMethods: ['wallet', 'card', 'cod'] },
+      { title: 'Spice box', stock: 5, limit: 5, startsIn: -1_000, paymentMethods: ['wallet', 'card', 'cod'] },
     ]);
     [prepaidDeal, codDeal] = seeded.dealIds as [string, string];
     await warmNow(engine.env, seeded.dealIds);
@@ -88,6 +88,28 @@ describe('payment methods', () => {
     const mine = orders.find((o) => o.hold === hold);
     expect(mine).toMatchObject({ orderNo: orderNumber(hold), status: 'paid', method: 'cod' });
     expect(mine!.orderNo).toMatch(/^FF-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  });
+
+  it('ops find an order by the number its shopper quotes (typed loosely); a typo is refused, not guessed', async () => {
+    const hold = await holdOne(codDeal, 'g-lookup');
+    ws.send({ t: 'pay', hold, rid: 'p-lookup', method: 'wallet' });
+    await answerTo('p-lookup');
+    await waitFor(async () => (await payments(hold)).length === 1, 'payment row');
+    const no = orderNumber(hold)!;
+    const lookUp = (path: string, auth = `Bearer ${engine.config.opsToken}`) =>
+      fetch(`${engine.url}/api/ops/orders/${path}`, { headers: { authorization: auth } });
+
+    const res = await lookUp(encodeURIComponent(no.toLowerCase().replace(/-/g, ' ')));
+    expect(res.status).toBe(200);
+    expect((await res.json() as { order: unknown }).order).toMatchObject({
+      hold, orderNo: no, status: 'paid', method: 'wallet', brand: 'Test Brand', title: 'Spice box', provider: 'demo',
+    });
+    const last = no.at(-1) === '0' ? '1' : '0';
+    const typo = await lookUp(no.slice(0, -1) + last);
+    expect(typo.status).toBe(400);
+    expect(await typo.json()).toMatchObject({ code: 'invalid' });
+    expect((await lookUp(orderNumber(`${codDeal}-999`)!)).status).toBe(404);
+    expect((await lookUp(no, 'Bearer wrong-token-wrong-token')).status).toBe(401);
   });
 
   it('a pay without a method (clients before checkout) pays by card', async () => {
