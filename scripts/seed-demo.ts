@@ -11,6 +11,7 @@ import { loadConfig } from '../server/src/config.ts';
 import { createPool, inTransaction, type Pool } from '../server/src/db/pool.ts';
 import { migrate } from '../server/src/db/migrate.ts';
 import { createKey, findBrand, listKeys, revokeKey } from '../server/src/db/brand-keys-repo.ts';
+import type { PaymentMethodValue } from '../server/src/shared/protocol.ts';
 
 export const DEMO_FESTIVAL_NAME = '11.11 Demo Festival';
 export const DEMO_FESTIVAL_HOURS = 2;
@@ -30,32 +31,51 @@ export interface DemoDealSpec {
   opensAfterSeconds: number;
   /** how long the deal runs, seconds */
   durationSeconds: number;
+  /** a file of client/public/demo (served at /demo/<file>): the demo works offline */
+  image: string;
+  /** cash on delivery where the brand accepts it for this deal (cheap, easy to hand over) */
+  paymentMethods: readonly PaymentMethodValue[];
 }
+
+const PREPAID: readonly PaymentMethodValue[] = ['wallet', 'card'];
+const WITH_COD: readonly PaymentMethodValue[] = ['wallet', 'card', 'cod'];
+
+/** Where the demo images are served: vite copies client/public to the root of client/dist. */
+export const DEMO_IMAGE_PATH = '/demo/';
 
 export const DEMO_BRANDS = ['Daraz Electronics', 'Lahore Loom', 'Shenzhen Gadgets', 'Mumbai Masala Co'] as const;
 
 export const DEMO_DEALS: readonly DemoDealSpec[] = [
   // opens after 30 s
   { brand: 'Daraz Electronics', title: 'Redmi Note 13 (8 GB / 256 GB)', description: 'AMOLED 120 Hz, 108 MP camera, official warranty.',
-    currency: 'PKR', listPriceMinor: 6_499_900, dealPriceMinor: 4_999_900, stock: 20, perShopperLimit: 1, opensAfterSeconds: 30, durationSeconds: 45 * 60 },
+    currency: 'PKR', listPriceMinor: 6_499_900, dealPriceMinor: 4_999_900, stock: 20, perShopperLimit: 1, opensAfterSeconds: 30, durationSeconds: 45 * 60,
+    image: 'redmi-note-13.svg', paymentMethods: PREPAID },
   { brand: 'Lahore Loom', title: 'Hand-block printed lawn, 3-piece', description: 'Unstitched shirt, dupatta and trouser; pure cotton lawn.',
-    currency: 'PKR', listPriceMinor: 850_000, dealPriceMinor: 549_900, stock: 30, perShopperLimit: 2, opensAfterSeconds: 30, durationSeconds: 30 * 60 },
+    currency: 'PKR', listPriceMinor: 850_000, dealPriceMinor: 549_900, stock: 30, perShopperLimit: 2, opensAfterSeconds: 30, durationSeconds: 30 * 60,
+    image: 'lawn-3-piece.svg', paymentMethods: WITH_COD },
   { brand: 'Shenzhen Gadgets', title: 'ANC wireless earbuds', description: 'Active noise cancelling, 30 h with the case, USB-C.',
-    currency: 'CNY', listPriceMinor: 29_900, dealPriceMinor: 14_900, stock: 40, perShopperLimit: 2, opensAfterSeconds: 30, durationSeconds: 60 * 60 },
+    currency: 'CNY', listPriceMinor: 29_900, dealPriceMinor: 14_900, stock: 40, perShopperLimit: 2, opensAfterSeconds: 30, durationSeconds: 60 * 60,
+    image: 'anc-earbuds.svg', paymentMethods: PREPAID },
   // opens after 2 min
   { brand: 'Daraz Electronics', title: 'Anker 20 W USB-C charger', description: 'Fast charging for phones and tablets.',
-    currency: 'PKR', listPriceMinor: 399_900, dealPriceMinor: 199_900, stock: 50, perShopperLimit: 3, opensAfterSeconds: 120, durationSeconds: 60 * 60 },
+    currency: 'PKR', listPriceMinor: 399_900, dealPriceMinor: 199_900, stock: 50, perShopperLimit: 3, opensAfterSeconds: 120, durationSeconds: 60 * 60,
+    image: 'usb-c-charger-20w.svg', paymentMethods: WITH_COD },
   { brand: 'Shenzhen Gadgets', title: '65 W GaN travel charger', description: 'Three ports, foldable plug.',
-    currency: 'CNY', listPriceMinor: 19_900, dealPriceMinor: 9_900, stock: 25, perShopperLimit: 3, opensAfterSeconds: 120, durationSeconds: 45 * 60 },
+    currency: 'CNY', listPriceMinor: 19_900, dealPriceMinor: 9_900, stock: 25, perShopperLimit: 3, opensAfterSeconds: 120, durationSeconds: 45 * 60,
+    image: 'gan-charger-65w.svg', paymentMethods: PREPAID },
   { brand: 'Mumbai Masala Co', title: 'Kashmiri saffron, 2 g', description: 'Grade A1 mongra threads.',
-    currency: 'INR', listPriceMinor: 99_900, dealPriceMinor: 59_900, stock: 15, perShopperLimit: 2, opensAfterSeconds: 120, durationSeconds: 30 * 60 },
+    currency: 'INR', listPriceMinor: 99_900, dealPriceMinor: 59_900, stock: 15, perShopperLimit: 2, opensAfterSeconds: 120, durationSeconds: 30 * 60,
+    image: 'kashmiri-saffron.svg', paymentMethods: WITH_COD },
   // opens after 5 min
   { brand: 'Lahore Loom', title: 'Pure pashmina shawl', description: 'Hand-woven, natural undyed wool.',
-    currency: 'PKR', listPriceMinor: 1_800_000, dealPriceMinor: 1_199_900, stock: 10, perShopperLimit: 1, opensAfterSeconds: 300, durationSeconds: 40 * 60 },
+    currency: 'PKR', listPriceMinor: 1_800_000, dealPriceMinor: 1_199_900, stock: 10, perShopperLimit: 1, opensAfterSeconds: 300, durationSeconds: 40 * 60,
+    image: 'pashmina-shawl.svg', paymentMethods: PREPAID },
   { brand: 'Mumbai Masala Co', title: 'Garam masala gift box', description: 'Six whole-spice blends in tins.',
-    currency: 'INR', listPriceMinor: 79_900, dealPriceMinor: 44_900, stock: 5, perShopperLimit: 1, opensAfterSeconds: 300, durationSeconds: 50 * 60 },
+    currency: 'INR', listPriceMinor: 79_900, dealPriceMinor: 44_900, stock: 5, perShopperLimit: 1, opensAfterSeconds: 300, durationSeconds: 50 * 60,
+    image: 'garam-masala-box.svg', paymentMethods: WITH_COD },
   { brand: 'Shenzhen Gadgets', title: 'AMOLED smartwatch', description: 'GPS, heart rate, 14-day battery.',
-    currency: 'CNY', listPriceMinor: 59_900, dealPriceMinor: 34_900, stock: 8, perShopperLimit: 1, opensAfterSeconds: 300, durationSeconds: 60 * 60 },
+    currency: 'CNY', listPriceMinor: 59_900, dealPriceMinor: 34_900, stock: 8, perShopperLimit: 1, opensAfterSeconds: 300, durationSeconds: 60 * 60,
+    image: 'amoled-smartwatch.svg', paymentMethods: PREPAID },
 ];
 
 export interface SeededDeal {
@@ -69,6 +89,7 @@ export interface SeededDeal {
   perShopperLimit: number;
   startsAt: Date;
   endsAt: Date;
+  paymentMethods: readonly PaymentMethodValue[];
 }
 
 export interface SeedResult {
@@ -130,15 +151,15 @@ export async function seedDemo(pool: Pool, { now = new Date() }: { now?: Date } 
       const dEnd = new Date(dStart.getTime() + d.durationSeconds * 1000);
       const r = await client.query<{ id: number }>(
         `INSERT INTO deals (festival_id, brand_id, title, description, image_url, list_price_minor, deal_price_minor,
-                            currency, stock, per_shopper_limit, hold_seconds, starts_at, ends_at)
-         VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-        [festivalId, brandIds.get(d.brand), d.title, d.description, d.listPriceMinor, d.dealPriceMinor,
-          d.currency, d.stock, d.perShopperLimit, DEMO_HOLD_SECONDS, dStart, dEnd],
+                            currency, stock, per_shopper_limit, hold_seconds, starts_at, ends_at, payment_methods)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+        [festivalId, brandIds.get(d.brand), d.title, d.description, DEMO_IMAGE_PATH + d.image, d.listPriceMinor,
+          d.dealPriceMinor, d.currency, d.stock, d.perShopperLimit, DEMO_HOLD_SECONDS, dStart, dEnd, d.paymentMethods],
       );
       deals.push({
         id: r.rows[0]!.id, brand: d.brand, title: d.title, currency: d.currency,
         listPriceMinor: d.listPriceMinor, dealPriceMinor: d.dealPriceMinor, stock: d.stock,
-        perShopperLimit: d.perShopperLimit, startsAt: dStart, endsAt: dEnd,
+        perShopperLimit: d.perShopperLimit, startsAt: dStart, endsAt: dEnd, paymentMethods: d.paymentMethods,
       });
     }
 
@@ -161,7 +182,7 @@ export function describeSeed(r: SeedResult): string {
     lines.push(
       `  deal #${d.id}  opens +${opensIn >= 60 ? `${opensIn / 60} min` : `${opensIn} s`} for ${mins} min  ` +
       `${d.brand}: ${d.title}  ${money(d.dealPriceMinor, d.currency)} (was ${money(d.listPriceMinor, d.currency)})  ` +
-      `stock ${d.stock}, limit ${d.perShopperLimit}/shopper`,
+      `stock ${d.stock}, limit ${d.perShopperLimit}/shopper` + (d.paymentMethods.includes('cod') ? ', cash on delivery' : ''),
     );
   }
   return lines.join('\n');

@@ -28,7 +28,7 @@ const deal: DealView = {
   id: 'd1', festivalId: 'f1', brand: 'B', title: 'Thing', description: '', imageUrl: null,
   listPrice: { minor: 2000, currency: 'USD' }, dealPrice: { minor: 1000, currency: 'USD' },
   stock: 10, available: 10, held: 0, sold: 0, limit: 2, holdSeconds: 60,
-  startsAt: now - 1000, endsAt: now + 600_000, state: 'live',
+  startsAt: now - 1000, endsAt: now + 600_000, state: 'live', paymentMethods: ['wallet', 'card'],
 };
 
 function setup() {
@@ -68,7 +68,7 @@ describe('FestivalStore', () => {
     feed({ t: 'held', rid, deal: 'd1', hold: 'h1', qty: 1, expiresAt: now + 60_000 });
     expect(store.mineFor('d1')).toMatchObject({ grabbing: false, holds: [{ hold: 'h1', status: 'pending', title: 'Thing' }] });
     feed({ t: 'order', hold: 'h1', deal: 'd1', qty: 1, status: 'pending' });
-    store.pay('h1');
+    store.pay('h1', 'card');
     expect(store.mineFor('d1').paying).toBe(true);
     feed({ t: 'paid', hold: 'h1', deal: 'd1', rid: socket.sent[1]!.rid });
     expect(store.mineFor('d1')).toMatchObject({ paying: false, holds: [{ status: 'paid' }] });
@@ -81,7 +81,7 @@ describe('FestivalStore', () => {
     const { socket, store, feed } = setup();
     store.grab('d1');
     feed({ t: 'held', rid: socket.sent[0]!.rid, deal: 'd1', hold: 'h1', qty: 1, expiresAt: now + 60_000 });
-    store.pay('h1');
+    store.pay('h1', 'card');
     feed({ t: 'refused', rid: socket.sent[1]!.rid, deal: '', code: 'rate_limited', message: 'slow down' });
     expect(store.mineFor('d1').paying).toBe(false);
     expect(store.holds.get('h1')?.payError).toBe('slow down');
@@ -115,9 +115,9 @@ describe('FestivalStore', () => {
     feed({ t: 'held', rid: socket.sent[0]!.rid, deal: 'd1', hold: 'h1', qty: 1, expiresAt: now + 60_000 });
     store.grab('d1');
     feed({ t: 'held', rid: socket.sent[1]!.rid, deal: 'd1', hold: 'h2', qty: 1, expiresAt: now + 60_000 });
-    store.pay('h1');
+    store.pay('h1', 'card');
     feed({ t: 'refused', rid: socket.sent[2]!.rid, hold: 'h1', code: 'hold_expired', message: 'late' });
-    store.pay('h2');
+    store.pay('h2', 'card');
     feed({ t: 'refused', rid: socket.sent[3]!.rid, hold: 'h2', code: 'already_paid', message: 'dup' });
     expect(store.holds.get('h1')).toMatchObject({ status: 'cancelled', expired: true });
     expect(store.holds.get('h2')?.status).toBe('paid');

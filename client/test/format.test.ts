@@ -11,6 +11,14 @@ describe('formatMoney', () => {
     expect(formatMoney({ minor: 12_345, currency: 'BHD' })).toMatch(/12\.345/);
   });
 
+  it('formats every currency by one rule: narrow symbol, no fraction on whole amounts', () => {
+    // before: "PKR 49,999" beside "CN¥149.00"
+    expect(formatMoney({ minor: 4_999_900, currency: 'PKR' }, 'en')).toBe('Rs\u00a049,999'); // CLDR puts a no-break space after a letter symbol
+    expect(formatMoney({ minor: 14_900, currency: 'CNY' }, 'en')).toBe('¥149');
+    expect(formatMoney({ minor: 59_900, currency: 'INR' }, 'en')).toBe('₹599');
+    expect(formatMoney({ minor: 14_950, currency: 'CNY' }, 'en')).toBe('¥149.50');
+  });
+
   it('computes the discount', () => {
     expect(discountPercent({ minor: 2000, currency: 'USD' }, { minor: 1500, currency: 'USD' })).toBe(25);
     expect(discountPercent({ minor: 2000, currency: 'USD' }, { minor: 2000, currency: 'USD' })).toBeNull();

@@ -7,11 +7,12 @@ const deal = (over: Partial<DealView> = {}): DealView => ({
   id: 'd1', festivalId: 'f1', brand: 'B', title: 'Thing', description: '', imageUrl: null,
   listPrice: { minor: 2000, currency: 'USD' }, dealPrice: { minor: 1000, currency: 'USD' },
   stock: 10, available: 10, held: 0, sold: 0, limit: 2, holdSeconds: 60,
-  startsAt: T, endsAt: T + 60_000, state: 'warming', ...over,
+  startsAt: T, endsAt: T + 60_000, state: 'warming', paymentMethods: ['wallet', 'card'], ...over,
 });
 const hold = (over: Partial<MyHold> = {}): MyHold => ({
   hold: 'h1', deal: 'd1', title: 'Thing', qty: 1, status: 'pending', expired: false,
-  heldAt: T + 1000, expiresAt: T + 61_000, paidAt: null, payError: null, ...over,
+  heldAt: T + 1000, expiresAt: T + 61_000, paidAt: null, payError: null,
+  orderNo: 'FF-TEST-0000', unitPrice: null, method: null, ...over,
 });
 const mine = (over: Partial<DealMine> = {}): DealMine => ({ holds: [], grabbing: false, paying: false, refusal: null, ...over });
 

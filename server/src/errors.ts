@@ -106,6 +106,8 @@ const payMessages: Record<PayRefusalCode, string> = {
   [PayRefusal.RateLimited]: 'Too many messages from this connection; slow down.',
   [PayRefusal.Invalid]: 'The pay message is malformed.',
   [PayRefusal.Unavailable]: 'The engine could not take the payment; try again.',
+  [PayRefusal.UnknownMethod]: 'That payment method is not offered; nothing was charged. Choose wallet, card or cash on delivery.',
+  [PayRefusal.MethodNotAllowed]: 'This deal does not accept that payment method; nothing was charged. Choose another.',
 };
 export function payRefusalMessage(code: PayRefusalCode): string {
   return payMessages[code];

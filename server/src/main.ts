@@ -37,7 +37,11 @@ export async function start(config: Readonly<Config>, logger: Logger): Promise<{
     const gateway = await createGateway({
       config, logger, pool, redis: grabRedis, subscriber,
       admission,
-      pay: (hold, shopper) => payHold({ config, redis: grabRedis, stock, provider, admission }, { hold, shopper }),
+      pay: (hold, shopper, method) => payHold({
+        config, redis: grabRedis, stock, provider, admission,
+        // the gateway's catalogue cache: no Postgres query per payment once the deal is known
+        dealMethods: async (dealId) => (await gateway.ctx.feed.ensureDeal(dealId))?.paymentMethods ?? null,
+      }, { hold, shopper, method }),
       metrics: telemetry.metrics, queues: admission.queues,
     });
     telemetry.metrics.watchQueues(admission.queues);

@@ -11,7 +11,8 @@ import './ff-stock-bar.ts';
 import './ff-remind-button.ts';
 
 /**
- * One deal: picture, prices, live stock, limit, countdown and the grab button. Reflects the
+ * One deal: picture, prices, live stock, limit, countdown and the grab button. The picture's box
+ * is 4:3 whether the image has loaded, is still lazy, or the deal has none, so nothing moves. Reflects the
  * button's state on itself as `data-state` (the end-to-end tests read it).
  */
 @customElement('ff-deal-card')
@@ -118,8 +119,8 @@ export class FfDealCard extends LitElement {
     const off = discountPercent(d.listPrice, d.dealPrice);
     return html`
       ${d.imageUrl
-        ? html`<img class="img" src=${d.imageUrl} alt="" loading="lazy" decoding="async" width="400" height="300" />`
-        : nothing}
+        ? html`<img class="img" data-testid="img-${d.id}" src=${d.imageUrl} alt="" loading="lazy" decoding="async" width="400" height="300" />`
+        : html`<div class="img" aria-hidden="true"></div>`}
       <div class="body">
         <p class="brand">${d.brand}</p>
         <h2>${d.title}</h2>

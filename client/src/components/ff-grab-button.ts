@@ -1,25 +1,38 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { GrabState, MyHold } from '../data/grab-state.ts';
+import type { CheckoutEventDetail } from './ff-orders.ts';
 import './ff-countdown.ts';
 
 export interface GrabEventDetail {
   deal: string;
 }
-export interface PayEventDetail {
-  deal: string;
-  hold: string;
-}
 
 /**
  * The one action of a deal card. Presentational: it shows `state` and fires `ff-grab` /
- * `ff-pay` (bubbling, composed); the page decides what they do.
+ * `ff-checkout` (bubbling, composed); the page decides what they do. One action row and one
+ * note box of fixed height whatever the state, so a card never changes size (nor pushes the
+ * cards below it) when its deal opens, is held or is paid.
  */
 @customElement('ff-grab-button')
 export class FfGrabButton extends LitElement {
   static override styles = css`
     :host {
       display: block;
+    }
+    .row {
+      min-height: 44px;
+      display: flex;
+      flex-direction: column;
+      justify-content: center;
+    }
+    .notes {
+      /* two lines, always: the longest note wraps at word boundaries and is clipped after two */
+      height: calc(2 * 1.35em);
+      margin-top: 0.4rem;
+      font-size: 0.875rem;
+      line-height: 1.35;
+      overflow: hidden;
     }
     button {
       width: 100%;
@@ -45,7 +58,6 @@ export class FfGrabButton extends LitElement {
       background: var(--ff-pay, #137a3a);
     }
     button.again {
-      margin-top: 0.5rem;
       background: transparent;
       color: var(--ff-accent, #e0301e);
       border: 1px solid currentColor;
@@ -73,17 +85,18 @@ export class FfGrabButton extends LitElement {
       }
     }
     .note {
-      margin: 0.4rem 0 0;
-      font-size: 0.875rem;
+      margin: 0;
       color: #4a4a55;
-      min-height: 1.2em;
+      display: -webkit-box;
+      -webkit-box-orient: vertical;
+      -webkit-line-clamp: 2;
+      overflow: hidden;
     }
     .note.bad {
       color: #b00020;
     }
     .paid {
       margin: 0;
-      padding: 0.6rem 0;
       font-weight: 600;
       color: var(--ff-pay, #137a3a);
       text-align: center;
@@ -101,13 +114,15 @@ export class FfGrabButton extends LitElement {
 
   override render() {
     // The pay-by countdown stays outside the live region: it changes every second.
-    return html`${this.renderAction()}
-      ${this.state === 'held'
-        ? html`<p class="note">
-            Pay within <ff-countdown data-testid="payby-${this.deal}" .target=${this.hold?.expiresAt ?? 0}></ff-countdown>
-          </p>`
-        : nothing}
-      <p class="note ${this.isBad() ? 'bad' : ''}" role="status" aria-live="polite">${this.renderNote()}</p>`;
+    return html`<div class="row">${this.renderAction()}</div>
+      <div class="notes">
+        ${this.state === 'held' && !this.message
+          ? html`<p class="note">
+              Held for you: check out within
+              <ff-countdown data-testid="payby-${this.deal}" .target=${this.hold?.expiresAt ?? 0}></ff-countdown>
+            </p>`
+          : html`<p class="note ${this.isBad() ? 'bad' : ''}" role="status" aria-live="polite">${this.renderNote()}</p>`}
+      </div>`;
   }
 
   private renderAction() {
@@ -120,10 +135,6 @@ export class FfGrabButton extends LitElement {
       >
         ${busy ? html`<span class="spinner" aria-hidden="true"></span>` : nothing}<span>${label}</span>
       </button>`;
-    const again = () =>
-      this.canGrab
-        ? html`<button class="again" data-testid="grab-${this.deal}" @click=${this.onGrab}>Grab again</button>`
-        : nothing;
     switch (this.state) {
       case 'waiting':
         return grab(html`Opens in <ff-countdown .target=${this.startsAt}></ff-countdown>`, true);
@@ -139,14 +150,15 @@ export class FfGrabButton extends LitElement {
           data-testid="pay-${this.deal}"
           ?disabled=${paying}
           aria-busy=${paying ? 'true' : 'false'}
-          @click=${this.onPay}
+          @click=${this.onCheckout}
         >
-          ${paying ? html`<span class="spinner" aria-hidden="true"></span>Paying…` : 'Pay now'}
+          ${paying ? html`<span class="spinner" aria-hidden="true"></span>Paying…` : 'Checkout'}
         </button>`;
       }
       case 'paid':
-        return html`<p class="paid">Paid ✓ order <span data-testid="paid-${this.deal}">${this.hold?.hold}</span></p>
-          ${again()}`;
+        return this.canGrab
+          ? html`<button class="again" data-testid="grab-${this.deal}" @click=${this.onGrab}>Grab again</button>`
+          : html`<p class="paid">${this.hold?.method === 'cod' ? 'Ordered ✓' : 'Paid ✓'}</p>`;
       case 'sold_out':
         return grab('Sold out', true);
       case 'limit_reached':
@@ -163,7 +175,10 @@ export class FfGrabButton extends LitElement {
   private renderNote() {
     switch (this.state) {
       case 'held':
-        return this.message ?? 'Held for you: pay before the time runs out.';
+        return this.message ?? nothing;
+      case 'paid':
+        return html`Order <span data-testid="paid-${this.deal}">${this.hold?.orderNo}</span>${
+          this.hold?.method === 'cod' ? ' · pay on delivery' : ''}`;
       case 'paying':
         return 'Confirming payment…';
       case 'grabbing':
@@ -190,14 +205,10 @@ export class FfGrabButton extends LitElement {
     );
   }
 
-  private onPay() {
+  private onCheckout() {
     if (!this.hold) return;
     this.dispatchEvent(
-      new CustomEvent<PayEventDetail>('ff-pay', {
-        detail: { deal: this.deal, hold: this.hold.hold },
-        bubbles: true,
-        composed: true,
-      }),
+      new CustomEvent<CheckoutEventDetail>('ff-checkout', { detail: { hold: this.hold.hold }, bubbles: true, composed: true }),
     );
   }
 }
@@ -208,6 +219,5 @@ declare global {
   }
   interface HTMLElementEventMap {
     'ff-grab': CustomEvent<GrabEventDetail>;
-    'ff-pay': CustomEvent<PayEventDetail>;
   }
 }

@@ -1,53 +1,45 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import { repeat } from 'lit/directives/repeat.js';
+import { keyed } from 'lit/directives/keyed.js';
 import { StoreController } from '../controllers/store-controller.ts';
 import type { TickerStore } from '../data/ticker-store.ts';
 
 /**
- * The sales ticker strip: the newest grab slides in at the start, older ones fade along. Only a
- * city and a product are shown, never who. CSS transitions only: cheap on phones.
+ * The sales ticker: the newest grab ("someone in Lahore just grabbed ..."), only a city and a
+ * product, never who. Its box is two lines high from the first paint, before any sale, so the
+ * first sale pushes nothing down; the text wraps at word boundaries and a longer one ends in an
+ * ellipsis after the second line, never mid-word at the screen's edge.
  */
 @customElement('ff-ticker')
 export class FfTicker extends LitElement {
   static override styles = css`
     :host {
       display: block;
-      overflow: hidden;
-      white-space: nowrap;
       font-size: 0.8125rem;
-      color: #4a4a55;
-      min-height: 1.5rem;
+      line-height: 1.35;
+      height: calc(2 * 1.35em);
+      overflow: hidden;
+      color: #1d1d24;
     }
-    ol {
-      list-style: none;
+    p {
       margin: 0;
-      padding: 0;
-      display: flex;
-      gap: 1.25rem;
-    }
-    li {
-      flex: none;
+      display: -webkit-box;
+      -webkit-box-orient: vertical;
+      -webkit-line-clamp: 2;
+      overflow: hidden;
+      overflow-wrap: break-word;
       animation: in 0.35s ease-out;
     }
-    li:first-child {
-      color: #1d1d24;
-      font-weight: 600;
-    }
-    li:nth-child(n + 3) {
-      opacity: 0.6;
-    }
     b {
-      color: var(--ff-accent, #e0301e);
+      color: var(--ff-accent, #c4281a);
     }
     @keyframes in {
       from {
-        transform: translateX(-1rem);
         opacity: 0;
       }
     }
     @media (prefers-reduced-motion: reduce) {
-      li {
+      p {
         animation: none;
       }
     }
@@ -62,15 +54,12 @@ export class FfTicker extends LitElement {
   }
 
   override render() {
-    const items = this.store?.items ?? [];
-    if (items.length === 0) return html`<span aria-hidden="true">&nbsp;</span>`;
-    return html`<ol aria-label="Just grabbed" data-testid="ticker">
-      ${repeat(
-        items,
-        (i) => i.key,
-        (i) => html`<li data-testid="ticker-item">Someone in <b>${i.city}</b> just grabbed ${i.qty > 1 ? `${i.qty} × ` : ''}${i.title}</li>`,
-      )}
-    </ol>`;
+    const i = this.store?.items[0];
+    if (!i) return html``;
+    // keyed by item, so each new sale is a fresh <p> and fades in (opacity only: no movement)
+    return keyed(i.key, html`<p data-testid="ticker-item">
+      Someone in <b>${i.city}</b> just grabbed ${i.qty > 1 ? `${i.qty} × ` : ''}${i.title}
+    </p>`);
   }
 }
 

@@ -1,5 +1,8 @@
 // Display helpers shared by the shopper elements.
-export { discountPercent, formatMoney, minorUnitDigits } from '../../../server/src/shared/money-format.ts';
+import type { PaymentMethodValue } from '../../../server/src/shared/protocol.ts';
+import type { MyHold } from '../data/grab-state.ts';
+
+export { discountPercent, formatMoney, minorUnitDigits, times } from '../../../server/src/shared/money-format.ts';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -33,4 +36,22 @@ export function describeCountdown(leftMs: number): string {
   if (m) parts.push(`${m} minutes`);
   if (s || parts.length === 0) parts.push(`${s} seconds`);
   return parts.join(' ');
+}
+
+export const methodLabel: Readonly<Record<PaymentMethodValue, string>> = {
+  wallet: 'Wallet',
+  card: 'Card',
+  cod: 'Cash on delivery',
+};
+
+/** An order's state in words: what "paid" means differs with cash on delivery. */
+export function orderStatusLabel(h: Pick<MyHold, 'status' | 'expired' | 'method'>): string {
+  switch (h.status) {
+    case 'pending':
+      return 'Awaiting payment';
+    case 'paid':
+      return h.method === 'cod' ? 'Confirmed · cash on delivery' : h.method ? `Paid · ${methodLabel[h.method]}` : 'Paid';
+    case 'cancelled':
+      return h.expired ? 'Expired, not paid' : 'Cancelled';
+  }
 }

@@ -6,8 +6,10 @@ import {
   ServerMsg,
   type DealView,
   type FestivalView,
+  type PaymentMethodValue,
   type ServerMessage,
 } from '../../../server/src/shared/protocol.ts';
+import { orderNumber } from '../../../server/src/shared/order-number.ts';
 import { fetchCurrentFestival, fetchOrders, HttpError, type OrderRow } from './api.ts';
 import { clock, serverNow } from './clock.ts';
 import type { DealMine, HoldStatus, MyHold, Refusal } from './grab-state.ts';
@@ -23,6 +25,15 @@ export interface FestivalInfo {
 }
 
 export type LoadState = 'loading' | 'ready' | 'no_festival' | 'error';
+
+/** A hold as first seen, before any status news: pending, one unit, priced from its deal. */
+function newHold(hold: string, deal: string, d: DealView | undefined): MyHold {
+  return {
+    hold, orderNo: orderNumber(hold) ?? hold, deal, title: d?.title ?? deal, qty: 1, status: 'pending',
+    expired: false, heldAt: 0, expiresAt: 0, paidAt: null, payError: null,
+    unitPrice: d?.dealPrice ?? null, method: null,
+  };
+}
 
 /** An unanswered grab this old, on a live line, is given up (its answer may still arrive). */
 const grabAnswerTimeoutMs = 15_000;
@@ -107,10 +118,10 @@ export class FestivalStore {
     setTimeout(giveUp, grabAnswerTimeoutMs);
   }
 
-  pay(hold: string): void {
+  pay(hold: string, method: PaymentMethodValue): void {
     const h = this.holds.get(hold);
     if (!h) return;
-    const rid = this.socket.pay(hold);
+    const rid = this.socket.pay(hold, method);
     this.pays.set(rid, hold);
     this.holds.set(hold, { ...h, payError: null });
     this.touch(h.deal);
@@ -138,16 +149,10 @@ export class FestivalStore {
         this.refusals.delete(msg.deal);
         const deal = this.deals.get(msg.deal);
         this.upsertHold({
-          hold: msg.hold,
-          deal: msg.deal,
-          title: deal?.title ?? msg.deal,
+          ...newHold(msg.hold, msg.deal, deal),
           qty: msg.qty,
-          status: 'pending',
-          expired: false,
           heldAt: serverNow(),
           expiresAt: msg.expiresAt,
-          paidAt: null,
-          payError: null,
         });
         return;
       }
@@ -168,7 +173,7 @@ export class FestivalStore {
         return;
       case ServerMsg.Paid:
         if (msg.rid) this.pays.delete(msg.rid);
-        this.setStatus(msg.hold, msg.deal, 'paid');
+        this.setStatus(msg.hold, msg.deal, 'paid', msg.method ? { method: msg.method } : {});
         return;
       case ServerMsg.Expired:
         this.refusals.delete(msg.deal); // a limit or sold-out answer may no longer hold
@@ -194,8 +199,10 @@ export class FestivalStore {
     for (const d of f.deals) this.deals.set(d.id, d);
     this.dealIds = f.deals.map((d) => d.id);
     for (const h of this.holds.values()) {
-      const title = this.deals.get(h.deal)?.title;
-      if (title && h.title === h.deal) this.holds.set(h.hold, { ...h, title });
+      const d = this.deals.get(h.deal);
+      if (d && (h.title === h.deal || !h.unitPrice)) {
+        this.holds.set(h.hold, { ...h, title: h.title === h.deal ? d.title : h.title, unitPrice: h.unitPrice ?? d.dealPrice });
+      }
     }
     this.emit();
   }
@@ -246,15 +253,10 @@ export class FestivalStore {
     const d = this.deals.get(deal);
     const now = serverNow();
     this.upsertHold({
-      hold,
-      deal,
-      title: d?.title ?? deal,
-      qty: 1,
-      expired: false,
+      ...newHold(hold, deal, d),
       heldAt: now,
       expiresAt: now + (d?.holdSeconds ?? 0) * 1000,
       paidAt: status === 'paid' ? now : null,
-      payError: null,
       ...extra,
       status,
     });
@@ -311,6 +313,7 @@ export class FestivalStore {
         const known = this.holds.get(r.hold);
         this.upsertHold({
           hold: r.hold,
+          orderNo: r.orderNo,
           deal: r.deal,
           title: r.title,
           qty: r.qty,
@@ -322,6 +325,8 @@ export class FestivalStore {
           expiresAt: r.expiresAt,
           paidAt: r.paidAt,
           payError: known?.payError ?? null,
+          unitPrice: r.unitPrice,
+          method: r.method ?? known?.method ?? null,
         });
       }
     } catch {

@@ -1,7 +1,7 @@
 // What the grab button of one deal shows, derived from the deal, the shopper's own holds and the
 // server time. Pure, so a re-render at any instant gives the right state: a deal turns live the
 // moment server time reaches startsAt and ended at endsAt, with no message needed.
-import { DealState, GrabRefusal, type DealView } from '../../../server/src/shared/protocol.ts';
+import { DealState, GrabRefusal, type DealView, type Money, type PaymentMethodValue } from '../../../server/src/shared/protocol.ts';
 
 export type GrabState =
   | 'waiting'
@@ -21,6 +21,8 @@ export type HoldStatus = 'pending' | 'paid' | 'cancelled';
 /** One of the shopper's holds; once persisted it is an order with the same id. */
 export interface MyHold {
   hold: string;
+  /** what the shopper sees and quotes (shared/order-number.ts), the same on every device */
+  orderNo: string;
   deal: string;
   title: string;
   qty: number;
@@ -32,6 +34,10 @@ export interface MyHold {
   paidAt: number | null;
   /** why the last payment attempt was refused, when it can be retried */
   payError: string | null;
+  /** price of one unit, when known (from the order row or the deal) */
+  unitPrice: Money | null;
+  /** how it was paid, once paid */
+  method: PaymentMethodValue | null;
 }
 
 export interface Refusal {

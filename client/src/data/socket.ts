@@ -8,6 +8,7 @@ import {
   type ClientMessage,
   type GrabMsg,
   type PayMsg,
+  type PaymentMethodValue,
   type ServerMessage,
 } from '../../../server/src/shared/protocol.ts';
 import { clock as defaultClock, type Clock } from './clock.ts';
@@ -124,9 +125,9 @@ export class ShopperSocket {
     return msg.rid;
   }
 
-  pay(hold: string): string {
+  pay(hold: string, method: PaymentMethodValue): string {
     const rid = crypto.randomUUID();
-    const msg: PayMsg = { t: ClientMsg.Pay, hold, rid };
+    const msg: PayMsg = { t: ClientMsg.Pay, hold, rid, method };
     this.inflight.set(rid, msg);
     if (this.helloSeen) this.send(msg);
     return rid;

@@ -1,11 +1,16 @@
 import { LitElement, css, html, nothing } from 'lit';
-import { customElement, state } from 'lit/decorators.js';
+import { customElement, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { StoreController } from '../controllers/store-controller.ts';
 import { FestivalStore } from '../data/festival-store.ts';
 import { ShopperSocket, type ConnStatus } from '../data/socket.ts';
 import '../components/ff-deal-card.ts';
 import '../components/ff-ticker.ts';
+import '../components/ff-orders.ts';
+import '../components/ff-checkout.ts';
+import type { CheckoutEventDetail } from '../components/ff-orders.ts';
+import type { ConfirmPayDetail } from '../components/ff-checkout.ts';
+import { serverNow } from '../data/clock.ts';
 import { TickerStore } from '../data/ticker-store.ts';
 
 const connLabel: Record<ConnStatus, string> = {
@@ -14,7 +19,15 @@ const connLabel: Record<ConnStatus, string> = {
   reconnecting: 'Reconnecting…',
 };
 
-/** The shopper page: festival header, the deals, and the shopper's own orders. */
+/** Cards the placeholder grid shows while the festival loads: enough to fill a phone's first screen. */
+const placeholderCards = 3;
+
+/**
+ * The shopper page: a sticky header (festival, My orders, connection), the sales ticker, the
+ * deals, and two dialogs: checkout and my orders. Every box that changes after the first paint
+ * (the grid replacing its placeholder, the ticker's first sale, a notice) has its size reserved
+ * or sits outside the flow, so nothing on screen moves.
+ */
 @customElement('ff-shopper-page')
 export class FfShopperPage extends LitElement {
   static override styles = css`
@@ -30,17 +43,56 @@ export class FfShopperPage extends LitElement {
       z-index: 1;
       display: flex;
       align-items: center;
-      justify-content: space-between;
       gap: 0.75rem;
-      padding: 0.75rem 0;
+      min-height: 3.25rem;
+      padding: 0.5rem 0;
+      box-sizing: border-box;
       background: var(--ff-bg, #f6f6f8);
     }
     h1 {
+      flex: 1;
+      min-width: 0;
       margin: 0;
-      font-size: 1.25rem;
+      font-size: 1.125rem;
       line-height: 1.2;
+      white-space: nowrap;
+      overflow: hidden;
+      text-overflow: ellipsis;
+    }
+    .orders-btn {
+      flex: none;
+      min-height: 40px;
+      padding: 0 0.75rem;
+      border: 1px solid #c9c9cf;
+      border-radius: 20px;
+      background: #fff;
+      color: #1d1d24;
+      font: inherit;
+      font-size: 0.875rem;
+      font-weight: 600;
+      cursor: pointer;
+      display: inline-flex;
+      align-items: center;
+      gap: 0.4rem;
+    }
+    .orders-btn:focus-visible,
+    dialog button:focus-visible {
+      outline: 3px solid #1a73e8;
+      outline-offset: 2px;
+    }
+    .badge {
+      min-width: 1.4em;
+      padding: 0 0.3em;
+      box-sizing: border-box;
+      border-radius: 0.7em;
+      background: var(--ff-pay, #137a3a);
+      color: #fff;
+      font-size: 0.75rem;
+      line-height: 1.4em;
+      text-align: center;
     }
     .conn {
+      flex: none;
       display: inline-flex;
       align-items: center;
       gap: 0.4rem;
@@ -60,62 +112,78 @@ export class FfShopperPage extends LitElement {
     .dot[data-status='reconnecting'] {
       background: #d93025;
     }
+    @media (max-width: 30rem) {
+      /* on a phone the dot alone says it; the words stay for screen readers */
+      .conn-text {
+        position: absolute;
+        width: 1px;
+        height: 1px;
+        overflow: hidden;
+        clip: rect(0 0 0 0);
+      }
+    }
+    ff-ticker {
+      margin: 0 0 0.5rem;
+    }
     .grid {
       display: grid;
       grid-template-columns: repeat(auto-fill, minmax(min(100%, 15rem), 1fr));
       gap: 0.75rem;
     }
-    h2 {
-      font-size: 1.0625rem;
-      margin: 1.5rem 0 0.5rem;
+    .placeholder {
+      border-radius: 12px;
+      background: #fff;
+      box-shadow: 0 1px 3px rgb(0 0 0 / 0.12);
+      /* a card's height: the 4:3 picture plus its body */
+      aspect-ratio: 4 / 3;
+      padding-bottom: 15.5rem;
     }
-    .empty,
-    .notice {
+    .empty {
       color: #4a4a55;
       padding: 1rem 0;
     }
     .notice {
-      color: #b00020;
-      padding: 0.5rem 0;
-    }
-    ul {
-      list-style: none;
-      margin: 0;
-      padding: 0;
-      background: #fff;
-      border-radius: 12px;
-      box-shadow: 0 1px 3px rgb(0 0 0 / 0.12);
-    }
-    li {
-      display: grid;
-      grid-template-columns: 1fr auto;
-      gap: 0.15rem 0.75rem;
-      padding: 0.6rem 0.75rem;
-      border-top: 1px solid #ececf1;
+      position: fixed;
+      inset-inline: 0.75rem;
+      bottom: 0.75rem;
+      z-index: 2;
+      margin: 0 auto;
+      max-width: 30rem;
+      padding: 0.75rem 1rem;
+      border-radius: 10px;
+      background: #1d1d24;
+      color: #fff;
       font-size: 0.875rem;
     }
-    li:first-child {
-      border-top: 0;
+    dialog {
+      width: min(30rem, calc(100vw - 2rem));
+      max-height: calc(100vh - 4rem);
+      box-sizing: border-box;
+      border: 0;
+      border-radius: 14px;
+      padding: 1rem 1.25rem;
+      box-shadow: 0 10px 40px rgb(0 0 0 / 0.3);
     }
-    .hold {
-      font-family: ui-monospace, monospace;
-      font-size: 0.75rem;
-      color: #6b6b76;
-      overflow-wrap: anywhere;
+    dialog::backdrop {
+      background: rgb(0 0 0 / 0.45);
     }
-    .status {
-      font-weight: 600;
-      text-transform: capitalize;
-      text-align: right;
+    .dialog-head {
+      display: flex;
+      justify-content: space-between;
+      align-items: center;
+      margin-bottom: 0.5rem;
     }
-    .status[data-status='paid'] {
-      color: #137a3a;
+    .dialog-head h2 {
+      margin: 0;
+      font-size: 1.125rem;
     }
-    .status[data-status='cancelled'] {
-      color: #6b6b76;
-    }
-    .status[data-status='pending'] {
-      color: #b36b00;
+    .dialog-head button {
+      min-width: 44px;
+      min-height: 44px;
+      border: 0;
+      background: transparent;
+      font-size: 1.25rem;
+      cursor: pointer;
     }
   `;
 
@@ -123,6 +191,9 @@ export class FfShopperPage extends LitElement {
   private readonly store = new FestivalStore(this.socket);
   private readonly ticker = new TickerStore(this.socket);
   @state() private conn: ConnStatus = this.socket.status;
+  /** the hold whose checkout is open */
+  @state() private checkoutHold: string | null = null;
+  @query('#orders-dialog') private ordersDialog!: HTMLDialogElement;
   private offStatus: (() => void) | null = null;
 
   constructor() {
@@ -136,7 +207,8 @@ export class FfShopperPage extends LitElement {
     void this.store.start();
     this.ticker.start();
     this.addEventListener('ff-grab', this.onGrab);
-    this.addEventListener('ff-pay', this.onPay);
+    this.addEventListener('ff-checkout', this.onCheckout);
+    this.addEventListener('ff-confirm-pay', this.onConfirmPay);
   }
 
   override disconnectedCallback(): void {
@@ -145,36 +217,72 @@ export class FfShopperPage extends LitElement {
     this.store.stop();
     this.ticker.stop();
     this.removeEventListener('ff-grab', this.onGrab);
-    this.removeEventListener('ff-pay', this.onPay);
+    this.removeEventListener('ff-checkout', this.onCheckout);
+    this.removeEventListener('ff-confirm-pay', this.onConfirmPay);
   }
 
   private readonly onGrab = (e: CustomEvent<{ deal: string }>) => this.store.grab(e.detail.deal, 1);
-  private readonly onPay = (e: CustomEvent<{ hold: string }>) => this.store.pay(e.detail.hold);
+  private readonly onCheckout = (e: CustomEvent<CheckoutEventDetail>) => {
+    this.ordersDialog?.close();
+    this.checkoutHold = e.detail.hold;
+  };
+  private readonly onConfirmPay = (e: CustomEvent<ConfirmPayDetail>) => this.store.pay(e.detail.hold, e.detail.method);
 
   override render() {
     const s = this.store;
     const name = s.festival?.name ?? 'flashfest';
+    const orders = s.orders();
+    const open = orders.filter((o) => o.status === 'pending' && o.expiresAt > serverNow()).length;
+    const checkout = this.checkoutHold ? s.holds.get(this.checkoutHold) ?? null : null;
     return html`
       <header>
         <h1>${name}</h1>
+        <button class="orders-btn" data-testid="my-orders" aria-haspopup="dialog" @click=${this.openOrders}>
+          My orders${orders.length ? html`<span class="badge" aria-label="${orders.length} orders${open ? `, ${open} to pay` : ''}">${orders.length}</span>` : nothing}
+        </button>
         <span class="conn" role="status" aria-live="polite">
           <span class="dot" data-testid="conn" data-status=${this.conn} aria-hidden="true"></span>
-          ${connLabel[this.conn]}
+          <span class="conn-text">${connLabel[this.conn]}</span>
         </span>
       </header>
-      <ff-ticker .store=${this.ticker}></ff-ticker>
-      ${s.notice ? html`<p class="notice" role="alert">${s.notice}</p>` : nothing}
+      <ff-ticker data-testid="ticker" .store=${this.ticker}></ff-ticker>
       <main>${this.renderDeals()}</main>
-      <section aria-labelledby="orders-h">
-        <h2 id="orders-h">My orders</h2>
-        ${this.renderOrders()}
-      </section>
+      ${s.notice ? html`<p class="notice" role="alert">${s.notice}</p>` : nothing}
+      <dialog id="orders-dialog" aria-labelledby="orders-h" data-testid="orders-dialog">
+        <div class="dialog-head">
+          <h2 id="orders-h">My orders</h2>
+          <button aria-label="Close" @click=${this.closeOrders}>✕</button>
+        </div>
+        <ff-orders .orders=${orders} .now=${serverNow()}></ff-orders>
+      </dialog>
+      <ff-checkout
+        .hold=${checkout}
+        .deal=${checkout ? s.deals.get(checkout.deal) ?? null : null}
+        .paying=${checkout ? s.mineFor(checkout.deal).paying : false}
+        @ff-close=${this.closeCheckout}
+      ></ff-checkout>
     `;
+  }
+
+  private openOrders(): void {
+    this.ordersDialog.showModal();
+  }
+
+  private closeOrders(): void {
+    this.ordersDialog.close();
+  }
+
+  private closeCheckout(): void {
+    this.checkoutHold = null;
   }
 
   private renderDeals() {
     const s = this.store;
-    if (s.load === 'loading') return html`<p class="empty">Loading deals…</p>`;
+    if (s.load === 'loading') {
+      return html`<div class="grid" aria-busy="true" aria-label="Loading deals">
+        ${Array.from({ length: placeholderCards }, () => html`<div class="placeholder"></div>`)}
+      </div>`;
+    }
     if (s.load === 'no_festival') return html`<p class="empty">No festival is on right now. Check back soon.</p>`;
     if (s.load === 'error') return html`<p class="empty">Could not load the deals; retrying…</p>`;
     const deals = s.dealIds.flatMap((id) => s.deals.get(id) ?? []);
@@ -186,22 +294,6 @@ export class FfShopperPage extends LitElement {
         (d) => html`<ff-deal-card data-testid="deal-${d.id}" .deal=${d} .mine=${s.mineFor(d.id)}></ff-deal-card>`,
       )}
     </div>`;
-  }
-
-  private renderOrders() {
-    const orders = this.store.orders();
-    if (orders.length === 0) return html`<p class="empty">Nothing yet. Grab a deal when it opens.</p>`;
-    return html`<ul aria-live="polite">
-      ${repeat(
-        orders,
-        (o) => o.hold,
-        (o) => html`<li data-testid="order-${o.hold}" data-status=${o.status}>
-          <span>${o.title} × ${o.qty}</span>
-          <span class="status" data-status=${o.status}>${o.expired ? 'expired' : o.status}</span>
-          <span class="hold">${o.hold}</span>
-        </li>`,
-      )}
-    </ul>`;
   }
 }
 

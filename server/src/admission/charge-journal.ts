@@ -47,6 +47,7 @@ async function finish(deps: ChargeRecoveryDeps, dealId: string, e: ChargeEntry, 
   const settle = async (p: Omit<PaymentJob, 'provider' | 'providerRef' | 'paidAt' | 'dealId' | 'hold' | 'shopper'>) => {
     await deps.payments.add('pay', {
       ...p, hold: e.hold, dealId, shopper: e.shopper, provider: e.provider, providerRef: e.ref, paidAt: now,
+      ...(e.method ? { method: e.method } : {}),
     }, { jobId: jobId.payment(e.hold) });
   };
   const rec = await deps.stock.readHold(e.hold);

@@ -17,7 +17,7 @@ export async function settlePayment(deps: SettleDeps, p: PaymentJob): Promise<Or
     // order disagrees, so a person can refund it.
     await insertPayment(c, {
       hold: p.hold, provider: p.provider, providerRef: p.providerRef,
-      amountMinor: p.qty * p.unitPriceMinor, currency: p.currency,
+      amountMinor: p.qty * p.unitPriceMinor, currency: p.currency, method: p.method,
     });
     if (st === 'paid') await insertLedger(c, 'sale', [p]);
     return st;

@@ -100,6 +100,8 @@ export interface PaymentJob extends OrderJob {
   provider: string;
   providerRef: string;
   paidAt: number;
+  /** absent in jobs queued before payment methods */
+  method?: string;
 }
 
 export const jobId = {

@@ -1,18 +1,19 @@
 // Read side of festivals and deals as shoppers see them. Counters here are the catalogue's;
 // the gateway overlays live counters from Redis (see live/deal-feed.ts).
 import type { Pool } from './pool.ts';
-import type { DealStateValue, DealView, FestivalView } from '../shared/protocol.ts';
+import type { DealStateValue, DealView, FestivalView, PaymentMethodValue } from '../shared/protocol.ts';
 
 interface DealRow {
   id: number; festival_id: number; brand: string; title: string; description: string;
   image_url: string | null; list_price_minor: number; deal_price_minor: number; currency: string;
   stock: number; per_shopper_limit: number; hold_seconds: number; starts_at: Date; ends_at: Date;
   state: DealStateValue; final_held: number | null; final_sold: number | null; final_available: number | null;
+  payment_methods: PaymentMethodValue[];
 }
 
 const DEAL_COLUMNS = `d.id, d.festival_id, b.name AS brand, d.title, d.description, d.image_url,
   d.list_price_minor, d.deal_price_minor, d.currency, d.stock, d.per_shopper_limit, d.hold_seconds,
-  d.starts_at, d.ends_at, d.state, d.final_held, d.final_sold, d.final_available`;
+  d.starts_at, d.ends_at, d.state, d.final_held, d.final_sold, d.final_available, d.payment_methods`;
 
 function toDealView(r: DealRow): DealView {
   const held = r.final_held ?? 0;
@@ -25,6 +26,7 @@ function toDealView(r: DealRow): DealView {
     stock: r.stock, available: r.final_available ?? r.stock - held - sold, held, sold,
     limit: r.per_shopper_limit, holdSeconds: r.hold_seconds,
     startsAt: r.starts_at.getTime(), endsAt: r.ends_at.getTime(), state: r.state,
+    paymentMethods: r.payment_methods,
   };
 }
 

@@ -2,7 +2,8 @@
 // idempotent by hold id (PK / UNIQUE + ON CONFLICT), because every caller is a job that may
 // run twice. Batch writes pass one array per column to `unnest`: one statement for N rows.
 import type pg from 'pg';
-import type { OrderStatus, OrderView } from '../shared/protocol.ts';
+import type { OrderStatus, OrderView, PaymentMethodValue } from '../shared/protocol.ts';
+import { orderNumber } from '../shared/order-number.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -141,11 +142,11 @@ export async function markOrderPaid(db: Db, row: OrderRow, paidAt: number): Prom
 }
 
 export async function insertPayment(db: Db, p: { hold: string; provider: string; providerRef: string;
-  amountMinor: number; currency: string }): Promise<boolean> {
+  amountMinor: number; currency: string; method?: string | undefined }): Promise<boolean> {
   const res = await db.query(
-    `INSERT INTO payments (hold_id, provider, provider_ref, amount_minor, currency)
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (hold_id) DO NOTHING`,
-    [p.hold, p.provider, p.providerRef, p.amountMinor, p.currency]);
+    `INSERT INTO payments (hold_id, provider, provider_ref, amount_minor, currency, method)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hold_id) DO NOTHING`,
+    [p.hold, p.provider, p.providerRef, p.amountMinor, p.currency, p.method ?? null]);
   return (res.rowCount ?? 0) > 0;
 }
 
@@ -155,19 +156,48 @@ export type ShopperOrder = OrderView;
 
 const epochMs = (col: string) => `(extract(epoch FROM ${col}) * 1000)::bigint`;
 
+const ORDER_VIEW_COLUMNS = `o.hold_id, o.deal_id, d.title, o.qty, o.unit_price_minor, o.currency, o.status,
+  ${epochMs('o.held_at')} AS held_at, ${epochMs('o.expires_at')} AS expires_at, ${epochMs('o.paid_at')} AS paid_at, p.method`;
+
+interface OrderViewRow {
+  hold_id: string; deal_id: number; title: string; qty: number; unit_price_minor: number; currency: string;
+  status: OrderStatus; held_at: number; expires_at: number; paid_at: number | null; method: PaymentMethodValue | null;
+}
+
+function toOrderView(r: OrderViewRow): OrderView {
+  return {
+    hold: r.hold_id, orderNo: orderNumber(r.hold_id) ?? r.hold_id, deal: String(r.deal_id), title: r.title, qty: r.qty,
+    unitPrice: { minor: r.unit_price_minor, currency: r.currency.trim() },
+    status: r.status, heldAt: r.held_at, expiresAt: r.expires_at, paidAt: r.paid_at, method: r.method,
+  };
+}
+
 /** A shopper's orders, newest first. */
 export async function listShopperOrders(db: Db, shopper: string, limit = 100): Promise<ShopperOrder[]> {
-  const res = await db.query<{ hold_id: string; deal_id: number; title: string; qty: number; unit_price_minor: number;
-    currency: string; status: OrderStatus; held_at: number; expires_at: number; paid_at: number | null }>(
-    `SELECT o.hold_id, o.deal_id, d.title, o.qty, o.unit_price_minor, o.currency, o.status,
-            ${epochMs('o.held_at')} AS held_at, ${epochMs('o.expires_at')} AS expires_at, ${epochMs('o.paid_at')} AS paid_at
-     FROM orders o JOIN deals d ON d.id = o.deal_id
+  const res = await db.query<OrderViewRow>(
+    `SELECT ${ORDER_VIEW_COLUMNS}
+     FROM orders o JOIN deals d ON d.id = o.deal_id LEFT JOIN payments p ON p.hold_id = o.hold_id
      WHERE o.shopper_id = $1 ORDER BY o.held_at DESC LIMIT $2`, [shopper, limit]);
-  return res.rows.map((r) => ({
-    hold: r.hold_id, deal: String(r.deal_id), title: r.title, qty: r.qty,
-    unitPrice: { minor: r.unit_price_minor, currency: r.currency.trim() },
-    status: r.status, heldAt: r.held_at, expiresAt: r.expires_at, paidAt: r.paid_at,
-  }));
+  return res.rows.map(toOrderView);
+}
+
+/** One order as ops sees it (found by its order number: shared/order-number.ts gives the hold). */
+export interface OrderLookup extends OrderView {
+  shopper: string;
+  brand: string;
+  provider: string | null;
+  providerRef: string | null;
+}
+
+export async function findOrder(db: Db, hold: string): Promise<OrderLookup | null> {
+  const res = await db.query<OrderViewRow & { shopper_id: string; brand: string; provider: string | null; provider_ref: string | null }>(
+    `SELECT ${ORDER_VIEW_COLUMNS}, o.shopper_id, b.name AS brand, p.provider, p.provider_ref
+     FROM orders o JOIN deals d ON d.id = o.deal_id JOIN brands b ON b.id = d.brand_id
+     LEFT JOIN payments p ON p.hold_id = o.hold_id
+     WHERE o.hold_id = $1`, [hold]);
+  const r = res.rows[0];
+  if (!r) return null;
+  return { ...toOrderView(r), shopper: r.shopper_id, brand: r.brand, provider: r.provider, providerRef: r.provider_ref };
 }
 
 /** Order rows of a deal; the PK makes this also the number of distinct holds persisted. */

@@ -16,6 +16,7 @@ import { RedisClock } from '../redis-clock.ts';
 import { LiveHub } from '../live/live-hub.ts';
 import { ProcessMetrics, type QueueSet } from '../metrics/process-metrics.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
+import { registerOrderLookup } from './order-lookup-routes.ts';
 import { GrabBatcher } from './grab-batcher.ts';
 import { deliverAnswers, shopperSocketBehavior, type SocketData } from './ws-handlers.ts';
 import { registerHttpRoutes } from './http-routes.ts';
@@ -42,7 +43,8 @@ export interface GatewayDeps {
   subscriber: RedisClient;
   /** where this gateway's new holds go (admission/admission-window.ts batches them) */
   admission: Pick<Admission, 'admit'>;
-  pay(hold: string, shopper: string): Promise<PayResult>;
+  /** `method`: a name from the wire; payHold checks it against the provider and the deal */
+  pay(hold: string, shopper: string, method: string): Promise<PayResult>;
   /** this process's metrics (main.ts shares one registry per process); a fresh one if absent */
   metrics?: ProcessMetrics;
   /** admission queues, for the ops board's queue depths */
@@ -81,13 +83,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
 
   // A pay that cannot reach Redis is a refusal like a grab's (safe to resend), not an error:
   // once Redis is known down, at once; else when its first Redis step fails.
-  const pay = async (hold: string, shopper: string): Promise<PayResult> => {
+  const pay = async (hold: string, shopper: string, method: string): Promise<PayResult> => {
     if (!health.up) {
       health.refuse();
       return { ok: false, code: PayRefusal.Unavailable };
     }
     try {
-      return await deps.pay(hold, shopper);
+      return await deps.pay(hold, shopper, method);
     } catch (err) {
       if (!health.failed(err, 'pay')) throw err;
       return { ok: false, code: PayRefusal.Unavailable };
@@ -107,6 +109,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
 
   app.ws<SocketData>('/ws', shopperSocketBehavior(ctx));
   registerOpsRoutes(app, ctx, live, metrics);
+  registerOrderLookup(app, ctx);
   // brand API first: its routes sit under /api, whose catch-all answers 404
   const brandApi = registerBrandRoutes(app, ctx);
   registerReminderRoutes(app, ctx);

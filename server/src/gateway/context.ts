@@ -4,7 +4,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Pool } from '../db/pool.ts';
 import type { StockStore } from '../stock/stock-store.ts';
-import type { PayRefusalCode } from '../shared/protocol.ts';
+import type { PayRefusalCode, PaymentMethodValue } from '../shared/protocol.ts';
 import type { SessionSigner } from './session.ts';
 import type { ShopperAuth } from './shopper-auth.ts';
 import type { RedisClock } from '../redis-clock.ts';
@@ -15,7 +15,7 @@ import type { GrabBatcher } from './grab-batcher.ts';
 import type { RedisHealth } from '../redis.ts';
 import type { SocketData } from './ws-handlers.ts';
 
-export type PayResult = { ok: true; dealId: string } | { ok: false; code: PayRefusalCode };
+export type PayResult = { ok: true; dealId: string; method?: PaymentMethodValue } | { ok: false; code: PayRefusalCode };
 
 export interface GatewayContext {
   config: Readonly<Config>;
@@ -29,7 +29,8 @@ export interface GatewayContext {
   clock: RedisClock;
   feed: DealFeed;
   batcher: GrabBatcher;
-  pay(hold: string, shopper: string): Promise<PayResult>;
+  /** `method` as the shopper sent it (checked by the payment path) */
+  pay(hold: string, shopper: string, method: string): Promise<PayResult>;
   /** tells the scheduler and every gateway that a deal's life-cycle changed (brand edits) */
   announceDealChanged(dealId: string, festivalId: string): Promise<void>;
   /** whether grabs and pays find Redis answering (they answer `unavailable` at once while not) */

@@ -14,7 +14,12 @@ const Grab = Type.Object({
   t: Type.Literal('grab'), deal: Id, qty: Type.Integer({ minimum: 1, maximum: Limits.maxQty }), rid: Rid,
   retry: Type.Optional(Type.Literal(true)),
 }, { additionalProperties: false });
-const Pay = Type.Object({ t: Type.Literal('pay'), hold: HoldId, rid: Type.Optional(Rid) }, { additionalProperties: false });
+// Any method-shaped name passes: one the provider does not offer is refused `unknown_method`, which
+// tells a client more than `invalid`.
+const Method = Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$' });
+const Pay = Type.Object({
+  t: Type.Literal('pay'), hold: HoldId, rid: Type.Optional(Rid), method: Type.Optional(Method),
+}, { additionalProperties: false });
 
 export const checkPing = Compile(Ping);
 export const checkSubscribe = Compile(Subscribe);

@@ -3,12 +3,13 @@
 // schema check, local answers from the deal cache, and micro-batched grabs.
 import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
 import {
-  ClientMsg, CloseCode, GrabRefusal, PayRefusal, ServerMsg, Topic, Limits,
+  ClientMsg, CloseCode, DefaultPaymentMethod, GrabRefusal, PayRefusal, ServerMsg, Topic, Limits,
   type DealView, type GrabRefusalCode, type PayRefusalCode, type ServerMessage,
 } from '../shared/protocol.ts';
 import { Errors, grabRefusalMessage, payRefusalMessage } from '../errors.ts';
 import { heldAnswer, refusedAnswer } from './grab-answers.ts';
 import { checkGrab, checkPay, checkPing, checkSubscribe } from './schemas.ts';
+import { orderNumber } from '../shared/order-number.ts';
 import { TokenBucket } from '../http/rate-limit.ts';
 import { sendError } from '../http/uws-http.ts';
 import type { GatewayContext } from './context.ts';
@@ -287,9 +288,14 @@ function onPay(ctx: GatewayContext, ws: Socket, msg: unknown): void {
   const { hold, rid } = msg;
   const shopper = ws.getUserData().shopper;
   ctx.pending++;
-  ctx.pay(hold, shopper).then(
+  ctx.pay(hold, shopper, msg.method ?? DefaultPaymentMethod).then(
     (result) => {
-      if (result.ok) sendLate(ws, { t: ServerMsg.Paid, hold, deal: result.dealId, ...(rid ? { rid } : {}) });
+      if (result.ok) {
+        sendLate(ws, {
+          t: ServerMsg.Paid, hold, deal: result.dealId, ...(rid ? { rid } : {}),
+          orderNo: orderNumber(hold) ?? hold, ...(result.method ? { method: result.method } : {}),
+        });
+      }
       else refusePay(ws, hold, rid, result.code, true);
     },
     (err: unknown) => {

@@ -20,16 +20,16 @@ export function minorUnitDigits(currency: string): number {
 
 const moneyFormats = new Map<string, Intl.NumberFormat>();
 
-function moneyFormat(currency: string, exactDigits: number | null, locale: string | undefined): Intl.NumberFormat {
-  const key = `${locale ?? ''}/${currency}/${exactDigits ?? ''}`;
+function moneyFormat(currency: string, digits: number, locale: string | undefined): Intl.NumberFormat {
+  const key = `${locale ?? ''}/${currency}/${digits}`;
   let f = moneyFormats.get(key);
   if (!f) {
-    const digits = exactDigits === null ? {} : { minimumFractionDigits: exactDigits, maximumFractionDigits: exactDigits };
+    const fraction = { minimumFractionDigits: digits, maximumFractionDigits: digits };
     try {
-      f = new Intl.NumberFormat(locale, { style: 'currency', currency, ...digits });
+      f = new Intl.NumberFormat(locale, { style: 'currency', currency, currencyDisplay: 'narrowSymbol', ...fraction });
     } catch {
       // Not a currency this browser knows: a plain number is better than nothing.
-      f = new Intl.NumberFormat(locale, digits);
+      f = new Intl.NumberFormat(locale, fraction);
     }
     moneyFormats.set(key, f);
   }
@@ -37,19 +37,22 @@ function moneyFormat(currency: string, exactDigits: number | null, locale: strin
 }
 
 /**
- * Minor units -> "PKR 49,999" / "$12.99": the currency's ISO exponent turns units into an
- * amount, Intl's usual display digits format it, unless that would round a real fraction away.
+ * Minor units -> "Rs 49,999" / "¥149" / "₹599.50": one rule for every currency, so prices side
+ * by side read alike (CLDR's own digits gave "PKR 49,999" beside "CN¥149.00"). The currency's
+ * ISO exponent turns units into an amount; a whole amount shows no fraction, any other shows
+ * all of the currency's digits; the symbol is the narrow one people write on price tags.
  * `locale` undefined: the runtime's (the browser's) own.
  */
 export function formatMoney(m: Money, locale?: string): string {
   const exp = minorUnitDigits(m.currency);
-  const amount = m.minor / 10 ** exp;
-  const display = moneyFormat(m.currency, null, locale);
-  const shown = display.resolvedOptions().maximumFractionDigits ?? exp;
-  const fitsDisplay = m.minor % 10 ** Math.max(0, exp - shown) === 0;
-  return (fitsDisplay ? display : moneyFormat(m.currency, exp, locale)).format(amount);
+  const whole = m.minor % 10 ** exp === 0;
+  return moneyFormat(m.currency, whole ? 0 : exp, locale).format(m.minor / 10 ** exp);
 }
 
+/** `m` times `qty`, for totals. */
+export function times(m: Money, qty: number): Money {
+  return { minor: m.minor * qty, currency: m.currency };
+}
 
 /** Whole percent off the list price, or null when there is no saving to show. */
 export function discountPercent(list: Money, deal: Money): number | null {

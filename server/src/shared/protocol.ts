@@ -53,6 +53,10 @@ export const PayRefusal = {
   RateLimited: 'rate_limited',
   Invalid: 'invalid',
   Unavailable: 'unavailable',
+  /** a method the payment provider does not offer */
+  UnknownMethod: 'unknown_method',
+  /** a method the provider offers but this deal does not accept (cash on delivery, mostly) */
+  MethodNotAllowed: 'method_not_allowed',
 } as const;
 export type PayRefusalCode = (typeof PayRefusal)[keyof typeof PayRefusal];
 
@@ -82,6 +86,18 @@ export const DealState = {
 } as const;
 export type DealStateValue = (typeof DealState)[keyof typeof DealState];
 
+/** How a shopper pays. Which of them a deal accepts is the deal's `paymentMethods` (Postgres
+ *  `deals.payment_methods`); which the engine can take is its payment provider's `methods`. */
+export const PaymentMethod = {
+  Wallet: 'wallet',
+  Card: 'card',
+  /** nothing is charged at checkout: the order is confirmed and paid in cash to the courier */
+  CashOnDelivery: 'cod',
+} as const;
+export type PaymentMethodValue = (typeof PaymentMethod)[keyof typeof PaymentMethod];
+/** What a `pay` without `method` pays with (clients written before checkout had a method). */
+export const DefaultPaymentMethod: PaymentMethodValue = PaymentMethod.Card;
+
 export interface Money {
   /** integer minor units (paisa, paise, fen) */
   minor: number;
@@ -108,6 +124,8 @@ export interface DealView {
   startsAt: number;
   endsAt: number;
   state: DealStateValue;
+  /** the methods this deal accepts, in the order checkout offers them */
+  paymentMethods: PaymentMethodValue[];
 }
 
 export type OrderStatus = 'pending' | 'paid' | 'cancelled';
@@ -115,6 +133,8 @@ export type OrderStatus = 'pending' | 'paid' | 'cancelled';
 /** One of the shopper's orders, as `GET /api/orders` returns it. */
 export interface OrderView {
   hold: string;
+  /** what people see and quote: shared/order-number.ts, derived from `hold` */
+  orderNo: string;
   deal: string;
   title: string;
   qty: number;
@@ -123,6 +143,8 @@ export interface OrderView {
   heldAt: number;
   expiresAt: number;
   paidAt: number | null;
+  /** how it was paid, once paid (null for payments made before methods existed) */
+  method: PaymentMethodValue | null;
 }
 
 export interface FestivalView {
@@ -141,7 +163,8 @@ export interface SubscribeMsg { t: 'sub'; festival: string }
  *  the gateway then asks Redis, which holds the rid's first answer, and never answers from its
  *  cache (a cached `sold_out` or `ended` would contradict a hold Redis already made). */
 export interface GrabMsg { t: 'grab'; deal: string; qty: number; rid: string; retry?: true }
-export interface PayMsg { t: 'pay'; hold: string; rid?: string }
+/** `method` defaults to `DefaultPaymentMethod`. */
+export interface PayMsg { t: 'pay'; hold: string; rid?: string; method?: PaymentMethodValue }
 export type ClientMessage = PingMsg | SubscribeMsg | GrabMsg | PayMsg;
 
 // ---- server -> client ----
@@ -160,7 +183,8 @@ export interface TickerMsg { t: 'ticker'; festival: string; items: TickerItem[] 
 export interface HeldMsg { t: 'held'; rid: string; deal: string; hold: string; qty: number; expiresAt: number }
 export interface RefusedMsg { t: 'refused'; rid: string; deal: string; code: GrabRefusalCode; message: string }
 export interface OrderMsg { t: 'order'; hold: string; deal: string; qty: number; status: OrderStatus }
-export interface PaidMsg { t: 'paid'; hold: string; deal: string; rid?: string }
+/** `orderNo` and `method` come with the gateway's answer to a `pay`, not with the worker's push. */
+export interface PaidMsg { t: 'paid'; hold: string; deal: string; rid?: string; orderNo?: string; method?: PaymentMethodValue }
 export interface PayRefusedMsg { t: 'refused'; rid?: string; hold: string; code: PayRefusalCode; message: string }
 export interface ExpiredMsg { t: 'expired'; hold: string; deal: string }
 /** One of the shopper's holds as it stands now: `cancelled` is an expired hold (stock given back). */

@@ -26,6 +26,8 @@ export interface ChargeEntry {
   shopper: string;
   ref: string;
   provider: string;
+  /** absent in entries written before payment methods */
+  method?: string;
   amountMinor: number;
   currency: string;
   /** when the charge succeeded, epoch ms */

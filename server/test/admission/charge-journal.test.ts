@@ -38,7 +38,7 @@ async function dealWithHold(holdSeconds = 60): Promise<{ dealId: string; hold: s
 
 /** payHold's first step, then a crash: charged, journalled, nothing else. */
 async function chargeThenCrash(dealId: string, hold: string, ageMs = 60_000): Promise<ChargeEntry> {
-  const c = await provider.charge({ hold, shopper: 'shopper-1', amountMinor: 5_000, currency: 'INR' });
+  const c = await provider.charge({ hold, shopper: 'shopper-1', amountMinor: 5_000, currency: 'INR', method: 'card' });
   if (!c.ok) throw new Error('declined');
   const entry = { hold, shopper: 'shopper-1', ref: c.ref, provider: provider.name, amountMinor: 5_000, currency: 'INR', at: Date.now() - ageMs };
   await stock.recordCharge(dealId, entry);
@@ -57,7 +57,7 @@ describe('charge journal', () => {
   it('a normal payment leaves no journal entry behind', async () => {
     const { dealId, hold } = await dealWithHold();
     const admission = new Admission(env.config, env.redis);
-    const r = await payHold({ config: env.config, redis: env.redis, stock, provider, admission }, { hold, shopper: 'shopper-1' });
+    const r = await payHold({ config: env.config, redis: env.redis, stock, provider, admission, dealMethods: async () => ['card'] }, { hold, shopper: 'shopper-1' });
     expect(r).toMatchObject({ ok: true, repeat: false });
     expect(await journal(dealId)).toEqual({});
     await admission.close();
@@ -101,7 +101,7 @@ describe('charge journal', () => {
   it('a second charge for a hold another charge already paid is refunded', async () => {
     const { dealId, hold } = await dealWithHold();
     const admission = new Admission(env.config, env.redis);
-    await payHold({ config: env.config, redis: env.redis, stock, provider, admission }, { hold, shopper: 'shopper-1' });
+    await payHold({ config: env.config, redis: env.redis, stock, provider, admission, dealMethods: async () => ['card'] }, { hold, shopper: 'shopper-1' });
     await admission.close();
     const first = (await queues.payments.getJob(jobId.payment(hold)))!.data.providerRef;
     const stray = await chargeThenCrash(dealId, hold);

@@ -41,7 +41,7 @@ describe('expiry and payments', () => {
     stock = new StockStore(env.redis, env.config.keyPrefix);
     admission = createAdmission(env.config, env.redis);
     provider = new DemoPaymentProvider();
-    pay = { config: env.config, redis: env.redis, stock, provider, admission };
+    pay = { config: env.config, redis: env.redis, stock, provider, admission, dealMethods: async () => ['wallet', 'card'] };
     sub = createRedis(env.config);
     await sub.subscribe(channels(env.config.keyPrefix).shopperNews);
     sub.on('message', (_ch, raw: string) => news.push(...(parseShopperNews(raw) as unknown as typeof news)));
@@ -134,8 +134,8 @@ describe('expiry and payments', () => {
     expect(await payHold(pay, { hold: 'nope', shopper })).toEqual({ ok: false, code: 'unknown_hold' });
 
     const before = provider.charges.length;
-    expect(await payHold(pay, { hold, shopper })).toEqual({ ok: true, hold, dealId: deal.dealId, repeat: false });
-    expect(await payHold(pay, { hold, shopper })).toEqual({ ok: true, hold, dealId: deal.dealId, repeat: true });
+    expect(await payHold(pay, { hold, shopper })).toEqual({ ok: true, hold, dealId: deal.dealId, repeat: false, method: 'card' });
+    expect(await payHold(pay, { hold, shopper })).toEqual({ ok: true, hold, dealId: deal.dealId, repeat: true, method: 'card' });
     expect(provider.charges.length - before).toBe(1);
     expect(provider.charges.at(-1)).toMatchObject({ hold, amountMinor: 3 * deal.unitPriceMinor, currency: 'PKR' });
 

@@ -9,6 +9,7 @@ import { StockStore } from '../../src/stock/stock-store.ts';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
 import { count, createDeal, delayedExpiryCoverage, grabHolds } from './helpers.ts';
 import { parseShopperNews } from '../../src/live/shopper-news.ts';
+import { orderNumber } from '../../src/shared/order-number.ts';
 
 describe('order worker', () => {
   let env: TestEnv;
@@ -62,9 +63,9 @@ describe('order worker', () => {
 
     const orders = await listShopperOrders(env.pool, jobs[0]!.shopper);
     expect(orders).toEqual([{
-      hold: jobs[0]!.hold, deal: deal.dealId, title: 'Earbuds', qty: 1,
+      hold: jobs[0]!.hold, orderNo: orderNumber(jobs[0]!.hold), deal: deal.dealId, title: 'Earbuds', qty: 1,
       unitPrice: { minor: deal.unitPriceMinor, currency: 'PKR' }, status: 'pending',
-      heldAt: jobs[0]!.heldAt, expiresAt: jobs[0]!.expiresAt, paidAt: null,
+      heldAt: jobs[0]!.heldAt, expiresAt: jobs[0]!.expiresAt, paidAt: null, method: null,
     }]);
 
     // the same holds again (a gateway retry, a reconciler re-admit): nothing new anywhere

@@ -1,5 +1,5 @@
 // End to end in real Chromium: a shopper opens the page, watches a countdown reach zero, grabs,
-// pays and sees the order as paid, against a real engine (gateway + worker + scheduler).
+// checks out and sees the order as paid, against a real engine (gateway + worker + scheduler).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { ARTIFACTS, startBrowserWorld, type BrowserWorld } from '../helpers/browser-world.ts';
@@ -50,8 +50,11 @@ describe('shopper page in Chromium', () => {
     await pay.waitFor({ timeout: 10_000 });
     expect(await card.getAttribute('data-state')).toBe('held');
     await page.screenshot({ path: `${ARTIFACTS}/shopper-held.png`, fullPage: true });
+    // checkout: pick a method and confirm (shopper-checkout.e2e.test.ts covers the step itself)
     await pay.click();
+    await page.locator('[data-testid="checkout-confirm"]').click();
     await expect.poll(() => card.getAttribute('data-state'), { timeout: 10_000 }).toBe('paid');
+    await page.getByRole('button', { name: 'Done' }).click();
 
     // the order list shows it as paid once the payment worker settles it in Postgres
     const holdRow = await waitFor(async () => {

@@ -43,6 +43,9 @@ export interface DealSpec {
   holdSeconds?: number;
   priceMinor?: number;
   currency?: string;
+  imageUrl?: string;
+  /** default: the column's default, wallet and card */
+  paymentMethods?: string[];
 }
 
 /** Inserts a brand, a festival and deals straight into Postgres. Returns the ids. */
@@ -60,10 +63,12 @@ export async function seedDeals(pool: Pool, deals: DealSpec[], festivalName = 'T
     const price = d.priceMinor ?? 99_900;
     const r = await pool.query<{ id: number }>(
       `INSERT INTO deals (festival_id, brand_id, title, list_price_minor, deal_price_minor, currency, stock,
-         per_shopper_limit, hold_seconds, starts_at, ends_at)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9, to_timestamp($10 / 1000.0), to_timestamp($11 / 1000.0)) RETURNING id`,
+         per_shopper_limit, hold_seconds, starts_at, ends_at, image_url, payment_methods)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9, to_timestamp($10 / 1000.0), to_timestamp($11 / 1000.0), $12,
+               COALESCE($13::text[], '{wallet,card}')) RETURNING id`,
       [festivalId, brand.rows[0]!.id, d.title ?? `Deal ${i + 1}`, price * 2, price, d.currency ?? 'PKR', d.stock,
-        d.limit, d.holdSeconds ?? 120, starts, starts + (d.durationMs ?? 600_000)]);
+        d.limit, d.holdSeconds ?? 120, starts, starts + (d.durationMs ?? 600_000), d.imageUrl ?? null,
+        d.paymentMethods ?? null]);
     dealIds.push(String(r.rows[0]!.id));
   }
   return { festivalId: String(festivalId), dealIds };
