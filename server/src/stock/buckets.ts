@@ -3,8 +3,9 @@
 // pinned to one bucket by a hash of their id: all their grabs of the deal meet in one Lua call's
 // keys, so the per-shopper limit and rid idempotency stay exact without any cross-slot step.
 
-/** The most buckets a deal may have (hold ids: see BUCKET_SEQ_SPAN in keys.ts). */
-export const MAX_STOCK_BUCKETS = 16;
+import { MAX_STOCK_BUCKETS } from './keys.ts';
+
+export { MAX_STOCK_BUCKETS };
 
 /**
  * How many buckets a deal gets when it is first warmed (fixed from then on: bucket 0's hash

@@ -2,7 +2,7 @@
 // the scheduler, the live side, reconcile and payments alike. Fields are written by
 // lua/warm-deal-1.lua (config, counters) and counted by lua/grab-batch-5.lua.
 import { REFUSAL_COUNTERS, type CountedRefusal } from './decisions.ts';
-import { BUCKET_SEQ_SPAN } from './keys.ts';
+import { seqBase } from './keys.ts';
 
 export type DealStatus = 'open' | 'stopped' | 'cancelled';
 
@@ -47,13 +47,14 @@ export function parseDealHash(h: Record<string, string>): DealCounters | null {
     if (v !== undefined) rejections[code] = Number(v);
   }
   const bucket = Number(h.bucket ?? 0);
+  const buckets = Number(h.buckets ?? 1);
   return {
     id: h.id, festivalId: h.festival ?? '', stock: Number(h.stock), total: Number(h.total ?? h.stock),
-    bucket, buckets: Number(h.buckets ?? 1), moving: Number(h.moving ?? 0), available: Number(h.available),
+    bucket, buckets, moving: Number(h.moving ?? 0), available: Number(h.available),
     held: Number(h.held), sold: Number(h.sold), limit: Number(h.limit), holdMs: Number(h.holdMs),
     startsAt: Number(h.startsAt), endsAt: Number(h.endsAt), unitPriceMinor: Number(h.price ?? 0),
     currency: h.currency ?? '', status: (h.status ?? 'open') as DealStatus,
-    holds: Number(h.seq ?? 0) - bucket * BUCKET_SEQ_SPAN, grabs: Number(h.grabs ?? 0), rejections,
+    holds: Number(h.seq ?? 0) - seqBase(bucket, buckets), grabs: Number(h.grabs ?? 0), rejections,
   };
 }
 

@@ -32,39 +32,39 @@ export interface OpenMove {
 export class StockMoves {
   constructor(private readonly redis: RedisClient, private readonly prefix: string) {}
 
-  private keys(dealId: string, bucket: number) {
-    return bucketKeys(this.prefix, dealId, bucket);
+  private keys(dealId: string, bucket: number, buckets: number) {
+    return bucketKeys(this.prefix, dealId, bucket, buckets);
   }
 
-  async take(dealId: string, from: number, to: number, moveId: string, wanted: number): Promise<TakeResult> {
-    const k = this.keys(dealId, from);
+  async take(dealId: string, buckets: number, from: number, to: number, moveId: string, wanted: number): Promise<TakeResult> {
+    const k = this.keys(dealId, from, buckets);
     return decodeTake(await this.redis.ffTakeStock(k.deal, k.movesOut, moveId, to, wanted));
   }
 
   /** 1 credited now, 0 already credited, -1 the receiver is not warmed. */
-  async credit(dealId: string, to: number, moveId: string, from: number, units: number): Promise<number> {
-    const k = this.keys(dealId, to);
+  async credit(dealId: string, buckets: number, to: number, moveId: string, from: number, units: number): Promise<number> {
+    const k = this.keys(dealId, to, buckets);
     return this.redis.ffCreditStock(k.deal, k.movesIn, moveId, from, units);
   }
 
-  async close(dealId: string, from: number, moveId: string): Promise<boolean> {
-    const k = this.keys(dealId, from);
+  async close(dealId: string, buckets: number, from: number, moveId: string): Promise<boolean> {
+    const k = this.keys(dealId, from, buckets);
     return (await this.redis.ffCloseMove(k.deal, k.movesOut, moveId)) === 1;
   }
 
   /** Moves up to `wanted` units (more when the donor has plenty: take-stock-2.lua) from bucket
    *  `from` to bucket `to`; returns the units moved and what the donor said. */
-  async move(dealId: string, from: number, to: number, wanted: number, hooks: MoveHooks = {},
+  async move(dealId: string, buckets: number, from: number, to: number, wanted: number, hooks: MoveHooks = {},
     moveId: string = randomUUID()): Promise<TakeResult> {
-    const t = await this.take(dealId, from, to, moveId, wanted);
+    const t = await this.take(dealId, buckets, from, to, moveId, wanted);
     if (t.taken <= 0) return t;
     await hooks.afterTake?.(moveId, t.taken);
-    if (await this.credit(dealId, to, moveId, from, t.taken) < 0) {
+    if (await this.credit(dealId, buckets, to, moveId, from, t.taken) < 0) {
       // the receiver is gone (a flush): the move stays open and recovery credits it later
       return { ...t, taken: 0 };
     }
     await hooks.afterCredit?.(moveId);
-    await this.close(dealId, from, moveId);
+    await this.close(dealId, buckets, from, moveId);
     return t;
   }
 
@@ -81,7 +81,7 @@ export class StockMoves {
       let inFlight = false;
       for (let step = 1; step < buckets && got < wanted; step++) {
         const from = (to + step) % buckets;
-        const t = await this.move(dealId, from, to, wanted - got);
+        const t = await this.move(dealId, buckets, from, to, wanted - got);
         if (t.taken > 0) got += t.taken;
         if (t.movingBefore > 0) inFlight = true;
       }
@@ -94,7 +94,7 @@ export class StockMoves {
   }
 
   private async anyMoving(dealId: string, buckets: number): Promise<boolean> {
-    const moving = await Promise.all(Array.from({ length: buckets }, (_, b) => this.redis.hget(this.keys(dealId, b).deal, 'moving')));
+    const moving = await Promise.all(Array.from({ length: buckets }, (_, b) => this.redis.hget(this.keys(dealId, b, buckets).deal, 'moving')));
     return moving.some((m) => Number(m ?? 0) > 0);
   }
 
@@ -102,7 +102,7 @@ export class StockMoves {
   async openMoves(dealId: string, buckets: number): Promise<OpenMove[]> {
     const open: OpenMove[] = [];
     await Promise.all(Array.from({ length: buckets }, async (_, from) => {
-      const journal = await this.redis.hgetall(this.keys(dealId, from).movesOut);
+      const journal = await this.redis.hgetall(this.keys(dealId, from, buckets).movesOut);
       for (const [moveId, rec] of Object.entries(journal)) {
         const m = /^(\d+)\|(\d+)\|taken$/.exec(rec);
         if (m) open.push({ moveId, from, to: Number(m[1]), units: Number(m[2]) });
@@ -116,8 +116,8 @@ export class StockMoves {
   async finishMoves(dealId: string, buckets: number): Promise<number> {
     let closed = 0;
     for (const m of await this.openMoves(dealId, buckets)) {
-      if (await this.credit(dealId, m.to, m.moveId, m.from, m.units) < 0) continue;
-      if (await this.close(dealId, m.from, m.moveId)) closed++;
+      if (await this.credit(dealId, buckets, m.to, m.moveId, m.from, m.units) < 0) continue;
+      if (await this.close(dealId, buckets, m.from, m.moveId)) closed++;
     }
     return closed;
   }

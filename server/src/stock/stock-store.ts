@@ -4,7 +4,7 @@
 // A deal may be split into stock buckets (./buckets.ts): every method here takes and gives the
 // whole deal (counters summed, holds found by their id's bucket), so callers need not know.
 import {
-  dealKeys, bucketKeys, globalKeys, dealIdOfHold, bucketOfHold, holdsOfExpiryEntry, payLockKey, BUCKET_SEQ_SPAN,
+  dealKeys, bucketKeys, globalKeys, dealIdOfHold, bucketOfHold, holdsOfExpiryEntry, payLockKey, seqBase,
 } from './keys.ts';
 import { defineStockScripts } from './scripts.ts';
 import {
@@ -98,8 +98,8 @@ export class StockStore {
     return dealKeys(this.prefix, dealId);
   }
 
-  bucketKeys(dealId: string, bucket: number) {
-    return bucketKeys(this.prefix, dealId, bucket);
+  bucketKeys(dealId: string, bucket: number, buckets: number) {
+    return bucketKeys(this.prefix, dealId, bucket, buckets);
   }
 
   /** The deal's number of stock buckets (1 when it is not warmed); `fresh` reads Redis. */
@@ -131,7 +131,7 @@ export class StockStore {
 
   /** One grab-batch-5.lua call on one bucket (see its header for `buckets` and `final`). */
   async grabBucket(dealId: string, bucket: number, buckets: number, grabs: readonly GrabRequest[], final: boolean): Promise<BucketGrabResult> {
-    const k = this.bucketKeys(dealId, bucket);
+    const k = this.bucketKeys(dealId, bucket, buckets);
     const args: (string | number)[] = [dealId, grabs.length, buckets, final ? '1' : '0'];
     for (const g of grabs) args.push(g.shopper, g.qty, g.rid);
     const raw = await this.redis.ffGrabBatch(k.deal, k.rids, k.perShopper, k.holds, k.expiries, ...args);
@@ -141,7 +141,9 @@ export class StockStore {
   /** The keys of the bucket that holds `hold` (null: not a hold id). */
   private holdKeys(hold: string): { dealId: string; k: ReturnType<typeof bucketKeys> } | null {
     const dealId = dealIdOfHold(hold);
-    return dealId ? { dealId, k: this.bucketKeys(dealId, bucketOfHold(hold)) } : null;
+    if (!dealId) return null;
+    const { bucket, buckets } = bucketOfHold(hold);
+    return { dealId, k: this.bucketKeys(dealId, bucket, buckets) };
   }
 
   /** Give an overdue unpaid hold's stock back; exactly once however often it is called. */
@@ -171,10 +173,10 @@ export class StockStore {
     const [id, had] = await this.redis.hmget(this.keys(d.id).deal, 'id', 'buckets');
     const buckets = id !== null ? Number(had ?? 1) || 1 : stockBucketsFor(d.stock, d.buckets, d.bucketUnits ?? 0);
     const warmBucket = async (b: number) => {
-      const k = this.bucketKeys(d.id, b);
+      const k = this.bucketKeys(d.id, b, buckets);
       const [created] = await this.redis.ffWarmDeal(k.deal, d.id, d.festivalId, d.stock, d.limit,
         d.holdSeconds * 1000, d.startsAt, d.endsAt, d.unitPriceMinor, d.currency, d.status,
-        b, buckets, bucketShare(d.stock, buckets, b), String(b * BUCKET_SEQ_SPAN));
+        b, buckets, bucketShare(d.stock, buckets, b), String(seqBase(b, buckets)));
       return created;
     };
     await Promise.all(Array.from({ length: buckets - 1 }, (_, i) => warmBucket(i + 1)));
@@ -186,7 +188,7 @@ export class StockStore {
 
   async setStatus(dealId: string, status: DealStatus): Promise<boolean> {
     const buckets = await this.bucketsOf(dealId, true);
-    const set = await Promise.all(Array.from({ length: buckets }, (_, b) => this.redis.ffSetStatus(this.bucketKeys(dealId, b).deal, status)));
+    const set = await Promise.all(Array.from({ length: buckets }, (_, b) => this.redis.ffSetStatus(this.bucketKeys(dealId, b, buckets).deal, status)));
     return set[0] === 1;
   }
 
@@ -195,13 +197,13 @@ export class StockStore {
     const first = parseDealHash(await this.redis.hgetall(this.keys(dealId).deal));
     if (!first || first.buckets <= 1) return first;
     this.bucketCounts.set(dealId, first.buckets);
-    const rest = await Promise.all(Array.from({ length: first.buckets - 1 }, (_, i) => this.readBucket(dealId, i + 1)));
+    const rest = await Promise.all(Array.from({ length: first.buckets - 1 }, (_, i) => this.readBucket(dealId, i + 1, first.buckets)));
     return sumBuckets([first, ...rest.filter((c): c is DealCounters => c !== null)]);
   }
 
   /** One bucket's own counters (stock: its share). */
-  async readBucket(dealId: string, bucket: number): Promise<DealCounters | null> {
-    return parseDealHash(await this.redis.hgetall(this.bucketKeys(dealId, bucket).deal));
+  async readBucket(dealId: string, bucket: number, buckets: number): Promise<DealCounters | null> {
+    return parseDealHash(await this.redis.hgetall(this.bucketKeys(dealId, bucket, buckets).deal));
   }
 
   /** Whether the deal's hash is in Redis (a flush or failover can lose it). */
@@ -211,8 +213,8 @@ export class StockStore {
 
   /** A bucket's hash, holds, per-shopper counts and journals in one MULTI: a consistent
    *  instant of that bucket, however busy the grab path is. */
-  async snapshotBucket(dealId: string, bucket: number): Promise<BucketSnapshot | null> {
-    const k = this.bucketKeys(dealId, bucket);
+  async snapshotBucket(dealId: string, bucket: number, buckets: number): Promise<BucketSnapshot | null> {
+    const k = this.bucketKeys(dealId, bucket, buckets);
     const res = await this.redis.multi().hgetall(k.deal).hgetall(k.holds).hgetall(k.perShopper)
       .hgetall(k.movesOut).hgetall(k.movesIn).exec();
     if (!res) return null;
@@ -230,9 +232,10 @@ export class StockStore {
    *  read at different instants: `inFlight` is exact only while no move runs (reconcile first
    *  finishes the open ones). */
   async snapshotDeal(dealId: string): Promise<DealSnapshot | null> {
-    const first = await this.snapshotBucket(dealId, 0);
+    const first = await this.snapshotBucket(dealId, 0, 1);
     if (!first) return null;
-    const rest = await Promise.all(Array.from({ length: Math.max(0, first.deal.buckets - 1) }, (_, i) => this.snapshotBucket(dealId, i + 1)));
+    const n = first.deal.buckets;
+    const rest = await Promise.all(Array.from({ length: Math.max(0, n - 1) }, (_, i) => this.snapshotBucket(dealId, i + 1, n)));
     const buckets = [first, ...rest.filter((s): s is BucketSnapshot => s !== null)];
     if (buckets.length === 1) return { ...first, buckets, inFlight: 0 };
     const credited = new Set(buckets.flatMap((b) => Object.keys(b.movesIn)));
@@ -302,7 +305,7 @@ export class StockStore {
       spans.push({ at: commands.length, n });
       if (n > 0) this.bucketCounts.set(dealIds[i]!, c!.buckets);
       for (let b = 1; b <= n; b++) {
-        const key = this.bucketKeys(dealIds[i]!, b).deal;
+        const key = this.bucketKeys(dealIds[i]!, b, c!.buckets).deal;
         commands.push({ key, add: (p) => read(key, p) });
       }
     });
@@ -345,13 +348,14 @@ export class StockStore {
     return out;
   }
 
-  private async eachBucket<T>(dealId: string, f: (bucket: number) => Promise<T>): Promise<T[]> {
+  /** `f(keys)` for every bucket of the deal, in parallel. */
+  private async eachBucket<T>(dealId: string, f: (k: ReturnType<typeof bucketKeys>) => Promise<T>): Promise<T[]> {
     const buckets = await this.bucketsOf(dealId);
-    return Promise.all(Array.from({ length: buckets }, (_, b) => f(b)));
+    return Promise.all(Array.from({ length: buckets }, (_, b) => f(this.bucketKeys(dealId, b, buckets))));
   }
 
   async listHolds(dealId: string): Promise<HoldRecord[]> {
-    const parts = await this.eachBucket(dealId, (b) => this.redis.hgetall(this.bucketKeys(dealId, b).holds));
+    const parts = await this.eachBucket(dealId, (k) => this.redis.hgetall(k.holds));
     return parts.flatMap((all) => Object.entries(all).map(([hold, raw]) => parseHoldRecord(hold, raw)));
   }
 
@@ -370,7 +374,9 @@ export class StockStore {
   async dueHolds(dealId: string, now: number, max = 1000): Promise<string[]> {
     const buckets = await this.bucketsOf(dealId);
     const due: string[] = [];
-    for (let b = 0; b < buckets && due.length < max; b++) due.push(...await this.dueHoldsIn(dealId, b, now, max - due.length));
+    for (let b = 0; b < buckets && due.length < max; b++) {
+      due.push(...await this.dueHoldsIn(dealId, this.bucketKeys(dealId, b, buckets), now, max - due.length));
+    }
     return due;
   }
 
@@ -379,8 +385,7 @@ export class StockStore {
    * whose holds are all paid or released is dropped here; a hold never returns to held, so
    * dropping it after the read is safe whatever runs meanwhile.
    */
-  private async dueHoldsIn(dealId: string, bucket: number, now: number, max: number): Promise<string[]> {
-    const k = this.bucketKeys(dealId, bucket);
+  private async dueHoldsIn(dealId: string, k: ReturnType<typeof bucketKeys>, now: number, max: number): Promise<string[]> {
     const due: string[] = [];
     const settled: string[] = [];
     const PAGE = 100;
@@ -422,20 +427,20 @@ export class StockStore {
   /** Writes a provider charge into the deal's charge journal (admission/charge-journal.ts), in
    *  the hold's bucket. */
   async recordCharge(dealId: string, e: ChargeEntry): Promise<void> {
-    await this.redis.hset(this.bucketKeys(dealId, bucketOfHold(e.hold)).charges, chargeField(e), JSON.stringify(e));
+    await this.redis.hset(this.holdKeys(e.hold)?.k.charges ?? this.keys(dealId).charges, chargeField(e), JSON.stringify(e));
   }
 
   async clearCharge(dealId: string, e: Pick<ChargeEntry, 'hold' | 'ref'>): Promise<void> {
-    await this.redis.hdel(this.bucketKeys(dealId, bucketOfHold(e.hold)).charges, chargeField(e));
+    await this.redis.hdel(this.holdKeys(e.hold)?.k.charges ?? this.keys(dealId).charges, chargeField(e));
   }
 
   async listCharges(dealId: string): Promise<ChargeEntry[]> {
-    const parts = await this.eachBucket(dealId, (b) => this.redis.hgetall(this.bucketKeys(dealId, b).charges));
+    const parts = await this.eachBucket(dealId, (k) => this.redis.hgetall(k.charges));
     return parts.flatMap((entries) => Object.values(entries).map((raw) => JSON.parse(raw) as ChargeEntry));
   }
 
   async hasCharges(dealId: string): Promise<boolean> {
-    const lens = await this.eachBucket(dealId, (b) => this.redis.hlen(this.bucketKeys(dealId, b).charges));
+    const lens = await this.eachBucket(dealId, (k) => this.redis.hlen(k.charges));
     return lens.some((n) => n > 0);
   }
 

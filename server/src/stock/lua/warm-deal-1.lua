@@ -9,7 +9,7 @@
     ARGV[5] hold ms        ARGV[6] startsAt ms   ARGV[7] endsAt ms    ARGV[8] unit price (minor)
     ARGV[9] currency       ARGV[10] status: open | stopped | cancelled
     ARGV[11] bucket b      ARGV[12] buckets B     ARGV[13] this bucket's share of the stock
-    ARGV[14] the bucket's first hold seq - 1 (b * BUCKET_SEQ_SPAN, stock/keys.ts)
+    ARGV[14] the bucket's first hold seq - 1 (seqBase(b, B), stock/keys.ts)
 
   Fields written: id festival limit holdMs startsAt endsAt price currency status
                   and, only when new: total=ARGV[3] (the deal's stock) bucket buckets
