@@ -1,11 +1,11 @@
 // Stock buckets (stock/buckets.ts, stock/bucket-grab.ts, stock/stock-moves.ts) against a real
 // Redis, or a real 3-master cluster under FF_REDIS_CLUSTER=1: where the buckets' keys land, the
 // pinned shopper, moves into a dry bucket, and a mover killed with kill -9 in the middle.
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
-import { createTestEnv, onCluster, waitFor, type TestEnv } from '../helpers/test-env.ts';
+import { createTestEnv, onCluster, type TestEnv } from '../helpers/test-env.ts';
+import { killMoverAt } from '../helpers/stock-mover.ts';
 import { StockStore, type WarmDealInput } from '../../src/stock/stock-store.ts';
 import { bucketOfShopper, stockBucketsFor } from '../../src/stock/buckets.ts';
 import { bucketOfHold } from '../../src/stock/keys.ts';
@@ -158,26 +158,11 @@ describe('grabs on a bucketed deal', () => {
   });
 });
 
-/** Runs fixtures/move-child.ts up to `step` and kills it there with SIGKILL. */
-async function killMoverAt(dealId: string, from: number, to: number, units: number, step: 'take' | 'credit'): Promise<{ moveId: string; taken: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/test/stock/fixtures/move-child.ts', dealId, '3', String(from), String(to), String(units), step], {
-    env: { ...process.env, ...env.env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-  child.stderr.on('data', (b: Buffer) => { out += b.toString(); });
-  const line = await waitFor(() => /^at (\w+) (\S+) (\d*)$/m.exec(out) ?? (child.exitCode !== null ? Promise.reject(new Error(out)) : null), `mover at ${step}`, 30_000);
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-  return { moveId: line[2]!, taken: Number(line[3] || 0) };
-}
-
 describe('a stock move killed with kill -9', () => {
   it('after the take: the units are in flight, counted, and recovery credits them once', async () => {
     const d = deal({ stock: 30 });
     await stock.warmDeal(d);
-    const { moveId } = await killMoverAt(d.id, 0, 1, 2, 'take');
+    const { moveId } = await killMoverAt(env, d.id, 3, 0, 1, 2, 'take');
     // take-stock-2.lua takes at least the 2 asked, up to half the donor's 10
     const snap = (await stock.snapshotDeal(d.id))!;
     expect(snap.inFlight).toBe(5);
@@ -198,7 +183,7 @@ describe('a stock move killed with kill -9', () => {
   it('after the credit: recovery only closes the move, the receiver is not credited twice', async () => {
     const d = deal({ stock: 30 });
     await stock.warmDeal(d);
-    const { moveId } = await killMoverAt(d.id, 2, 0, 4, 'credit');
+    const { moveId } = await killMoverAt(env, d.id, 3, 2, 0, 4, 'credit');
     let snap = (await stock.snapshotDeal(d.id))!;
     expect(snap.inFlight).toBe(0);
     expect(snap.buckets.map((b) => b.deal.stock)).toEqual([15, 10, 5]);
@@ -215,7 +200,7 @@ describe('a stock move killed with kill -9', () => {
     const d = deal({ stock: 3, limit: 1 });
     await stock.warmDeal(d);
     // bucket 0's one unit is taken towards bucket 2 and the mover dies
-    await killMoverAt(d.id, 0, 2, 1, 'take');
+    await killMoverAt(env, d.id, 3, 0, 2, 1, 'take');
     const three = shoppersOf(0, 3, 3, 'dry');
     const r = await stock.grabBatch(d.id, three.map((s) => ({ shopper: s, qty: 1, rid: 'x' })));
     expect(held(r.decisions).length).toBe(3);
