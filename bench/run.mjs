@@ -1,5 +1,5 @@
-// `npm run bench [-- <scenario>... ] [--big] [--runs=N] [--seconds=S] [--max-rate=N] [--smoke] [--report]`
-// Runs the scenarios (grab, storm, drain, fanout, http, slowreaders; all by default) against flashfest and
+// `npm run bench [-- <scenario>... ] [--big] [--runs=N] [--seconds=S] [--max-rate=N] [--smoke] [--report] [--cluster]`
+// Runs the scenarios (grab, storm, drain, fanout, http, slowreaders, hotdeal; all by default) against flashfest and
 // the baselines in bench/baselines, on the same Redis and Postgres in the same run, and writes
 // bench/results/latest.{json,md,svg} (a part, e.g. `grab`, or --big: bench/results/grab-big.*;
 // --smoke: a temp dir, nothing committed). Exits 1 when a correctness
@@ -18,8 +18,9 @@ import { drainScenario } from './scenarios/drain.mjs';
 import { fanoutScenario } from './scenarios/fanout.mjs';
 import { httpScenario } from './scenarios/http.mjs';
 import { slowReadersScenario } from './scenarios/slow-readers.mjs';
+import { hotDealScenario } from './scenarios/hot-deal.mjs';
 
-const SCENARIOS = { grab: grabScenario, storm: stormScenario, drain: drainScenario, fanout: fanoutScenario, http: httpScenario, slowreaders: slowReadersScenario };
+const SCENARIOS = { grab: grabScenario, storm: stormScenario, drain: drainScenario, fanout: fanoutScenario, http: httpScenario, slowreaders: slowReadersScenario, hotdeal: hotDealScenario };
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
@@ -30,6 +31,8 @@ const value = (name, dflt) => {
 const smoke = flag('smoke');
 const opts = {
   smoke, big: flag('big'),
+  // --cluster: scenarios that can also run on a private 3-master Redis Cluster do (hotdeal)
+  cluster: flag('cluster'),
   runs: value('runs', smoke ? 1 : 3),
   durationMs: value('seconds', 5) * 1000,
   // --max-rate=N: the open-loop variants (the sweep) take N grabs/s as the maximum instead
