@@ -42,7 +42,7 @@ async function measure(sha, batch) {
   const call = () => {
     const args = [];
     for (let i = 0; i < batch; i++, rid++) args.push(`s${rid % 2000}`, 1, String(rid));
-    return redis.evalsha(sha, 5, ...keys, '1', batch, ...args);
+    return redis.evalsha(sha, 5, ...keys, '1', batch, 1, '1', ...args);
   };
   const before = await redisCpuSeconds();
   const inFlight = [];

@@ -1,10 +1,10 @@
 // `npm run bench [-- <scenario>... ] [--big] [--runs=N] [--seconds=S] [--max-rate=N] [--smoke] [--cluster] [--report]`
-// Runs the scenarios (grab, storm, drain, fanout, http, slowreaders; all by default) against flashfest and
+// Runs the scenarios (grab, storm, drain, fanout, http, slowreaders, hotdeal; all by default) against flashfest and
 // the baselines in bench/baselines, on the same Redis and Postgres in the same run, and writes
 // bench/results/latest.{json,md,svg} (a part, e.g. `grab`, or --big: bench/results/grab-big.*;
 // --smoke: a temp dir, nothing committed). --cluster: each chosen scenario (default grab, storm,
 // drain) runs on the single Redis and then on a private local 3-master Redis Cluster, in the same
-// run (the cluster's rows are named `<scenario>@cluster`). Exits 1 when a correctness
+// run (the cluster's rows are named `<scenario>@cluster`); hotdeal compares the two itself. Exits 1 when a correctness
 // check fails (oversell, duplicate, lost order), whatever the timings.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -20,8 +20,9 @@ import { drainScenario } from './scenarios/drain.mjs';
 import { fanoutScenario } from './scenarios/fanout.mjs';
 import { httpScenario } from './scenarios/http.mjs';
 import { slowReadersScenario } from './scenarios/slow-readers.mjs';
+import { hotDealScenario } from './scenarios/hot-deal.mjs';
 
-const SCENARIOS = { grab: grabScenario, storm: stormScenario, drain: drainScenario, fanout: fanoutScenario, http: httpScenario, slowreaders: slowReadersScenario };
+const SCENARIOS = { grab: grabScenario, storm: stormScenario, drain: drainScenario, fanout: fanoutScenario, http: httpScenario, slowreaders: slowReadersScenario, hotdeal: hotDealScenario };
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
@@ -43,7 +44,9 @@ const opts = {
 };
 const chosen = argv.filter((a) => !a.startsWith('--'));
 for (const c of chosen) if (!SCENARIOS[c]) { console.error(`bench: unknown scenario "${c}" (one of ${Object.keys(SCENARIOS).join(', ')})`); process.exit(2); }
-const names = chosen.length ? chosen : cluster ? ['grab', 'storm', 'drain'] : Object.keys(SCENARIOS);
+const names = chosen.length ? chosen : cluster ? ['grab', 'storm', 'drain', 'hotdeal'] : Object.keys(SCENARIOS);
+/** scenarios that compare the single Redis and the cluster inside one run of their own */
+const COMPARES_ITSELF = new Set(['hotdeal']);
 for (const v of opts.variants ?? []) {
   const problem = grabVariantError(v);
   if (problem) { console.error(`bench: ${problem}`); process.exit(2); }
@@ -68,7 +71,7 @@ const facts = await collectFacts(services);
 log(`${facts.machine.cores} cores, Node ${facts.machine.node}, Redis ${facts.redis}, ${facts.postgres.split(' on ')[0]}; runs ${opts.runs}${opts.big ? ', big' : ''}${smoke ? ', smoke' : ''}${cluster ? `, and on a 3-master cluster (${services.clusterNodes})` : ''}`);
 const results = [];
 let failed = false;
-const runs = names.flatMap((name) => cluster
+const runs = names.flatMap((name) => cluster && !COMPARES_ITSELF.has(name)
   ? [{ name, label: name, services }, { name, label: `${name}@cluster`, services: onCluster(services) }]
   : [{ name, label: name, services }]);
 for (const { name, label, services: where } of runs) {

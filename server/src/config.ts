@@ -76,6 +76,8 @@ export interface Config {
   /** Messages over the rate limit a socket may send before it is closed as a flood. */
   floodCloseAfter: number;
   grabBatchMax: number;
+  /** a deal without its own `stock_buckets` gets one stock bucket per this many units (0: one) */
+  stockBucketUnits: number;
   admitWindowMs: number;
   admitBatchMax: number;
   prewarmSeconds: number;
@@ -289,6 +291,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     rateLimitBurst: int(env, 'RATE_LIMIT_BURST', 40, 1, 100_000),
     floodCloseAfter: int(env, 'FLOOD_CLOSE_AFTER', 200, 1, 1_000_000),
     grabBatchMax: int(env, 'GRAB_BATCH_MAX', 512, 1, 10_000),
+    stockBucketUnits: int(env, 'STOCK_BUCKET_UNITS', 0, 0, 100_000_000),
     admitWindowMs: int(env, 'ADMIT_WINDOW_MS', 2, 0, 1_000),
     admitBatchMax: int(env, 'ADMIT_BATCH_MAX', 1_000, 1, 50_000),
     prewarmSeconds: int(env, 'PREWARM_SECONDS', 60, 1, 86_400),

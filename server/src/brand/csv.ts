@@ -8,7 +8,7 @@ import type { RowError } from '../shared/brand-api.ts';
 
 export const MAX_CSV_ROWS = 1000;
 
-const NUMERIC: ReadonlySet<DealField> = new Set(['listPriceMinor', 'dealPriceMinor', 'stock', 'limit', 'holdMinutes']);
+const NUMERIC: ReadonlySet<DealField> = new Set(['listPriceMinor', 'dealPriceMinor', 'stock', 'limit', 'holdMinutes', 'stockBuckets']);
 const norm = (s: string) => s.replace(/[\s_-]/g, '').toLowerCase();
 const BY_NORM = new Map<string, DealField>(DEAL_FIELDS.map((f) => [norm(f), f]));
 

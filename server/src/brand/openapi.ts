@@ -5,6 +5,7 @@ import { DealState } from '../shared/protocol.ts';
 import { DealLimits } from './validation.ts';
 import { BRAND_RATE } from './auth.ts';
 import { CSV_BODY_LIMIT, JSON_BODY_LIMIT } from './limits.ts';
+import { MAX_STOCK_BUCKETS } from '../stock/buckets.ts';
 import { MAX_CSV_ROWS } from './csv.ts';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -125,6 +126,7 @@ export const openApiDocument = {
           startsAt: { ...time, description: 'in the future, inside the festival window' },
           endsAt: { ...time, description: 'after startsAt by 1 minute to 7 days, inside the festival window' },
           holdMinutes: { type: ['integer', 'null'], minimum: DealLimits.holdMinutesMin, maximum: DealLimits.holdMinutesMax, description: 'time a shopper has to pay; default HOLD_SECONDS' },
+          stockBuckets: { type: ['integer', 'null'], minimum: 1, maximum: MAX_STOCK_BUCKETS, description: 'split a hot deal\'s stock over this many Redis slots (at most stock); null: the engine\'s rule (STOCK_BUCKET_UNITS). Fixed once the deal is warmed' },
         },
       },
       BrandDeal: {
@@ -133,6 +135,7 @@ export const openApiDocument = {
           id: { type: 'string' }, festivalId: { type: 'string' }, title: { type: 'string' }, description: { type: 'string' },
           imageUrl: { type: ['string', 'null'] }, listPriceMinor: { type: 'integer' }, dealPriceMinor: { type: 'integer' },
           currency: { type: 'string' }, stock: { type: 'integer' }, limit: { type: 'integer' }, holdSeconds: { type: 'integer' },
+          stockBuckets: { type: ['integer', 'null'] },
           startsAt: { type: 'integer' }, endsAt: { type: 'integer' },
           state: { enum: Object.values(DealState) },
           held: { type: 'integer' }, sold: { type: 'integer' }, available: { type: 'integer', description: 'held + sold + available == stock' },

@@ -4,6 +4,7 @@
 // major units and times in the offset the brand wrote them in (message-terms.ts); `details`
 // carries the numbers so the console can restate them in its own terms.
 import { FieldCode } from '../errors.ts';
+import { MAX_STOCK_BUCKETS } from '../stock/buckets.ts';
 import type { BrandFestival, FieldError, FieldErrorDetails, ValidDeal } from '../shared/brand-api.ts';
 import { ISO_TIME, isoInOffset, moneyText, writtenOffset } from './message-terms.ts';
 
@@ -27,7 +28,7 @@ export function isCurrency(code: string): boolean {
 }
 
 export const DEAL_FIELDS = ['festivalId', 'title', 'description', 'imageUrl', 'listPriceMinor', 'dealPriceMinor',
-  'currency', 'stock', 'limit', 'startsAt', 'endsAt', 'holdMinutes'] as const;
+  'currency', 'stock', 'limit', 'startsAt', 'endsAt', 'holdMinutes', 'stockBuckets'] as const;
 export type DealField = (typeof DEAL_FIELDS)[number];
 const KNOWN: ReadonlySet<string> = new Set(DEAL_FIELDS);
 
@@ -152,6 +153,15 @@ export function validateDeal(raw: unknown, ctx: ValidationContext): Validation {
     if (m !== undefined) holdSeconds = m * 60;
   }
 
+  // a hot deal's stock buckets (stock/buckets.ts); null or absent: the engine's rule
+  let stockBuckets: number | null = null;
+  if (present('stockBuckets') && o.stockBuckets !== null) {
+    stockBuckets = int('stockBuckets', 1, MAX_STOCK_BUCKETS, 'buckets') ?? null;
+    if (stockBuckets !== null && stock !== undefined && stockBuckets > stock) {
+      err('stockBuckets', FieldCode.OutOfRange, `${name('stockBuckets')} (${stockBuckets}) must not exceed ${name('stock')} (${stock}): every bucket starts with a unit.`);
+    }
+  }
+
   const time = (f: 'startsAt' | 'endsAt'): number | undefined => {
     if (!present(f)) return void err(f, FieldCode.Required, `${name(f)} is required.`);
     const t = parseTime(o[f]);
@@ -201,7 +211,7 @@ export function validateDeal(raw: unknown, ctx: ValidationContext): Validation {
     deal: {
       festivalId: festival!.id, title: title!, description: description ?? '', imageUrl,
       listPriceMinor: listPrice!, dealPriceMinor: dealPrice!, currency: currency!, stock: stock!, limit: limit!,
-      holdSeconds, startsAt: startsAt!, endsAt: endsAt!,
+      holdSeconds, startsAt: startsAt!, endsAt: endsAt!, stockBuckets,
     },
   };
 }
@@ -213,5 +223,6 @@ export function dealAsInput(d: ValidDeal): Record<DealField, unknown> {
     listPriceMinor: d.listPriceMinor, dealPriceMinor: d.dealPriceMinor, currency: d.currency,
     stock: d.stock, limit: d.limit, startsAt: d.startsAt, endsAt: d.endsAt,
     holdMinutes: d.holdSeconds % 60 === 0 ? d.holdSeconds / 60 : null,
+    stockBuckets: d.stockBuckets,
   };
 }

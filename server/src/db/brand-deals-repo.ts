@@ -20,13 +20,13 @@ export interface StoredDeal extends ValidDeal {
 const ms = (col: string) => `floor(extract(epoch FROM ${col}) * 1000)::float8`;
 const COLUMNS = `id, brand_id, festival_id, title, description, image_url, list_price_minor, deal_price_minor,
   currency, stock, per_shopper_limit, hold_seconds, ${ms('starts_at')} AS starts_at, ${ms('ends_at')} AS ends_at,
-  state, final_held, final_sold, final_available, ${ms('created_at')} AS created_at, ${ms('updated_at')} AS updated_at`;
+  state, final_held, final_sold, final_available, stock_buckets, ${ms('created_at')} AS created_at, ${ms('updated_at')} AS updated_at`;
 
 interface Row {
   id: number; brand_id: number; festival_id: number; title: string; description: string; image_url: string | null;
   list_price_minor: number; deal_price_minor: number; currency: string; stock: number; per_shopper_limit: number;
   hold_seconds: number; starts_at: number; ends_at: number; state: DealStateValue;
-  final_held: number | null; final_sold: number | null; final_available: number | null;
+  final_held: number | null; final_sold: number | null; final_available: number | null; stock_buckets: number | null;
   created_at: number; updated_at: number;
 }
 
@@ -35,7 +35,7 @@ function toDeal(r: Row): StoredDeal {
     id: String(r.id), brandId: String(r.brand_id), festivalId: String(r.festival_id), title: r.title,
     description: r.description, imageUrl: r.image_url, listPriceMinor: r.list_price_minor,
     dealPriceMinor: r.deal_price_minor, currency: r.currency.trim(), stock: r.stock, limit: r.per_shopper_limit,
-    holdSeconds: r.hold_seconds, startsAt: r.starts_at, endsAt: r.ends_at, state: r.state,
+    holdSeconds: r.hold_seconds, startsAt: r.starts_at, endsAt: r.ends_at, state: r.state, stockBuckets: r.stock_buckets,
     final: r.final_held === null || r.final_sold === null || r.final_available === null
       ? null : { held: r.final_held, sold: r.final_sold, available: r.final_available },
     createdAt: r.created_at, updatedAt: r.updated_at,
@@ -74,11 +74,11 @@ export async function getBrandDeal(db: Queryable, brandId: string, dealId: strin
 export async function insertDeal(db: Queryable, brandId: string, d: ValidDeal): Promise<StoredDeal> {
   const { rows } = await db.query<Row>(
     `INSERT INTO deals (festival_id, brand_id, title, description, image_url, list_price_minor, deal_price_minor,
-       currency, stock, per_shopper_limit, hold_seconds, starts_at, ends_at)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, to_timestamp($12::float8 / 1000), to_timestamp($13::float8 / 1000))
+       currency, stock, per_shopper_limit, hold_seconds, starts_at, ends_at, stock_buckets)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, to_timestamp($12::float8 / 1000), to_timestamp($13::float8 / 1000), $14)
      RETURNING ${COLUMNS}`,
     [d.festivalId, brandId, d.title, d.description, d.imageUrl, d.listPriceMinor, d.dealPriceMinor, d.currency,
-      d.stock, d.limit, d.holdSeconds, d.startsAt, d.endsAt]);
+      d.stock, d.limit, d.holdSeconds, d.startsAt, d.endsAt, d.stockBuckets]);
   return toDeal(rows[0]!);
 }
 
@@ -90,11 +90,12 @@ export async function updateScheduledDeal(db: Queryable, brandId: string, dealId
   const { rows } = await db.query<Row>(
     `UPDATE deals SET festival_id = $3, title = $4, description = $5, image_url = $6, list_price_minor = $7,
        deal_price_minor = $8, currency = $9, stock = $10, per_shopper_limit = $11, hold_seconds = $12,
-       starts_at = to_timestamp($13::float8 / 1000), ends_at = to_timestamp($14::float8 / 1000), updated_at = now()
+       starts_at = to_timestamp($13::float8 / 1000), ends_at = to_timestamp($14::float8 / 1000), stock_buckets = $16,
+       updated_at = now()
      WHERE id = $1 AND brand_id = $2 AND state = 'scheduled' AND starts_at > to_timestamp($15::float8 / 1000)
      RETURNING ${COLUMNS}`,
     [dealId, brandId, d.festivalId, d.title, d.description, d.imageUrl, d.listPriceMinor, d.dealPriceMinor,
-      d.currency, d.stock, d.limit, d.holdSeconds, d.startsAt, d.endsAt, lockedFrom]);
+      d.currency, d.stock, d.limit, d.holdSeconds, d.startsAt, d.endsAt, lockedFrom, d.stockBuckets]);
   return rows[0] ? toDeal(rows[0]) : null;
 }
 

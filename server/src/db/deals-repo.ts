@@ -19,6 +19,8 @@ export interface ScheduledDeal {
   dealPriceMinor: number;
   currency: string;
   state: DealStateValue;
+  /** stock buckets asked for (null: STOCK_BUCKET_UNITS decides; stock/buckets.ts) */
+  stockBuckets: number | null;
 }
 
 export interface FinalCounters {
@@ -31,7 +33,7 @@ const DEAL_COLUMNS = `
   id::text AS id, festival_id::text AS festival_id, stock, per_shopper_limit, hold_seconds,
   floor(extract(epoch FROM starts_at) * 1000)::float8 AS starts_at,
   floor(extract(epoch FROM ends_at) * 1000)::float8 AS ends_at,
-  deal_price_minor, currency, state`;
+  deal_price_minor, currency, state, stock_buckets`;
 
 interface DealRow {
   id: string;
@@ -44,6 +46,7 @@ interface DealRow {
   deal_price_minor: number;
   currency: string;
   state: DealStateValue;
+  stock_buckets: number | null;
 }
 
 function toDeal(r: DealRow): ScheduledDeal {
@@ -51,6 +54,7 @@ function toDeal(r: DealRow): ScheduledDeal {
     id: r.id, festivalId: r.festival_id, stock: r.stock, perShopperLimit: r.per_shopper_limit,
     holdSeconds: r.hold_seconds, startsAt: r.starts_at, endsAt: r.ends_at,
     dealPriceMinor: Number(r.deal_price_minor), currency: r.currency.trim(), state: r.state,
+    stockBuckets: r.stock_buckets,
   };
 }
 

@@ -75,7 +75,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
 
   const admission = new AdmissionWindow(config, deps.admission, logger);
   const batcher = new GrabBatcher(stock, config.grabBatchMax, (dealId, grabs, result) => {
-    feed.noteAvailable(dealId, result.available);
+    // a bucketed deal is sold out only when every bucket is: the feed's poll sums them
+    if (result.buckets === 1) feed.noteAvailable(dealId, result.available);
     live.onDecided(dealId, grabs, result);
     // decided and durable in Redis: admitted behind the answer, which follows at once
     admission.admitDecided(dealId, grabs, result, feed.deals.get(dealId)?.dealPrice);

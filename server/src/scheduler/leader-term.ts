@@ -43,11 +43,12 @@ function warmSignature(d: ScheduledDeal): string {
   return [d.startsAt, d.endsAt, d.perShopperLimit, d.holdSeconds, d.dealPriceMinor, d.currency].join('|');
 }
 
-function warmInput(d: ScheduledDeal, stock = d.stock): WarmDealInput {
+/** `bucketUnits`: STOCK_BUCKET_UNITS, the rule for a deal without its own `stock_buckets`. */
+function warmInput(d: ScheduledDeal, bucketUnits: number, stock = d.stock): WarmDealInput {
   return {
     id: d.id, festivalId: d.festivalId, stock, limit: d.perShopperLimit, holdSeconds: d.holdSeconds,
     startsAt: d.startsAt, endsAt: d.endsAt, unitPriceMinor: d.dealPriceMinor, currency: d.currency,
-    status: 'open',
+    status: 'open', buckets: d.stockBuckets, bucketUnits,
   };
 }
 
@@ -152,7 +153,7 @@ export class LeaderTerm {
       if (cur && cur.stock !== deal.stock) {
         this.log.warn({ deal: deal.id, redis: cur.stock, postgres: deal.stock }, 'scheduler: stock edited after warming; Redis keeps its stock');
       }
-      await this.stock.warmDeal(warmInput(deal, cur?.stock ?? deal.stock));
+      await this.stock.warmDeal(warmInput(deal, this.d.config.stockBucketUnits, cur?.stock ?? deal.stock));
       this.warmed.set(deal.id, sig);
       this.log.info({ deal: deal.id }, 'scheduler: deal edited, re-warmed');
       await publishDealChanged(this.d.redis, this.d.config.keyPrefix, deal.id, deal.festivalId);
@@ -243,7 +244,7 @@ export class LeaderTerm {
   private async warm(deal: ScheduledDeal): Promise<void> {
     const cur = await this.stock.readDeal(deal.id);
     if (this.stopped) return;
-    await this.stock.warmDeal(warmInput(deal, cur?.stock ?? deal.stock));
+    await this.stock.warmDeal(warmInput(deal, this.d.config.stockBucketUnits, cur?.stock ?? deal.stock));
     this.warmed.set(deal.id, warmSignature(deal));
   }
 

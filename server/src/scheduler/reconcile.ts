@@ -6,7 +6,7 @@
 import type { RedisClient } from '../redis.ts';
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
-import { StockStore, type DealSnapshot } from '../stock/stock-store.ts';
+import { StockStore, type BucketSnapshot, type DealSnapshot } from '../stock/stock-store.ts';
 import { redisNow } from '../redis.ts';
 import { createQueues, type AdmissionQueues, type OrderJob } from '../admission/queues.ts';
 import { requeueOverdueExpiries } from '../admission/expiry/index.ts';
@@ -18,7 +18,7 @@ import { checkLedger, type LedgerViolationKind } from './ledger-check.ts';
 
 export interface Violation {
   dealId: string;
-  kind: 'counters' | 'negative' | 'holds_sum' | 'per_shopper_sum' | 'over_limit' | 'missing_fields' | LedgerViolationKind;
+  kind: 'counters' | 'negative' | 'holds_sum' | 'per_shopper_sum' | 'over_limit' | 'missing_fields' | 'bucket_shares' | LedgerViolationKind;
   detail: string;
 }
 
@@ -57,6 +57,9 @@ export interface ReconcileReport {
   retired: number;
   /** ended deals whose final counters were rewritten */
   finalsRefreshed: number;
+  /** stock moves between a deal's buckets that a dead mover left open, finished (credited once
+   *  and closed: stock/stock-moves.ts) */
+  movesFinished: number;
   /** provider charges a dead payer left behind: confirmed + settled, settled, or refunded
    *  (only when a provider is given; see admission/charge-journal.ts) */
   charges: { confirmed: number; settled: number; refunded: number };
@@ -100,18 +103,47 @@ async function orderStatuses(pool: pg.Pool, holds: readonly string[]): Promise<M
   return out;
 }
 
+/** The invariants of a deal: of each of its stock buckets on its own (a bucket's `stock` is its
+ *  share), and of the buckets together (their shares and the units in flight between them make
+ *  the deal's stock). */
 function checkInvariants(dealId: string, s: DealSnapshot): { violations: Violation[]; counters: DealReconcile | null } {
+  if (s.buckets.length <= 1) return checkBucket(dealId, s, '');
+  const v: Violation[] = [];
+  let shares = 0;
+  for (const b of s.buckets) {
+    v.push(...checkBucket(dealId, b, ` (bucket ${b.deal.bucket})`).violations);
+    shares += b.deal.stock;
+  }
+  if (s.buckets.length !== s.deal.buckets) {
+    v.push({ dealId, kind: 'missing_fields', detail: `${s.buckets.length} of ${s.deal.buckets} stock buckets in Redis` });
+  }
+  if (shares + s.inFlight !== s.deal.stock) {
+    v.push({ dealId, kind: 'bucket_shares', detail: `bucket shares ${shares} + in flight ${s.inFlight} != stock ${s.deal.stock}` });
+  }
+  const { stock, available, held, sold } = s.deal;
+  return {
+    violations: v,
+    counters: v.some((x) => x.kind === 'missing_fields') ? null
+      : { dealId, stock, available, held, sold, holds: s.holds.length, orders: 0, ledgerHold: 0, ledgerSale: 0, ledgerRelease: 0 },
+  };
+}
+
+function sharesAddUp(s: DealSnapshot): boolean {
+  return s.buckets.reduce((n, b) => n + b.deal.stock, 0) + s.inFlight === s.deal.stock;
+}
+
+function checkBucket(dealId: string, s: Pick<BucketSnapshot, 'deal' | 'holds' | 'perShopper'>, where: string): { violations: Violation[]; counters: DealReconcile | null } {
   const v: Violation[] = [];
   const { stock, available, held, sold, limit } = s.deal;
   if (![stock, available, held, sold, limit].every(Number.isInteger)) {
-    v.push({ dealId, kind: 'missing_fields', detail: `stock=${stock} available=${available} held=${held} sold=${sold}` });
+    v.push({ dealId, kind: 'missing_fields', detail: `stock=${stock} available=${available} held=${held} sold=${sold}${where}` });
     return { violations: v, counters: null };
   }
   if (available < 0 || held < 0 || sold < 0) {
-    v.push({ dealId, kind: 'negative', detail: `available=${available} held=${held} sold=${sold}` });
+    v.push({ dealId, kind: 'negative', detail: `available=${available} held=${held} sold=${sold}${where}` });
   }
   if (sold + held + available !== stock) {
-    v.push({ dealId, kind: 'counters', detail: `sold ${sold} + held ${held} + available ${available} = ${sold + held + available} != stock ${stock}` });
+    v.push({ dealId, kind: 'counters', detail: `sold ${sold} + held ${held} + available ${available} = ${sold + held + available} != stock ${stock}${where}` });
   }
   let heldSum = 0; let soldSum = 0;
   for (const h of s.holds) {
@@ -119,16 +151,16 @@ function checkInvariants(dealId: string, s: DealSnapshot): { violations: Violati
     else if (h.state === 'paid') soldSum += h.qty;
   }
   if (heldSum !== held || soldSum !== sold) {
-    v.push({ dealId, kind: 'holds_sum', detail: `holds say held ${heldSum} sold ${soldSum}; counters say held ${held} sold ${sold}` });
+    v.push({ dealId, kind: 'holds_sum', detail: `holds say held ${heldSum} sold ${soldSum}; counters say held ${held} sold ${sold}${where}` });
   }
   let perSum = 0;
   for (const [shopper, raw] of Object.entries(s.perShopper)) {
     const n = Number(raw);
     perSum += n;
-    if (n > limit) v.push({ dealId, kind: 'over_limit', detail: `shopper ${shopper} has ${n} > limit ${limit}` });
+    if (n > limit) v.push({ dealId, kind: 'over_limit', detail: `shopper ${shopper} has ${n} > limit ${limit}${where}` });
   }
   if (perSum !== held + sold) {
-    v.push({ dealId, kind: 'per_shopper_sum', detail: `per-shopper counts sum to ${perSum}, held + sold = ${held + sold}` });
+    v.push({ dealId, kind: 'per_shopper_sum', detail: `per-shopper counts sum to ${perSum}, held + sold = ${held + sold}${where}` });
   }
   return {
     violations: v,
@@ -145,7 +177,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const queues = deps.queues ?? ownQueues!;
   const report: ReconcileReport = {
     deals: 0, holds: 0, violations: 0, details: [], readmitted: 0, reexpired: 0,
-    expiredWithoutOrder: 0, paidNotSettled: 0, retired: 0, finalsRefreshed: 0,
+    expiredWithoutOrder: 0, paidNotSettled: 0, retired: 0, finalsRefreshed: 0, movesFinished: 0,
     charges: { confirmed: 0, settled: 0, refunded: 0 }, perDeal: [], durationMs: 0,
   };
   try {
@@ -153,7 +185,16 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
     const counters = new Map<string, DealReconcile>();
     for (const dealId of dealIds) {
       if (deps.signal?.aborted) break;
-      const snap = await stock.snapshotDeal(dealId);
+      // first the moves a dead mover left open, so the snapshot has no units in flight but
+      // those of movers at work now
+      const finished = await stock.finishMoves(dealId);
+      if (finished > 0) {
+        report.movesFinished += finished;
+        deps.logger?.warn({ deal: dealId, moves: finished }, 'reconcile: finished stock moves left open');
+      }
+      let snap = await stock.snapshotDeal(dealId);
+      // a move at work between the reads of two buckets shows its units twice or nowhere: read again
+      for (let i = 0; snap && i < 2 && !sharesAddUp(snap); i++) snap = await stock.snapshotDeal(dealId);
       if (!snap) continue;
       report.deals++;
       report.holds += snap.holds.length;

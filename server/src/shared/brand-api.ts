@@ -24,6 +24,8 @@ export interface ValidDeal {
   holdSeconds: number;
   startsAt: number;
   endsAt: number;
+  /** stock buckets for a hot deal (1..16; null: the engine's rule, STOCK_BUCKET_UNITS) */
+  stockBuckets: number | null;
 }
 
 /** Fields a brand sends to create a deal; an edit sends any subset. */
@@ -40,6 +42,7 @@ export interface BrandDealInput {
   startsAt: number | string;
   endsAt: number | string;
   holdMinutes?: number | null;
+  stockBuckets?: number | null;
 }
 
 /** A deal as its brand sees it: the fields it entered plus live state and counters. */

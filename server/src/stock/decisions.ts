@@ -10,10 +10,21 @@ export type GrabDecision =
 export interface GrabBatchResult {
   /** Redis TIME when the batch was decided (epoch ms). */
   now: number;
-  /** units left after the batch; 0 means the gateway may answer sold_out locally */
+  /** units left after the batch; 0 means the gateway may answer sold_out locally. Of a bucketed
+   *  deal (buckets > 1): the units left in the buckets this batch went to, never 0 (a dry
+   *  bucket is not a sold-out deal; the deal feed's sum of every bucket says that) */
   available: number;
+  /** the deal's stock buckets (stock/buckets.ts) */
+  buckets: number;
   decisions: GrabDecision[];
 }
+
+/** One bucket's answer to grab-batch-5.lua: a decision per grab, null for a grab the bucket
+ *  was too dry for (not final: it goes again after a stock move); or, when the caller routed by
+ *  the wrong number of buckets, `rerouteBy` and nothing decided. */
+export type BucketGrabResult =
+  | { now: number; available: number; decisions: (GrabDecision | null)[]; rerouteBy?: undefined }
+  | { rerouteBy: number };
 
 const grabCodes: Record<number, GrabRefusalCode> = {
   [-1]: GrabRefusal.UnknownDeal,
@@ -24,16 +35,20 @@ const grabCodes: Record<number, GrabRefusalCode> = {
   [-6]: GrabRefusal.Invalid,
 };
 
-/** Decodes grab-batch-5.lua's one-string answer: "now available" then "code hold qty exp" per grab. */
-export function decodeGrabBatch(raw: string, n: number): GrabBatchResult {
+/** Decodes grab-batch-5.lua's one-string answer: "now available" then "code hold qty exp" per
+ *  grab, or "B <buckets>" when the caller's number of buckets was not the deal's. */
+export function decodeGrabBatch(raw: string, n: number): BucketGrabResult {
   const f = raw.split(' ');
+  if (f[0] === 'B') return { rerouteBy: Number(f[1]) };
   if (f.length !== 2 + 4 * n) throw new Error(`grab-batch: expected ${2 + 4 * n} fields, got ${f.length}`);
-  const decisions: GrabDecision[] = new Array(n);
+  const decisions: (GrabDecision | null)[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const o = 2 + 4 * i;
     const code = Number(f[o]);
     if (code === 1 || code === 2) {
       decisions[i] = { ok: true, hold: f[o + 1]!, qty: Number(f[o + 2]), expiresAt: Number(f[o + 3]), repeat: code === 2 };
+    } else if (code === -7) {
+      decisions[i] = null;
     } else {
       const refusal = grabCodes[code];
       if (!refusal) throw new Error(`grab-batch: unknown code ${f[o]}`);
@@ -88,3 +103,18 @@ export const REFUSAL_COUNTERS = {
   [GrabRefusal.Invalid]: 'rej:-6',
 } as const;
 export type CountedRefusal = keyof typeof REFUSAL_COUNTERS;
+
+/** take-stock-2.lua's answer. */
+export interface TakeResult {
+  /** units this move took from the donor (-1: the donor bucket is not warmed) */
+  taken: number;
+  repeat: boolean;
+  /** the donor's available after the take */
+  available: number;
+  /** units of other moves in flight from the donor */
+  movingBefore: number;
+}
+
+export function decodeTake(raw: (string | number)[]): TakeResult {
+  return { taken: Number(raw[0]), repeat: Number(raw[1]) === 1, available: Number(raw[2]), movingBefore: Number(raw[3]) };
+}

@@ -11,7 +11,10 @@ declare module 'ioredis' {
       hold: string, force: '0' | '1'): Result<(string | number)[], Context>;
     ffConfirmPayment(deal: string, holds: string,
       hold: string, shopper: string): Result<(string | number)[], Context>;
-    ffWarmDeal(deal: string, ...args: (string | number)[]): Result<number, Context>;
+    ffWarmDeal(deal: string, ...args: (string | number)[]): Result<[number, number], Context>;
+    ffTakeStock(deal: string, movesOut: string, moveId: string, to: number, wanted: number): Result<(string | number)[], Context>;
+    ffCreditStock(deal: string, movesIn: string, moveId: string, from: number, units: number): Result<number, Context>;
+    ffCloseMove(deal: string, movesOut: string, moveId: string): Result<number, Context>;
     ffSetStatus(deal: string, status: string): Result<number, Context>;
     ffAddLocalRefusals(deal: string, field: string, n: number): Result<number, Context>;
     ffReleasePayLock(lock: string, token: string): Result<number, Context>;
@@ -23,6 +26,9 @@ export const defineStockScripts = luaCommands(new URL('./lua/', import.meta.url)
   ffReleaseExpiredHold: 'release-expired-hold-3.lua',
   ffConfirmPayment: 'confirm-payment-2.lua',
   ffWarmDeal: 'warm-deal-1.lua',
+  ffTakeStock: 'take-stock-2.lua',
+  ffCreditStock: 'credit-stock-2.lua',
+  ffCloseMove: 'close-move-2.lua',
   ffSetStatus: 'set-status-1.lua',
   ffAddLocalRefusals: 'add-local-refusals-1.lua',
   ffReleasePayLock: 'release-pay-lock-1.lua',

@@ -91,8 +91,9 @@ describe('bulk create from CSV', () => {
 
   it('a festivalId column, snake_case headers; unknown columns and broken CSV are reported', async () => {
     const s = Date.now() + 7_200_000;
-    const ok = await api.csv('/api/brand/deals/bulk', `festival_id,title,list_price_minor,deal_price_minor,currency,stock,limit,starts_at,ends_at\n${fest},Kurta,1000,900,PKR,5,1,${s},${s + 600_000}\n`);
+    const ok = await api.csv('/api/brand/deals/bulk', `festival_id,title,list_price_minor,deal_price_minor,currency,stock,limit,starts_at,ends_at,stock_buckets\n${fest},Kurta,1000,900,PKR,5,1,${s},${s + 600_000},3\n`);
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
+    expect(ok.body.deals[0].stockBuckets).toBe(3);
     const unknown = await api.csv(`/api/brand/deals/bulk?festivalId=${fest}`, 'title,colour\nx,red\n');
     expect(unknown.status).toBe(400);
     expect(unknown.body.rows[0]).toMatchObject({ row: 0, line: 1, field: 'colour', code: 'unknown_field' });

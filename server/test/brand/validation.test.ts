@@ -216,6 +216,16 @@ describe('brand API validation', () => {
     expect(d2.holdSeconds).toBe(engine.config.defaultHoldSeconds);
   });
 
+  it('stock buckets 1..16 and at most the stock, optional', async () => {
+    await expectRefused({ stockBuckets: 0 }, 'stockBuckets', 'out_of_range');
+    await expectRefused({ stockBuckets: 17 }, 'stockBuckets', 'out_of_range');
+    await expectRefused({ stockBuckets: 1.5 }, 'stockBuckets', 'not_integer');
+    await expectRefused({ stock: 2, limit: 1, stockBuckets: 3 }, 'stockBuckets', 'out_of_range');
+    expect((await expectAccepted({ stockBuckets: 3 })).stockBuckets).toBe(3);
+    expect((await expectAccepted({ stockBuckets: null })).stockBuckets).toBe(null);
+    expect((await expectAccepted({})).stockBuckets).toBe(null);
+  });
+
   it('festival: one whose window has not ended', async () => {
     await expectRefused({}, 'festivalId', 'unknown_festival', '999999');
     await expectRefused({}, 'festivalId', 'unknown_festival', ended);

@@ -8,6 +8,8 @@ import { createQueues, jobId, orderRowsOfJob, type AdmissionQueues } from '../..
 import { reconcile } from '../../src/scheduler/reconcile.ts';
 import { inTransaction, insertOrders } from '../../src/db/orders-repo.ts';
 import { insertDeal } from './fixtures.ts';
+import { killMoverAt } from '../helpers/stock-mover.ts';
+import { bucketOfShopper } from '../../src/stock/buckets.ts';
 
 describe('reconcile', () => {
   let env: TestEnv;
@@ -25,12 +27,12 @@ describe('reconcile', () => {
     await env.cleanup();
   });
 
-  async function openDeal(stockUnits = 10) {
+  async function openDeal(stockUnits = 10, buckets = 1) {
     const now = await redisNow(env.redis);
     const { dealId, festivalId } = await insertDeal(env.pool, { startsAt: now - 1_000, endsAt: now + 600_000, stock: stockUnits, limit: 3 });
     await stock.warmDeal({
       id: dealId, festivalId, stock: stockUnits, limit: 3, holdSeconds: 60, startsAt: now - 1_000,
-      endsAt: now + 600_000, unitPriceMinor: 99_900, currency: 'PKR', status: 'open',
+      endsAt: now + 600_000, unitPriceMinor: 99_900, currency: 'PKR', status: 'open', buckets,
     });
     return dealId;
   }
@@ -95,5 +97,29 @@ describe('reconcile', () => {
     await env.redis.hincrby(stock.keys(dealId).deal, 'available', -1);
     const healed = await runReconcileCli(env.env);
     expect(healed.code, healed.stderr).toBe(0);
+  });
+
+  it('on a bucketed deal: finishes a killed mover\'s move, re-admits holds of every bucket, sums the buckets', async () => {
+    const dealId = await openDeal(30, 3);
+    // one shopper in each bucket
+    const shoppers = [0, 1, 2].map((b) => { for (let i = 0; ; i++) if (bucketOfShopper(`s${i}`, 3) === b) return `s${i}`; });
+    const g = await stock.grabBatch(dealId, shoppers.map((s) => ({ shopper: s, qty: 1, rid: 'a' })));
+    const holds = g.decisions.map((d) => (d.ok ? d.hold : ''));
+    expect(new Set(holds).size).toBe(3);
+    await killMoverAt(env, dealId, 3, 1, 2, 3, 'take');
+
+    const report = await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, queues, admitGraceMs: 0 });
+    expect(report).toMatchObject({ violations: 0, readmitted: 3, movesFinished: 1 });
+    expect(report.perDeal.find((d) => d.dealId === dealId)).toMatchObject({ dealId, stock: 30, held: 3, sold: 0, available: 27 });
+    for (const h of holds) expect((await queues.orders.getJob(jobId.order(h)))?.data).toMatchObject({ hold: h, dealId });
+    const snap = (await stock.snapshotDeal(dealId))!;
+    expect(snap.inFlight).toBe(0);
+    // bucket 1 had 9 left: the move took max(3 asked, half of 9) = 4
+    expect(snap.buckets.map((b) => b.deal.stock)).toEqual([10, 6, 14]);
+
+    // a bucket's own books are checked: one unit appears in bucket 2 from nowhere
+    await env.redis.hincrby(stock.bucketKeys(dealId, 2, 3).deal, 'available', 1);
+    const bad = await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, queues, admitGraceMs: 0 });
+    expect(bad.details.map((v) => [v.kind, v.detail.endsWith('(bucket 2)')])).toEqual([['counters', true]]);
   });
 });

@@ -50,12 +50,17 @@ describe('warm-deal', () => {
   it('rejects bad arguments before any write', async () => {
     const d = deal();
     const k = stock.keys(d.id);
+    // the last four: bucket, buckets, the bucket's share, its first seq - 1
+    const one = [0, 1, 5, '0'];
     const bad: (string | number)[][] = [
-      [d.id, '1', 'x', 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open'],
-      [d.id, '1', 0, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open'],
-      [d.id, '1', 5, 2, 60_000, d.endsAt, d.startsAt, 100, 'PKR', 'open'],
-      [d.id, '1', 5, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'weird'],
-      [d.id, '1', 5, 2.5, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open'],
+      [d.id, '1', 'x', 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', ...one],
+      [d.id, '1', 0, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', ...one],
+      [d.id, '1', 5, 2, 60_000, d.endsAt, d.startsAt, 100, 'PKR', 'open', ...one],
+      [d.id, '1', 5, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'weird', ...one],
+      [d.id, '1', 5, 2.5, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', ...one],
+      [d.id, '1', 5, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', 0, 0, 5, '0'],
+      [d.id, '1', 5, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', 0, 1, 0, '0'],
+      [d.id, '1', 5, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open'],
       [d.id, '1', 5],
     ];
     for (const args of bad) await expect(env.redis.ffWarmDeal(k.deal, ...args)).rejects.toThrow(/warm-deal/);
@@ -194,9 +199,9 @@ describe('grab-batch', () => {
     expect(await env.redis.hmget(k.deal, 'grabs', 'rej:-6', 'available')).toEqual(['3', '3', '5']);
     expect(await env.redis.exists(k.rids, k.perShopper, k.holds)).toBe(0);
     const before = await snapshot(d.id);
-    await expect(env.redis.ffGrabBatch(k.deal, k.rids, k.perShopper, k.holds, k.expiries, d.id, 2, 'a', 1, 'r')).rejects.toThrow(/grab-batch/);
-    await expect(env.redis.ffGrabBatch(k.deal, k.rids, k.perShopper, k.holds, k.expiries, d.id, 0)).rejects.toThrow(/grab-batch/);
-    await expect(env.redis.ffGrabBatch(k.deal, k.rids, k.perShopper, k.holds, k.expiries, d.id, 'x', 'a', 1, 'r')).rejects.toThrow(/grab-batch/);
+    await expect(env.redis.ffGrabBatch(k.deal, k.rids, k.perShopper, k.holds, k.expiries, d.id, 2, 1, '1', 'a', 1, 'r')).rejects.toThrow(/grab-batch/);
+    await expect(env.redis.ffGrabBatch(k.deal, k.rids, k.perShopper, k.holds, k.expiries, d.id, 0, 1, '1')).rejects.toThrow(/grab-batch/);
+    await expect(env.redis.ffGrabBatch(k.deal, k.rids, k.perShopper, k.holds, k.expiries, d.id, 'x', 1, '1', 'a', 1, 'r')).rejects.toThrow(/grab-batch/);
     expect(await snapshot(d.id)).toEqual(before);
   });
 });

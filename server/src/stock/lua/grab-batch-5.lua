@@ -1,5 +1,6 @@
 --[[
-  Decides a batch of grabs for ONE deal, in arrival order, atomically.
+  Decides a batch of grabs for ONE deal (one stock bucket of it: stock/buckets.ts), in arrival
+  order, atomically.
 
   Input:
     KEYS[1] deal hash     HASH   config + counters (fields: see warm-deal-1.lua)
@@ -11,7 +12,11 @@
 
     ARGV[1] deal id
     ARGV[2] n, the number of grabs
-    ARGV[3 + 3*(i-1)] shopper id, ARGV[4 + ...] qty, ARGV[5 + ...] rid   for i = 1..n
+    ARGV[3] B, the number of buckets the caller routed the grabs by (1: not bucketed)
+    ARGV[4] "1": a stock refusal is final (sold out, recorded as the rid's answer); "0": it is
+            answered -7 (bucket dry) and not recorded, so the caller may move stock into the
+            bucket from the others and send the grab again (B > 1 only)
+    ARGV[5 + 3*(i-1)] shopper id, ARGV[6 + ...] qty, ARGV[7 + ...] rid   for i = 1..n
 
   Output: ONE string, fields separated by single spaces (a hold id never holds a space):
     "<now> <available> <code> <hold> <qty> <expiresAt> <code> <hold> ..."  (4 fields per grab,
@@ -25,6 +30,9 @@
          -4  sold out
          -5  limit reached
          -6  invalid qty
+         -7  this bucket is dry (ARGV[4] "0" only): not recorded, not counted
+    When B differs from the bucket's `buckets` field (a caller that has not yet learned the
+    deal's buckets) nothing is decided or written: the output is "B <buckets>".
     A repeated rid whose first answer was a refusal gets that refusal again, also when the
     repeat is in the same batch. A rid decided inside the window gets its first answer also
     outside it (a resend after the end): -2/-3 are only for rids never decided.
@@ -34,7 +42,7 @@
   not one call per grab. Per-call overhead inside Redis was most of a grab's cost.
 
   Counters (when the deal hash exists; the ops board and /metrics read them, never a scan):
-    KEYS[1] grabs          HINCRBY n: every grab this script decided, repeats included
+    KEYS[1] grabs          HINCRBY: every grab this script decided, repeats included (-7 not)
     KEYS[1] rej:<code>     HINCRBY: refusals by code (rej:-2 ... rej:-6), repeats included
     Malformed ARGV (count mismatch) is an error reply, raised before any write.
 ]]
@@ -42,9 +50,12 @@ local rcall = redis.call
 local dealKey, ridsKey, perKey, holdsKey, expKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local dealId = ARGV[1]
 local n = tonumber(ARGV[2])
-if n == nil or n < 1 or #ARGV ~= 2 + 3 * n then
-  return redis.error_reply('ERR grab-batch: expected 2 + 3*n arguments')
+local routedBuckets, final = tonumber(ARGV[3]), ARGV[4] == '1'
+if n == nil or n < 1 or routedBuckets == nil or #ARGV ~= 4 + 3 * n then
+  return redis.error_reply('ERR grab-batch: expected 4 + 3*n arguments')
 end
+-- grab i's arguments start at ARGV[A + 3*i]
+local A = 2
 
 -- at most this many arguments per Redis call made from here (an even number: pairs)
 local CHUNK = 1000
@@ -66,7 +77,9 @@ local t = rcall('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 local out = { now, 0 }
-local f = rcall('HMGET', dealKey, 'available', 'held', 'limit', 'startsAt', 'endsAt', 'holdMs', 'status', 'seq')
+local f = rcall('HMGET', dealKey, 'available', 'held', 'limit', 'startsAt', 'endsAt', 'holdMs', 'status', 'seq', 'buckets')
+local buckets = tonumber(f[9]) or 1
+if f[1] ~= false and buckets ~= routedBuckets then return 'B ' .. buckets end
 if f[1] == false then
   for i = 1, n do
     out[#out + 1] = -1; out[#out + 1] = ''; out[#out + 1] = 0; out[#out + 1] = 0
@@ -90,7 +103,7 @@ local function repeatReply(prev)
 end
 
 local ridKeys = {}
-for i = 1, n do ridKeys[i] = ARGV[3 * i] .. ':' .. ARGV[3 * i + 2] end
+for i = 1, n do ridKeys[i] = ARGV[A + 3 * i] .. ':' .. ARGV[A + 3 * i + 2] end
 -- one read for every rid in the batch
 local prevs = hmget(ridsKey, ridKeys)
 
@@ -116,7 +129,7 @@ else
   -- one read for every shopper in the batch
   local shoppers, seenShopper = {}, {}
   for i = 1, n do
-    local shopper = ARGV[3 * i]
+    local shopper = ARGV[A + 3 * i]
     if not seenShopper[shopper] then
       seenShopper[shopper] = true
       shoppers[#shoppers + 1] = shopper
@@ -137,10 +150,11 @@ else
   end
 
   local answered = {}   -- ridKey -> answer recorded earlier in this batch
+  local dry = 0         -- grabs answered -7: neither decided nor counted
   local ridPairs, holdPairs, perDirty = {}, {}, {}
   local firstSeq = seq + 1   -- this batch's holds are seqs firstSeq .. seq
   for i = 1, n do
-    local shopper, qtyRaw, ridKey = ARGV[3 * i], ARGV[3 * i + 1], ridKeys[i]
+    local shopper, qtyRaw, ridKey = ARGV[A + 3 * i], ARGV[A + 3 * i + 1], ridKeys[i]
     local code, answer, reply = 0, nil, nil
     local prev = answered[ridKey] or prevs[i]
     if prev then
@@ -152,7 +166,7 @@ else
       elseif have[shopper] + qty > limit then
         code = -5
       elseif available < qty then
-        code = -4
+        code = final and -4 or -7
       else
         seq = seq + 1
         local hold = dealId .. '-' .. seq
@@ -172,15 +186,18 @@ else
         answer = c .. '||0|0'
         reply = c .. '  0 0'
       end
-      if code ~= -6 then
+      if code == -7 then
+        dry = dry + 1
+      elseif code ~= -6 then
         answered[ridKey] = answer
         ridPairs[#ridPairs + 1] = ridKey
         ridPairs[#ridPairs + 1] = answer
       end
     end
-    if code < 0 then rejected[code] = (rejected[code] or 0) + 1 end
+    if code < 0 and code ~= -7 then rejected[code] = (rejected[code] or 0) + 1 end
     out[#out + 1] = reply
   end
+  n = n - dry
 
   if #ridPairs > 0 then write('HSET', ridsKey, ridPairs) end
   if #holdPairs > 0 then
@@ -205,7 +222,7 @@ else
   end
 end
 -- one HINCRBY per code per batch, not per grab
-rcall('HINCRBY', dealKey, 'grabs', n)
+if n > 0 then rcall('HINCRBY', dealKey, 'grabs', n) end
 for c, k in pairs(rejected) do rcall('HINCRBY', dealKey, 'rej:' .. c, k) end
 out[2] = available
 return table.concat(out, ' ')
