@@ -13,7 +13,7 @@ import { startPrivateRedis, freePort } from '../../server/test/helpers/private-r
 import { loadConfig } from '../../server/src/config.ts';
 import { createPool } from '../../server/src/db/pool.ts';
 import { migrate } from '../../server/src/db/migrate.ts';
-import { globalKeys } from '../../server/src/stock/keys.ts';
+import { schedulerKeys } from '../../server/src/scheduler/keys.ts';
 import { ROOT, children } from '../lib/env.mjs';
 
 export const SECRET = 'flashfest-chaos-secret-0123456789abcdef';
@@ -128,7 +128,7 @@ export async function startEngine(cluster) {
 
 /** The scheduler process that leads now (by the pid in its announced node id), or null. */
 export async function currentLeader(cluster, engine) {
-  const id = await cluster.redis.get(globalKeys(cluster.config.keyPrefix).schedulerLeader).catch(() => null);
+  const id = await cluster.redis.get(schedulerKeys(cluster.config.keyPrefix).leader).catch(() => null);
   const pid = Number(id?.split(':')[1]);
   return engine.schedulers.find((s) => s.alive && s.pid === pid) ?? null;
 }

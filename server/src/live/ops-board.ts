@@ -7,7 +7,7 @@ import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import type { DealView } from '../shared/protocol.ts';
 import { currentFestivalId } from '../db/catalog-repo.ts';
-import { globalKeys } from '../stock/keys.ts';
+import { schedulerKeys } from '../scheduler/keys.ts';
 import type { QueueSet } from '../metrics/process-metrics.ts';
 import type { DealFeed } from './deal-feed.ts';
 import { RateTracker, dealAggregate, festivalAggregate, type DealCounts } from './aggregates.ts';
@@ -130,7 +130,7 @@ export class OpsBoard {
     }
     const [nodes, leader, queues] = await Promise.all([
       readNodes(redis, prefix, now),
-      redis.get(globalKeys(prefix).schedulerLeader),
+      redis.get(schedulerKeys(prefix).leader),
       this.readQueues(),
     ]);
     for (const n of nodes) n.leader = n.id === leader || n.leader;

@@ -5,7 +5,7 @@
 import type { Result } from 'ioredis';
 import type { RedisClient } from '../redis.ts';
 import type pg from 'pg';
-import { globalKeys } from '../stock/keys.ts';
+import { schedulerKeys } from './keys.ts';
 import { luaCommands } from '../lua-commands.ts';
 
 // The scheduler's own scripts: its keys are no deal's, so they live beside it in ./lua.
@@ -24,7 +24,7 @@ const defineSchedulerScripts = luaCommands(new URL('./lua/', import.meta.url), {
 /** Takes a new token and raises the Postgres fence to it. Returns the token. */
 export async function raiseFence(redis: RedisClient, pool: pg.Pool, prefix: string, nodeId: string): Promise<number> {
   defineSchedulerScripts(redis);
-  const key = globalKeys(prefix).schedulerFence;
+  const key = schedulerKeys(prefix).fence;
   let token = await redis.incr(key);
   for (let attempt = 0; attempt < 3; attempt++) {
     if (await writeFence(pool, token, nodeId)) return token;
@@ -76,11 +76,11 @@ export async function readFence(pool: pg.Pool): Promise<{ token: number; leader:
 
 /** Announces the leader for the ops board; expires by itself if the leader dies. */
 export async function announceLeader(redis: RedisClient, prefix: string, nodeId: string, ttlMs: number): Promise<void> {
-  await redis.set(globalKeys(prefix).schedulerLeader, nodeId, 'PX', ttlMs);
+  await redis.set(schedulerKeys(prefix).leader, nodeId, 'PX', ttlMs);
 }
 
 /** Removes the announcement only if it is still ours. */
 export async function retractLeader(redis: RedisClient, prefix: string, nodeId: string): Promise<void> {
   defineSchedulerScripts(redis);
-  await redis.ffRetractLeader(globalKeys(prefix).schedulerLeader, nodeId);
+  await redis.ffRetractLeader(schedulerKeys(prefix).leader, nodeId);
 }

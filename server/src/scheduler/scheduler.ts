@@ -11,7 +11,7 @@ import type pg from 'pg';
 import Redlock, { ResourceLockedError } from 'redlock';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { globalKeys } from '../stock/keys.ts';
+import { schedulerKeys } from './keys.ts';
 import { channels } from '../channels.ts';
 import { createQueues, type AdmissionQueues } from '../admission/queues.ts';
 import { raiseFence, retractLeader } from './fence.ts';
@@ -54,7 +54,7 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   const renewEvery = Math.max(50, Math.floor(ttl / 4));
   // how stale a standby's view of the lock may get; the lock's PTTL wakes it sooner
   const pollMax = Math.min(100, Math.floor(ttl / 5));
-  const { schedulerLock: lockKey, schedulerLeader } = globalKeys(config.keyPrefix);
+  const { lock: lockKey, leader: schedulerLeader } = schedulerKeys(config.keyPrefix);
 
   // one attempt per call: the loop below decides when to try again
   const redlock = new Redlock([redis], { retryCount: 0 });

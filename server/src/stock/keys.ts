@@ -86,18 +86,9 @@ export function payLockKey(prefix: string, dealId: string, hold: string): string
   return `${bucketTag(prefix, dealId, bucket, buckets)}:paying:${hold}`;
 }
 
-/** Keys outside any one deal. */
-export function globalKeys(prefix: string) {
-  return {
-    /** SET of deal ids currently warmed into Redis. */
-    warmDeals: `${prefix}:deals:warm`,
-    /** STRING counter: the scheduler leader's fencing token. */
-    schedulerFence: `${prefix}:scheduler:fence`,
-    /** redlock resource the scheduler leader holds. */
-    schedulerLock: `${prefix}:scheduler:lock`,
-    /** STRING: id of the current scheduler leader (for the ops board). */
-    schedulerLeader: `${prefix}:scheduler:leader`,
-  };
+/** SET of deal ids currently warmed into Redis (the one stock key outside any deal). */
+export function warmDealsKey(prefix: string): string {
+  return `${prefix}:deals:warm`;
 }
 
 /** The seqs of bucket b of B start above seqBase(b, B) (warm-deal-1.lua sets the bucket's

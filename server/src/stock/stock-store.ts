@@ -4,7 +4,7 @@
 // A deal may be split into stock buckets (./buckets.ts): every method here takes and gives the
 // whole deal (counters summed, holds found by their id's bucket), so callers need not know.
 import {
-  dealKeys, bucketKeys, globalKeys, dealIdOfHold, bucketOfHold, holdsOfExpiryEntry, payLockKey, seqBase,
+  dealKeys, bucketKeys, warmDealsKey, dealIdOfHold, bucketOfHold, holdsOfExpiryEntry, payLockKey, seqBase,
 } from './keys.ts';
 import { defineStockScripts } from './scripts.ts';
 import {
@@ -182,7 +182,7 @@ export class StockStore {
     await Promise.all(Array.from({ length: buckets - 1 }, (_, i) => warmBucket(i + 1)));
     const created = await warmBucket(0);
     this.bucketCounts.set(d.id, buckets);
-    await this.redis.sadd(globalKeys(this.prefix).warmDeals, d.id);
+    await this.redis.sadd(warmDealsKey(this.prefix), d.id);
     return created === 1 ? 'created' : 'updated';
   }
 
@@ -415,13 +415,13 @@ export class StockStore {
   }
 
   async warmDealIds(): Promise<string[]> {
-    return this.redis.smembers(globalKeys(this.prefix).warmDeals);
+    return this.redis.smembers(warmDealsKey(this.prefix));
   }
 
   /** Drops an ended, settled deal from the warm set; its keys stay, so late lookups by hold or
    *  rid still answer. */
   async retireDeal(dealId: string): Promise<void> {
-    await this.redis.srem(globalKeys(this.prefix).warmDeals, dealId);
+    await this.redis.srem(warmDealsKey(this.prefix), dealId);
   }
 
   /** Writes a provider charge into the deal's charge journal (admission/charge-journal.ts), in

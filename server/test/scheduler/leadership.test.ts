@@ -2,7 +2,7 @@ import { createRedis, type RedisClient } from '../../src/redis.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
 import { createLogger } from '../../src/logger.ts';
-import { globalKeys } from '../../src/stock/keys.ts';
+import { schedulerKeys } from '../../src/scheduler/keys.ts';
 import { startScheduler, type Scheduler } from '../../src/scheduler/scheduler.ts';
 import { readFence } from '../../src/scheduler/fence.ts';
 import { transitionDeal } from '../../src/db/deals-repo.ts';
@@ -54,7 +54,7 @@ describe('scheduler leadership', () => {
     const oldFence = leader.fence()!;
     expect(oldFence).toBeGreaterThan(0);
     expect((await readFence(env.pool))).toMatchObject({ token: oldFence, leader: leader.nodeId });
-    await waitFor(async () => (await env.redis.get(globalKeys(env.config.keyPrefix).schedulerLeader)) === leader.nodeId, 'leader announced');
+    await waitFor(async () => (await env.redis.get(schedulerKeys(env.config.keyPrefix).leader)) === leader.nodeId, 'leader announced');
 
     const stoppedAt = Date.now();
     await leader.close();
@@ -82,7 +82,7 @@ describe('scheduler leadership', () => {
     const live = schedulers.filter((s) => s.isLeader() || s === c);
     const leader = await waitFor(() => live.find((s) => s.isLeader()), 'a leader', 5_000);
     const oldFence = leader.fence()!;
-    const lockKey = globalKeys(env.config.keyPrefix).schedulerLock;
+    const lockKey = schedulerKeys(env.config.keyPrefix).lock;
 
     // someone else's value in the lock key: the leader's extension fails and it must stand down
     await env.redis.set(lockKey, 'intruder', 'PX', 3 * LOCK_TTL);

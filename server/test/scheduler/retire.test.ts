@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
 import { seedDeals } from '../helpers/engine.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
-import { globalKeys } from '../../src/stock/keys.ts';
+import { warmDealsKey } from '../../src/stock/keys.ts';
 import { reconcile } from '../../src/scheduler/reconcile.ts';
 
 let env: TestEnv;
@@ -40,7 +40,7 @@ async function endedDeal(orderStatuses: { paid: string; expired: string }): Prom
   return dealId;
 }
 
-const warm = (dealId: string) => env.redis.sismember(globalKeys(env.config.keyPrefix).warmDeals, dealId);
+const warm = (dealId: string) => env.redis.sismember(warmDealsKey(env.config.keyPrefix), dealId);
 const run = (fence?: number) => reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, fence, retireAfterMs: 0, admitGraceMs: 60_000 });
 
 describe('retiring ended deals', () => {
