@@ -76,6 +76,8 @@ export interface SeedResult {
   name: string;
   startsAt: Date;
   endsAt: Date;
+  /** currency the ops board totals GMV in (each deal keeps its own price currency) */
+  displayCurrency: string;
   deals: SeededDeal[];
   /** earlier demo festivals that were still running and are now ended */
   endedFestivalIds: number[];
@@ -109,11 +111,13 @@ export async function seedDemo(pool: Pool, { now = new Date() }: { now?: Date } 
       );
     }
 
-    const fest = await client.query<{ id: number }>(
-      `INSERT INTO festivals (name, starts_at, ends_at, display_currency) VALUES ($1, $2, $3, 'USD') RETURNING id`,
+    // three markets, three currencies: the ops board adds them up in one common currency
+    const fest = await client.query<{ id: number; display_currency: string }>(
+      `INSERT INTO festivals (name, starts_at, ends_at, display_currency) VALUES ($1, $2, $3, 'USD') RETURNING id, display_currency`,
       [DEMO_FESTIVAL_NAME, startsAt, endsAt],
     );
     const festivalId = fest.rows[0]!.id;
+    const displayCurrency = fest.rows[0]!.display_currency.trim();
 
     const brandIds = new Map<string, number>();
     for (const name of DEMO_BRANDS) {
@@ -142,7 +146,7 @@ export async function seedDemo(pool: Pool, { now = new Date() }: { now?: Date } 
       });
     }
 
-    return { festivalId, name: DEMO_FESTIVAL_NAME, startsAt, endsAt, deals, endedFestivalIds };
+    return { festivalId, name: DEMO_FESTIVAL_NAME, startsAt, endsAt, displayCurrency, deals, endedFestivalIds };
   });
 }
 
@@ -151,8 +155,10 @@ function money(minor: number, currency: string): string {
 }
 
 export function describeSeed(r: SeedResult): string {
+  const priced = [...new Set(r.deals.map((d) => d.currency))].join(', ');
   const lines = [
-    `seeded festival #${r.festivalId} "${r.name}": ${r.startsAt.toISOString()} -> ${r.endsAt.toISOString()} (display USD)` +
+    `seeded festival #${r.festivalId} "${r.name}": ${r.startsAt.toISOString()} -> ${r.endsAt.toISOString()}, ` +
+      `prices in ${priced} (the ops board totals GMV in ${r.displayCurrency})` +
       (r.endedFestivalIds.length ? `; ended earlier demo festival(s) #${r.endedFestivalIds.join(', #')}` : ''),
   ];
   for (const d of r.deals) {
