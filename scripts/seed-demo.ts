@@ -11,6 +11,7 @@ import { loadConfig } from '../server/src/config.ts';
 import { createPool, inTransaction, type Pool } from '../server/src/db/pool.ts';
 import { migrate } from '../server/src/db/migrate.ts';
 import { createKey, findBrand, listKeys, revokeKey } from '../server/src/db/brand-keys-repo.ts';
+import { answerHelp } from './services/usage.mjs';
 
 export const DEMO_FESTIVAL_NAME = '11.11 Demo Festival';
 export const DEMO_FESTIVAL_HOURS = 2;
@@ -206,7 +207,16 @@ async function main(): Promise<void> {
   }
 }
 
+const SEED_USAGE = `
+usage: npm run seed
+
+Seeds a fresh "${DEMO_FESTIVAL_NAME}" starting now (nine deals in PKR, INR and CNY that open after
+30 s, 2 min and 5 min) into DATABASE_URL / DB_SCHEMA, like the server, applying the migrations
+first; earlier demo festivals are ended, never deleted. Prints the deals and a fresh demo API key
+for the brand console (the previous demo key is revoked). Takes no options; FF_DEMO=0 skips it.`;
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  answerHelp(SEED_USAGE);
   main().catch((err: unknown) => {
     console.error(`flashfest: seeding the demo festival failed: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
