@@ -11,17 +11,18 @@
 // re-parenting; the server's end ends this script. Private services this script started stop last.
 // See README.md "Quick start" and "Configuration".
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, renameSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { buildClient, checkNode, checkNodeModules } from './services/checks.mjs';
 import { firstOpeningLine } from './services/first-opening.mjs';
+import { openServerLog, terminalLine } from './services/server-log.mjs';
 import { watchParent } from './services/parent-watch.mjs';
 import { ensurePostgres } from './services/postgres.mjs';
 import { ensureRedis } from './services/redis.mjs';
 import { answerHelp } from './services/usage.mjs';
-import { DATA_DIR, ROOT, ensureDir, log, portOpen, run, sleep, warn } from './services/util.mjs';
+import { DATA_DIR, ROOT, log, portOpen, run, sleep, warn } from './services/util.mjs';
 
 answerHelp(`
 usage: npm start
@@ -40,9 +41,6 @@ Variables (besides the server's own, README "Configuration"):
 checkNode();
 checkNodeModules('npm start');
 process.chdir(ROOT);
-
-// pino levels worth a line on the terminal
-const LEVEL_NAMES = { 40: 'warning', 50: 'error', 60: 'fatal' };
 
 /** @type {Array<{ stop: () => Promise<void>, pid?: number }>} */
 const services = [];
@@ -190,7 +188,9 @@ lines.on('line', (line) => {
     return;
   }
   logTarget.write(line);
-  if (!logTarget.toTerminal) summarise(line);
+  if (logTarget.toTerminal) return;
+  const human = terminalLine(line);
+  if (human) (human.toStderr ? process.stderr : process.stdout).write(`${human.text}\n`);
 });
 
 void (async () => {
@@ -205,39 +205,6 @@ logTarget.close();
 if (signals === 0 && code !== 0) warn(`the server exited with code ${code}${logTarget.toTerminal ? '' : ` (see ${logTarget.name})`}`);
 else if (signals === 0) log('the server has stopped');
 await shutdown(signals > 0 && (code === 130 || code === 143) ? 0 : code);
-
-/** Where the server's JSON lines go: a file (the previous run's kept as .1) or, for "-", the terminal. */
-function openServerLog(target) {
-  if (target === '-') {
-    return { name: 'this terminal (FF_LOG_FILE=-)', toTerminal: true, write: (l) => process.stdout.write(`${l}\n`), close() {} };
-  }
-  const file = path.resolve(ROOT, target);
-  ensureDir(path.dirname(file));
-  if (existsSync(file)) try { renameSync(file, `${file}.1`); } catch { /* keep appending */ }
-  const stream = createWriteStream(file, { flags: 'a' });
-  stream.on('error', (err) => warn(`writing ${file}: ${err.message}`));
-  return {
-    name: path.relative(process.cwd(), file).startsWith('..') ? file : path.relative(process.cwd(), file),
-    toTerminal: false,
-    write: (l) => stream.write(`${l}\n`),
-    close: () => stream.end(),
-  };
-}
-
-/** A server log line on the terminal: warnings and errors in one human line, other JSON only in the file. */
-function summarise(line) {
-  let entry;
-  try {
-    entry = JSON.parse(line);
-  } catch {
-    process.stdout.write(`${line}\n`); // not a log record: something meant for people
-    return;
-  }
-  const level = LEVEL_NAMES[entry?.level];
-  if (!level) return;
-  const detail = entry.err?.message ? `: ${entry.err.message}` : '';
-  process.stderr.write(`flashfest: server ${level}: ${entry.msg ?? ''}${detail}\n`);
-}
 
 async function announceUp(listenPort) {
   if (listenPort === null) {
