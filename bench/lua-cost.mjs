@@ -9,6 +9,19 @@
 // under its own prefix and deletes it after each run.
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import { answerHelp } from '../scripts/services/usage.mjs';
+
+answerHelp(`
+usage: npm run bench:lua [-- --batch=1,36,300 --rounds=3 --grabs=200000] [variant.lua ...]
+
+Redis CPU per grab of the grab-batch Lua script at a few batch sizes, read from redis-server's
+own INFO cpu; given .lua files, runs them and the engine's script alternately to compare.
+Redis must be local and otherwise idle (REDIS_URL, default 127.0.0.1:6379).
+
+  --batch=LIST   batch sizes (default 1,36,300)
+  --rounds=N     rounds per script and batch size (default 3)
+  --grabs=N      grabs per run (default 200000)
+  --help, -h     this text`);
 
 const ENGINE_SCRIPT = new URL('../server/src/stock/lua/grab-batch-5.lua', import.meta.url).pathname;
 const argv = process.argv.slice(2);

@@ -21,9 +21,31 @@ import { fanoutScenario } from './scenarios/fanout.mjs';
 import { httpScenario } from './scenarios/http.mjs';
 import { slowReadersScenario } from './scenarios/slow-readers.mjs';
 import { hotDealScenario } from './scenarios/hot-deal.mjs';
+import { answerHelp } from '../scripts/services/usage.mjs';
 
 const SCENARIOS = { grab: grabScenario, storm: stormScenario, drain: drainScenario, fanout: fanoutScenario, http: httpScenario, slowreaders: slowReadersScenario, hotdeal: hotDealScenario };
 
+answerHelp(`
+usage: npm run bench [-- <scenario>...] [--big] [--runs=N] [--seconds=S] [--max-rate=N]
+                     [--variants=ff,a,...] [--smoke] [--cluster] [--report]
+       npm run bench:smoke
+
+Runs the scenarios (${Object.keys(SCENARIOS).join(', ')}; all by default) against flashfest
+and the baselines in bench/baselines on the same Redis and Postgres, and writes
+bench/results/latest.{json,md,svg}. Exit 1 when a correctness check fails (oversell, duplicate,
+lost order), whatever the timings.
+
+  <scenario>       only these scenarios (writes bench/results/<scenario>.*)
+  --big            the big grab run (bench/results/grab-big.*)
+  --runs=N         runs per variant (default 3; 1 with --smoke)
+  --seconds=S      seconds per run (default 5)
+  --max-rate=N     open-loop variants sweep up to N grabs/s instead of this run's closed-loop rate
+  --variants=LIST  only these engines/baselines, e.g. ff,a,ff@0.25
+  --smoke          seconds per scenario, correctness only, results in a temp dir (CI)
+  --cluster        also on a private local 3-master Redis Cluster, same run (default scenarios:
+                   grab, storm, drain, hotdeal; results in bench/results/<scenarios>-cluster.*)
+  --report         re-render latest.md and latest.svg from latest.json, run nothing
+  --help, -h       this text`);
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
 const value = (name, dflt) => {

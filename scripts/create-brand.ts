@@ -4,5 +4,13 @@
 //   npm run brand:key:revoke -- <key id>                        revoke a key (refused from the next request)
 //   npm run brand:keys -- <brand id|name>                       list keys, last use, revocation
 import { brandCommand, runCli } from '../server/src/brand/admin-cli.ts';
+import { answerHelp } from './services/usage.mjs';
 
-await runCli(brandCommand, `usage: create-brand.ts create <name> [--label L] | add-key <brand> [--label L] | revoke-key <key id> | keys <brand>`);
+const usage = `usage:
+  npm run brand:create -- <name> [--label L]            a brand and its first API key (printed once)
+  npm run brand:key:add -- <brand id|name> [--label L]  another key for a brand
+  npm run brand:key:revoke -- <key id>                  revoke a key (the number after ffb_)
+  npm run brand:keys -- <brand id|name>                 list a brand's keys, last use, revocation
+Against DATABASE_URL / DB_SCHEMA, like the server (migrations applied first).`;
+answerHelp(usage);
+await runCli(brandCommand, usage);

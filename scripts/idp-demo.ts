@@ -136,11 +136,19 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '9090' },
       shop: { type: 'string', default: process.env.PUBLIC_URL ?? 'http://localhost:8080' },
       audience: { type: 'string', default: 'flashfest' },
-      help: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    console.log('npm run idp:demo -- [--port=9090] [--shop=http://localhost:8080] [--audience=flashfest]');
+    console.log([
+      'usage: npm run idp:demo -- [--port=9090] [--shop=http://localhost:8080] [--audience=flashfest]',
+      'A development-only marketplace login (JWKS + ID tokens for anyone who asks) on 127.0.0.1:<port>,',
+      'for trying SHOPPER_AUTH=jwt|both; it prints the variables to start flashfest with.',
+      '  --port=N        its port (default 9090)',
+      '  --shop=URL      the flashfest page it sends shoppers back to (default PUBLIC_URL or http://localhost:8080)',
+      '  --audience=AUD  the `aud` of its tokens (default flashfest)',
+      '  --help, -h      this text',
+    ].join('\n'));
     return;
   }
   const idp = new DemoIdp(values.audience, values.shop);

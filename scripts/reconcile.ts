@@ -8,7 +8,22 @@ import { createRedis } from '../server/src/redis.ts';
 import { createPool } from '../server/src/db/pool.ts';
 import { createLogger } from '../server/src/logger.ts';
 import { reconcile } from '../server/src/scheduler/reconcile.ts';
+import { answerHelp } from './services/usage.mjs';
 
+answerHelp(`
+usage: npm run reconcile [-- --json]
+
+Checks Redis against Postgres once (REDIS_URL, DATABASE_URL, KEY_PREFIX, DB_SCHEMA as the server):
+a table per deal and a summary, lost orders and expiries re-admitted. Exit 1 on any invariant
+violation, 2 when it could not run.
+
+  --json       the report as JSON on stdout, no logs
+  --help, -h   this text`);
+const unknown = process.argv.slice(2).filter((a) => a !== '--json');
+if (unknown.length) {
+  console.error(`reconcile: unknown argument ${JSON.stringify(unknown[0])} (npm run reconcile -- --help)`);
+  process.exit(2);
+}
 const json = process.argv.includes('--json');
 const config = loadConfig();
 const logger = createLogger(json ? 'silent' : config.logLevel, { role: 'reconcile' });

@@ -12,6 +12,7 @@ import { createPool, inTransaction, type Pool } from '../server/src/db/pool.ts';
 import { migrate } from '../server/src/db/migrate.ts';
 import { createKey, findBrand, listKeys, revokeKey } from '../server/src/db/brand-keys-repo.ts';
 import type { PaymentMethodValue } from '../server/src/shared/protocol.ts';
+import { answerHelp } from './services/usage.mjs';
 
 export const DEMO_FESTIVAL_NAME = '11.11 Demo Festival';
 export const DEMO_FESTIVAL_HOURS = 2;
@@ -97,6 +98,8 @@ export interface SeedResult {
   name: string;
   startsAt: Date;
   endsAt: Date;
+  /** currency the ops board totals GMV in (each deal keeps its own price currency) */
+  displayCurrency: string;
   deals: SeededDeal[];
   /** earlier demo festivals that were still running and are now ended */
   endedFestivalIds: number[];
@@ -130,11 +133,13 @@ export async function seedDemo(pool: Pool, { now = new Date() }: { now?: Date } 
       );
     }
 
-    const fest = await client.query<{ id: number }>(
-      `INSERT INTO festivals (name, starts_at, ends_at, display_currency) VALUES ($1, $2, $3, 'USD') RETURNING id`,
+    // three markets, three currencies: the ops board adds them up in one common currency
+    const fest = await client.query<{ id: number; display_currency: string }>(
+      `INSERT INTO festivals (name, starts_at, ends_at, display_currency) VALUES ($1, $2, $3, 'USD') RETURNING id, display_currency`,
       [DEMO_FESTIVAL_NAME, startsAt, endsAt],
     );
     const festivalId = fest.rows[0]!.id;
+    const displayCurrency = fest.rows[0]!.display_currency.trim();
 
     const brandIds = new Map<string, number>();
     for (const name of DEMO_BRANDS) {
@@ -163,7 +168,7 @@ export async function seedDemo(pool: Pool, { now = new Date() }: { now?: Date } 
       });
     }
 
-    return { festivalId, name: DEMO_FESTIVAL_NAME, startsAt, endsAt, deals, endedFestivalIds };
+    return { festivalId, name: DEMO_FESTIVAL_NAME, startsAt, endsAt, displayCurrency, deals, endedFestivalIds };
   });
 }
 
@@ -172,8 +177,10 @@ function money(minor: number, currency: string): string {
 }
 
 export function describeSeed(r: SeedResult): string {
+  const priced = [...new Set(r.deals.map((d) => d.currency))].join(', ');
   const lines = [
-    `seeded festival #${r.festivalId} "${r.name}": ${r.startsAt.toISOString()} -> ${r.endsAt.toISOString()} (display USD)` +
+    `seeded festival #${r.festivalId} "${r.name}": ${r.startsAt.toISOString()} -> ${r.endsAt.toISOString()}, ` +
+      `prices in ${priced} (the ops board totals GMV in ${r.displayCurrency})` +
       (r.endedFestivalIds.length ? `; ended earlier demo festival(s) #${r.endedFestivalIds.join(', #')}` : ''),
   ];
   for (const d of r.deals) {
@@ -221,7 +228,16 @@ async function main(): Promise<void> {
   }
 }
 
+const SEED_USAGE = `
+usage: npm run seed
+
+Seeds a fresh "${DEMO_FESTIVAL_NAME}" starting now (nine deals in PKR, INR and CNY that open after
+30 s, 2 min and 5 min) into DATABASE_URL / DB_SCHEMA, like the server, applying the migrations
+first; earlier demo festivals are ended, never deleted. Prints the deals and a fresh demo API key
+for the brand console (the previous demo key is revoked). Takes no options; FF_DEMO=0 skips it.`;
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  answerHelp(SEED_USAGE);
   main().catch((err: unknown) => {
     console.error(`flashfest: seeding the demo festival failed: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);

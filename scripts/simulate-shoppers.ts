@@ -14,6 +14,7 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { answerHelp } from './services/usage.mjs';
 import { loadConfig } from '../server/src/config.ts';
 import { SessionSigner } from '../server/src/gateway/session.ts';
 import { randomCity } from '../server/src/live/ticker.ts';
@@ -201,12 +202,34 @@ function numberOption(values: Record<string, string | boolean | undefined>, name
   return v;
 }
 
+export const SIMULATE_USAGE = `
+usage: npm run simulate -- [--shoppers=200] [--seconds=120] [--url=http://127.0.0.1:<PORT>]
+                           [--want=0.5] [--pay=0.7] [--seed=1]
+
+Simulated shoppers on their own WebSockets: they watch the current festival, grab the deals they
+want at the second those open, pay for some holds and let the others expire, then print a summary.
+Run it beside the engine, with its environment: sessions are signed with SESSION_SECRET.
+
+  --shoppers=N   shoppers, each on its own socket (default 200)
+  --seconds=S    how long the run lasts, then every socket closes (default 120)
+  --url=URL      the engine's HTTP address (default http://127.0.0.1:<PORT>, PORT from the env)
+  --want=P       chance 0-1 that a shopper wants a given deal (default 0.5)
+  --pay=P        chance 0-1 that a shopper pays for a hold after 2-15 s (default 0.7)
+  --seed=N       seeds who wants what and who pays (default 1)
+  --help, -h     this text`;
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  answerHelp(SIMULATE_USAGE);
   try {
     // strict: a misspelt option is an error, not a silent default
-    const { values } = parseArgs({
-      options: Object.fromEntries(['url', 'shoppers', 'seconds', 'want', 'pay', 'seed'].map((o) => [o, { type: 'string' as const }])),
-    });
+    let values: Record<string, string | undefined>;
+    try {
+      ({ values } = parseArgs({
+        options: Object.fromEntries(['url', 'shoppers', 'seconds', 'want', 'pay', 'seed'].map((o) => [o, { type: 'string' as const }])),
+      }));
+    } catch (err) {
+      throw new Error(`${(err as Error).message} (npm run simulate -- --help lists the options)`);
+    }
     const config = loadConfig(process.env);
     const opts: SimulationOptions = {
       url: values.url ?? `http://127.0.0.1:${config.port}`, sessionSecret: config.sessionSecret,

@@ -15,7 +15,20 @@ import { buildClient, checkNode, checkNodeModules, ensureChromium } from './serv
 import { ensurePostgres } from './services/postgres.mjs';
 import { ensureRedis } from './services/redis.mjs';
 import { startRedisCluster } from './services/redis-cluster.mjs';
+import { answerHelp } from './services/usage.mjs';
 import { ROOT, bin, log, run, warn } from './services/util.mjs';
+
+answerHelp(`
+usage: npm test [-- <vitest arguments>]
+
+Brings up what the tests need (Redis, Postgres database "test", Chromium, the client build),
+typechecks, then runs the whole suite; the last line is "tests: N passed, N failed, N skipped".
+Arguments go to vitest, e.g. npm test -- server/test/scripts/start.test.ts -t "SIGTERM"
+(npx vitest --help lists vitest's own).
+
+  FF_TYPECHECK=0                           skip the typecheck (quicker while iterating)
+  FF_REDIS_CLUSTER=1                       run against a private local 3-master Redis Cluster
+  TEST_REDIS_URL, TEST_DATABASE_URL        Redis and Postgres for the tests (README "Configuration")`);
 
 const started = Date.now();
 checkNode();

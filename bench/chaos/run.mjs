@@ -19,7 +19,17 @@ import { FAULTS, planFaults, runNemesis, sleep } from './nemesis.mjs';
 import { startShoppers } from './shoppers.mjs';
 import { readState, runChecks, waitSettled } from './checker.mjs';
 import { printFigures } from './report.mjs';
+import { answerHelp } from '../../scripts/services/usage.mjs';
 
+answerHelp(`
+usage: npm run chaos [-- --short] [--seed=N] [--shoppers=N] [--grabs=N] [--stock=N] [--seconds=S]
+                     [--faults=gateway,worker,leader,redis] [--hold=S] [--pay=0.5] [--limit=N]
+                     [--outage-ms=MS] [--settle-seconds=S] [--keep-logs]
+
+Real processes (2 gateways, 2 workers, 2 schedulers) on a private Redis; shoppers grab a deal from
+its opening second while a nemesis kill -9s a gateway, a worker, the leader and Redis; then every
+promise of the README is checked. Prints the seed (replay: the same command with --seed=N) and
+exits 1 when a check fails. --short is the CI size; see README "Chaos" for every option.`);
 const { values: a } = parseArgs({
   options: {
     short: { type: 'boolean', default: false }, seed: { type: 'string' }, shoppers: { type: 'string' }, grabs: { type: 'string' },

@@ -30,8 +30,9 @@ export function checkNodeModules(cmd) {
 /**
  * Builds the client into client/dist when it is missing or older than its sources. Skipped with a
  * warning while client/vite.config.ts does not exist. Resolves false when the build failed.
+ * `runner` runs vite (start.mjs passes one that stops it on a signal).
  */
-export async function buildClient({ force = false } = {}) {
+export async function buildClient({ force = false, runner = run } = {}) {
   const clientDir = path.join(ROOT, 'client');
   const viteConfig = path.join(clientDir, 'vite.config.ts');
   if (!existsSync(viteConfig)) {
@@ -47,7 +48,7 @@ export async function buildClient({ force = false } = {}) {
     return true;
   }
   log(`client: building client/dist (${force ? 'forced' : built ? 'sources changed' : 'no build yet'})`);
-  const code = await run(bin('vite'), ['build', '--config', 'client/vite.config.ts', '--logLevel', 'warn']);
+  const code = await runner(bin('vite'), ['build', '--config', 'client/vite.config.ts', '--logLevel', 'warn']);
   if (code !== 0) {
     warn(`client build failed (exit ${code})`);
     return false;

@@ -262,9 +262,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     throw new ConfigError('OPS_TOKEN', 'must be set in production (NODE_ENV=production)');
   }
   const originsRaw = str(env, 'ALLOWED_ORIGINS', '');
-  const allowedOrigins = originsRaw
+  // a Set: PUBLIC_URL is often one of the local addresses, and the list is shown at boot
+  const allowedOrigins = [...new Set(originsRaw
     ? originsRaw.split(',').map((o) => o.trim()).filter(Boolean)
-    : [new URL(publicUrl).origin, `http://localhost:${port}`, `http://127.0.0.1:${port}`];
+    : [new URL(publicUrl).origin, `http://localhost:${port}`, `http://127.0.0.1:${port}`])];
   for (const o of allowedOrigins) {
     if (!/^https?:\/\/[^/]+$/.test(o)) throw new ConfigError('ALLOWED_ORIGINS', `"${o}" is not an origin like https://shop.example`);
   }

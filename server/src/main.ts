@@ -103,12 +103,6 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, { role: config.role });
   logger.info({ config: redactedConfig(config) }, 'starting flashfest');
   const running = await start(config, logger);
-  if (running.port !== null) {
-    // one plain line for people and for scripts that wait for readiness
-    console.log(`flashfest ready: ${config.publicUrl.replace(/:\d+$/, '')}:${running.port}`);
-  } else {
-    console.log(`flashfest ready: role ${config.role}`);
-  }
   let stopping = false;
   const onSignal = (signal: string) => {
     if (stopping) {
@@ -124,6 +118,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+  // One plain line for people and for scripts that wait for readiness; after the signal
+  // handlers, so a script that stops us the moment it reads it gets a graceful stop.
+  if (running.port !== null) {
+    console.log(`flashfest ready: ${config.publicUrl.replace(/:\d+$/, '')}:${running.port}`);
+  } else {
+    console.log(`flashfest ready: role ${config.role}`);
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,0 +1,2 @@
+export function wantsHelp(argv?: readonly string[]): boolean;
+export function answerHelp(usage: string, argv?: readonly string[]): void;
