@@ -21,6 +21,7 @@ import { openServerLog, terminalLine } from './services/server-log.mjs';
 import { watchParent } from './services/parent-watch.mjs';
 import { ensurePostgres } from './services/postgres.mjs';
 import { ensureRedis } from './services/redis.mjs';
+import { startRedisCluster } from './services/redis-cluster.mjs';
 import { answerHelp } from './services/usage.mjs';
 import { DATA_DIR, ROOT, log, portOpen, run, sleep, warn } from './services/util.mjs';
 
@@ -34,6 +35,7 @@ The terminal shows what happens; the server's JSON log goes to FF_LOG_FILE.
 
 Variables (besides the server's own, README "Configuration"):
   FF_DEMO=0          do not seed the demo festival
+  FF_REDIS_CLUSTER=1 run on a private local 3-master Redis Cluster (redis-server from the PATH)
   FF_LOG_FILE=PATH   the server's JSON log (default .data/flashfest.log, the previous run's kept
                      as .data/flashfest.log.1); "-" prints it on the terminal instead
   FF_ALLOW_ANY_NODE=1  warn instead of stopping on a Node other than ^20.19`);
@@ -120,15 +122,30 @@ async function runStep(cmd, args, opts = {}) {
   }
 }
 
-const redis = await ensureRedis();
-services.push(redis);
+// FF_REDIS_CLUSTER=1: a private local 3-master Redis Cluster instead of the one Redis (nothing
+// persisted; stopped with us); REDIS_CLUSTER_NODES set by the caller is used as it is.
+let clusterNodes = process.env.REDIS_CLUSTER_NODES || '';
+let redisUrl = process.env.REDIS_URL || '';
+if (!clusterNodes && process.env.FF_REDIS_CLUSTER === '1') {
+  const cluster = await startRedisCluster({ masters: 3 });
+  services.push(cluster);
+  clusterNodes = cluster.nodes;
+  log(`redis: started a private 3-master Redis Cluster at ${clusterNodes} (FF_REDIS_CLUSTER=1, nothing persisted)`);
+} else if (clusterNodes) {
+  log(`redis: using the cluster at ${clusterNodes} (REDIS_CLUSTER_NODES)`);
+} else {
+  const redis = await ensureRedis();
+  services.push(redis);
+  redisUrl = redis.url;
+}
 const pg = await ensurePostgres({ database: 'flashfest' });
 services.push(pg);
 
 const env = {
   ...process.env,
   FF_ROLE: process.env.FF_ROLE || 'all',
-  REDIS_URL: redis.url,
+  REDIS_URL: redisUrl,
+  REDIS_CLUSTER_NODES: clusterNodes,
   DATABASE_URL: pg.url,
 };
 const port = Number(env.PORT || 8080);

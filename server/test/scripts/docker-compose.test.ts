@@ -18,6 +18,7 @@ interface ComposeService {
   build?: unknown;
   image?: string;
   command?: string[];
+  profiles?: string[];
   environment?: Record<string, string | number | boolean | null>;
 }
 interface ComposeFile { services: Record<string, ComposeService> }
@@ -109,6 +110,27 @@ describe('docker-compose.yml', () => {
     for (const [, service] of engineServices) {
       expect(() => containerEnv(service, dotenv)).toThrow(new RegExp(`required variable ${missing} is missing a value: set ${missing} in \\.env`));
     }
+  });
+
+  it('the cluster profile: every role on the six-node cluster the profile starts and joins, when .env names it', () => {
+    const clusterNodes = Object.entries(compose.services)
+      .filter(([, s]) => s.profiles?.includes('cluster') && (s.command ?? []).includes('--cluster-enabled')).map(([name]) => name);
+    expect(clusterNodes).toHaveLength(6);
+    const init = compose.services['redis-cluster-init']!;
+    expect(init.profiles).toEqual(['cluster']);
+    const joined = (init.command ?? []).join(' ');
+    for (const n of clusterNodes) expect(joined).toContain(`${n}:6379`);
+    expect(joined).toContain('--cluster-replicas 1');
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const line = /echo "REDIS_CLUSTER_NODES=([^"]+)" >> \.env/.exec(readme.slice(readme.indexOf('## Running on Redis Cluster')))?.[1];
+    expect(line, 'README "Running on Redis Cluster" gives the .env line').toBeTruthy();
+    for (const [name, service] of engineServices) {
+      const config = loadConfig(containerEnv(service, { ...operatorDotenv, REDIS_CLUSTER_NODES: line! }));
+      expect(config.redisClusterNodes.length, name).toBe(3);
+      for (const n of config.redisClusterNodes) expect(clusterNodes, `${name} -> ${n.host}`).toContain(n.host);
+    }
+    // without it, the one Redis as before
+    for (const [, service] of engineServices) expect(loadConfig(containerEnv(service, operatorDotenv)).redisClusterNodes).toEqual([]);
   });
 
   it('the README tells the operator to set every variable compose requires', () => {
