@@ -32,5 +32,5 @@ export { expireHoldNow, expireHoldsNow, type ExpireDeps } from './expire-hold.ts
 export { startExpiryWorker } from './expiry-worker.ts';
 export {
   requeueOverdueExpiries, scheduleExpiries, scheduleExpiryBatch,
-  type ExpiryBatchJob, type ExpiryJob, type ExpiryQueue,
+  type ExpiryBatchJob, type ExpiryJob, type ExpiryQueue, type ExpiryQueues,
 } from './expiry-jobs.ts';
