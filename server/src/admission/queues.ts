@@ -23,8 +23,9 @@ export type QueueNameValue = (typeof QueueName)[keyof typeof QueueName];
 /** A fresh hold, to be persisted as a pending order: exactly the order row the worker writes. */
 export type OrderJob = OrderRow;
 
-/** New holds a gateway made within one admission window (any deals), admitted as ONE job (one
- *  BullMQ Lua call instead of one per hold: BullMQ's per-job cost is what limits admission).
+/** New holds a gateway made within one admission window (any deals of one admission shard),
+ *  admitted as ONE job (one BullMQ Lua call instead of one per hold: BullMQ's per-job cost is
+ *  what limits admission).
  *  Packed: the holds of one grab batch share their deal, price, currency, heldAt
  *  and expiresAt, so a group writes those once and its holds as three parallel arrays. A row per
  *  hold repeated all eight fields and their names (several times the bytes per hold),
