@@ -169,7 +169,7 @@ function chart(doc) {
   const grab = doc.results.find((r) => r.name === 'grab')?.rows['decisions/s'];
   if (grab) panels.push({ title: 'Grab decisions per second (WebSockets unless noted)', data: grab, order: ['ff', 'ff_live', 'a', 'b', 'c', 'd'] });
   const drain = doc.results.find((r) => r.name === 'drain')?.rows['orders/s into Postgres'];
-  if (drain) panels.push({ title: 'Admission: orders per second into Postgres', data: drain, order: ['ff', 'ff_perhold'] });
+  if (drain) panels.push({ title: 'Admission: orders per second into Postgres', data: drain, order: ['ff', 'ff_k3', 'ff_perhold'] });
   const W = 800, barH = 26, gap = 10, left = 340, right = 90;
   let y = 40;
   const parts = [];
@@ -232,6 +232,7 @@ export function headline(doc) {
   add('storm: opening to sold out (10,000 units, 100,000 grabs)', med(st, 'time to sell out ms (opening to last hold answered)', 'ff'), ' ms', vs(st, 'time to sell out ms (opening to last hold answered)', 'ff', ['a']));
   add('storm: last order row after the last hold', med(st, 'last order row, ms after last hold', 'ff'), ' ms', '');
   add('admission drain into Postgres, orders/s', med(dr, 'orders/s into Postgres', 'ff'), '', vs(dr, 'orders/s into Postgres', 'ff', ['ff_perhold']).replace('ff_perhold', 'one job per hold'));
+  add('admission drain, ADMISSION_SHARDS=3 on one Redis, orders/s', med(dr, 'orders/s into Postgres', 'ff_k3'), '', vs(dr, 'orders/s into Postgres', 'ff_k3', ['ff']).replace(/ ff$/, ' ADMISSION_SHARDS=1'));
   add('fan-out to 10,000 subscribers, publish -> arrival p99', med(fo, 'publish -> subscriber p99 ms', 'ff'), ' ms', `p50 ${cell(med(fo, 'publish -> subscriber p50 ms', 'ff'))} ms`);
   for (const tool of ['wrk', 'autocannon']) {
     for (const path of ['/api/festivals/current', '/healthz']) {

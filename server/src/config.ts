@@ -86,6 +86,11 @@ export interface Config {
   orderBatchMax: number;
   orderBatchWaitMs: number;
   workerConcurrency: number;
+  /** ADMISSION_SHARDS: the order, expiry and payment queues are split into this many shards, each
+   *  on its own hash tag (admission/shards.ts); every process of a deployment must agree on it */
+  admissionShards: number;
+  /** ADMISSION_SHARDS_CONSUMED: the shards this process's workers consume (default: all) */
+  admissionShardsConsumed: readonly number[];
   stalledIntervalMs: number;
   reconcileIntervalMs: number;
   liveSnapshotMs: number;
@@ -161,6 +166,26 @@ function clusterNodes(env: Env): RedisNode[] {
     if (!m || port < 1 || port > 65535) throw new ConfigError('REDIS_CLUSTER_NODES', `"${n}" is not host:port`);
     return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
   });
+}
+
+/** The default: one shard on a single Redis (one server gains nothing from more), three on a
+ *  cluster (one per master of the smallest cluster). */
+export function defaultAdmissionShards(clustered: boolean): number {
+  return clustered ? 3 : 1;
+}
+
+/** ADMISSION_SHARDS_CONSUMED: `0,2` (a subset of 0..shards-1), or all shards when unset. */
+function consumedShards(env: Env, shards: number): number[] {
+  const raw = str(env, 'ADMISSION_SHARDS_CONSUMED', '');
+  if (!raw) return Array.from({ length: shards }, (_, k) => k);
+  const out: number[] = [];
+  for (const part of raw.split(',').map((x) => x.trim())) {
+    const k = /^\d+$/.test(part) ? Number(part) : NaN;
+    if (!(k < shards)) throw new ConfigError('ADMISSION_SHARDS_CONSUMED', `"${part}" is not a shard of 0..${shards - 1} (ADMISSION_SHARDS=${shards})`);
+    if (out.includes(k)) throw new ConfigError('ADMISSION_SHARDS_CONSUMED', `shard ${k} is named twice`);
+    out.push(k);
+  }
+  return out.sort((a, b) => a - b);
 }
 
 const DEV_SECRET = 'flashfest-dev-secret-change-me-in-production';
@@ -270,13 +295,16 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     if (!/^https?:\/\/[^/]+$/.test(o)) throw new ConfigError('ALLOWED_ORIGINS', `"${o}" is not an origin like https://shop.example`);
   }
 
+  const redisClusterNodes = clusterNodes(env);
+  const admissionShards = int(env, 'ADMISSION_SHARDS', defaultAdmissionShards(redisClusterNodes.length > 0), 1, 256);
+
   const config: Config = {
     role: roleRaw as Role,
     host,
     port,
     publicUrl,
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
-    redisClusterNodes: clusterNodes(env),
+    redisClusterNodes,
     redisTimeoutMs: int(env, 'REDIS_TIMEOUT_MS', 1_000, 50, 60_000),
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://127.0.0.1:5432/flashfest', ['postgres:', 'postgresql:']),
     dbSchema: str(env, 'DB_SCHEMA', 'public', /^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier'),
@@ -301,6 +329,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     orderBatchMax: int(env, 'ORDER_BATCH_MAX', 1_000, 1, 50_000),
     orderBatchWaitMs: int(env, 'ORDER_BATCH_WAIT_MS', 5, 0, 1_000),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 1_000, 1, 10_000),
+    admissionShards,
+    admissionShardsConsumed: Object.freeze(consumedShards(env, admissionShards)),
     stalledIntervalMs: int(env, 'STALLED_INTERVAL_MS', 30_000, 200, 600_000),
     reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', 5_000, 100, 600_000),
     liveSnapshotMs: int(env, 'LIVE_SNAPSHOT_MS', 100, 50, 10_000),

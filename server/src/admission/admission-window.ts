@@ -1,10 +1,11 @@
 // The grab -> order hand-off on the gateway side. The grab batcher hands over each batch Redis
 // decided; its new holds are packed straight into order groups, and every hold of the next
-// ADMIT_WINDOW_MS (any deal, any socket) goes to the order queue as ONE job, so BullMQ's per-job
-// cost is paid per window, not per grab batch, and stays off the grab's latency: the shopper is
-// answered first, the hold admitted behind the answer. The hold is already durable in Redis: if
-// this gateway dies before the job is added, or adding it fails, the scheduler's reconcile
-// re-admits it (readmit.ts), so a failed window is logged, not retried here.
+// ADMIT_WINDOW_MS (any deal, any socket) goes to the order queues as ONE job per admission shard
+// its deals map to (Admission.admit), so BullMQ's per-job cost is paid per window and shard, not
+// per grab batch, and stays off the grab's latency: the shopper is answered first, the hold
+// admitted behind the answer. The hold is already durable in Redis: if this gateway dies before
+// the job is added, or adding it fails, the scheduler's reconcile re-admits it (readmit.ts), so
+// a failed window is logged, not retried here.
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { GrabBatchResult } from '../stock/decisions.ts';

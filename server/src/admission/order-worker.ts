@@ -13,7 +13,7 @@ import { Batcher } from './batcher.ts';
 import { scheduleExpiryBatch } from './expiry/expiry-jobs.ts';
 import type { AdmissionDeps } from './deps.ts';
 import { QueueName, orderRowsOfJob, type OrderJob, type OrderQueueJob } from './queues.ts';
-import { workerOptions } from './worker-options.ts';
+import { shareOfConcurrency, workerOptions } from './worker-options.ts';
 
 /** Postgres data (22xxx) and constraint (23xxx) errors belong to a row, not to the batch. */
 function isRowError(err: unknown): boolean {
@@ -55,17 +55,18 @@ export function createOrderBatcher(deps: AdmissionDeps): Batcher<OrderJob> {
   });
 }
 
-export function startOrderWorker(deps: AdmissionDeps, connection: RedisClient) {
-  const batcher = createOrderBatcher(deps);
+/** The orders worker of one admission shard; the batcher is the process's, shared by every
+ *  shard it consumes, so one transaction writes holds of all of them. */
+export function startOrderWorker(deps: AdmissionDeps, connection: RedisClient, shard: number, batcher: Batcher<OrderJob>) {
   const processor = async (job: Job<OrderQueueJob>): Promise<void> => {
     const holds = orderRowsOfJob(job.data);
     await Promise.all(holds.map((h) => batcher.add(h)));
     // After the commit(s): if this fails the job is retried, and the inserts are then no-ops.
-    await scheduleExpiryBatch(deps.admission.queues.expiry, String(job.id), holds);
+    await scheduleExpiryBatch(deps.admission.queues, String(job.id), holds);
   };
   const worker = new Worker<OrderQueueJob>(QueueName.orders, processor, {
-    ...workerOptions(deps.config, connection),
-    concurrency: deps.config.workerConcurrency,
+    ...workerOptions(deps.config, connection, shard),
+    concurrency: shareOfConcurrency(deps.config),
   });
-  return { worker, batcher };
+  return { worker };
 }

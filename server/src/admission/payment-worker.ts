@@ -6,7 +6,7 @@ import { inTransaction, insertLedger, insertPayment, markOrderPaid, type OrderSt
 import { publishShopperNews } from '../live/shopper-news.ts';
 import type { AdmissionDeps } from './deps.ts';
 import { QueueName, type PaymentJob } from './queues.ts';
-import { workerOptions } from './worker-options.ts';
+import { shareOfConcurrency, workerOptions } from './worker-options.ts';
 
 type SettleDeps = Pick<AdmissionDeps, 'config' | 'redis' | 'pool' | 'logger' | 'stats'>;
 
@@ -37,10 +37,11 @@ export async function settlePayment(deps: SettleDeps, p: PaymentJob): Promise<Or
   return status;
 }
 
-export function startPaymentWorker(deps: AdmissionDeps, connection: RedisClient) {
+/** The payments worker of one admission shard. */
+export function startPaymentWorker(deps: AdmissionDeps, connection: RedisClient, shard: number) {
   const worker = new Worker<PaymentJob>(QueueName.payments, (job: Job<PaymentJob>) => settlePayment(deps, job.data), {
-    ...workerOptions(deps.config, connection),
-    concurrency: Math.min(deps.config.workerConcurrency, 50),
+    ...workerOptions(deps.config, connection, shard),
+    concurrency: shareOfConcurrency(deps.config, 50),
   });
   return { worker };
 }

@@ -1,4 +1,5 @@
-// The three admission queues, their job shapes and the gateway-side `Admission` that feeds them.
+// The three admission queues of each shard (shards.ts), their job shapes and the gateway-side
+// `Admission` that feeds them.
 // Job ids are derived from the hold id, so adding the same hold twice (a gateway retry, a
 // reconciler re-admit) is a no-op while the first job still exists, and a harmless
 // `ON CONFLICT DO NOTHING` after it was removed. The reconciler's later tries at a hold get ids
@@ -8,6 +9,7 @@ import type { RedisClient } from '../redis.ts';
 import type { Config } from '../config.ts';
 import type { OrderRow } from '../db/orders-repo.ts';
 import type { ExpiryBatchJob, ExpiryJob } from './expiry/expiry-jobs.ts';
+import { queuePrefix, shardOfDeal } from './shards.ts';
 
 export type { ExpiryBatchJob, ExpiryJob } from './expiry/expiry-jobs.ts';
 
@@ -21,8 +23,9 @@ export type QueueNameValue = (typeof QueueName)[keyof typeof QueueName];
 /** A fresh hold, to be persisted as a pending order: exactly the order row the worker writes. */
 export type OrderJob = OrderRow;
 
-/** New holds a gateway made within one admission window (any deals), admitted as ONE job (one
- *  BullMQ Lua call instead of one per hold: BullMQ's per-job cost is what limits admission).
+/** New holds a gateway made within one admission window (any deals of one admission shard),
+ *  admitted as ONE job (one BullMQ Lua call instead of one per hold: BullMQ's per-job cost is
+ *  what limits admission).
  *  Packed: the holds of one grab batch share their deal, price, currency, heldAt
  *  and expiresAt, so a group writes those once and its holds as three parallel arrays. A row per
  *  hold repeated all eight fields and their names (several times the bytes per hold),
@@ -133,53 +136,89 @@ const jobDefaults: JobsOptions = {
   removeOnFail: { age: 7 * 86_400 },
 };
 
-/** BullMQ's key prefix: every key of a queue carries one hash tag, so each BullMQ script touches
- *  one Redis Cluster slot (BullMQ's own advice); still under the engine's key prefix. */
-export function queuePrefix(keyPrefix: string): string {
-  return `${keyPrefix}:{adm}`;
+/** The three queues of one admission shard (shards.ts), all under the shard's hash tag. */
+export interface ShardQueues {
+  readonly shard: number;
+  readonly orders: Queue<OrderQueueJob>;
+  readonly expiry: Queue<ExpiryJob | ExpiryBatchJob>;
+  readonly payments: Queue<PaymentJob>;
 }
 
-export function createQueues(config: Pick<Config, 'keyPrefix'>, connection: RedisClient) {
-  const opts = { connection, prefix: queuePrefix(config.keyPrefix), defaultJobOptions: jobDefaults };
-  return {
-    orders: new Queue<OrderQueueJob>(QueueName.orders, opts),
-    expiry: new Queue<ExpiryJob | ExpiryBatchJob>(QueueName.expiry, opts),
-    payments: new Queue<PaymentJob>(QueueName.payments, opts),
-  };
+/** Every shard's queues on one connection (a Queue adds and reads; it blocks on nothing). */
+export class AdmissionQueues {
+  readonly shards: readonly ShardQueues[];
+
+  constructor(config: Pick<Config, 'keyPrefix' | 'admissionShards'>, connection: RedisClient) {
+    const count = config.admissionShards;
+    this.shards = Array.from({ length: count }, (_, shard) => {
+      const opts = { connection, prefix: queuePrefix(config.keyPrefix, shard, count), defaultJobOptions: jobDefaults };
+      return {
+        shard,
+        orders: new Queue<OrderQueueJob>(QueueName.orders, opts),
+        expiry: new Queue<ExpiryJob | ExpiryBatchJob>(QueueName.expiry, opts),
+        payments: new Queue<PaymentJob>(QueueName.payments, opts),
+      };
+    });
+  }
+
+  /** The queues every job about this deal's holds is in. */
+  forDeal(dealId: string): ShardQueues {
+    return this.shards[shardOfDeal(dealId, this.shards.length)]!;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.shards.flatMap((s) => [s.orders.close(), s.expiry.close(), s.payments.close()]));
+  }
 }
-export type AdmissionQueues = ReturnType<typeof createQueues>;
+
+export function createQueues(config: Pick<Config, 'keyPrefix' | 'admissionShards'>, connection: RedisClient): AdmissionQueues {
+  return new AdmissionQueues(config, connection);
+}
 
 export class Admission {
   readonly queues: AdmissionQueues;
 
-  constructor(config: Pick<Config, 'keyPrefix'>, connection: RedisClient) {
-    this.queues = createQueues(config, connection);
+  constructor(config: Pick<Config, 'keyPrefix' | 'admissionShards'>, connection: RedisClient) {
+    this.queues = new AdmissionQueues(config, connection);
   }
 
-  /** Order rows as one packed job (see admit). */
+  /** Order rows as packed jobs (see admit). */
   async admitHolds(rows: readonly OrderJob[]): Promise<void> {
     await this.admit(packOrderGroups(rows));
   }
 
-  /** All holds of one admission window as ONE packed job (one hold: the classic one-job-per-hold
-   *  shape, which the reconciler also uses to re-admit a single hold). */
+  /** The holds of one admission window as ONE packed job per shard their deals map to, added
+   *  together (one hold: the classic one-job-per-hold shape, which the reconciler also uses to
+   *  re-admit a single hold). */
   async admit(job: OrderGroupsJob): Promise<void> {
-    const first = job.groups[0];
-    if (!first) return;
-    if (job.groups.length === 1 && first.holds.length === 1) {
-      const row = orderRowsOfJob(job)[0]!;
-      await this.queues.orders.add('order', row, { jobId: jobId.order(row.hold) });
-      return;
+    const byShard = new Map<ShardQueues, OrderGroup[]>();
+    for (const g of job.groups) {
+      const q = this.queues.forDeal(g.dealId);
+      const groups = byShard.get(q);
+      if (groups) groups.push(g);
+      else byShard.set(q, [g]);
     }
-    if (first.holds.length === 0) throw new Error('admit: an empty group cannot name its job');
-    await this.queues.orders.add('orders', job, { jobId: jobId.orderBatch([{ hold: first.holds[0]! }]) });
+    await Promise.all([...byShard].map(([q, groups]) => addOrderJob(q, { groups })));
   }
 
   async settlePayment(data: PaymentJob): Promise<void> {
-    await this.queues.payments.add('pay', data, { jobId: jobId.payment(data.hold) });
+    await this.queues.forDeal(data.dealId).payments.add('pay', data, { jobId: jobId.payment(data.hold) });
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.queues.orders.close(), this.queues.expiry.close(), this.queues.payments.close()]);
+  close(): Promise<void> {
+    return this.queues.close();
   }
+}
+
+/** One shard's part of a window: its groups keep their order, so its first hold names it. */
+async function addOrderJob(q: ShardQueues, job: OrderGroupsJob): Promise<void> {
+  const first = job.groups[0];
+  if (!first) return;
+  if (job.groups.length === 1 && first.holds.length === 1) {
+    const row = orderRowsOfJob(job)[0]!;
+    await q.orders.add('order', row, { jobId: jobId.order(row.hold) });
+    return;
+  }
+  if (first.holds.length === 0) throw new Error('admit: an empty group cannot name its job');
+  await q.orders.add('orders', job, { jobId: jobId.orderBatch([{ hold: first.holds[0]! }]) });
 }

@@ -8,12 +8,12 @@ import type { Logger } from '../logger.ts';
 import type { DealView } from '../shared/protocol.ts';
 import { currentFestivalId } from '../db/catalog-repo.ts';
 import { schedulerKeys } from '../scheduler/keys.ts';
-import type { QueueSet } from '../metrics/process-metrics.ts';
+import { readQueueDepths, sumOverShards, type QueueSet } from '../metrics/queue-depths.ts';
 import type { DealFeed } from './deal-feed.ts';
 import { RateTracker, dealAggregate, festivalAggregate, type DealCounts } from './aggregates.ts';
 import { readNodes } from './nodes.ts';
 import { FailureLog } from '../redis.ts';
-import type { OpsDeal, OpsNode, OpsPoint, OpsQueues, OpsSnapshot, QueueDepth } from '../shared/ops-view.ts';
+import type { OpsDeal, OpsNode, OpsPoint, OpsQueues, OpsSnapshot } from '../shared/ops-view.ts';
 
 const HISTORY_POINTS = 300; // 5 minutes at one a second
 const SLOW_EVERY_MS = 1_000;
@@ -149,14 +149,10 @@ export class OpsBoard {
     this.freshPoint = point;
   }
 
+  /** Each queue's depth summed over the admission shards. */
   private async readQueues(): Promise<OpsQueues | null> {
     const q = this.d.queues;
     if (!q) return null;
-    const depth = async (queue: QueueSet['orders']): Promise<QueueDepth> => {
-      const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
-      return { waiting: c.waiting ?? 0, active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
-    };
-    const [orders, expiry, payments] = await Promise.all([depth(q.orders), depth(q.expiry), depth(q.payments)]);
-    return { orders, expiry, payments, drainPerSec: 0 };
+    return { ...sumOverShards(await readQueueDepths(q)), drainPerSec: 0 };
   }
 }

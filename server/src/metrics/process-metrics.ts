@@ -2,18 +2,14 @@
 // engines in one process). Hot-path code calls the small methods here; values owned elsewhere
 // (admission stats, queue depth, sockets, leadership) are read when /metrics is scraped.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Queue } from 'bullmq';
 import type { AdmissionStats } from '../admission/deps.ts';
 import { HotHistogram } from './hot-histogram.ts';
 import { LatencyWindow } from './latency-window.ts';
+import { readQueueDepths, type QueueSet } from './queue-depths.ts';
 
 export type Store = 'redis' | 'postgres';
 
-export interface QueueSet {
-  orders: Queue;
-  expiry: Queue;
-  payments: Queue;
-}
+export type { QueueSet } from './queue-depths.ts';
 
 export class ProcessMetrics {
   readonly registry = new Registry();
@@ -77,15 +73,14 @@ export class ProcessMetrics {
     mirror('flashfest_holds_expired_total', 'Unpaid holds this worker expired (stock given back)', (s) => s.holdsReleased);
     mirror('flashfest_payments_settled_total', 'Payments this worker settled in Postgres', (s) => s.paymentsSettled);
     new Gauge({
-      name: 'flashfest_queue_depth', help: 'BullMQ jobs by queue and state (read from Redis at scrape time)',
-      labelNames: ['queue', 'state'], registers: [registry],
+      name: 'flashfest_queue_depth', help: 'BullMQ jobs by queue, admission shard and state (read from Redis at scrape time)',
+      labelNames: ['queue', 'shard', 'state'], registers: [registry],
       async collect() {
         const q = self.queues;
         if (!q) return;
         try {
-          for (const [name, queue] of Object.entries(q)) {
-            const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
-            for (const [state, n] of Object.entries(counts)) this.set({ queue: name, state }, Number(n));
+          for (const { queue, shard, depth } of await readQueueDepths(q)) {
+            for (const [state, n] of Object.entries(depth)) this.set({ queue, shard: String(shard), state }, n);
           }
         } catch {
           self.storeError('redis');

@@ -7,8 +7,9 @@ import type { RedisClient } from '../redis.ts';
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { StockStore, type BucketSnapshot, type DealSnapshot } from '../stock/stock-store.ts';
-import { redisNow } from '../redis.ts';
+import { isCluster, redisNow } from '../redis.ts';
 import { createQueues, type AdmissionQueues, type OrderJob } from '../admission/queues.ts';
+import { defaultAdmissionShards } from '../config.ts';
 import { requeueOverdueExpiries } from '../admission/expiry/index.ts';
 import { readmitHold } from '../admission/readmit.ts';
 import { recoverCharges } from '../admission/charge-journal.ts';
@@ -72,8 +73,12 @@ export interface ReconcileDeps {
   pool: pg.Pool;
   keyPrefix: string;
   logger?: Logger;
-  /** queues to re-admit into; created (and closed) for this run when absent */
-  queues?: Pick<AdmissionQueues, 'orders' | 'expiry'> & { payments?: AdmissionQueues['payments'] };
+  /** queues to re-admit into (a hold's jobs are in its deal's shard); created (and closed) for
+   *  this run when absent */
+  queues?: Pick<AdmissionQueues, 'forDeal'>;
+  /** ADMISSION_SHARDS, for the queues created when none are given (default: the config's
+   *  default for this kind of Redis) */
+  admissionShards?: number;
   /** finishes half-done payments (charge journal); without it they are left for a run with one */
   provider?: PaymentProvider;
   /** a charge journal entry younger than this may still have its payer at work (default 30 s) */
@@ -173,7 +178,9 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const stock = new StockStore(deps.redis, deps.keyPrefix);
   const admitGraceMs = deps.admitGraceMs ?? 3_000;
   const expiryGraceMs = deps.expiryGraceMs ?? 5_000;
-  const ownQueues = deps.queues ? null : createQueues({ keyPrefix: deps.keyPrefix }, deps.redis);
+  const ownQueues = deps.queues ? null : createQueues({
+    keyPrefix: deps.keyPrefix, admissionShards: deps.admissionShards ?? defaultAdmissionShards(isCluster(deps.redis)),
+  }, deps.redis);
   const queues = deps.queues ?? ownQueues!;
   const report: ReconcileReport = {
     deals: 0, holds: 0, violations: 0, details: [], readmitted: 0, reexpired: 0,
@@ -212,6 +219,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
       }
 
       const now = await redisNow(deps.redis);
+      const shard = queues.forDeal(dealId);
       const statuses = await orderStatuses(deps.pool, snap.holds.map((h) => h.hold));
       const { unitPriceMinor, currency } = snap.deal;
       for (const h of snap.holds) {
@@ -224,7 +232,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
             hold: h.hold, dealId, shopper: h.shopper, qty: h.qty, unitPriceMinor, currency,
             heldAt: h.heldAt, expiresAt: h.expiresAt,
           };
-          if (await readmitHold(queues.orders, job, deps.logger)) {
+          if (await readmitHold(shard.orders, job, deps.logger)) {
             report.readmitted++;
             deps.logger?.warn({ hold: h.hold, deal: dealId }, 'reconcile: hold had no order row, re-admitted');
           }
@@ -232,10 +240,10 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
         if (h.state === 'paid' && status !== 'paid') report.paidNotSettled++;
       }
 
-      if (deps.provider && queues.payments && !deps.signal?.aborted) {
+      if (deps.provider && !deps.signal?.aborted) {
         const r = await recoverCharges({
           pool: deps.pool, stock, provider: deps.provider,
-          payments: queues.payments, logger: deps.logger, graceMs: deps.chargeGraceMs,
+          payments: shard.payments, logger: deps.logger, graceMs: deps.chargeGraceMs,
         }, dealId, now);
         report.charges.confirmed += r.confirmed;
         report.charges.settled += r.settled;
@@ -262,7 +270,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
         .filter((h) => h.state === 'expired' && statuses.get(h.hold) === 'pending' && h.expiresAt < dueBy)
         .map((h) => h.hold);
       report.reexpired += await requeueOverdueExpiries(
-        { stock, expiry: queues.expiry, logger: deps.logger, signal: deps.signal }, dealId, dueBy, released);
+        { stock, expiry: shard.expiry, logger: deps.logger, signal: deps.signal }, dealId, dueBy, released);
     }
 
     // Holds that expire after the close move units from held back to available: keep the
@@ -279,7 +287,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
       }
     }
   } finally {
-    if (ownQueues) await Promise.all([ownQueues.orders.close(), ownQueues.expiry.close(), ownQueues.payments.close()]);
+    if (ownQueues) await ownQueues.close();
   }
   report.violations = report.details.length;
   report.durationMs = Date.now() - started;

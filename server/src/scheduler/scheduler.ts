@@ -204,7 +204,7 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
       pool.off('error', onPgError);
       pool.off('acquire', guard);
       await retractLeader(redis, config.keyPrefix, nodeId).catch(() => {});
-      if (queues) await Promise.all([queues.orders.close(), queues.expiry.close(), queues.payments.close()]);
+      if (queues) await queues.close();
       await subscriber.quit().catch(() => subscriber.disconnect());
     },
   };

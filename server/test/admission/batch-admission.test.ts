@@ -31,9 +31,9 @@ describe('batch admission', () => {
     const jobs = await grabHolds(stock, deal, 6, 1, 'b');
     await admission.admitHolds(jobs);
     await admission.admitHolds(jobs); // a gateway retry: same job id, nothing new
-    const counts = await admission.queues.orders.getJobCounts('waiting', 'active', 'completed');
+    const counts = await admission.queues.forDeal(deal.dealId).orders.getJobCounts('waiting', 'active', 'completed');
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1);
-    const data = (await admission.queues.orders.getJob(jobId.orderBatch(jobs)))!.data as OrderGroupsJob;
+    const data = (await admission.queues.forDeal(deal.dealId).orders.getJob(jobId.orderBatch(jobs)))!.data as OrderGroupsJob;
     // packed: one group (one grab batch: same deal, heldAt and expiresAt), rows back as admitted
     expect(data.groups).toHaveLength(1);
     expect(data.groups[0]!.holds).toEqual(jobs.map((j) => j.hold));
@@ -44,7 +44,7 @@ describe('batch admission', () => {
     await waitFor(async () => (await stock.readDeal(deal.dealId))!.available === 10, 'stock back', 15_000);
     await waitFor(async () => (await count(env, "orders WHERE deal_id = $1 AND status = 'cancelled'", [deal.dealId])) === 6, 'orders cancelled');
     expect(await count(env, "stock_ledger WHERE deal_id = $1 AND reason = 'release'", [deal.dealId])).toBe(6);
-    const done = await admission.queues.expiry.getJobs(['completed']);
+    const done = await admission.queues.forDeal(deal.dealId).expiry.getJobs(['completed']);
     expect(done).toHaveLength(1);
     expect(done[0]!.returnvalue).toBe('released:6');
     const d = (await stock.readDeal(deal.dealId))!;

@@ -21,7 +21,7 @@ beforeAll(async () => {
   provider = new DemoPaymentProvider();
 });
 afterAll(async () => {
-  await Promise.all([queues?.orders.close(), queues?.expiry.close(), queues?.payments.close()]);
+  await queues?.close();
   await env?.cleanup();
 });
 
@@ -70,7 +70,7 @@ describe('charge journal', () => {
     expect(report.charges).toMatchObject({ confirmed: 1, refunded: 0 });
     expect((await stock.readHold(hold))?.state).toBe('paid');
     expect(await stock.readDeal(dealId)).toMatchObject({ held: 0, sold: 2, available: 3 });
-    const job = await queues.payments.getJob(jobId.payment(hold));
+    const job = await queues.forDeal(dealId).payments.getJob(jobId.payment(hold));
     expect(job?.data).toMatchObject({ hold, dealId, providerRef: entry.ref, qty: 2, unitPriceMinor: 2_500, currency: 'INR' });
     expect(provider.refunds).not.toContain(entry.ref);
     expect(await journal(dealId)).toEqual({});
@@ -82,7 +82,7 @@ describe('charge journal', () => {
     expect((await stock.confirmPayment(hold, 'shopper-1')).ok).toBe(true);
     const report = await runReconcile();
     expect(report.charges).toMatchObject({ settled: 1, refunded: 0 });
-    expect((await queues.payments.getJob(jobId.payment(hold)))?.data.providerRef).toBe(entry.ref);
+    expect((await queues.forDeal(dealId).payments.getJob(jobId.payment(hold)))?.data.providerRef).toBe(entry.ref);
     expect(await journal(dealId)).toEqual({});
   });
 
@@ -95,7 +95,7 @@ describe('charge journal', () => {
     expect(provider.refunds).toContain(entry.ref);
     expect((await stock.readHold(hold))?.state).not.toBe('paid');
     expect(await stock.readDeal(dealId)).toMatchObject({ sold: 0 });
-    expect(await queues.payments.getJob(jobId.payment(hold))).toBeUndefined();
+    expect(await queues.forDeal(dealId).payments.getJob(jobId.payment(hold))).toBeUndefined();
   });
 
   it('a second charge for a hold another charge already paid is refunded', async () => {
@@ -103,13 +103,13 @@ describe('charge journal', () => {
     const admission = new Admission(env.config, env.redis);
     await payHold({ config: env.config, redis: env.redis, stock, provider, admission, dealMethods: async () => ['card'] }, { hold, shopper: 'shopper-1' });
     await admission.close();
-    const first = (await queues.payments.getJob(jobId.payment(hold)))!.data.providerRef;
+    const first = (await queues.forDeal(dealId).payments.getJob(jobId.payment(hold)))!.data.providerRef;
     const stray = await chargeThenCrash(dealId, hold);
     const report = await runReconcile();
     expect(report.charges).toMatchObject({ refunded: 1, settled: 0 });
     expect(provider.refunds).toContain(stray.ref);
     expect(provider.refunds).not.toContain(first);
-    expect((await queues.payments.getJob(jobId.payment(hold)))!.data.providerRef).toBe(first);
+    expect((await queues.forDeal(dealId).payments.getJob(jobId.payment(hold)))!.data.providerRef).toBe(first);
   });
 
   it('leaves a young entry to its payer', async () => {

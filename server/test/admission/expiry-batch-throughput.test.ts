@@ -67,9 +67,9 @@ describe('a batch of expiries on a slow Postgres', () => {
     await admission.admitHolds(holds);
     await waitFor(async () => (await count(env, 'orders WHERE deal_id = $1', [deal.dealId])) === HOLDS, 'order rows', 15_000, 50);
     // one delayed job covers the whole admitted job
-    const covered = await delayedExpiryCoverage(admission.queues.expiry);
+    const covered = await delayedExpiryCoverage(admission.queues.forDeal(deal.dealId).expiry);
     expect(holds.every((h) => covered.get(h.hold) === 1)).toBe(true);
-    expect(await admission.queues.expiry.getDelayedCount()).toBe(1);
+    expect(await admission.queues.forDeal(deal.dealId).expiry.getDelayedCount()).toBe(1);
 
     const end = Math.max(...holds.map((h) => h.expiresAt));
     await waitFor(async () => (await stock.readDeal(deal.dealId))!.held === 0, 'every hold released in Redis',

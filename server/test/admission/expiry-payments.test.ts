@@ -70,9 +70,9 @@ describe('expiry and payments', () => {
     // and again, by hand and by a second job: nothing moves twice
     expect(await expireHoldNow(expireDeps(), hold)).toMatchObject({ released: false, reason: 'already_released' });
     expect(await expireHoldNow(expireDeps(), hold)).toMatchObject({ released: false, reason: 'already_released' });
-    const dup = await admission.queues.expiry.add('expire', { hold, dealId: deal.dealId }, { jobId: `x-${hold}-again` });
+    const dup = await admission.queues.forDeal(deal.dealId).expiry.add('expire', { hold, dealId: deal.dealId }, { jobId: `x-${hold}-again` });
     await waitFor(async () => (await dup.getState()) === 'completed', 'duplicate expiry job done');
-    expect(await admission.queues.expiry.getJob(`x-${hold}-again`).then((j) => j?.returnvalue)).toBe('already_released');
+    expect(await admission.queues.forDeal(deal.dealId).expiry.getJob(`x-${hold}-again`).then((j) => j?.returnvalue)).toBe('already_released');
 
     const d = await expectBooksBalance(deal);
     expect(d).toMatchObject({ available: 10, held: 0, sold: 0 });
@@ -100,7 +100,7 @@ describe('expiry and payments', () => {
     expect(await orderStatus(hold)).toBe('cancelled');
 
     await admission.admitHolds([job!]);
-    const orderJob = await admission.queues.orders.getJob(hold);
+    const orderJob = await admission.queues.forDeal(deal.dealId).orders.getJob(hold);
     await waitFor(async () => (await orderJob!.getState()) === 'completed', 'late order job done');
     expect(await orderStatus(hold)).toBe('cancelled');
     expect(await ledger(hold, 'hold')).toBe(1);
@@ -112,9 +112,9 @@ describe('expiry and payments', () => {
   it('an expiry job that runs early (clock skew) goes back to delayed and leaves the hold alone', async () => {
     const deal = await createDeal(env, stock, { stock: 5, holdSeconds: 60 });
     const [job] = await grabHolds(stock, deal, 1, 1, 'early');
-    const early = await admission.queues.expiry.add('expire', { hold: job!.hold, dealId: deal.dealId }, { jobId: `early-${job!.hold}` });
+    const early = await admission.queues.forDeal(deal.dealId).expiry.add('expire', { hold: job!.hold, dealId: deal.dealId }, { jobId: `early-${job!.hold}` });
     await waitFor(async () => (await early.getState()) === 'delayed', 'job moved back to delayed');
-    const again = await admission.queues.expiry.getJob(early.id!);
+    const again = await admission.queues.forDeal(deal.dealId).expiry.getJob(early.id!);
     // delayed until the hold's end (plus a margin), not retried as a failure
     expect(again!.attemptsMade).toBe(0);
     expect(again!.timestamp + again!.delay).toBeGreaterThanOrEqual(job!.expiresAt - 1_000);

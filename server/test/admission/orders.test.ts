@@ -55,10 +55,10 @@ describe('order worker', () => {
     expect(mine?.shopper).toBe(jobs[7]!.shopper);
 
     // each order's expiry is scheduled at its expiresAt, once (one delayed job per admitted batch)
-    const covered = await delayedExpiryCoverage(admission.queues.expiry);
+    const covered = await delayedExpiryCoverage(admission.queues.forDeal(deal.dealId).expiry);
     expect(covered.size).toBe(500);
     expect([...covered.values()].every((n) => n === 1)).toBe(true);
-    const [expiryJob] = await admission.queues.expiry.getJobs(['delayed']);
+    const [expiryJob] = await admission.queues.forDeal(deal.dealId).expiry.getJobs(['delayed']);
     expect(expiryJob!.timestamp + expiryJob!.delay).toBeGreaterThanOrEqual(Math.max(...jobs.map((j) => j.expiresAt)) - 1_000);
 
     const orders = await listShopperOrders(env.pool, jobs[0]!.shopper);
@@ -69,19 +69,19 @@ describe('order worker', () => {
     }]);
 
     // the same holds again (a gateway retry, a reconciler re-admit): nothing new anywhere
-    const completedBefore = (await admission.queues.orders.getJobCounts('completed')).completed;
+    const completedBefore = (await admission.queues.forDeal(deal.dealId).orders.getJobCounts('completed')).completed;
     await admission.admitHolds(jobs);
-    await admission.queues.orders.remove(jobs[0]!.hold); // a removed job re-added runs again ...
+    await admission.queues.forDeal(deal.dealId).orders.remove(jobs[0]!.hold); // a removed job re-added runs again ...
     await admission.admitHolds([jobs[0]!]);
     await waitFor(async () => {
-      const c = await admission.queues.orders.getJobCounts('waiting', 'active', 'completed');
+      const c = await admission.queues.forDeal(deal.dealId).orders.getJobCounts('waiting', 'active', 'completed');
       return c.waiting === 0 && c.active === 0 && c.completed === completedBefore;
     }, 'orders queue drained');
     await new Promise((r) => setTimeout(r, 200));
     expect(await countOrdersByHold(env.pool, deal.dealId)).toBe(500); // ... and writes nothing
     expect(await count(env, 'stock_ledger')).toBe(500);
     expect(news.length).toBe(500);
-    const failed = await admission.queues.orders.getJobCounts('failed');
+    const failed = await admission.queues.forDeal(deal.dealId).orders.getJobCounts('failed');
     expect(failed.failed).toBe(0);
     await admission.close();
     console.log(`500 holds -> orders in ${ms} ms, ${workers.stats.orderBatches} batches`);

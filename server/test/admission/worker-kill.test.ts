@@ -66,7 +66,7 @@ describe('order worker killed mid-batch', () => {
     first.kill('SIGKILL');
     await exited(first);
     const atKill = await countOrdersByHold(env.pool, deal.dealId);
-    const active = (await admission.queues.orders.getJobCounts('active')).active;
+    const active = (await admission.queues.forDeal(deal.dealId).orders.getJobCounts('active')).active;
     console.log(`killed after ${Date.now() - t0} ms with ${atKill}/${HOLDS} orders, ${active} jobs left active`);
     expect(atKill).toBeGreaterThan(0);
     expect(atKill).toBeLessThan(HOLDS);
@@ -76,7 +76,7 @@ describe('order worker killed mid-batch', () => {
     const second = await startChild();
     await waitFor(async () => (await countOrdersByHold(env.pool, deal.dealId)) === HOLDS, 'every hold persisted', 45_000, 100);
     await waitFor(async () => {
-      const c = await admission.queues.orders.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      const c = await admission.queues.forDeal(deal.dealId).orders.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
       return Object.values(c).every((n) => n === 0);
     }, 'orders queue drained', 15_000);
     console.log(`second worker finished the rest in ${Date.now() - t1} ms`);
@@ -87,9 +87,9 @@ describe('order worker killed mid-batch', () => {
     expect(persisted.size).toBe(HOLDS);
     expect(jobs.filter((j) => !persisted.has(j.hold))).toEqual([]);
     expect(await count(env, "stock_ledger WHERE deal_id = $1 AND reason = 'hold'", [deal.dealId])).toBe(HOLDS);
-    expect((await admission.queues.orders.getJobCounts('failed')).failed).toBe(0);
+    expect((await admission.queues.forDeal(deal.dealId).orders.getJobCounts('failed')).failed).toBe(0);
     // every order also got its expiry scheduled, once (batch jobs: one per admitted batch)
-    const covered = await delayedExpiryCoverage(admission.queues.expiry);
+    const covered = await delayedExpiryCoverage(admission.queues.forDeal(deal.dealId).expiry);
     expect(covered.size).toBe(HOLDS);
     expect([...covered.values()].every((n) => n === 1)).toBe(true);
 

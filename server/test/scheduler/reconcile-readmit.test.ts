@@ -3,7 +3,8 @@
 // person to inspect. (A job left active by a dead worker: reconcile-stuck-job.test.ts.)
 import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQueues, jobId, queuePrefix, type AdmissionQueues, type OrderJob } from '../../src/admission/queues.ts';
+import { createQueues, jobId, type AdmissionQueues, type OrderJob } from '../../src/admission/queues.ts';
+import { queuePrefix, shardOfDeal } from '../../src/admission/shards.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createBlockingRedis } from '../../src/redis.ts';
 import { reconcile } from '../../src/scheduler/reconcile.ts';
@@ -21,7 +22,7 @@ describe('reconcile re-admits past finished jobs', () => {
     queues = createQueues(env.config, env.redis);
   });
   afterAll(async () => {
-    await Promise.all([queues.orders.close(), queues.expiry.close(), queues.payments.close()]);
+    await queues.close();
     await env?.cleanup();
   });
 
@@ -30,14 +31,14 @@ describe('reconcile re-admits past finished jobs', () => {
     const deal = await createDeal(env, stock, { stock: 10, holdSeconds: 600 });
     const [failing, completing] = await grabHolds(stock, deal, 2);
     // jobs that end without writing their order row: one fails for good, one completes
-    for (const h of [failing!, completing!]) await queues.orders.add('order', h, { jobId: jobId.order(h.hold), attempts: 1 });
+    for (const h of [failing!, completing!]) await queues.forDeal(deal.dealId).orders.add('order', h, { jobId: jobId.order(h.hold), attempts: 1 });
     const connection = createBlockingRedis(env.config);
     const worker = new Worker<OrderJob>('orders', async (job) => {
       if (job.id === failing!.hold) throw new Error('postgres said no');
-    }, { connection, prefix: queuePrefix(env.config.keyPrefix) });
+    }, { connection, prefix: queuePrefix(env.config.keyPrefix, shardOfDeal(deal.dealId, env.config.admissionShards), env.config.admissionShards) });
     try {
-      await waitFor(async () => (await queues.orders.getJobState(failing!.hold)) === 'failed'
-        && (await queues.orders.getJobState(completing!.hold)) === 'completed', 'both jobs finished');
+      await waitFor(async () => (await queues.forDeal(deal.dealId).orders.getJobState(failing!.hold)) === 'failed'
+        && (await queues.forDeal(deal.dealId).orders.getJobState(completing!.hold)) === 'completed', 'both jobs finished');
     } finally {
       await worker.close();
       connection.disconnect();
@@ -46,12 +47,12 @@ describe('reconcile re-admits past finished jobs', () => {
     const report = await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, queues, admitGraceMs: 0 });
     expect(report.readmitted).toBe(2);
     for (const h of [failing!, completing!]) {
-      const again = await queues.orders.getJob(jobId.readmit(h.hold, 1));
+      const again = await queues.forDeal(deal.dealId).orders.getJob(jobId.readmit(h.hold, 1));
       expect(again?.data).toEqual(h);
       expect(await again!.getState()).toBe('waiting');
     }
-    expect(await queues.orders.getJobState(failing!.hold)).toBe('failed');
-    expect(await queues.orders.getJobState(completing!.hold)).toBe('completed');
+    expect(await queues.forDeal(deal.dealId).orders.getJobState(failing!.hold)).toBe('failed');
+    expect(await queues.forDeal(deal.dealId).orders.getJobState(completing!.hold)).toBe('completed');
 
     // the re-admissions are waiting: a second run adds nothing
     expect((await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, queues, admitGraceMs: 0 })).readmitted).toBe(0);

@@ -45,7 +45,7 @@ describe('reconcile after a worker died inside an expiry job', () => {
     const [job] = await grabHolds(stock, deal, 1);
     const { hold } = job!;
     await inTransaction(env.pool, (c) => insertOrders(c, [job!]));
-    await scheduleExpiries(admission.queues.expiry, [job!]);
+    await scheduleExpiries(admission.queues, [job!]);
     const expiryId = jobId.expiry(hold);
 
     // Hold the order row FOR UPDATE: the worker releases the hold in Redis, then its cancel
@@ -57,7 +57,7 @@ describe('reconcile after a worker died inside an expiry job', () => {
       const { rows: [me] } = await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       child = await spawnWorkerProcess(env);
       await waitUntilBlockedBehind(env, me!.pid, 'the worker blocked on the order row');
-      expect(await admission.queues.expiry.getJobState(expiryId)).toBe('active');
+      expect(await admission.queues.forDeal(deal.dealId).expiry.getJobState(expiryId)).toBe('active');
       await killWorkerProcess(child);
     } finally {
       await blocker.query('ROLLBACK').catch(() => {});
@@ -65,7 +65,7 @@ describe('reconcile after a worker died inside an expiry job', () => {
     }
     expect((await stock.readHold(hold))!.state).toBe('expired');
     expect(await count(env, "orders WHERE hold_id = $1 AND status = 'pending'", [hold])).toBe(1);
-    expect(await admission.queues.expiry.getJobState(expiryId)).toBe('active');
+    expect(await admission.queues.forDeal(deal.dealId).expiry.getJobState(expiryId)).toBe('active');
 
     const run = () => reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, admitGraceMs: 0, expiryGraceMs: 0 });
     expect((await run()).reexpired).toBe(1);
@@ -75,7 +75,7 @@ describe('reconcile after a worker died inside an expiry job', () => {
       'the order cancelled', 15_000, 50);
     expect(await count(env, "stock_ledger WHERE hold_id = $1 AND reason = 'release'", [hold])).toBe(1);
     // the work came from the re-queued try: the dead job has not been moved yet
-    expect(await admission.queues.expiry.getJobState(expiryId)).toBe('active');
+    expect(await admission.queues.forDeal(deal.dealId).expiry.getJobState(expiryId)).toBe('active');
     expect(await stock.readDeal(deal.dealId)).toMatchObject({ available: 5, held: 0, sold: 0 });
 
     // nothing is overdue any more: another run adds nothing, and finds no violation

@@ -55,14 +55,14 @@ describe('reconcile after a worker died inside an order job', () => {
       const { rows: [me] } = await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       child = await spawnWorkerProcess(env);
       await waitUntilBlockedBehind(env, me!.pid, 'the worker blocked on the deal row');
-      expect(await admission.queues.orders.getJobState(jobId)).toBe('active');
+      expect(await admission.queues.forDeal(deal.dealId).orders.getJobState(jobId)).toBe('active');
       await killWorkerProcess(child);
     } finally {
       await blocker.query('ROLLBACK').catch(() => {});
       blocker.release();
     }
     expect(await countOrdersByHold(env.pool, deal.dealId)).toBe(0);
-    expect(await admission.queues.orders.getJobState(jobId)).toBe('active');
+    expect(await admission.queues.forDeal(deal.dealId).orders.getJobState(jobId)).toBe('active');
 
     const report = await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, admitGraceMs: 0 });
     expect(report.readmitted).toBe(HOLDS);
@@ -70,7 +70,7 @@ describe('reconcile after a worker died inside an order job', () => {
     workers = await startWorkers({ config: env.config, redis: env.redis, pool: env.pool, logger });
     await waitFor(async () => (await countOrdersByHold(env.pool, deal.dealId)) === HOLDS, 'every hold has its order row', 15_000, 50);
     // the rows came from the re-admission: the dead job has not been moved yet
-    expect(await admission.queues.orders.getJobState(jobId)).toBe('active');
+    expect(await admission.queues.forDeal(deal.dealId).orders.getJobState(jobId)).toBe('active');
     expect(await count(env, "orders WHERE deal_id = $1 AND status = 'pending'", [deal.dealId])).toBe(HOLDS);
     expect(await count(env, "stock_ledger WHERE deal_id = $1 AND reason = 'hold'", [deal.dealId])).toBe(HOLDS);
 

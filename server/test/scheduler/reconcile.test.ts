@@ -23,7 +23,7 @@ describe('reconcile', () => {
     queues = createQueues(env.config, env.redis);
   });
   afterAll(async () => {
-    await Promise.all([queues.orders.close(), queues.expiry.close(), queues.payments.close()]);
+    await queues.close();
     await env.cleanup();
   });
 
@@ -45,7 +45,7 @@ describe('reconcile', () => {
 
     const report = await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, queues, admitGraceMs: 0 });
     expect(report).toMatchObject({ deals: 1, holds: 1, violations: 0, readmitted: 1, reexpired: 0 });
-    const job = await queues.orders.getJob(jobId.order(d.hold));
+    const job = await queues.forDeal(dealId).orders.getJob(jobId.order(d.hold));
     expect(job?.id).toBe(d.hold);
     expect(job?.data).toEqual({
       hold: d.hold, dealId, shopper: 'shopper-1', qty: 2, unitPriceMinor: 99_900, currency: 'PKR',
@@ -55,7 +55,7 @@ describe('reconcile', () => {
     // the job is still waiting: a second run adds nothing
     const again = await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, queues, admitGraceMs: 0 });
     expect(again.readmitted).toBe(0);
-    expect(await queues.orders.getJobCounts('waiting')).toEqual({ waiting: 1 });
+    expect(await queues.forDeal(dealId).orders.getJobCounts('waiting')).toEqual({ waiting: 1 });
 
     // once the order row exists, nothing to re-admit; a young hold is left alone by default
     await inTransaction(env.pool, (c) => insertOrders(c, orderRowsOfJob(job!.data)));
@@ -76,7 +76,7 @@ describe('reconcile', () => {
     await env.redis.zadd(stock.keys(dealId).expiries, g.now - 60_000, `${seq}-${seq}`);
     const report = await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, queues, admitGraceMs: 0 });
     expect(report.reexpired).toBe(1);
-    expect((await queues.expiry.getJob(jobId.expiry(d.hold)))?.data).toEqual({ hold: d.hold, dealId });
+    expect((await queues.forDeal(dealId).expiry.getJob(jobId.expiry(d.hold)))?.data).toEqual({ hold: d.hold, dealId });
   });
 
   it('detects a corrupted counter, and the CLI exits 1 on it', async () => {
@@ -111,7 +111,7 @@ describe('reconcile', () => {
     const report = await reconcile({ redis: env.redis, pool: env.pool, keyPrefix: env.config.keyPrefix, logger, queues, admitGraceMs: 0 });
     expect(report).toMatchObject({ violations: 0, readmitted: 3, movesFinished: 1 });
     expect(report.perDeal.find((d) => d.dealId === dealId)).toMatchObject({ dealId, stock: 30, held: 3, sold: 0, available: 27 });
-    for (const h of holds) expect((await queues.orders.getJob(jobId.order(h)))?.data).toMatchObject({ hold: h, dealId });
+    for (const h of holds) expect((await queues.forDeal(dealId).orders.getJob(jobId.order(h)))?.data).toMatchObject({ hold: h, dealId });
     const snap = (await stock.snapshotDeal(dealId))!;
     expect(snap.inFlight).toBe(0);
     // bucket 1 had 9 left: the move took max(3 asked, half of 9) = 4

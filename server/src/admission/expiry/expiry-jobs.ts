@@ -26,11 +26,17 @@ export type ExpiryQueue = Queue<ExpiryJob | ExpiryBatchJob>;
 
 type DueHold = { hold: string; dealId: string; expiresAt: number };
 
+/** Where a deal's expiry jobs go: its admission shard's expiry queue (AdmissionQueues). */
+export interface ExpiryQueues {
+  forDeal(dealId: string): { expiry: ExpiryQueue };
+}
+
 /** One delayed expiry job for holds of one deal admitted by one order job, due when the
- *  last of them is (a grab batch's holds share their expiresAt). Idempotent by job id. */
-export async function scheduleExpiryBatch(queue: ExpiryQueue, orderJobId: string, holds: readonly DueHold[]): Promise<void> {
+ *  last of them is (a grab batch's holds share their expiresAt), in the deal's shard.
+ *  Idempotent by job id. */
+export async function scheduleExpiryBatch(queues: ExpiryQueues, orderJobId: string, holds: readonly DueHold[]): Promise<void> {
   if (holds.length === 0) return;
-  if (holds.length === 1) return scheduleExpiries(queue, holds);
+  if (holds.length === 1) return scheduleExpiries(queues, holds);
   const byDeal = new Map<string, { holds: string[]; due: number }>();
   for (const h of holds) {
     let g = byDeal.get(h.dealId);
@@ -39,22 +45,35 @@ export async function scheduleExpiryBatch(queue: ExpiryQueue, orderJobId: string
     if (h.expiresAt > g.due) g.due = h.expiresAt;
   }
   const now = Date.now();
-  await queue.addBulk([...byDeal].map(([dealId, g]) => ({
-    name: 'expire-batch',
-    data: { dealId, holds: g.holds },
-    opts: { jobId: jobId.expiryBatch(orderJobId, dealId), delay: Math.max(0, g.due - now) },
+  await addByShard(queues, [...byDeal].map(([dealId, g]) => ({
+    dealId,
+    job: { name: 'expire-batch', data: { dealId, holds: g.holds }, opts: { jobId: jobId.expiryBatch(orderJobId, dealId), delay: Math.max(0, g.due - now) } },
   })));
 }
 
 /** Schedule each hold's expiry at its expiresAt (sooner is harmless: the Lua says not_due). */
-export async function scheduleExpiries(queue: ExpiryQueue, holds: readonly DueHold[]): Promise<void> {
+export async function scheduleExpiries(queues: ExpiryQueues, holds: readonly DueHold[]): Promise<void> {
   if (holds.length === 0) return;
   const now = Date.now();
-  await queue.addBulk(holds.map((h) => ({
-    name: 'expire',
-    data: { hold: h.hold, dealId: h.dealId },
-    opts: { jobId: jobId.expiry(h.hold), delay: Math.max(0, h.expiresAt - now) },
+  await addByShard(queues, holds.map((h) => ({
+    dealId: h.dealId,
+    job: { name: 'expire', data: { hold: h.hold, dealId: h.dealId }, opts: { jobId: jobId.expiry(h.hold), delay: Math.max(0, h.expiresAt - now) } },
   })));
+}
+
+type BulkJob = Parameters<ExpiryQueue['addBulk']>[0][number];
+
+/** One addBulk per shard queue the jobs' deals map to (an order job's deals share one shard, so
+ *  this is one call in the common case). */
+async function addByShard(queues: ExpiryQueues, jobs: readonly { dealId: string; job: BulkJob }[]): Promise<void> {
+  const byQueue = new Map<ExpiryQueue, BulkJob[]>();
+  for (const { dealId, job } of jobs) {
+    const q = queues.forDeal(dealId).expiry;
+    const list = byQueue.get(q);
+    if (list) list.push(job);
+    else byQueue.set(q, [job]);
+  }
+  await Promise.all([...byQueue].map(([q, list]) => q.addBulk(list)));
 }
 
 /** Queues the expiry of an overdue hold again, whatever BullMQ still holds under its ids (see

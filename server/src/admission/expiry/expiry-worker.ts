@@ -6,14 +6,15 @@ import type { RedisClient } from '../../redis.ts';
 import { redisNow } from '../../redis.ts';
 import type { AdmissionDeps } from '../deps.ts';
 import { QueueName } from '../queues.ts';
-import { workerOptions } from '../worker-options.ts';
+import { shareOfConcurrency, workerOptions } from '../worker-options.ts';
 import { expireHoldsNow } from './expire-hold.ts';
 import type { ExpiryBatchJob, ExpiryJob } from './expiry-jobs.ts';
 
 // Redis TIME and this host's clock may differ a little; wake a bit after the hold's end.
 const NOT_DUE_MARGIN_MS = 250;
 
-export function startExpiryWorker(deps: AdmissionDeps, connection: RedisClient) {
+/** The expiry worker of one admission shard. */
+export function startExpiryWorker(deps: AdmissionDeps, connection: RedisClient, shard: number) {
   const processor = async (job: Job<ExpiryJob | ExpiryBatchJob>, token?: string): Promise<string> => {
     const holds = 'holds' in job.data ? job.data.holds : [job.data.hold];
     const results = new Map<string, number>();
@@ -36,9 +37,9 @@ export function startExpiryWorker(deps: AdmissionDeps, connection: RedisClient) 
     return holds.length === 1 ? [...results.keys()][0]! : [...results].map(([k, n]) => `${k}:${n}`).join(' ');
   };
   const worker = new Worker<ExpiryJob | ExpiryBatchJob>(QueueName.expiry, processor, {
-    ...workerOptions(deps.config, connection),
+    ...workerOptions(deps.config, connection, shard),
     // a job is one transaction (one per hold only for orders not written yet); the pg pool is the real limit
-    concurrency: Math.min(deps.config.workerConcurrency, 50),
+    concurrency: shareOfConcurrency(deps.config, 50),
   });
   return { worker };
 }

@@ -7,8 +7,9 @@
 //     net of step 6.
 //  2. The expiry is scheduled once the order exists: the order worker (admission/order-worker.ts)
 //     writes the batch's order rows, then scheduleExpiryBatch (expiry-jobs.ts) adds one delayed
-//     job per order job and deal, due at the holds' expiresAt. A crash before that re-runs the
-//     order job, which writes nothing twice and schedules again under the same job id.
+//     job per order job and deal, due at the holds' expiresAt, on the expiry queue of the deal's
+//     admission shard (admission/shards.ts). A crash before that re-runs the order job, which
+//     writes nothing twice and schedules again under the same job id.
 //  3. The job comes due: expiry-worker.ts expires its holds together; a hold Redis says is not
 //     due yet (this host's clock ran ahead of Redis TIME) sends the job back to sleep.
 //  4. The holds expire (expire-hold.ts, expireHoldsNow): StockStore.releaseExpiredHold runs
@@ -32,5 +33,5 @@ export { expireHoldNow, expireHoldsNow, type ExpireDeps } from './expire-hold.ts
 export { startExpiryWorker } from './expiry-worker.ts';
 export {
   requeueOverdueExpiries, scheduleExpiries, scheduleExpiryBatch,
-  type ExpiryBatchJob, type ExpiryJob, type ExpiryQueue,
+  type ExpiryBatchJob, type ExpiryJob, type ExpiryQueue, type ExpiryQueues,
 } from './expiry-jobs.ts';
