@@ -28,7 +28,8 @@ export async function start(config: Readonly<Config>, logger: Logger): Promise<{
     const { payHold, createPaymentProvider } = await import('./admission/payments.ts');
     const { StockStore } = await import('./stock/stock-store.ts');
     const queueConnection = createBlockingRedis(config);
-    const subscriber = createRedis(config);
+    const { createSubscriber } = await import('./channels.ts');
+    const subscriber = createSubscriber(config);
     // grabs and pays answer `unavailable` rather than wait out a Redis outage
     const grabRedis = await connectFailFast(config, () => telemetry.metrics.storeError('redis'));
     const admission = new Admission(config, queueConnection);

@@ -6,13 +6,13 @@
 // leader dies the standby leads about one lease later and its first pass opens what is due.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { duplicateRedis, type RedisClient } from '../redis.ts';
+import type { RedisClient } from '../redis.ts';
 import type pg from 'pg';
 import Redlock, { ResourceLockedError } from 'redlock';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { globalKeys } from '../stock/keys.ts';
-import { channels } from '../channels.ts';
+import { channels, duplicateSubscriber, Subscription } from '../channels.ts';
 import { createQueues, type AdmissionQueues } from '../admission/queues.ts';
 import { raiseFence, retractLeader } from './fence.ts';
 import { Lease } from './lease.ts';
@@ -84,10 +84,9 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     (err) => logger.warn({ err }, 'scheduler: schedule refresh failed'));
   const refresh = () => (term && !term.ctl.signal.aborted ? term.leader.requestRefresh() : schedule.refresh());
 
-  const subscriber = duplicateRedis(redis);
+  const subscriber = duplicateSubscriber(redis);
   subscriber.on('error', (err: unknown) => logger.warn({ err }, 'scheduler: subscriber connection error'));
-  subscriber.on('message', () => void refresh());
-  await subscriber.subscribe(channels(config.keyPrefix).dealChanged);
+  const subscription = await Subscription.open(subscriber, [channels(config.keyPrefix).dealChanged], () => void refresh());
 
   // armed before the first attempt, and kept so while standing by
   await schedule.clock.sample(3).catch((err: unknown) => logger.warn({ err }, 'scheduler: clock sample failed'));
@@ -195,6 +194,7 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
       pool.off('acquire', guard);
       await retractLeader(redis, config.keyPrefix, nodeId).catch(() => {});
       if (queues) await Promise.all([queues.orders.close(), queues.expiry.close(), queues.payments.close()]);
+      await subscription.close();
       await subscriber.quit().catch(() => subscriber.disconnect());
     },
   };
