@@ -42,7 +42,10 @@ export async function start(config: Readonly<Config>, logger: Logger): Promise<{
       metrics: telemetry.metrics, queues: admission.queues,
     });
     telemetry.metrics.watchQueues(admission.queues);
-    telemetry.heartbeat.add(() => ({ sockets: gateway.ctx.sockets.size, opsSockets: gateway.ctx.live.opsSockets.size }));
+    telemetry.heartbeat.add(() => ({
+      sockets: gateway.ctx.sockets.size, opsSockets: gateway.ctx.live.opsSockets.size,
+      clockSkewMs: Math.round(gateway.ctx.clock.skew() * 10) / 10,
+    }));
     port = await gateway.listen();
     logger.info({ url: `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}` }, 'gateway listening');
     stops.push({ name: 'gateway', stop: async () => {

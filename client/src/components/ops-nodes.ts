@@ -63,7 +63,7 @@ export class OpsNodes extends LitElement {
         (n) => html`<li data-testid="node" data-role=${n.role} ?data-stale=${n.stale}>
           <span class="dot" aria-label=${n.stale ? 'silent' : 'healthy'}></span>
           <span class="role">${n.role}${n.leader ? html` <span class="leader" data-testid="leader">★ leader</span>` : ''}</span>
-          <span class="id" title=${n.id}>${n.host}:${n.pid}${n.sockets !== undefined ? ` · ${n.sockets} sockets` : ''}${typeof n.p99 === 'number' ? ` · p99 ${n.p99} ms` : ''}</span>
+          <span class="id" title=${n.id}>${n.host}:${n.pid}${n.sockets !== undefined ? ` · ${n.sockets} sockets` : ''}${typeof n.p99 === 'number' ? ` · p99 ${n.p99} ms` : ''}${n.clockSkewMs ? ` · clock skew ${n.clockSkewMs} ms` : ''}</span>
           <span>${Math.max(0, Math.round((this.now - n.at) / 1000))} s ago</span>
         </li>`,
       )}

@@ -108,6 +108,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     pending: 0, stopping: false, metrics: { grabsReceived: 0 }, live, telemetry: metrics,
   };
   metrics.watchSockets(() => ({ shoppers: ctx.sockets.size, ops: live.opsSockets.size }));
+  metrics.watchClockSkew(() => clock.skew());
 
   app.ws<SocketData>('/ws', shopperSocketBehavior(ctx));
   registerOpsRoutes(app, ctx, live, metrics);

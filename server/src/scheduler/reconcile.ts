@@ -7,7 +7,6 @@ import type { RedisClient } from '../redis.ts';
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { StockStore, type DealSnapshot } from '../stock/stock-store.ts';
-import { redisNow } from '../redis.ts';
 import { createQueues, type AdmissionQueues, type OrderJob } from '../admission/queues.ts';
 import { requeueOverdueExpiries } from '../admission/expiry/index.ts';
 import { readmitHold } from '../admission/readmit.ts';
@@ -170,7 +169,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
         report.perDeal.push(checked.counters);
       }
 
-      const now = await redisNow(deps.redis);
+      const now = await stock.now(dealId);
       const statuses = await orderStatuses(deps.pool, snap.holds.map((h) => h.hold));
       const { unitPriceMinor, currency } = snap.deal;
       for (const h of snap.holds) {

@@ -10,6 +10,7 @@ import {
 import { parseDealHash, type DealCounters, type DealStatus } from './deal-hash.ts';
 import { parseHoldRecord, chargeField, type ChargeEntry, type HoldRecord } from './records.ts';
 import { execPiped, isUnreachable, type PipedCommand, type RedisClient } from '../redis.ts';
+import { redisNowFor } from '../redis-clock.ts';
 
 export { parseHoldRecord, type DealCounters, type DealStatus, type ChargeEntry, type HoldRecord };
 
@@ -154,6 +155,11 @@ export class StockStore {
   async listHolds(dealId: string): Promise<HoldRecord[]> {
     const all = await this.redis.hgetall(this.keys(dealId).holds);
     return Object.entries(all).map(([hold, raw]) => parseHoldRecord(hold, raw));
+  }
+
+  /** Redis TIME (epoch ms) on the deal's master: the clock its scripts judge expiry by. */
+  now(dealId: string): Promise<number> {
+    return redisNowFor(this.redis, dealKeys(this.prefix, dealId).deal);
   }
 
   async readHold(hold: string): Promise<HoldRecord | null> {
