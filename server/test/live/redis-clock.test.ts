@@ -1,7 +1,7 @@
 // The Redis clock on one server and on a cluster: every master's TIME is read, the skew between
 // masters is measured, and the local-answer margin stays above it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
 import { createTestEnv, onCluster, type TestEnv } from '../helpers/test-env.ts';
 import { RedisClock, redisNowFor } from '../../src/redis-clock.ts';
@@ -48,7 +48,7 @@ describe('Redis clock', () => {
   it('reads the clock of the master that owns a key', async () => {
     const key = `${env.config.keyPrefix}:{d:42}:deal`;
     const owner = isCluster(env.redis)
-      ? masters.find((m) => `${m.options.host}:${m.options.port}` === env.redis.slots[calculateSlot(key)]?.[0])!
+      ? masters.find((m) => `${m.options.host}:${m.options.port}` === (env.redis as Cluster).slots[calculateSlot(key)]?.[0])!
       : env.redis as Redis;
     expect(owner).toBeDefined();
     const [before] = await timeCalls([owner]);
