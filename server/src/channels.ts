@@ -1,13 +1,83 @@
 // Redis pub/sub channels: how processes tell each other news. Not keys (nothing is stored under
-// them and they sit on no deal's slot), so they are named here rather than in stock/keys.ts.
+// them), so they are named here rather than in stock/keys.ts.
+//
+// Every channel is a shard channel (SPUBLISH / SSUBSCRIBE). On a cluster a shard channel lives
+// on the master that owns its slot and a message stays on that shard, where classic PUBLISH is
+// copied over the cluster bus to every node whether anyone there listens or not. Redis 7 has
+// the same commands on a single server, where they behave like PUBLISH/SUBSCRIBE: one code
+// path on both, and the single-Redis suite exercises the commands the cluster runs.
+import { Cluster } from 'ioredis';
+import { createBlockingRedis, isCluster, type RedisClient, type RedisConfig } from './redis.ts';
 
 export function channels(prefix: string) {
   return {
-    /** a shopper's own news: lines `<shopper>\t<frame>` (live/shopper-news.ts) */
-    shopperNews: `${prefix}:ch:shopper`,
     /** deal life-cycle changes: `{"dealId": id, "festivalId": id}`; gateways reload that deal */
     dealChanged: `${prefix}:ch:deal`,
     /** sampled new holds for the sales ticker, from every gateway (live/ticker.ts) */
     ticker: `${prefix}:ch:ticker`,
+    /** one gateway's own shoppers' news: lines `<shopper>\t<frame>` (live/shopper-news.ts) */
+    gateway: (gatewayId: string) => `${prefix}:ch:gw:${gatewayId}`,
   };
+}
+
+/** Sends `message` on a shard channel; resolves with the number of receivers on its shard. */
+export function publish(redis: RedisClient, channel: string, message: string): Promise<number> {
+  return redis.spublish(channel, message) as Promise<number>;
+}
+
+/**
+ * A connection for shard-channel subscriptions. On a cluster, ioredis keeps one subscriber
+ * connection per master for them only when asked (`shardedSubscribers`), which the command
+ * connections must not pay for; on a single Redis it is a plain connection that never gives
+ * up on a command.
+ */
+export function createSubscriber(config: RedisConfig): RedisClient {
+  if (config.redisClusterNodes.length === 0) return createBlockingRedis(config);
+  return new Cluster(config.redisClusterNodes.map((n) => ({ host: n.host, port: n.port })), {
+    scaleReads: 'master', shardedSubscribers: true, redisOptions: { maxRetriesPerRequest: null },
+  });
+}
+
+/** Another connection like `redis`, fit for shard-channel subscriptions (see createSubscriber). */
+export function duplicateSubscriber(redis: RedisClient): RedisClient {
+  return isCluster(redis) ? redis.duplicate(undefined, { shardedSubscribers: true }) : redis.duplicate();
+}
+
+export type OnMessage = (channel: string, message: string) => void;
+
+/** Shard-channel subscriptions on one connection: a channel at a time (a cluster takes only
+ *  channels of one slot per SSUBSCRIBE), one handler for all. */
+export class Subscription {
+  private readonly channels = new Set<string>();
+  private readonly listener: OnMessage;
+
+  /** `connection` is the caller's; a cluster connection made without sharded subscribers is
+   *  replaced by a duplicate with them, which this subscription owns and closes. */
+  private constructor(private readonly connection: RedisClient, private readonly owned: boolean, onMessage: OnMessage) {
+    this.listener = (channel, message) => {
+      if (this.channels.has(channel)) onMessage(channel, message);
+    };
+    connection.on('smessage', this.listener);
+  }
+
+  static async open(connection: RedisClient, channelList: readonly string[], onMessage: OnMessage): Promise<Subscription> {
+    const sharded = !isCluster(connection) || connection.options.shardedSubscribers === true;
+    const sub = new Subscription(sharded ? connection : duplicateSubscriber(connection), !sharded, onMessage);
+    for (const ch of channelList) await sub.add(ch);
+    return sub;
+  }
+
+  async add(channel: string): Promise<void> {
+    if (this.channels.has(channel)) return;
+    this.channels.add(channel);
+    await this.connection.ssubscribe(channel);
+  }
+
+  async close(): Promise<void> {
+    this.connection.off('smessage', this.listener);
+    const list = [...this.channels];
+    this.channels.clear();
+    if (this.owned) return this.connection.disconnect();
+    for (const ch of list) await this.connection.sunsubscribe(ch).catch(() => {});
+  }
 }

@@ -28,7 +28,8 @@ export async function start(config: Readonly<Config>, logger: Logger): Promise<{
     const { payHold, createPaymentProvider } = await import('./admission/payments.ts');
     const { StockStore } = await import('./stock/stock-store.ts');
     const queueConnection = createBlockingRedis(config);
-    const subscriber = createRedis(config);
+    const { createSubscriber } = await import('./channels.ts');
+    const subscriber = createSubscriber(config);
     // grabs and pays answer `unavailable` rather than wait out a Redis outage
     const grabRedis = await connectFailFast(config, () => telemetry.metrics.storeError('redis'));
     const admission = new Admission(config, queueConnection);
@@ -45,7 +46,10 @@ export async function start(config: Readonly<Config>, logger: Logger): Promise<{
       metrics: telemetry.metrics, queues: admission.queues,
     });
     telemetry.metrics.watchQueues(admission.queues);
-    telemetry.heartbeat.add(() => ({ sockets: gateway.ctx.sockets.size, opsSockets: gateway.ctx.live.opsSockets.size }));
+    telemetry.heartbeat.add(() => ({
+      sockets: gateway.ctx.sockets.size, opsSockets: gateway.ctx.live.opsSockets.size,
+      clockSkewMs: Math.round(gateway.ctx.clock.skew() * 10) / 10,
+    }));
     port = await gateway.listen();
     logger.info({ url: `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}` }, 'gateway listening');
     stops.push({ name: 'gateway', stop: async () => {

@@ -84,7 +84,7 @@ export class OpsNodes extends LitElement {
 
 /** host:pid, and for a gateway its sockets and p99; cut with "…" when the line is short */
 function details(n: OpsNode): string {
-  return `${n.host}:${n.pid}${n.sockets !== undefined ? ` · ${n.sockets} sockets` : ''}${typeof n.p99 === 'number' ? ` · p99 ${n.p99} ms` : ''}`;
+  return `${n.host}:${n.pid}${n.sockets !== undefined ? ` · ${n.sockets} sockets` : ''}${typeof n.p99 === 'number' ? ` · p99 ${n.p99} ms` : ''}${n.clockSkewMs ? ` · clock skew ${n.clockSkewMs} ms` : ''}`;
 }
 
 declare global {

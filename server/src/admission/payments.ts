@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { RedisClient } from '../redis.ts';
 import type { Config } from '../config.ts';
 import { DefaultPaymentMethod, PaymentMethod, PayRefusal, type PayRefusalCode, type PaymentMethodValue } from '../shared/protocol.ts';
-import { redisNow, withTimeout } from '../redis.ts';
+import { withTimeout } from '../redis.ts';
 import { dealIdOfHold } from '../stock/keys.ts';
 import type { StockStore } from '../stock/stock-store.ts';
 import type { Admission } from './queues.ts';
@@ -129,7 +129,7 @@ async function payLocked(deps: PayDeps, hold: string, shopper: string, dealId: s
   if (!rec || rec.shopper !== shopper) return { ok: false, code: PayRefusal.UnknownHold };
   // a repeat answers with the method of this request: the first one's is in the payment row
   if (rec.state === 'paid') return { ok: true, hold, dealId, repeat: true, method };
-  if (rec.state === 'expired' || (await redisNow(deps.redis)) >= rec.expiresAt) {
+  if (rec.state === 'expired' || (await stock.now(dealId)) >= rec.expiresAt) {
     return { ok: false, code: PayRefusal.HoldExpired };
   }
   const deal = await stock.readDeal(dealId);
@@ -164,7 +164,7 @@ async function payLocked(deps: PayDeps, hold: string, shopper: string, dealId: s
   await withTimeout(deps.admission.settlePayment({
     hold, dealId, shopper, qty: confirmed.qty, unitPriceMinor: confirmed.unitPriceMinor,
     currency: confirmed.currency, heldAt: confirmed.heldAt, expiresAt: confirmed.expiresAt,
-    provider: provider.name, providerRef: charge.ref, method, paidAt: await redisNow(deps.redis),
+    provider: provider.name, providerRef: charge.ref, method, paidAt: await stock.now(dealId),
   }), deps.config.redisTimeoutMs, 'settle payment');
   await stock.clearCharge(dealId, entry);
   return { ok: true, hold, dealId, repeat: false, method };

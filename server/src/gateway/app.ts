@@ -1,13 +1,15 @@
 // The gateway factory: builds the uWS app with its routes and shopper socket, apart from
 // `listen`, so tests build it and listen on port 0. Stop is graceful: stop accepting, answer
 // every grab already taken, then close sockets with ServerStopping so clients reconnect elsewhere.
+import { randomBytes } from 'node:crypto';
 import uWS from 'uWebSockets.js';
 import type { RedisClient } from '../redis.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Pool } from '../db/pool.ts';
 import { StockStore } from '../stock/stock-store.ts';
-import { channels } from '../channels.ts';
+import { channels, Subscription } from '../channels.ts';
+import { ShopperRoutes } from '../live/shopper-routes.ts';
 import { CloseCode, PayRefusal } from '../shared/protocol.ts';
 import { isUnreachable, RedisHealth } from '../redis.ts';
 import { SessionSigner } from './session.ts';
@@ -39,8 +41,10 @@ export interface GatewayDeps {
   pool: Pool;
   /** command connection: Lua, counters (main.ts gives a fail-fast one: redis.ts connectFailFast) */
   redis: RedisClient;
-  /** a connection this gateway may put in subscriber mode */
+  /** a connection this gateway may put in subscriber mode (channels.ts createSubscriber) */
   subscriber: RedisClient;
+  /** names this gateway's news channel and route entries; random when absent */
+  gatewayId?: string;
   /** where this gateway's new holds go (admission/admission-window.ts batches them) */
   admission: Pick<Admission, 'admit'>;
   /** `method`: a name from the wire; payHold checks it against the provider and the deal */
@@ -97,16 +101,18 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }
   };
 
+  const routes = new ShopperRoutes(deps.redis, config.keyPrefix, deps.gatewayId ?? randomBytes(6).toString('hex'), logger);
   const sessions = new SessionSigner(config.sessionSecret, config.sessionTtlSeconds);
   const ctx: GatewayContext = {
     config, logger, pool: deps.pool, stock, clock, feed, batcher,
     sessions, auth: new ShopperAuth(config, sessions, logger),
-    pay, redisHealth: health,
+    pay, redisHealth: health, routes,
     announceDealChanged: (dealId, festivalId) => publishDealChanged(deps.redis, config.keyPrefix, dealId, festivalId),
     sockets: new Set<uWS.WebSocket<SocketData>>(),
     pending: 0, stopping: false, metrics: { grabsReceived: 0 }, live, telemetry: metrics,
   };
   metrics.watchSockets(() => ({ shoppers: ctx.sockets.size, ops: live.opsSockets.size }));
+  metrics.watchClockSkew(() => clock.skew());
 
   app.ws<SocketData>('/ws', shopperSocketBehavior(ctx));
   registerOpsRoutes(app, ctx, live, metrics);
@@ -116,12 +122,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   registerReminderRoutes(app, ctx);
   registerHttpRoutes(app, ctx, new StaticFiles(config.staticDir));
 
-  // One subscription per gateway (not per socket): shopper news and deal changes.
+  // One subscription per gateway (not per socket): this gateway's own shoppers' news, deal
+  // changes, the ticker. Subscribed before the first socket can open, so no news is published
+  // to a route of this gateway before it listens.
   const ch = channels(config.keyPrefix);
-  await deps.subscriber.subscribe(ch.shopperNews, ch.dealChanged, live.tickerChannel);
-  deps.subscriber.on('message', (channel: string, message: string) => {
+  const newsChannel = ch.gateway(routes.gatewayId);
+  const subscription = await Subscription.open(deps.subscriber, [newsChannel, ch.dealChanged, live.tickerChannel], (channel, message) => {
     try {
-      if (channel === ch.shopperNews) {
+      if (channel === newsChannel) {
         eachShopperFrame(message, (shopper, frame) => app.publish(`shopper:${shopper}`, frame, false));
       } else if (channel === ch.dealChanged) {
         const { festivalId } = JSON.parse(message) as { festivalId: string };
@@ -133,6 +141,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       logger.warn({ err, channel }, 'bad pub/sub message');
     }
   });
+  routes.start();
   live.start();
 
   let listenSocket: uWS.us_listen_socket | null = null;
@@ -174,7 +183,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       clock.stop();
       health.stop();
       brandApi.close();
-      await deps.subscriber.unsubscribe().catch(() => {});
+      routes.stop();
+      await subscription.close();
     },
   };
 }

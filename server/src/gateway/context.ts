@@ -14,6 +14,7 @@ import type { ProcessMetrics } from '../metrics/process-metrics.ts';
 import type { GrabBatcher } from './grab-batcher.ts';
 import type { RedisHealth } from '../redis.ts';
 import type { SocketData } from './ws-handlers.ts';
+import type { ShopperRoutes } from '../live/shopper-routes.ts';
 
 export type PayResult = { ok: true; dealId: string; method?: PaymentMethodValue } | { ok: false; code: PayRefusalCode };
 
@@ -35,6 +36,8 @@ export interface GatewayContext {
   announceDealChanged(dealId: string, festivalId: string): Promise<void>;
   /** whether grabs and pays find Redis answering (they answer `unavailable` at once while not) */
   redisHealth: RedisHealth;
+  /** this gateway's entries in the shopper route directory (where workers send shopper news) */
+  routes: ShopperRoutes;
   sockets: Set<WebSocket<SocketData>>;
   /** payments and other async work in flight, drained at stop */
   pending: number;

@@ -123,6 +123,7 @@ export function shopperSocketBehavior(ctx: GatewayContext): WebSocketBehavior<So
       const data = ws.getUserData();
       ctx.sockets.add(ws);
       ws.subscribe(Topic.shopper(data.shopper));
+      ctx.routes.opened(data.shopper);
       // After an awaited upgrade, open runs inside the HttpResponse's cork: a send there went
       // out (the hello arrived) but this uWS build then dropped some of those sockets a few ms
       // later without a close frame (a second socket of the same shopper, about 1 in 3). The
@@ -176,6 +177,7 @@ export function shopperSocketBehavior(ctx: GatewayContext): WebSocketBehavior<So
       const data = ws.getUserData();
       data.closed = true;
       ctx.sockets.delete(ws);
+      ctx.routes.closed(data.shopper);
       if (code === CloseCode.Abnormal || code === CloseCode.MessageTooBig) logger.debug({ shopper: data.shopper, code }, 'socket closed abnormally');
     },
   };
@@ -328,7 +330,8 @@ const HOLDS_RETRIES = 4;
  *  load is tried again with backoff while the socket stays open. */
 function sendHolds(ctx: GatewayContext, ws: Socket, attempt = 0): void {
   const data = ws.getUserData();
-  shopperHolds(ctx.pool, ctx.stock, data.shopper).then(
+  // read after this gateway's route entry is written: news routed before it is in the holds
+  ctx.routes.registered(data.shopper).then(() => shopperHolds(ctx.pool, ctx.stock, data.shopper)).then(
     (holds) => sendLate(ws, { t: ServerMsg.Holds, holds }),
     (err: unknown) => {
       if (data.closed) return;

@@ -1,16 +1,17 @@
 // A shopper's own news (hold admitted as order, paid, expired) reaches the socket through Redis
-// pub/sub, whichever gateway holds it: workers publish here, every gateway subscribes once and
-// re-publishes on the uWS topic `shopper:<id>`. One channel message carries a whole batch's news
-// (an order batch's): one PUBLISH and one gateway wake-up per batch, not per order.
+// pub/sub, on the gateways that hold a socket of that shopper: workers look the shopper up in
+// the route directory (live/shopper-routes.ts) and publish on each such gateway's own channel;
+// the gateway re-publishes on the uWS topic `shopper:<id>`. One channel message carries a whole
+// batch's news for one gateway (an order batch's): one SPUBLISH per gateway touched and one
+// gateway wake-up per batch, not per order; a gateway never hears another gateway's shoppers.
 //
 // Wire format: one line per news, `<shopper>\t<frame>`, lines joined by `\n`, where <frame> is
-// the JSON text the shopper's socket receives. Every gateway receives every order's news, so
-// the frame is rendered once, in the worker: the gateway only splits lines and hands the text
-// to uWS, where it had parsed a JSON array of objects and stringified each message again: work
-// every gateway repeated for news mostly meant for other gateways' sockets. JSON.stringify
-// never leaves a raw tab or newline in its output; shopper ids are url-safe (session.ts).
+// the JSON text the shopper's socket receives. The frame is rendered once, in the worker: the
+// gateway only splits lines and hands the text to uWS. JSON.stringify never leaves a raw tab or
+// newline in its output; shopper ids are url-safe (session.ts).
 import type { RedisClient } from '../redis.ts';
-import { channels } from '../channels.ts';
+import { channels, publish } from '../channels.ts';
+import { gatewaysOf } from './shopper-routes.ts';
 import type { ServerMessage } from '../shared/protocol.ts';
 
 export interface ShopperNews {
@@ -29,9 +30,23 @@ export function encodeShopperNews(news: readonly ShopperNews[]): string {
   }).join('\n');
 }
 
+/** Sends each news to the gateways holding a socket of its shopper; news of a shopper with no
+ *  socket anywhere is dropped (their page reads its holds when it subscribes). */
 export async function publishShopperNews(redis: RedisClient, prefix: string, news: ShopperNews[]): Promise<void> {
   if (news.length === 0) return;
-  await redis.publish(channels(prefix).shopperNews, encodeShopperNews(news));
+  const shoppers = [...new Set(news.map((n) => n.shopper))];
+  const routes = await gatewaysOf(redis, prefix, shoppers);
+  const gatewaysOfShopper = new Map(shoppers.map((s, i) => [s, routes[i]!]));
+  const perGateway = new Map<string, ShopperNews[]>();
+  for (const n of news) {
+    for (const gw of gatewaysOfShopper.get(n.shopper)!) {
+      const list = perGateway.get(gw);
+      if (list) list.push(n);
+      else perGateway.set(gw, [n]);
+    }
+  }
+  const ch = channels(prefix);
+  await Promise.all([...perGateway].map(([gw, list]) => publish(redis, ch.gateway(gw), encodeShopperNews(list))));
 }
 
 /** Calls `deliver` with each line's shopper and frame text, without parsing the frame (the
@@ -52,5 +67,5 @@ export function parseShopperNews(raw: string): ShopperNews[] {
 
 /** Tell every gateway (and the scheduler) that a deal's life-cycle state changed. */
 export async function publishDealChanged(redis: RedisClient, prefix: string, dealId: string, festivalId: string): Promise<void> {
-  await redis.publish(channels(prefix).dealChanged, JSON.stringify({ dealId, festivalId }));
+  await publish(redis, channels(prefix).dealChanged, JSON.stringify({ dealId, festivalId }));
 }

@@ -1,10 +1,10 @@
 // The sales ticker: "someone in Lahore just grabbed ...". Each gateway samples its own new holds
-// (at most TICKER_PER_SECOND) and publishes them on one Redis channel; every gateway relays
+// (at most TICKER_PER_SECOND) and publishes them on one Redis shard channel; every gateway relays
 // what arrives, from any gateway, to its sockets on `festival:<id>`, again at most a few items
 // a second. Only a city and a product travel: never a shopper id.
 import type { RedisClient } from '../redis.ts';
 import { Cities, ServerMsg, Topic, type TickerItem } from '../shared/protocol.ts';
-import { channels } from '../channels.ts';
+import { channels, publish } from '../channels.ts';
 
 interface Wire { festival: string; item: TickerItem }
 
@@ -49,7 +49,7 @@ export class TickerSampler {
     if (!this.bucket.take()) return;
     this.sampled++;
     const wire: Wire = { festival, item: { deal, title, city: city ?? randomCity(), qty, at } };
-    this.redis.publish(this.channel, JSON.stringify(wire)).catch(this.onError);
+    publish(this.redis, this.channel, JSON.stringify(wire)).catch(this.onError);
   }
 }
 

@@ -24,6 +24,7 @@ export class ProcessMetrics {
   private admissionStats: AdmissionStats | null = null;
   private queues: QueueSet | null = null;
   private leader: (() => boolean) | null = null;
+  private clockSkew: (() => number) | null = null;
   droppedTotal = 0;
 
   constructor(role: string) {
@@ -88,6 +89,12 @@ export class ProcessMetrics {
       },
     });
     new Gauge({
+      name: 'flashfest_redis_clock_skew_ms', help: 'how far apart the Redis masters\' clocks are (0 on a single Redis), as this gateway last measured', registers: [registry],
+      collect() {
+        if (self.clockSkew) this.set(self.clockSkew());
+      },
+    });
+    new Gauge({
       name: 'flashfest_scheduler_leader', help: '1 while this scheduler leads, else 0', registers: [registry],
       collect() {
         if (self.leader) this.set(self.leader() ? 1 : 0);
@@ -126,6 +133,10 @@ export class ProcessMetrics {
 
   watchQueues(queues: QueueSet): void {
     this.queues = queues;
+  }
+
+  watchClockSkew(skewMs: () => number): void {
+    this.clockSkew = skewMs;
   }
 
   watchLeadership(isLeader: () => boolean): void {

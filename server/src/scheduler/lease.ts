@@ -6,11 +6,31 @@
 // first check past the end aborts the term.
 import Redlock, { ExecutionError, ResourceLockedError, type Lock } from 'redlock';
 
+/**
+ * What went wrong in a failed redlock call, as one Error whose message names Redis's own errors
+ * (a MOVED, an OOM, a timeout): redlock reports them only as an ExecutionError ("unable to
+ * achieve a quorum") whose per-client errors sit in its attempts. "Locked by another node" is
+ * not a failure and is left out.
+ */
+export async function explainLockError(err: unknown): Promise<Error> {
+  if (!(err instanceof ExecutionError)) return err instanceof Error ? err : new Error(String(err));
+  const stats = await Promise.all(err.attempts).catch(() => []);
+  const causes = [...new Set(stats.flatMap((s) => [...s.votesAgainst.values()])
+    .filter((e) => !(e instanceof ResourceLockedError) && !(e instanceof ExecutionError)).map((e) => e.message))];
+  return causes.length ? new Error(`redlock: ${causes.join('; ')}`, { cause: err }) : err;
+}
+
 /** the lock is held by someone else (not: Redis could not be asked) */
 export function lockedByOther(err: unknown): Promise<boolean> {
   if (!(err instanceof ExecutionError) || err.attempts.length === 0) return Promise.resolve(false);
   return Promise.all(err.attempts).then((stats) => stats.every((s) =>
     s.votesAgainst.size > 0 && [...s.votesAgainst.values()].every((e) => e instanceof ResourceLockedError)));
+}
+
+/** How a lease tells its owner about renewals (for logging: a failed renewal is retried). */
+export interface RenewalWatch {
+  failed(err: Error): void;
+  renewed(): void;
 }
 
 export class Lease {
@@ -24,15 +44,16 @@ export class Lease {
     private lock: Lock,
     private readonly ttlMs: number,
     private readonly renewEveryMs: number,
+    private readonly renewals: RenewalWatch | undefined,
   ) {
     this.arm(renewEveryMs);
     this.watch();
   }
 
   /** One attempt; null when another node holds the lock. Throws when Redis cannot be asked. */
-  static async tryAcquire(redlock: Redlock, key: string, ttlMs: number, renewEveryMs: number): Promise<Lease | null> {
+  static async tryAcquire(redlock: Redlock, key: string, ttlMs: number, renewEveryMs: number, renewals?: RenewalWatch): Promise<Lease | null> {
     try {
-      return new Lease(await redlock.acquire([key], ttlMs, { retryCount: 0 }), ttlMs, renewEveryMs);
+      return new Lease(await redlock.acquire([key], ttlMs, { retryCount: 0 }), ttlMs, renewEveryMs, renewals);
     } catch (err) {
       if (await lockedByOther(err)) return null;
       throw err;
@@ -50,12 +71,18 @@ export class Lease {
     return !this.ctl.signal.aborted;
   }
 
-  /** Stops renewing and deletes the lock if it is still ours. */
-  async release(): Promise<void> {
+  /** Stops renewing and deletes the lock if it is still ours. Resolves with what went wrong
+   *  when Redis refused the release (the lock then expires by itself), else null. */
+  async release(): Promise<Error | null> {
     this.stopTimers();
     if (!this.ctl.signal.aborted) this.ctl.abort(new Error('released'));
     await this.renewing;
-    await this.lock.release().catch(() => {}); // it expires by itself anyway
+    try {
+      await this.lock.release();
+      return null;
+    } catch (err) {
+      return (await lockedByOther(err)) ? null : explainLockError(err);
+    }
   }
 
   private lose(reason: Error): void {
@@ -84,11 +111,13 @@ export class Lease {
     try {
       this.lock = await this.lock.extend(this.ttlMs);
       if (this.ctl.signal.aborted) return;
+      this.renewals?.renewed();
       this.watch();
       this.arm(this.renewEveryMs);
     } catch (err) {
       if (this.ctl.signal.aborted) return;
       if (await lockedByOther(err)) return this.lose(new Error('lock taken by another node'));
+      this.renewals?.failed(await explainLockError(err));
       // Redis did not answer: try again soon, for as long as the lease lasts
       if (this.valid()) this.arm(Math.max(10, Math.floor(this.renewEveryMs / 4)));
     }

@@ -7,7 +7,7 @@ import type { RedisClient } from '../redis.ts';
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { StockStore, type BucketSnapshot, type DealSnapshot } from '../stock/stock-store.ts';
-import { isCluster, redisNow } from '../redis.ts';
+import { isCluster } from '../redis.ts';
 import { createQueues, type AdmissionQueues, type OrderJob } from '../admission/queues.ts';
 import { defaultAdmissionShards } from '../config.ts';
 import { requeueOverdueExpiries } from '../admission/expiry/index.ts';
@@ -218,7 +218,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
         report.perDeal.push(checked.counters);
       }
 
-      const now = await redisNow(deps.redis);
+      const now = await stock.now(dealId);
       const shard = queues.forDeal(dealId);
       const statuses = await orderStatuses(deps.pool, snap.holds.map((h) => h.hold));
       const { unitPriceMinor, currency } = snap.deal;

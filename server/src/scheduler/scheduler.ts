@@ -6,16 +6,16 @@
 // leader dies the standby leads about one lease later and its first pass opens what is due.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { duplicateRedis, type RedisClient } from '../redis.ts';
+import { FailureLog, type RedisClient } from '../redis.ts';
 import type pg from 'pg';
 import Redlock, { ResourceLockedError } from 'redlock';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { schedulerKeys } from './keys.ts';
-import { channels } from '../channels.ts';
+import { channels, duplicateSubscriber, Subscription } from '../channels.ts';
 import { createQueues, type AdmissionQueues } from '../admission/queues.ts';
 import { raiseFence, retractLeader } from './fence.ts';
-import { Lease } from './lease.ts';
+import { explainLockError, Lease, type RenewalWatch } from './lease.ts';
 import { LeaderTerm } from './leader-term.ts';
 import { REFRESH_MS, Schedule } from './schedule.ts';
 import type { ReconcileReport } from './reconcile.ts';
@@ -58,9 +58,18 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
 
   // one attempt per call: the loop below decides when to try again
   const redlock = new Redlock([redis], { retryCount: 0 });
+  // each of these errors also fails the call that met it, which logs it with its cause below
   redlock.on('error', (err) => {
     if (!(err instanceof ResourceLockedError)) logger.debug({ err }, 'redlock: client error');
   });
+  // A failing lock call is logged with what Redis said (explainLockError), once per streak: a
+  // failed attempt to lead as `cannot lead` when the role changes to it; a term's failed
+  // renewals once per term (then a reminder with the count every 10 s, and a line when they
+  // work again). "Locked by another node" is no error.
+  const renewalLog = (): RenewalWatch => {
+    const log = new FailureLog(logger, 'scheduler: renewing the lease');
+    return { failed: (err) => log.fail(err), renewed: () => log.ok() };
+  };
 
   let closing = false;
   let term: { leader: LeaderTerm; ctl: AbortController; fence: number; lease: Lease } | null = null;
@@ -87,10 +96,9 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     (err) => logger.warn({ err }, 'scheduler: schedule refresh failed'));
   const refresh = () => (term && !term.ctl.signal.aborted ? term.leader.requestRefresh() : schedule.refresh());
 
-  const subscriber = duplicateRedis(redis);
+  const subscriber = duplicateSubscriber(redis);
   subscriber.on('error', (err: unknown) => logger.warn({ err }, 'scheduler: subscriber connection error'));
-  subscriber.on('message', () => void refresh());
-  await subscriber.subscribe(channels(config.keyPrefix).dealChanged);
+  const subscription = await Subscription.open(subscriber, [channels(config.keyPrefix).dealChanged], () => void refresh());
 
   // armed before the first attempt, and kept so while standing by
   await schedule.clock.sample(3).catch((err: unknown) => logger.warn({ err }, 'scheduler: clock sample failed'));
@@ -159,7 +167,7 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
       await standingBy();
       return pttl > 0 ? Math.min(pttl + 1, pollMax) : pollMax;
     }
-    const lease = await Lease.tryAcquire(redlock, lockKey, ttl, renewEvery);
+    const lease = await Lease.tryAcquire(redlock, lockKey, ttl, renewEvery, renewalLog());
     if (!lease) {
       await standingBy(); // another node was quicker; its PTTL says how long to wait
       return 0;
@@ -167,7 +175,8 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     try {
       await lead(lease);
     } finally {
-      await lease.release();
+      const refused = await lease.release();
+      if (refused) logger.warn({ err: refused }, 'scheduler: releasing the lease failed (it runs out by itself)');
     }
     return 0;
   }
@@ -178,7 +187,8 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
       try {
         wait = await attempt();
       } catch (err) {
-        if (role !== 'unable') logger.warn({ err }, 'scheduler: cannot lead');
+        const explained = await explainLockError(err);
+        if (role !== 'unable') logger.warn({ err: explained }, 'scheduler: cannot lead');
         role = 'unable';
         wait = pollMax;
       }
@@ -205,6 +215,7 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
       pool.off('acquire', guard);
       await retractLeader(redis, config.keyPrefix, nodeId).catch(() => {});
       if (queues) await queues.close();
+      await subscription.close();
       await subscriber.quit().catch(() => subscriber.disconnect());
     },
   };

@@ -65,6 +65,8 @@ export interface OpsNode {
   leader: boolean;
   sockets?: number;
   opsSockets?: number;
+  /** gateways: how far apart the Redis masters' clocks are, ms (0 on a single Redis) */
+  clockSkewMs?: number;
   p50?: number | null;
   p99?: number | null;
   grabs?: number;

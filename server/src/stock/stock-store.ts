@@ -17,6 +17,7 @@ import { bucketShare, stockBucketsFor } from './buckets.ts';
 import { grabAcrossBuckets, type BucketGrabIo } from './bucket-grab.ts';
 import { StockMoves, type OpenMove } from './stock-moves.ts';
 import { execPiped, isUnreachable, type PipedCommand, type RedisClient } from '../redis.ts';
+import { redisNowFor } from '../redis-clock.ts';
 
 export { parseHoldRecord, type DealCounters, type DealStatus, type ChargeEntry, type HoldRecord };
 
@@ -357,6 +358,11 @@ export class StockStore {
   async listHolds(dealId: string): Promise<HoldRecord[]> {
     const parts = await this.eachBucket(dealId, (k) => this.redis.hgetall(k.holds));
     return parts.flatMap((all) => Object.entries(all).map(([hold, raw]) => parseHoldRecord(hold, raw)));
+  }
+
+  /** Redis TIME (epoch ms) on the deal's master: the clock its scripts judge expiry by. */
+  now(dealId: string): Promise<number> {
+    return redisNowFor(this.redis, dealKeys(this.prefix, dealId).deal);
   }
 
   async readHold(hold: string): Promise<HoldRecord | null> {

@@ -66,9 +66,12 @@ describe('a batch of expiries on a slow Postgres', () => {
     const holds = await grabHolds(stock, deal, HOLDS);
     await admission.admitHolds(holds);
     await waitFor(async () => (await count(env, 'orders WHERE deal_id = $1', [deal.dealId])) === HOLDS, 'order rows', 15_000, 50);
-    // one delayed job covers the whole admitted job
-    const covered = await delayedExpiryCoverage(admission.queues.forDeal(deal.dealId).expiry);
-    expect(holds.every((h) => covered.get(h.hold) === 1)).toBe(true);
+    // one delayed job covers the whole admitted job (scheduled once the job's rows are written
+    // and their news sent, so a moment after the last row shows)
+    await waitFor(async () => {
+      const covered = await delayedExpiryCoverage(admission.queues.forDeal(deal.dealId).expiry);
+      return holds.every((h) => covered.get(h.hold) === 1);
+    }, 'one delayed expiry job covering every hold', 5_000, 20);
     expect(await admission.queues.forDeal(deal.dealId).expiry.getDelayedCount()).toBe(1);
 
     const end = Math.max(...holds.map((h) => h.expiresAt));

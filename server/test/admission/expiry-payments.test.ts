@@ -1,5 +1,4 @@
 // Unpaid holds expire exactly once; a paid hold is charged once and never expires.
-import { createRedis, type RedisClient } from '../../src/redis.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmission, expireHoldNow, startWorkers, type RunningWorkers } from '../../src/admission/index.ts';
 import { newStats } from '../../src/admission/deps.ts';
@@ -7,15 +6,14 @@ import { DemoPaymentProvider, payHold, type PayDeps } from '../../src/admission/
 import { settlePayment } from '../../src/admission/payment-worker.ts';
 import type { Admission, OrderJob } from '../../src/admission/queues.ts';
 import { createLogger } from '../../src/logger.ts';
-import { channels } from '../../src/channels.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
 import { count, createDeal, grabHolds, type TestDeal } from './helpers.ts';
-import { parseShopperNews } from '../../src/live/shopper-news.ts';
+import { NewsTap } from '../helpers/news-tap.ts';
 
 describe('expiry and payments', () => {
   let env: TestEnv;
-  let sub: RedisClient;
+  let tap: NewsTap;
   let stock: StockStore;
   let admission: Admission;
   let workers: RunningWorkers;
@@ -42,16 +40,16 @@ describe('expiry and payments', () => {
     admission = createAdmission(env.config, env.redis);
     provider = new DemoPaymentProvider();
     pay = { config: env.config, redis: env.redis, stock, provider, admission, dealMethods: async () => ['wallet', 'card'] };
-    sub = createRedis(env.config);
-    await sub.subscribe(channels(env.config.keyPrefix).shopperNews);
-    sub.on('message', (_ch, raw: string) => news.push(...(parseShopperNews(raw) as unknown as typeof news)));
+    // grabHolds names its shoppers <tag>-0, <tag>-1, ...: the news of these comes to the tap
+    tap = await NewsTap.open(env, (n) => news.push(n as unknown as (typeof news)[number]));
+    await tap.watch(['exp-0', 'pay-0']);
     workers = await startWorkers({ config: env.config, redis: env.redis, pool: env.pool, logger });
   });
 
   afterAll(async () => {
     await workers?.close();
     await admission?.close();
-    sub?.disconnect();
+    await tap?.close();
     await env?.cleanup();
   });
 

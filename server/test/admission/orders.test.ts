@@ -1,32 +1,30 @@
 // Holds become pending orders in batches; re-admitting them changes nothing.
-import { createRedis, type RedisClient } from '../../src/redis.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmission, startWorkers, type RunningWorkers } from '../../src/admission/index.ts';
 import { listShopperOrders, orderTotals, countOrdersByHold } from '../../src/db/orders-repo.ts';
 import { createLogger } from '../../src/logger.ts';
-import { channels } from '../../src/channels.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
 import { count, createDeal, delayedExpiryCoverage, grabHolds } from './helpers.ts';
-import { parseShopperNews } from '../../src/live/shopper-news.ts';
 import { orderNumber } from '../../src/shared/order-number.ts';
+import { NewsTap } from '../helpers/news-tap.ts';
 
 describe('order worker', () => {
   let env: TestEnv;
-  let sub: RedisClient;
+  let tap: NewsTap;
   let workers: RunningWorkers | undefined;
   const news: { shopper: string; msg: { t: string; hold: string; status?: string } }[] = [];
 
   beforeAll(async () => {
     env = await createTestEnv({ ORDER_BATCH_MAX: '200', ORDER_BATCH_WAIT_MS: '20' });
-    sub = createRedis(env.config);
-    await sub.subscribe(channels(env.config.keyPrefix).shopperNews);
-    sub.on('message', (_ch, raw: string) => news.push(...(parseShopperNews(raw) as unknown as typeof news)));
+    // grabHolds names its shoppers <tag>-0, <tag>-1, ...: the news of these comes to the tap
+    tap = await NewsTap.open(env, (n) => news.push(n as unknown as (typeof news)[number]));
+    await tap.watch(Array.from({ length: 500 }, (_, i) => `s-${i}`));
   });
 
   afterAll(async () => {
     await workers?.close();
-    sub.disconnect();
+    await tap.close();
     await env.cleanup();
   });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createRedis, redisNow, type RedisClient } from '../../src/redis.ts';
-import { channels } from '../../src/channels.ts';
+import { channels, createSubscriber, Subscription } from '../../src/channels.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { startScheduler, type Scheduler } from '../../src/scheduler/scheduler.ts';
 import { insertDeal, dealRow, dealEvents, redisOffset } from './fixtures.ts';
@@ -22,14 +22,13 @@ describe('scheduler deal life cycle (two schedulers running)', () => {
     env = await createTestEnv({ LOCK_TTL_MS: '1000', PREWARM_SECONDS: '2', RECONCILE_INTERVAL_MS: '300' });
     stock = new StockStore(env.redis, env.config.keyPrefix);
     offset = await redisOffset(env.redis);
-    const sub = createRedis(env.config);
+    const sub = createSubscriber(env.config);
     conns.push(sub);
-    sub.on('message', (_ch, raw) => {
+    await Subscription.open(sub, [channels(env.config.keyPrefix).dealChanged], (_ch, raw) => {
       const at = Date.now() + offset;
       const { dealId } = JSON.parse(raw) as { dealId: string };
       published.set(dealId, [...(published.get(dealId) ?? []), at]);
     });
-    await sub.subscribe(channels(env.config.keyPrefix).dealChanged);
     for (const nodeId of ['node-a', 'node-b']) {
       const redis = createRedis(env.config);
       conns.push(redis);

@@ -4,6 +4,7 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../../redis.ts';
 import { redisNow } from '../../redis.ts';
+import { dealIdOfHold } from '../../stock/keys.ts';
 import type { AdmissionDeps } from '../deps.ts';
 import { QueueName } from '../queues.ts';
 import { shareOfConcurrency, workerOptions } from '../worker-options.ts';
@@ -27,9 +28,11 @@ export function startExpiryWorker(deps: AdmissionDeps, connection: RedisClient, 
       if (!r.released && r.reason === 'not_due') notDue = holds[i]!;
     }
     if (notDue !== null) {
-      // This host's clock ran ahead of Redis: wait until the hold's end by Redis time. Holds of
-      // the batch already released are a no-op when the job runs again.
-      const [rec, now] = await Promise.all([deps.stock.readHold(notDue), redisNow(deps.redis)]);
+      // This host's clock ran ahead of Redis: wait until the hold's end by the clock that wrote
+      // it (its deal's master). Holds of the batch already released are a no-op when the job
+      // runs again.
+      const dealId = dealIdOfHold(notDue);
+      const [rec, now] = await Promise.all([deps.stock.readHold(notDue), dealId ? deps.stock.now(dealId) : redisNow(deps.redis)]);
       const wait = Math.max(0, (rec?.expiresAt ?? now) - now) + NOT_DUE_MARGIN_MS;
       await job.moveToDelayed(Date.now() + wait, token);
       throw new DelayedError();

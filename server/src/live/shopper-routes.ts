@@ -1,0 +1,138 @@
+// Which gateways hold a shopper's sockets, so a shopper's news goes to those gateways only
+// (live/shopper-news.ts) instead of to every gateway.
+//
+// One sorted set per shopper: member = gateway id, score = when that gateway last said it holds
+// a socket of the shopper (its clock, ms). A gateway adds itself when the shopper's first socket
+// opens there, removes itself when the last one closes, and re-adds every shopper it holds each
+// ROUTE_REFRESH_MS (a key lost to a failover or a flushed Redis is back within that). A gateway
+// that dies without removing itself ages out: readers skip members older than ROUTE_TTL_MS and
+// writers trim them. A stale member costs one publish nobody hears, never a lost message.
+//
+// Why a directory and not K shopper shards that each gateway subscribes to while it holds one
+// of their shoppers: a gateway with thousands of sockets holds shoppers of every shard, so shards
+// turn back into a broadcast at exactly the scale where it hurts; the directory costs one small
+// write per socket opened or closed and one read per news batch, and a gateway receives only
+// its own shoppers' news however many gateways there are.
+//
+// Nothing is lost across a reconnect to another gateway: a page's `sub` reads the shopper's
+// holds (gateway/shopper-holds.ts) only after this gateway's entry is written (`registered`).
+// News whose route was read before that entry existed was produced before the read, so the
+// holds the page gets already say it.
+import type { RedisClient } from '../redis.ts';
+import { execPiped, type PipedCommand } from '../redis.ts';
+import type { Logger } from '../logger.ts';
+
+/** How long a gateway's entry counts without a refresh. */
+export const ROUTE_TTL_MS = 10 * 60_000;
+export const ROUTE_REFRESH_MS = ROUTE_TTL_MS / 5;
+/** A registration Redis refused is tried again this often. */
+const RETRY_MS = 1_000;
+
+export function routeKey(prefix: string, shopper: string): string {
+  return `${prefix}:route:${shopper}`;
+}
+
+/** The gateways that hold a socket of each shopper (a worker's side), in the order given. */
+export async function gatewaysOf(redis: RedisClient, prefix: string, shoppers: readonly string[], now = Date.now()): Promise<string[][]> {
+  const replies = await execPiped(redis, shoppers.map((s) => {
+    const key = routeKey(prefix, s);
+    return { key, add: (p) => p.zrangebyscore(key, now - ROUTE_TTL_MS, '+inf') } satisfies PipedCommand;
+  }));
+  return replies.map(([err, ids]) => {
+    if (err) throw err;
+    return ids as string[];
+  });
+}
+
+/** A gateway's own entries in the directory. */
+export class ShopperRoutes {
+  /** open sockets per shopper on this gateway */
+  private readonly sockets = new Map<string, number>();
+  /** the last registration of each shopper, settled (never rejects) */
+  private readonly writes = new Map<string, Promise<void>>();
+  private readonly retry = new Set<string>();
+  private timers: NodeJS.Timeout[] = [];
+  private failing = false;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly prefix: string,
+    readonly gatewayId: string,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.timers = [
+      setInterval(() => void this.register([...this.sockets.keys()]), ROUTE_REFRESH_MS),
+      setInterval(() => {
+        if (this.retry.size === 0) return;
+        const again = [...this.retry].filter((s) => this.sockets.has(s));
+        this.retry.clear();
+        void this.register(again);
+      }, RETRY_MS),
+    ];
+    for (const t of this.timers) t.unref();
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+  }
+
+  /** A socket of `shopper` opened here. */
+  opened(shopper: string): void {
+    const n = this.sockets.get(shopper) ?? 0;
+    this.sockets.set(shopper, n + 1);
+    if (n === 0) void this.register([shopper]);
+  }
+
+  /** A socket of `shopper` closed here. */
+  closed(shopper: string): void {
+    const n = this.sockets.get(shopper) ?? 0;
+    if (n > 1) return void this.sockets.set(shopper, n - 1);
+    this.sockets.delete(shopper);
+    this.writes.delete(shopper);
+    this.retry.delete(shopper);
+    this.redis.zrem(routeKey(this.prefix, shopper), this.gatewayId).catch(() => {
+      // the entry ages out after ROUTE_TTL_MS; until then this gateway drops the shopper's news
+    });
+  }
+
+  /** Resolves once this gateway's entry for `shopper` was written, or its write failed (then
+   *  it is retried); a `sub`'s holds are read after it. */
+  registered(shopper: string): Promise<void> {
+    return this.writes.get(shopper) ?? Promise.resolve();
+  }
+
+  /** Shoppers with a socket here (tests, metrics). */
+  get shoppers(): number {
+    return this.sockets.size;
+  }
+
+  private register(shoppers: readonly string[]): Promise<void> {
+    if (shoppers.length === 0) return Promise.resolve();
+    const now = Date.now();
+    const commands: PipedCommand[] = [];
+    for (const s of shoppers) {
+      const key = routeKey(this.prefix, s);
+      commands.push(
+        { key, add: (p) => p.zadd(key, now, this.gatewayId) },
+        { key, add: (p) => p.zremrangebyscore(key, '-inf', now - ROUTE_TTL_MS) },
+        { key, add: (p) => p.pexpire(key, ROUTE_TTL_MS) },
+      );
+    }
+    const done = execPiped(this.redis, commands).then((replies) => {
+      const failed = new Set<string>();
+      replies.forEach(([err], i) => { if (err) failed.add(shoppers[Math.floor(i / 3)]!); });
+      this.settle(failed, replies.find(([err]) => err)?.[0]);
+    }, (err: unknown) => this.settle(new Set(shoppers), err));
+    for (const s of shoppers) this.writes.set(s, done);
+    return done;
+  }
+
+  private settle(failed: Set<string>, err: unknown): void {
+    for (const s of failed) this.retry.add(s);
+    if (failed.size > 0 && !this.failing) this.logger.warn({ err, shoppers: failed.size }, 'shopper routes: registration failed, retrying');
+    else if (failed.size === 0 && this.failing) this.logger.info('shopper routes: registrations work again');
+    this.failing = failed.size > 0;
+  }
+}

@@ -1,0 +1,134 @@
+// A shopper's news goes only to the gateways that hold a socket of that shopper (the route
+// directory, live/shopper-routes.ts), and follows a shopper who reconnects to another gateway.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newSession, seedDeals, startEngine, startEngineIn, warmNow, type RunningEngine } from '../helpers/engine.ts';
+import { ShopperSocket } from '../helpers/shopper-socket.ts';
+import { waitFor } from '../helpers/test-env.ts';
+import { NewsTap } from '../helpers/news-tap.ts';
+import { channels, createSubscriber, Subscription } from '../../src/channels.ts';
+import { gatewaysOf, routeKey, ROUTE_TTL_MS } from '../../src/live/shopper-routes.ts';
+import { parseShopperNews, publishShopperNews } from '../../src/live/shopper-news.ts';
+import type { HoldsMsg, ServerMessage } from '../../src/shared/protocol.ts';
+import type { RedisClient } from '../../src/redis.ts';
+
+describe('shopper news routed to the gateways holding the shopper', () => {
+  let a: RunningEngine;
+  let b: RunningEngine;
+  let festivalId: string;
+  let dealId: string;
+  let shortDealId: string;
+  let spyConnection: RedisClient;
+  let spy: Subscription;
+  /** shoppers whose news each gateway's channel carried */
+  const heard = new Map<string, string[]>();
+  const sockets: ShopperSocket[] = [];
+
+  beforeAll(async () => {
+    a = await startEngine();
+    b = await startEngineIn(a.env, { FF_ROLE: 'gateway' });
+    const seeded = await seedDeals(a.env.pool, [
+      { stock: 50, limit: 5, startsIn: -1_000 },
+      { stock: 10, limit: 1, startsIn: -1_000, holdSeconds: 5 },
+    ]);
+    festivalId = seeded.festivalId;
+    [dealId, shortDealId] = seeded.dealIds as [string, string];
+    await warmNow(a.env, seeded.dealIds);
+    spyConnection = createSubscriber(a.env.config);
+    spy = await Subscription.open(spyConnection, [], (channel, raw) => {
+      heard.set(channel, [...(heard.get(channel) ?? []), ...parseShopperNews(raw).map((n) => n.shopper)]);
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await spy?.close();
+    spyConnection?.disconnect();
+    await b?.stop();
+    await a?.stop();
+    await a?.env.cleanup();
+  });
+
+  const open = async (engine: RunningEngine, token: string) => {
+    const s = await ShopperSocket.open(engine.wsUrl, token);
+    sockets.push(s);
+    return s;
+  };
+  const routesOf = (shopper: string) => a.env.redis.zrange(routeKey(a.config.keyPrefix, shopper), '0', '-1');
+  const grab = async (s: ShopperSocket, deal: string, rid: string) => {
+    s.send({ t: 'grab', deal, qty: 1, rid });
+    const answer = await s.answerTo(rid);
+    if (answer.t !== 'held') throw new Error(`not held: ${JSON.stringify(answer)}`);
+    return answer.hold;
+  };
+  const orderOf = (hold: string) => (m: ServerMessage) => m.t === 'order' && m.hold === hold;
+
+  it('each gateway hears only the news of shoppers with a socket on it', async () => {
+    const [sa, sb] = [await newSession(a.url), await newSession(b.url)];
+    const onA = await open(a, sa.token);
+    const onB = await open(b, sb.token);
+    const [gwA] = await waitFor(async () => { const r = await routesOf(sa.shopperId); return r.length ? r : null; }, 'route of the shopper on A');
+    const [gwB] = await waitFor(async () => { const r = await routesOf(sb.shopperId); return r.length ? r : null; }, 'route of the shopper on B');
+    expect(gwA).not.toBe(gwB);
+    const ch = channels(a.config.keyPrefix);
+    await spy.add(ch.gateway(gwA!));
+    await spy.add(ch.gateway(gwB!));
+
+    const holdA = await grab(onA, dealId, 'a1');
+    const holdB = await grab(onB, dealId, 'b1');
+    await onA.waitFor(orderOf(holdA));
+    await onB.waitFor(orderOf(holdB));
+    await waitFor(() => heard.get(ch.gateway(gwA!))?.length && heard.get(ch.gateway(gwB!))?.length, 'both channels');
+    expect(heard.get(ch.gateway(gwA!))).toEqual([sa.shopperId]);
+    expect(heard.get(ch.gateway(gwB!))).toEqual([sb.shopperId]);
+  }, 30_000);
+
+  it('a shopper with sockets on both gateways gets the news on both', async () => {
+    const s = await newSession(a.url);
+    const onA = await open(a, s.token);
+    const onB = await open(b, s.token);
+    await waitFor(async () => (await routesOf(s.shopperId)).length === 2, 'two routes');
+    const hold = await grab(onA, dealId, 'both-1');
+    await onA.waitFor(orderOf(hold));
+    await onB.waitFor(orderOf(hold));
+  }, 30_000);
+
+  it('a shopper who moves to another gateway learns there what happened meanwhile, and gets the news that follows', async () => {
+    const s = await newSession(a.url);
+    const first = await open(a, s.token);
+    const hold = await grab(first, shortDealId, 'move-1');
+    await first.waitFor(orderOf(hold));
+    first.close();
+    await waitFor(async () => (await routesOf(s.shopperId)).length === 0, 'the route of the closed socket removed');
+
+    const again = await open(b, s.token);
+    again.send({ t: 'sub', festival: festivalId });
+    const holds = await again.waitFor((m) => m.t === 'holds') as HoldsMsg;
+    expect(holds.holds).toEqual([expect.objectContaining({ hold, status: 'pending' })]);
+    // the unpaid hold expires a few seconds later: the news reaches the socket on B
+    await again.waitFor((m) => m.t === 'expired' && m.hold === hold, 15_000);
+  }, 30_000);
+
+  it('a route is written before `registered` resolves, removed with the last socket, and skipped once stale', async () => {
+    const tap = await NewsTap.open(a.env);
+    try {
+      const shopper = 'route-unit';
+      tap.routes.opened(shopper);
+      tap.routes.opened(shopper);
+      await tap.routes.registered(shopper);
+      expect(await routesOf(shopper)).toEqual([tap.routes.gatewayId]);
+      expect(await gatewaysOf(a.env.redis, a.config.keyPrefix, [shopper])).toEqual([[tap.routes.gatewayId]]);
+      // a gateway that died without removing itself stops counting after ROUTE_TTL_MS
+      expect(await gatewaysOf(a.env.redis, a.config.keyPrefix, [shopper], Date.now() + ROUTE_TTL_MS + 1_000)).toEqual([[]]);
+
+      await publishShopperNews(a.env.redis, a.config.keyPrefix, [{ shopper, msg: { t: 'expired', hold: 'h', deal: 'd' } as ServerMessage }]);
+      await waitFor(() => tap.news.length === 1, 'the news on the tap');
+
+      tap.routes.closed(shopper);
+      expect(await routesOf(shopper)).toEqual([tap.routes.gatewayId]); // one socket is still open
+      tap.routes.closed(shopper);
+      await waitFor(async () => (await routesOf(shopper)).length === 0, 'the route removed');
+    } finally {
+      await tap.close();
+    }
+  });
+});
