@@ -14,6 +14,7 @@ import type { ProcessMetrics } from '../metrics/process-metrics.ts';
 import type { GrabBatcher } from './grab-batcher.ts';
 import type { RedisHealth } from '../redis.ts';
 import type { SocketData } from './ws-handlers.ts';
+import type { RoomGate } from '../room/room-gate.ts';
 
 export type PayResult = { ok: true; dealId: string } | { ok: false; code: PayRefusalCode };
 
@@ -43,4 +44,6 @@ export interface GatewayContext {
   live: LiveHub;
   /** this process's Prometheus registry */
   telemetry: ProcessMetrics;
+  /** waiting rooms: lines, passes, the proof of work at the door (room/room-gate.ts) */
+  rooms: RoomGate;
 }

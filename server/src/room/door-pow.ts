@@ -3,7 +3,8 @@
 // mint a guest session. The challenge is signed by the server and carries its parameters in
 // the salt: a room challenge names the shopper and the deal, so a solution is worth one place
 // of one shopper; a session challenge names nobody and is spent once (RoomStore.spendPow).
-import { createChallenge, extractParams, verifySolution, type Challenge } from 'altcha-lib/v1';
+import { createChallenge, extractParams, verifySolution } from 'altcha-lib/v1';
+import type { Challenge } from 'altcha-lib/v1/types';
 import type { RoomConfig } from './room-config.ts';
 
 export type { Challenge };
