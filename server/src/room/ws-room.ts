@@ -31,10 +31,13 @@ function slot(ws: Socket): RoomSocketSlot {
 export function onJoin(ctx: GatewayContext, ws: Socket, msg: unknown): void {
   const s = slot(ws);
   if (!checkJoin.Check(msg)) return s.send({ t: ServerMsg.Error, code: Errors.invalid.code, message: 'join needs a deal id and, for a new place, a pow solution.' });
-  const deal = ctx.feed.deals.get(msg.deal);
-  if (!deal) return s.send({ t: ServerMsg.Error, code: Errors.unknownDeal.code, message: Errors.unknownDeal.message });
+  const { deal: dealId, pow } = msg;
   ctx.pending++;
-  ctx.rooms.join(s, deal, msg.pow).catch((err: unknown) => {
+  (async () => {
+    const deal = ctx.feed.deals.get(dealId) ?? (await ctx.feed.ensureDeal(dealId) ? ctx.feed.deals.get(dealId) : undefined);
+    if (!deal) return s.send({ t: ServerMsg.Error, code: Errors.unknownDeal.code, message: Errors.unknownDeal.message });
+    await ctx.rooms.join(s, deal, pow);
+  })().catch((err: unknown) => {
     ctx.logger.warn({ err, deal: msg.deal }, 'room join failed');
     s.send({ t: ServerMsg.Error, code: Errors.unavailable.code, message: 'The waiting room could not be reached; join again.' });
   }).finally(() => { ctx.pending--; });
