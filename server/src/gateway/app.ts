@@ -28,7 +28,7 @@ import { AdmissionWindow } from '../admission/admission-window.ts';
 import { eachShopperFrame, publishDealChanged } from '../live/shopper-news.ts';
 import { RoomGate } from '../room/room-gate.ts';
 import { festivalWatchers } from '../room/watchers.ts';
-import { registerRoomRoutes } from '../room/room-routes.ts';
+import { registerRoomRoutes, roomView } from '../room/room-routes.ts';
 
 if (typeof (uWS as { getParts?: unknown }).getParts !== 'function') {
   // The alias falls back to a slow JS copy on the wrong Node ABI: refuse rather than crawl.
@@ -69,6 +69,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const live = new LiveHub({
     app, config, redis: deps.redis, pool: deps.pool, stock, logger, metrics, queues: deps.queues ?? null,
     shopperSockets: () => ctx.sockets,
+    rooms: () => ctx.rooms.views().map((v) => roomView(v.dealId, v.state)),
   });
   const feed = live.feed;
   const health = new RedisHealth(deps.redis, logger, config.redisTimeoutMs);
