@@ -2,6 +2,8 @@
 // parser and its default; a bad value fails at boot with the variable's name. Secrets never
 // appear in logs (see `redactedConfig`).
 
+import { loadRoomConfig, type RoomConfig } from './room/room-config.ts';
+
 export const Roles = ['all', 'gateway', 'worker', 'scheduler'] as const;
 export type Role = (typeof Roles)[number];
 
@@ -113,6 +115,8 @@ export interface Config {
   fanoutGapMs: number;
   /** festival sends per second a gateway allows itself; past it snapshots come less often (0: no budget) */
   fanoutSendsPerSecond: number;
+  /** the waiting room (room/room-config.ts) */
+  room: Readonly<RoomConfig>;
   /** null: reminders are off (production without VAPID keys) */
   push: Readonly<PushConfig> | null;
   production: boolean;
@@ -346,6 +350,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     fanoutGapMs: int(env, 'FANOUT_GAP_MS', 1, 0, 100),
     fanoutSendsPerSecond: int(env, 'FANOUT_SENDS_PER_SECOND', 15_000, 0, 10_000_000),
     push: pushConfig(env, production),
+    room: loadRoomConfig(env),
     production,
   };
   return Object.freeze(config);

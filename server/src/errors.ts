@@ -47,6 +47,10 @@ export const Errors = {
   remindersOff: def('reminders_off', 503, 'Reminders are not enabled on this engine (no VAPID keys).'),
   unknownDeal: def('unknown_deal', 404, 'No such deal.'),
   dealAlreadyOpen: def('deal_open', 409, 'The deal has already opened: there is nothing to remind you of.'),
+  // waiting room
+  powRequired: def('pow_required', 403, 'A proof of work is required while a waiting room is on: solve the challenge and send it as `pow`.'),
+  powInvalid: def('pow_invalid', 403, 'The proof of work does not verify, has expired, was already used, or belongs to another shopper or deal.'),
+  roomOff: def('room_off', 409, 'This deal has no waiting room.'),
   pushEndpointRefused: def('push_endpoint_refused', 400, "The subscription's endpoint is not a push service this engine sends to."),
 } as const;
 
@@ -93,6 +97,7 @@ const grabMessages: Record<GrabRefusalCode, string> = {
   [GrabRefusal.Invalid]: 'The grab message is malformed.',
   [GrabRefusal.UnknownDeal]: 'No such deal.',
   [GrabRefusal.Unavailable]: 'The engine could not decide this grab; try again.',
+  [GrabRefusal.NotAdmitted]: 'This deal has a waiting room: join the line and grab with the pass you get when admitted.',
 };
 export function grabRefusalMessage(code: GrabRefusalCode): string {
   return grabMessages[code];

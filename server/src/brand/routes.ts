@@ -11,6 +11,9 @@ import type { StockStore } from '../stock/stock-store.ts';
 import { BrandAuth } from './auth.ts';
 import { BrandApiError, BrandDealService, type BrandCaller } from './deal-service.ts';
 import { openApiDocument } from './openapi.ts';
+import type { RoomGate } from '../room/room-gate.ts';
+import { roomSettingsOf, saveRoomSettings, validateRoomSettings } from '../room/room-settings.ts';
+import { roomView } from '../room/room-routes.ts';
 import { CSV_BODY_LIMIT, JSON_BODY_LIMIT } from './limits.ts';
 
 
@@ -35,6 +38,8 @@ export interface BrandRoutesDeps {
   clock: { now(): number };
   /** tells the scheduler and every gateway that a deal changed */
   announceDealChanged(dealId: string, festivalId: string): Promise<void>;
+  /** the deals' waiting rooms (settings, live line) */
+  rooms: RoomGate;
 }
 
 export function registerBrandRoutes(app: TemplatedApp, ctx: BrandRoutesDeps): { close(): void } {
@@ -107,6 +112,22 @@ export function registerBrandRoutes(app: TemplatedApp, ctx: BrandRoutesDeps): { 
   app.get('/api/brand/deals/:id', route('none', async (c) => ok({ deal: await svc.get(c.caller, c.param) })));
   app.patch('/api/brand/deals/:id', route('json', async (c) => ok({ deal: await svc.update(c.caller, c.param, json(c)) })));
   app.post('/api/brand/deals/:id/cancel', route('none', async (c) => ok({ deal: await svc.cancel(c.caller, c.param) })));
+  // the deal's waiting room: its settings (Postgres) and, once warm, its line (Redis)
+  const roomReply = async (dealId: string) => {
+    const live = ctx.rooms.lastState(dealId);
+    return ok({ settings: await roomSettingsOf(ctx.pool, ctx.config, dealId), line: live ? roomView(dealId, live) : null });
+  };
+  app.get('/api/brand/deals/:id/room', route('none', async (c) => {
+    await svc.get(c.caller, c.param);
+    return roomReply(c.param);
+  }));
+  app.put('/api/brand/deals/:id/room', route('json', async (c) => {
+    await svc.get(c.caller, c.param);
+    const v = validateRoomSettings(json(c), await roomSettingsOf(ctx.pool, ctx.config, c.param));
+    if (!v.ok) throw new BrandApiError(Errors.validationFailed, v.errors.map((e) => `${e.field}: ${e.message}`).join(' '), { errors: v.errors });
+    await saveRoomSettings(ctx.pool, ctx.rooms.store, ctx.stock, c.param, v.settings);
+    return roomReply(c.param);
+  }));
   app.post('/api/brand/deals/:id/stop', route('none', async (c) => ok({ deal: await svc.stop(c.caller, c.param) })));
 
   return { close: () => auth.close() };

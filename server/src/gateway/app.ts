@@ -29,6 +29,9 @@ import type { GatewayContext, PayResult } from './context.ts';
 import type { Admission } from '../admission/queues.ts';
 import { AdmissionWindow } from '../admission/admission-window.ts';
 import { eachShopperFrame, publishDealChanged } from '../live/shopper-news.ts';
+import { RoomGate } from '../room/room-gate.ts';
+import { festivalWatchers } from '../room/watchers.ts';
+import { registerRoomRoutes, roomView } from '../room/room-routes.ts';
 
 if (typeof (uWS as { getParts?: unknown }).getParts !== 'function') {
   // The alias falls back to a slow JS copy on the wrong Node ABI: refuse rather than crawl.
@@ -72,6 +75,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const live = new LiveHub({
     app, config, redis: deps.redis, pool: deps.pool, stock, logger, metrics, queues: deps.queues ?? null,
     shopperSockets: () => ctx.sockets,
+    rooms: () => ctx.rooms.views().map((v) => roomView(v.dealId, v.state)),
   });
   const feed = live.feed;
   const health = new RedisHealth(deps.redis, logger, config.redisTimeoutMs);
@@ -110,6 +114,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     announceDealChanged: (dealId, festivalId) => publishDealChanged(deps.redis, config.keyPrefix, dealId, festivalId),
     sockets: new Set<uWS.WebSocket<SocketData>>(),
     pending: 0, stopping: false, metrics: { grabsReceived: 0 }, live, telemetry: metrics,
+    rooms: new RoomGate(deps.redis, config, app, () => feed.deals.values(), festivalWatchers(() => ctx.sockets),
+      () => clock.now(), logger, metrics.registry),
   };
   metrics.watchSockets(() => ({ shoppers: ctx.sockets.size, ops: live.opsSockets.size }));
   metrics.watchClockSkew(() => clock.skew());
@@ -117,6 +123,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   app.ws<SocketData>('/ws', shopperSocketBehavior(ctx));
   registerOpsRoutes(app, ctx, live, metrics);
   registerOrderLookup(app, ctx);
+  registerRoomRoutes(app, ctx);
   // brand API first: its routes sit under /api, whose catch-all answers 404
   const brandApi = registerBrandRoutes(app, ctx);
   registerReminderRoutes(app, ctx);
@@ -143,6 +150,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   routes.start();
   live.start();
+  ctx.rooms.start();
 
   let listenSocket: uWS.us_listen_socket | null = null;
   return {
@@ -179,6 +187,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         ws.getUserData().closed = true;
         ws.end(CloseCode.ServerStopping, 'server stopping');
       }
+      ctx.rooms.stop();
       await live.stop();
       clock.stop();
       health.stop();

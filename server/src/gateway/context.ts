@@ -15,6 +15,7 @@ import type { GrabBatcher } from './grab-batcher.ts';
 import type { RedisHealth } from '../redis.ts';
 import type { SocketData } from './ws-handlers.ts';
 import type { ShopperRoutes } from '../live/shopper-routes.ts';
+import type { RoomGate } from '../room/room-gate.ts';
 
 export type PayResult = { ok: true; dealId: string; method?: PaymentMethodValue } | { ok: false; code: PayRefusalCode };
 
@@ -47,4 +48,6 @@ export interface GatewayContext {
   live: LiveHub;
   /** this process's Prometheus registry */
   telemetry: ProcessMetrics;
+  /** waiting rooms: lines, passes, the proof of work at the door (room/room-gate.ts) */
+  rooms: RoomGate;
 }

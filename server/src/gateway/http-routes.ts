@@ -38,18 +38,25 @@ export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, files
     if (!bucket.take()) return sendError(res, Errors.rateLimited);
     // optional body {city}: one of protocol Cities, else a random one (only the ticker shows it)
     const state = guard(res);
-    readBody(res, 1024).then((body) => {
+    readBody(res, 2048).then(async (body) => {
       let city: string | null = null;
+      let pow: unknown;
       if (body.length > 0) {
         try {
-          city = knownCity((JSON.parse(body.toString('utf8')) as { city?: unknown } | null)?.city);
+          const parsed = JSON.parse(body.toString('utf8')) as { city?: unknown; pow?: unknown } | null;
+          city = knownCity(parsed?.city);
+          pow = parsed?.pow;
         } catch {
           return sendError(res, Errors.badJson, state);
         }
       }
+      // while a waiting room is on, a guest session costs a proof of work (GET /api/session/challenge)
+      const door = await ctx.rooms.checkSessionPow(pow);
+      if (door !== 'ok') return sendError(res, door === 'required' ? Errors.powRequired : Errors.powInvalid, state);
       const issued = ctx.sessions.issue(undefined, undefined, city ?? randomCity());
       sendJson(res, 200, { token: issued.token, shopperId: issued.shopperId, expiresAt: issued.expiresAt, city: issued.city }, state);
-    }, (err: { def?: typeof Errors.payloadTooLarge }) => sendError(res, err.def ?? Errors.invalid, state));
+    }, (err: { def?: typeof Errors.payloadTooLarge }) => sendError(res, err.def ?? Errors.invalid, state))
+      .catch(() => sendError(res, Errors.unavailable, state));
   });
 
   app.get('/api/festivals/current', asyncRoute(ctx, async (res, _req, state) => {

@@ -13,6 +13,7 @@ const Subscribe = Type.Object({ t: Type.Literal('sub'), festival: Id }, { additi
 const Grab = Type.Object({
   t: Type.Literal('grab'), deal: Id, qty: Type.Integer({ minimum: 1, maximum: Limits.maxQty }), rid: Rid,
   retry: Type.Optional(Type.Literal(true)),
+  pass: Type.Optional(Type.String({ maxLength: 400 })),
 }, { additionalProperties: false });
 // Any method-shaped name passes: one the provider does not offer is refused `unknown_method`, which
 // tells a client more than `invalid`.
@@ -21,6 +22,11 @@ const Pay = Type.Object({
   t: Type.Literal('pay'), hold: HoldId, rid: Type.Optional(Rid), method: Type.Optional(Method),
 }, { additionalProperties: false });
 
+const Join = Type.Object({ t: Type.Literal('join'), deal: Id, pow: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false });
+const Leave = Type.Object({ t: Type.Literal('leave'), deal: Id }, { additionalProperties: false });
+
+export const checkJoin = Compile(Join);
+export const checkLeave = Compile(Leave);
 export const checkPing = Compile(Ping);
 export const checkSubscribe = Compile(Subscribe);
 export const checkGrab = Compile(Grab);

@@ -10,6 +10,7 @@ import { Errors, grabRefusalMessage, payRefusalMessage } from '../errors.ts';
 import { heldAnswer, refusedAnswer } from './grab-answers.ts';
 import { checkGrab, checkPay, checkPing, checkSubscribe } from './schemas.ts';
 import { orderNumber } from '../shared/order-number.ts';
+import { onJoin, onLeave, type RoomSocketSlot } from '../room/ws-room.ts';
 import { TokenBucket } from '../http/rate-limit.ts';
 import { sendError } from '../http/uws-http.ts';
 import type { GatewayContext } from './context.ts';
@@ -33,6 +34,8 @@ export interface SocketData {
   city?: string;
   /** upgraded after an await (an ID token checked against the marketplace's keys) */
   lateUpgrade?: true;
+  /** this socket as a waiting-room waiter, once it joined a line (room/ws-room.ts) */
+  room?: RoomSocketSlot;
 }
 
 type Socket = WebSocket<SocketData>;
@@ -168,6 +171,10 @@ export function shopperSocketBehavior(ctx: GatewayContext): WebSocketBehavior<So
           return onPay(ctx, ws, msg);
         case ClientMsg.Subscribe:
           return onSubscribe(ctx, ws, msg);
+        case ClientMsg.Join:
+          return onJoin(ctx, ws, msg);
+        case ClientMsg.Leave:
+          return onLeave(ctx, ws, msg);
         default:
           return protocolError(ws, Errors.unknownType.code, Errors.unknownType.message);
       }
@@ -178,6 +185,7 @@ export function shopperSocketBehavior(ctx: GatewayContext): WebSocketBehavior<So
       data.closed = true;
       ctx.sockets.delete(ws);
       ctx.routes.closed(data.shopper);
+      if (data.room) ctx.rooms.dropSocket(data.room);
       if (code === CloseCode.Abnormal || code === CloseCode.MessageTooBig) logger.debug({ shopper: data.shopper, code }, 'socket closed abnormally');
     },
   };
@@ -208,7 +216,7 @@ function onGrab(ctx: GatewayContext, ws: Socket, msg: unknown): void {
     const m = msg as { rid?: unknown; deal?: unknown };
     return refuseGrab(ws, typeof m.deal === 'string' ? m.deal.slice(0, 20) : '', typeof m.rid === 'string' ? m.rid.slice(0, 64) : '', GrabRefusal.Invalid);
   }
-  const { deal: dealId, qty, rid, retry } = msg;
+  const { deal: dealId, qty, rid, retry, pass } = msg;
   const deal = ctx.feed.deals.get(dealId);
   if (!deal) {
     ctx.feed.ensureDeal(dealId).then(
@@ -221,6 +229,12 @@ function onGrab(ctx: GatewayContext, ws: Socket, msg: unknown): void {
     return;
   }
   const data = ws.getUserData();
+  // the deal's waiting room is on: only a shopper the line admitted may grab (checked here,
+  // without Redis: the pass is signed)
+  if (!ctx.rooms.checkGrab(dealId, data.shopper, pass).ok) {
+    ctx.telemetry.grab(GrabRefusal.NotAdmitted, 0);
+    return send(ws, refusedAnswer(rid, dealId, GrabRefusal.NotAdmitted));
+  }
   // A resend goes to Redis, which gives the rid's first answer again: marked by the client
   // (`retry`, after a reconnect, perhaps to another gateway), or a rid this socket already sent.
   const repeat = retry === true || data.recentRids.includes(rid);

@@ -2,6 +2,7 @@
 // (fanout drop policy), read the deal counters and publish coalesced snapshots, relay ticker
 // items, update the ops board. Cross-gateway traffic is one Redis subscription per gateway
 // (the ticker channel joins the gateway's existing subscriber), never one per socket.
+import type { OpsRoom } from '../shared/ops-view.ts';
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import type { RedisClient } from '../redis.ts';
 import type { Config } from '../config.ts';
@@ -34,6 +35,8 @@ export interface LiveHubDeps {
   queues: QueueSet | null;
   /** the gateway's open shopper sockets */
   shopperSockets(): ReadonlySet<WebSocket<ShopperData>>;
+  /** the waiting rooms' figures for the ops board */
+  rooms?: () => OpsRoom[];
 }
 
 export class LiveHub {
@@ -70,7 +73,7 @@ export class LiveHub {
     this.relay = new TickerRelay(Math.max(1, Math.min(5, config.tickerPerSecond * 2)), (topic, message) => this.fanout.publish(topic, message, 'ticker'));
     this.ops = new OpsBoard({
       redis: d.redis, pool: d.pool, prefix: config.keyPrefix, feed: this.feed, fxRates: config.fxRates,
-      queues: d.queues, logger,
+      queues: d.queues, logger, ...(d.rooms ? { rooms: d.rooms } : {}),
       publish: (message) => this.opsFanout.publishIfSubscribed(Topic.ops, message, 'ops'),
     });
   }

@@ -13,7 +13,7 @@ import type { DealFeed } from './deal-feed.ts';
 import { RateTracker, dealAggregate, festivalAggregate, type DealCounts } from './aggregates.ts';
 import { readNodes } from './nodes.ts';
 import { FailureLog } from '../redis.ts';
-import type { OpsDeal, OpsNode, OpsPoint, OpsQueues, OpsSnapshot } from '../shared/ops-view.ts';
+import type { OpsDeal, OpsNode, OpsPoint, OpsQueues, OpsRoom, OpsSnapshot, QueueDepth } from '../shared/ops-view.ts';
 
 const HISTORY_POINTS = 300; // 5 minutes at one a second
 const SLOW_EVERY_MS = 1_000;
@@ -29,6 +29,8 @@ export interface OpsBoardDeps {
   logger: Logger;
   /** publish on `ops` if anyone listens; returns whether it did */
   publish(message: () => string): boolean;
+  /** the waiting rooms' figures (room/room-gate.ts) */
+  rooms?: () => OpsRoom[];
 }
 
 function countsFromView(d: DealView): DealCounts {
@@ -111,6 +113,7 @@ export class OpsBoard {
       shoppers: gateways.reduce((n, g) => n + (g.sockets ?? 0), 0),
       latency: { p50: worst('p50'), p99: worst('p99') },
       dropped: this.nodes.reduce((n, g) => n + (g.dropped ?? 0), 0),
+      ...(this.d.rooms ? { rooms: this.d.rooms() } : {}),
     };
     return this.latest;
   }

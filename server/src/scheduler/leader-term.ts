@@ -15,6 +15,8 @@ import { announceLeader } from './fence.ts';
 import { createPaymentProvider, type PaymentProvider } from '../admission/payments.ts';
 import { reconcile, type ReconcileDeps, type ReconcileReport } from './reconcile.ts';
 import { SerialTask } from './serial-task.ts';
+import { RoomStore } from '../room/room-store.ts';
+import { warmRoomOf } from '../room/room-settings.ts';
 import { ACTIONABLE, REFRESH_MS, type Schedule } from './schedule.ts';
 
 export interface TermDeps {
@@ -54,6 +56,7 @@ function warmInput(d: ScheduledDeal, bucketUnits: number, stock = d.stock): Warm
 
 export class LeaderTerm {
   private readonly stock: StockStore;
+  private readonly rooms: RoomStore;
   private readonly clock: RedisClock;
   /** refunds or finishes the charges a dead gateway left (reconcile's charge journal pass) */
   private readonly provider: PaymentProvider;
@@ -72,6 +75,7 @@ export class LeaderTerm {
 
   constructor(private readonly d: TermDeps) {
     this.stock = new StockStore(d.redis, d.config.keyPrefix);
+    this.rooms = new RoomStore(d.redis, d.config.keyPrefix, d.config.room);
     this.provider = createPaymentProvider(d.config);
     this.clock = d.schedule.clock;
     this.log = d.logger.child({ fence: d.fence });
@@ -245,6 +249,8 @@ export class LeaderTerm {
     const cur = await this.stock.readDeal(deal.id);
     if (this.stopped) return;
     await this.stock.warmDeal(warmInput(deal, this.d.config.stockBucketUnits, cur?.stock ?? deal.stock));
+    // the deal's waiting room (if it has one) sits beside its stock on the deal's slot
+    await warmRoomOf(this.d.pool, this.rooms, deal.id);
     this.warmed.set(deal.id, warmSignature(deal));
   }
 

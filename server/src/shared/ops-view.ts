@@ -113,6 +113,34 @@ export interface OpsSnapshot {
   latency: { p50: number | null; p99: number | null };
   /** live messages dropped for backpressure, all gateways */
   dropped: number;
+  /** waiting rooms this gateway ticks (absent: none) */
+  rooms?: OpsRoom[];
+}
+
+/** One deal's waiting room, as the room's Redis hash says (room/room-routes.ts roomView). */
+export interface OpsRoom {
+  deal: string;
+  state: 'off' | 'pre' | 'drawing' | 'open' | 'closed';
+  reason: 'sold_out' | 'ended' | 'stopped' | null;
+  nowServing: number;
+  /** line length (pre-queue before the draw) */
+  waiting: number;
+  /** measured over about 2 s */
+  admittedPerSecond: number;
+  admitted: number;
+  abandoned: number;
+  /** admitted, inside their window, holding nothing yet */
+  pending: number;
+  outflow: number;
+  windowMs: number;
+  paused: boolean;
+  /** sha256 of the draw's seed; the seed once revealed */
+  commit: string;
+  seed: string | null;
+  entries: number;
+  openedAt: number | null;
+  closedAt: number | null;
+  timeToSoldOutMs: number | null;
 }
 
 export type OpsMessage =

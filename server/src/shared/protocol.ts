@@ -2,12 +2,17 @@
 // The client imports this file type-only plus the `as const` tables, so keep it free of
 // Node imports. Times are epoch milliseconds; money is integer minor units + ISO 4217 code.
 
+import type { RoomClientMessage, RoomServerMessage } from './room-protocol.ts';
+
 /** Message types a client sends over `/ws`. */
 export const ClientMsg = {
   Ping: 'ping',
   Subscribe: 'sub',
   Grab: 'grab',
   Pay: 'pay',
+  /** waiting room (room-protocol.ts) */
+  Join: 'join',
+  Leave: 'leave',
 } as const;
 export type ClientMsgType = (typeof ClientMsg)[keyof typeof ClientMsg];
 
@@ -29,6 +34,14 @@ export const ServerMsg = {
   /** the shopper's own holds and their state, after every `sub` (news missed while away) */
   Holds: 'holds',
   Error: 'error',
+  /** waiting room (room-protocol.ts) */
+  Pow: 'pow',
+  Joined: 'joined',
+  Serving: 'serving',
+  Drawn: 'drawn',
+  Admitted: 'admitted',
+  RoomClosed: 'room_closed',
+  Left: 'left',
 } as const;
 export type ServerMsgType = (typeof ServerMsg)[keyof typeof ServerMsg];
 
@@ -42,6 +55,8 @@ export const GrabRefusal = {
   Invalid: 'invalid',
   UnknownDeal: 'unknown_deal',
   Unavailable: 'unavailable',
+  /** the deal's waiting room is on and the grab carries no valid admission pass */
+  NotAdmitted: 'not_admitted',
 } as const;
 export type GrabRefusalCode = (typeof GrabRefusal)[keyof typeof GrabRefusal];
 
@@ -162,10 +177,10 @@ export interface SubscribeMsg { t: 'sub'; festival: string }
 /** `retry: true` marks a resend of a grab whose answer the client never got (its socket dropped):
  *  the gateway then asks Redis, which holds the rid's first answer, and never answers from its
  *  cache (a cached `sold_out` or `ended` would contradict a hold Redis already made). */
-export interface GrabMsg { t: 'grab'; deal: string; qty: number; rid: string; retry?: true }
+export interface GrabMsg { t: 'grab'; deal: string; qty: number; rid: string; retry?: true; pass?: string }
 /** `method` defaults to `DefaultPaymentMethod`. */
 export interface PayMsg { t: 'pay'; hold: string; rid?: string; method?: PaymentMethodValue }
-export type ClientMessage = PingMsg | SubscribeMsg | GrabMsg | PayMsg;
+export type ClientMessage = PingMsg | SubscribeMsg | GrabMsg | PayMsg | RoomClientMessage;
 
 // ---- server -> client ----
 export interface HelloMsg { t: 'hello'; shopper: string; serverTime: number }
@@ -195,7 +210,7 @@ export interface HoldsMsg { t: 'holds'; holds: HoldStateView[] }
 export interface ErrorMsg { t: 'error'; code: string; message: string }
 export type ServerMessage =
   | HelloMsg | PongMsg | FestivalMsg | DealMsg | DealsMsg | TickerMsg | HeldMsg | RefusedMsg | OrderMsg | PaidMsg
-  | PayRefusedMsg | ExpiredMsg | HoldsMsg | ErrorMsg;
+  | PayRefusedMsg | ExpiredMsg | HoldsMsg | ErrorMsg | RoomServerMessage;
 
 /** Limits the gateway enforces; the client uses them to stay inside. */
 export const Limits = {
