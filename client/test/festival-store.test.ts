@@ -84,7 +84,7 @@ describe('FestivalStore', () => {
     store.pay('h1', 'card');
     feed({ t: 'refused', rid: socket.sent[1]!.rid, deal: '', code: 'rate_limited', message: 'slow down' });
     expect(store.mineFor('d1').paying).toBe(false);
-    expect(store.holds.get('h1')?.payError).toBe('slow down');
+    expect(store.holds.get('h1')?.payError).toEqual({ code: 'rate_limited', message: 'slow down' });
     store.grab('d1');
     feed({ t: 'refused', rid: socket.sent[2]!.rid, deal: '', code: 'rate_limited', message: 'slow down' });
     expect(store.mineFor('d1')).toMatchObject({ grabbing: false, refusal: { code: 'rate_limited' } });

@@ -64,7 +64,7 @@ describe('grabView', () => {
     expect(r('sold_out').state).toBe('sold_out');
     expect(r('limit_reached').state).toBe('limit_reached');
     expect(r('ended').state).toBe('ended');
-    expect(r('rate_limited')).toMatchObject({ state: 'error', message: 'm', canGrab: true });
+    expect(r('rate_limited')).toMatchObject({ state: 'error', refusal: { code: 'rate_limited', message: 'm' }, canGrab: true });
     expect(grabView(deal(), mine({ refusal: { code: 'not_open', message: 'm' } }), T - 5).state).toBe('waiting');
   });
 

@@ -1,8 +1,11 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
+import { intlLocale } from '../i18n/locale.ts';
+import { refusalText } from '../i18n/refusals.ts';
 import type { DealView, PaymentMethodValue } from '../../../server/src/shared/protocol.ts';
 import type { MyHold } from '../data/grab-state.ts';
-import { formatMoney, methodLabel, times } from './format.ts';
+import { formatCount, formatMoney, methodLabel, times } from './format.ts';
 import './ff-countdown.ts';
 
 export interface ConfirmPayDetail {
@@ -17,6 +20,7 @@ export interface ConfirmPayDetail {
  * `ff-confirm-pay` and `ff-close`; the page pays and closes.
  */
 @customElement('ff-checkout')
+@localized()
 export class FfCheckout extends LitElement {
   static override styles = css`
     dialog {
@@ -174,50 +178,54 @@ export class FfCheckout extends LitElement {
   private renderBody(h: MyHold) {
     if (h.status === 'paid') return this.renderPaid(h);
     if (h.status === 'cancelled') {
-      return html`<h2 id="checkout-h">Hold expired</h2>
-        <p class="hint">Your hold ran out before payment; nothing was charged and the unit went back on sale.</p>
-        <div class="actions"><button class="secondary" @click=${this.close}>Close</button></div>`;
+      return html`<h2 id="checkout-h">${msg('Hold expired', { id: 'grab.expired' })}</h2>
+        <p class="hint">${msg('Your hold ran out before payment; nothing was charged and the unit went back on sale.', { id: 'checkout.expired_note' })}</p>
+        <div class="actions"><button class="secondary" @click=${this.close}>${msg('Close', { id: 'common.close' })}</button></div>`;
     }
     const unit = h.unitPrice ?? this.deal?.dealPrice ?? null;
     const total = unit ? times(unit, h.qty) : null;
     const methods = this.deal?.paymentMethods ?? [];
-    const amount = total ? formatMoney(total) : '';
-    return html`<h2 id="checkout-h">Checkout</h2>
+    const locale = intlLocale();
+    const amount = total ? formatMoney(total, locale) : '';
+    const countdown = html`<ff-countdown .target=${h.expiresAt}></ff-countdown>`;
+    return html`<h2 id="checkout-h">${msg('Checkout', { id: 'pay.checkout' })}</h2>
       <div class="item">
-        <span>${h.title}</span>
-        <span>${h.qty} × ${unit ? formatMoney(unit) : ''}</span>
+        <bdi>${h.title}</bdi>
+        <span>${formatCount(h.qty, locale)} × ${unit ? formatMoney(unit, locale) : ''}</span>
       </div>
       <div class="total">
-        <span>Total</span>
+        <span>${msg('Total', { id: 'checkout.total' })}</span>
         <span class="amount" data-testid="checkout-amount" data-currency=${total?.currency ?? ''}>${amount}</span>
       </div>
-      <p class="hint">Held for you for <ff-countdown .target=${h.expiresAt}></ff-countdown>; nothing is charged until you confirm.</p>
+      <p class="hint">${msg(html`Held for you for ${countdown}; nothing is charged until you confirm.`, { id: 'checkout.held_for' })}</p>
       <fieldset ?disabled=${this.paying}>
-        <legend>Pay with</legend>
+        <legend>${msg('Pay with', { id: 'checkout.pay_with' })}</legend>
         ${methods.map(
           (m) => html`<label data-testid="method-${m}">
             <input type="radio" name="method" .value=${m} .checked=${this.chosen === m} @change=${() => (this.chosen = m)} />
-            ${methodLabel[m] ?? m}
+            ${methodLabel(m)}
           </label>`,
         )}
       </fieldset>
-      ${this.chosen === 'cod' ? html`<p class="hint">You pay ${amount} in cash when the parcel arrives.</p>` : nothing}
-      ${h.payError ? html`<p class="error" role="alert">${h.payError}</p>` : nothing}
+      ${this.chosen === 'cod' ? html`<p class="hint">${msg(str`You pay ${amount} in cash when the parcel arrives.`, { id: 'checkout.cod_note' })}</p>` : nothing}
+      ${h.payError ? html`<p class="error" role="alert">${refusalText(h.payError)}</p>` : nothing}
       <div class="actions">
-        <button class="secondary" @click=${this.close}>Later</button>
+        <button class="secondary" @click=${this.close}>${msg('Later', { id: 'checkout.later' })}</button>
         <button class="confirm" data-testid="checkout-confirm" ?disabled=${this.paying || !this.chosen} aria-busy=${this.paying ? 'true' : 'false'} @click=${this.confirm}>
-          ${this.paying ? 'Paying…' : this.chosen === 'cod' ? 'Place order' : `Pay ${amount}`}
+          ${this.paying ? msg('Paying…', { id: 'pay.paying' })
+            : this.chosen === 'cod' ? msg('Place order', { id: 'checkout.place_order' })
+            : msg(str`Pay ${amount}`, { id: 'checkout.pay_amount' })}
         </button>
       </div>`;
   }
 
   private renderPaid(h: MyHold) {
     return html`<div class="result">
-      <h2 id="checkout-h" class="ok">${h.method === 'cod' ? 'Order placed ✓' : 'Paid ✓'}</h2>
-      <p class="hint">${h.title} × ${h.qty}${h.method ? html` · ${methodLabel[h.method]}` : nothing}</p>
-      Your order number
+      <h2 id="checkout-h" class="ok">${h.method === 'cod' ? msg('Order placed ✓', { id: 'checkout.placed' }) : msg('Paid ✓', { id: 'grab.paid' })}</h2>
+      <p class="hint"><bdi>${h.title}</bdi> × ${formatCount(h.qty, intlLocale())}${h.method ? html` · ${methodLabel(h.method)}` : nothing}</p>
+      ${msg('Your order number', { id: 'checkout.order_number' })}
       <strong class="order-no" data-testid="checkout-order-no">${h.orderNo}</strong>
-      <div class="actions"><button class="confirm" @click=${this.close}>Done</button></div>
+      <div class="actions"><button class="confirm" data-testid="checkout-done" @click=${this.close}>${msg('Done', { id: 'checkout.done' })}</button></div>
     </div>`;
   }
 

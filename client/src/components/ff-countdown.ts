@@ -1,5 +1,7 @@
 import { LitElement, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { localized } from '@lit/localize';
+import { intlLocale } from '../i18n/locale.ts';
 import { ServerTimeController } from '../controllers/server-time-controller.ts';
 import { serverNow } from '../data/clock.ts';
 import { describeCountdown, formatCountdown } from './format.ts';
@@ -12,6 +14,7 @@ import { describeCountdown, formatCountdown } from './format.ts';
  * text belongs to the element (and to the button around it) for textContent, copy and tests.
  */
 @customElement('ff-countdown')
+@localized()
 export class FfCountdown extends LitElement {
 
   @property({ type: Number }) target = 0;
@@ -30,13 +33,16 @@ export class FfCountdown extends LitElement {
   protected override createRenderRoot(): HTMLElement {
     this.style.fontVariantNumeric = 'tabular-nums';
     this.style.whiteSpace = 'nowrap';
+    // one unit inside the sentence around it, whichever way that sentence runs
+    this.style.unicodeBidi = 'isolate';
     return this;
   }
 
   override render() {
     const left = this.target - serverNow();
+    const locale = intlLocale();
     // The label is for screen readers and only as precise as a second: no chatter each tick.
-    return html`<time role="timer" aria-label=${describeCountdown(left)}>${formatCountdown(left)}</time>`;
+    return html`<time role="timer" aria-label=${describeCountdown(left, locale)}>${formatCountdown(left, locale)}</time>`;
   }
 }
 

@@ -1,10 +1,12 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
 import type { DealView } from '../../../server/src/shared/protocol.ts';
 import { ServerTimeController } from '../controllers/server-time-controller.ts';
 import { serverNow } from '../data/clock.ts';
 import { grabView, type DealMine, type GrabView } from '../data/grab-state.ts';
-import { discountPercent, formatMoney } from './format.ts';
+import { intlLocale } from '../i18n/locale.ts';
+import { discountPercent, formatCount, formatMoney, formatOff } from './format.ts';
 import './ff-countdown.ts';
 import './ff-grab-button.ts';
 import './ff-stock-bar.ts';
@@ -16,6 +18,7 @@ import './ff-remind-button.ts';
  * button's state on itself as `data-state` (the end-to-end tests read it).
  */
 @customElement('ff-deal-card')
+@localized()
 export class FfDealCard extends LitElement {
   static override styles = css`
     :host {
@@ -117,31 +120,35 @@ export class FfDealCard extends LitElement {
     const v = this.view!;
     const now = serverNow();
     const off = discountPercent(d.listPrice, d.dealPrice);
+    const locale = intlLocale();
+    const list = formatMoney(d.listPrice, locale);
     return html`
       ${d.imageUrl
         ? html`<img class="img" data-testid="img-${d.id}" src=${d.imageUrl} alt="" loading="lazy" decoding="async" width="400" height="300" />`
         : html`<div class="img" aria-hidden="true"></div>`}
       <div class="body">
-        <p class="brand">${d.brand}</p>
-        <h2>${d.title}</h2>
+        <p class="brand"><bdi>${d.brand}</bdi></p>
+        <h2><bdi>${d.title}</bdi></h2>
         <div class="prices">
-          <span class="price">${formatMoney(d.dealPrice)}</span>
+          <span class="price" data-testid="price-${d.id}">${formatMoney(d.dealPrice, locale)}</span>
           ${off !== null
-            ? html`<s aria-label="List price ${formatMoney(d.listPrice)}">${formatMoney(d.listPrice)}</s>
-                <span class="off">-${off}%</span>`
+            ? html`<s aria-label=${msg(str`List price ${list}`, { id: 'card.list_price' })}>${list}</s>
+                <span class="off">${formatOff(off, locale)}</span>`
             : nothing}
         </div>
         <ff-stock-bar data-testid="stockbar-${d.id}" data-available=${d.available} .available=${d.available} .stock=${d.stock}></ff-stock-bar>
         <div class="meta">
-          <span data-testid="stock-${d.id}">${d.available > 0 ? `${d.available} left` : 'None left'}</span>
-          <span>Limit ${d.limit} per shopper</span>
+          <span data-testid="stock-${d.id}">${d.available > 0
+            ? msg(str`${formatCount(d.available, locale)} left`, { id: 'card.left' })
+            : msg('None left', { id: 'card.none_left' })}</span>
+          <span>${msg(str`Limit ${formatCount(d.limit, locale)} per shopper`, { id: 'card.limit' })}</span>
         </div>
         <div class="when">${this.renderWhen(now)}</div>
         <ff-grab-button
           .deal=${d.id}
           .state=${v.state}
           .hold=${v.hold}
-          .message=${v.message}
+          .refusal=${v.refusal}
           .startsAt=${d.startsAt}
           .canGrab=${v.canGrab}
         ></ff-grab-button>
@@ -152,13 +159,15 @@ export class FfDealCard extends LitElement {
   private renderWhen(now: number) {
     const d = this.deal;
     if (now < d.startsAt) {
-      return html`Starts in <ff-countdown data-testid="countdown-${d.id}" .target=${d.startsAt}></ff-countdown>
+      const countdown = html`<ff-countdown data-testid="countdown-${d.id}" .target=${d.startsAt}></ff-countdown>`;
+      return html`<span data-testid="when-${d.id}">${msg(html`Starts in ${countdown}`, { id: 'card.starts_in' })}</span>
         <ff-remind-button .deal=${d.id}></ff-remind-button>`;
     }
     if (now < d.endsAt && this.view!.state !== 'ended') {
-      return html`Ends in <ff-countdown data-testid="countdown-${d.id}" .target=${d.endsAt}></ff-countdown>`;
+      const countdown = html`<ff-countdown data-testid="countdown-${d.id}" .target=${d.endsAt}></ff-countdown>`;
+      return html`<span data-testid="when-${d.id}">${msg(html`Ends in ${countdown}`, { id: 'card.ends_in' })}</span>`;
     }
-    return html`<span data-testid="countdown-${d.id}">Ended</span>`;
+    return html`<span data-testid="countdown-${d.id}">${msg('Ended', { id: 'card.ended' })}</span>`;
   }
 }
 

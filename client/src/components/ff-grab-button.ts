@@ -1,6 +1,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { GrabState, MyHold } from '../data/grab-state.ts';
+import { localized, msg } from '@lit/localize';
+import type { GrabState, MyHold, Refusal } from '../data/grab-state.ts';
+import { refusalText } from '../i18n/refusals.ts';
 import type { CheckoutEventDetail } from './ff-orders.ts';
 import './ff-countdown.ts';
 
@@ -15,6 +17,7 @@ export interface GrabEventDetail {
  * cards below it) when its deal opens, is held or is paid.
  */
 @customElement('ff-grab-button')
+@localized()
 export class FfGrabButton extends LitElement {
   static override styles = css`
     :host {
@@ -70,7 +73,7 @@ export class FfGrabButton extends LitElement {
       width: 1em;
       height: 1em;
       border: 2px solid currentColor;
-      border-right-color: transparent;
+      border-inline-end-color: transparent;
       border-radius: 50%;
       animation: spin 0.7s linear infinite;
     }
@@ -107,7 +110,8 @@ export class FfGrabButton extends LitElement {
   @property() deal = '';
   @property() state: GrabState = 'waiting';
   @property({ attribute: false }) hold: MyHold | null = null;
-  @property() message: string | null = null;
+  /** the server's refusal, worded here by its code */
+  @property({ attribute: false }) refusal: Refusal | null = null;
   /** deal opening time, for the countdown inside the waiting button */
   @property({ type: Number }) startsAt = 0;
   @property({ type: Boolean }) canGrab = false;
@@ -116,11 +120,8 @@ export class FfGrabButton extends LitElement {
     // The pay-by countdown stays outside the live region: it changes every second.
     return html`<div class="row">${this.renderAction()}</div>
       <div class="notes">
-        ${this.state === 'held' && !this.message
-          ? html`<p class="note">
-              Held for you: check out within
-              <ff-countdown data-testid="payby-${this.deal}" .target=${this.hold?.expiresAt ?? 0}></ff-countdown>
-            </p>`
+        ${this.state === 'held' && !this.refusal
+          ? html`<p class="note">${msg(html`Held for you: check out within ${this.payBy()}`, { id: 'grab.held_note' })}</p>`
           : html`<p class="note ${this.isBad() ? 'bad' : ''}" role="status" aria-live="polite">${this.renderNote()}</p>`}
       </div>`;
   }
@@ -137,11 +138,11 @@ export class FfGrabButton extends LitElement {
       </button>`;
     switch (this.state) {
       case 'waiting':
-        return grab(html`Opens in <ff-countdown .target=${this.startsAt}></ff-countdown>`, true);
+        return grab(msg(html`Opens in ${this.opensIn()}`, { id: 'grab.opens_in' }), true);
       case 'live':
-        return grab('Grab', false);
+        return grab(msg('Grab', { id: 'grab.grab' }), false);
       case 'grabbing':
-        return grab('Grabbing…', true, true);
+        return grab(msg('Grabbing…', { id: 'grab.grabbing' }), true, true);
       case 'held':
       case 'paying': {
         const paying = this.state === 'paying';
@@ -152,51 +153,62 @@ export class FfGrabButton extends LitElement {
           aria-busy=${paying ? 'true' : 'false'}
           @click=${this.onCheckout}
         >
-          ${paying ? html`<span class="spinner" aria-hidden="true"></span>Paying…` : 'Checkout'}
+          ${paying ? html`<span class="spinner" aria-hidden="true"></span>${msg('Paying…', { id: 'pay.paying' })}` : msg('Checkout', { id: 'pay.checkout' })}
         </button>`;
       }
       case 'paid':
         return this.canGrab
-          ? html`<button class="again" data-testid="grab-${this.deal}" @click=${this.onGrab}>Grab again</button>`
-          : html`<p class="paid">${this.hold?.method === 'cod' ? 'Ordered ✓' : 'Paid ✓'}</p>`;
+          ? html`<button class="again" data-testid="grab-${this.deal}" @click=${this.onGrab}>${msg('Grab again', { id: 'grab.again' })}</button>`
+          : html`<p class="paid">${this.hold?.method === 'cod' ? msg('Ordered ✓', { id: 'grab.ordered' }) : msg('Paid ✓', { id: 'grab.paid' })}</p>`;
       case 'sold_out':
-        return grab('Sold out', true);
+        return grab(msg('Sold out', { id: 'grab.sold_out' }), true);
       case 'limit_reached':
-        return grab('Limit reached', true);
+        return grab(msg('Limit reached', { id: 'grab.limit_reached' }), true);
       case 'ended':
-        return grab('Ended', true);
+        return grab(msg('Ended', { id: 'card.ended' }), true);
       case 'expired':
-        return this.canGrab ? grab('Grab again', false) : grab('Hold expired', true);
+        return this.canGrab ? grab(msg('Grab again', { id: 'grab.again' }), false) : grab(msg('Hold expired', { id: 'grab.expired' }), true);
       case 'error':
-        return this.canGrab ? grab('Try again', false) : grab('Grab', true);
+        return this.canGrab ? grab(msg('Try again', { id: 'grab.try_again' }), false) : grab(msg('Grab', { id: 'grab.grab' }), true);
     }
+  }
+
+  private payBy() {
+    return html`<ff-countdown data-testid="payby-${this.deal}" .target=${this.hold?.expiresAt ?? 0}></ff-countdown>`;
+  }
+
+  private opensIn() {
+    return html`<ff-countdown .target=${this.startsAt}></ff-countdown>`;
   }
 
   private renderNote() {
     switch (this.state) {
       case 'held':
-        return this.message ?? nothing;
-      case 'paid':
-        return html`Order <span data-testid="paid-${this.deal}">${this.hold?.orderNo}</span>${
-          this.hold?.method === 'cod' ? ' · pay on delivery' : ''}`;
+        return this.refusal ? refusalText(this.refusal) : nothing;
+      case 'paid': {
+        const no = html`<bdi data-testid="paid-${this.deal}">${this.hold?.orderNo}</bdi>`;
+        return this.hold?.method === 'cod'
+          ? msg(html`Order ${no} · pay on delivery`, { id: 'grab.order_cod' })
+          : msg(html`Order ${no}`, { id: 'grab.order' });
+      }
       case 'paying':
-        return 'Confirming payment…';
+        return msg('Confirming payment…', { id: 'grab.confirming' });
       case 'grabbing':
-        return 'Trying to grab one for you…';
+        return msg('Trying to grab one for you…', { id: 'grab.trying' });
       case 'expired':
-        return 'Your hold ran out before payment; the unit went back on sale.';
+        return msg('Your hold ran out before payment; the unit went back on sale.', { id: 'grab.expired_note' });
       case 'sold_out':
       case 'limit_reached':
       case 'ended':
       case 'error':
-        return this.message ?? nothing;
+        return this.refusal ? refusalText(this.refusal) : nothing;
       default:
         return nothing;
     }
   }
 
   private isBad(): boolean {
-    return this.state === 'error' || this.state === 'expired' || (this.state === 'held' && !!this.message);
+    return this.state === 'error' || this.state === 'expired' || (this.state === 'held' && !!this.refusal);
   }
 
   private onGrab() {

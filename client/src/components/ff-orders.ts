@@ -1,8 +1,10 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
+import { localized, msg } from '@lit/localize';
+import { intlLocale } from '../i18n/locale.ts';
 import type { MyHold } from '../data/grab-state.ts';
-import { formatMoney, orderStatusLabel, times } from './format.ts';
+import { formatCount, formatMoney, orderStatusLabel, times } from './format.ts';
 
 export interface CheckoutEventDetail {
   hold: string;
@@ -13,6 +15,7 @@ export interface CheckoutEventDetail {
  * offers its checkout (`ff-checkout`, bubbling); the page opens it.
  */
 @customElement('ff-orders')
+@localized()
 export class FfOrders extends LitElement {
   static override styles = css`
     :host {
@@ -76,7 +79,8 @@ export class FfOrders extends LitElement {
   @property({ type: Number }) now = 0;
 
   override render() {
-    if (this.orders.length === 0) return html`<p class="empty">Nothing yet. Grab a deal when it opens.</p>`;
+    if (this.orders.length === 0) return html`<p class="empty">${msg('Nothing yet. Grab a deal when it opens.', { id: 'orders.empty' })}</p>`;
+    const locale = intlLocale();
     return html`<ul>
       ${repeat(
         this.orders,
@@ -85,12 +89,12 @@ export class FfOrders extends LitElement {
           const lapsed = o.status === 'pending' && o.expiresAt <= this.now;
           const status = lapsed ? 'cancelled' : o.status;
           return html`<li data-testid="order-${o.hold}" data-status=${status}>
-            <span>${o.title} × ${o.qty}</span>
-            <span class="total">${o.unitPrice ? formatMoney(times(o.unitPrice, o.qty)) : ''}</span>
+            <span><bdi>${o.title}</bdi> × ${formatCount(o.qty, locale)}</span>
+            <span class="total">${o.unitPrice ? formatMoney(times(o.unitPrice, o.qty), locale) : ''}</span>
             <span class="no" data-testid="order-no-${o.hold}">${o.orderNo}</span>
             <span class="status" data-status=${status}>${orderStatusLabel(lapsed ? { ...o, status, expired: true } : o)}</span>
             ${o.status === 'pending' && !lapsed
-              ? html`<span></span><button data-testid="order-checkout-${o.hold}" @click=${() => this.checkout(o.hold)}>Checkout</button>`
+              ? html`<span></span><button data-testid="order-checkout-${o.hold}" @click=${() => this.checkout(o.hold)}>${msg('Checkout', { id: 'pay.checkout' })}</button>`
               : ''}
           </li>`;
         },

@@ -1,19 +1,29 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
+import { localized, msg } from '@lit/localize';
 import { hasReminder, remindersSupported, remindMe, type ReminderResult } from '../data/reminders.ts';
 
-const label: Record<ReminderResult | 'idle' | 'asking', string> = {
-  idle: 'Remind me',
-  asking: 'Setting reminder…',
-  set: 'Reminder set',
-  denied: 'Notifications are blocked',
-  off: 'Reminders unavailable',
-  failed: 'Could not set reminder; try again',
-};
+function label(status: ReminderResult | 'idle' | 'asking'): string {
+  switch (status) {
+    case 'idle':
+      return msg('Remind me', { id: 'remind.idle' });
+    case 'asking':
+      return msg('Setting reminder…', { id: 'remind.asking' });
+    case 'set':
+      return msg('Reminder set', { id: 'remind.set' });
+    case 'denied':
+      return msg('Notifications are blocked', { id: 'remind.denied' });
+    case 'off':
+      return msg('Reminders unavailable', { id: 'remind.off' });
+    case 'failed':
+      return msg('Could not set reminder; try again', { id: 'remind.failed' });
+  }
+}
 
 /** "Remind me" for a deal that has not opened: a push shortly before it does. Renders nothing
  *  where the browser cannot take pushes. */
 @customElement('ff-remind-button')
+@localized()
 export class FfRemindButton extends LitElement {
   static override styles = css`
     button {
@@ -43,7 +53,7 @@ export class FfRemindButton extends LitElement {
   override render() {
     if (!remindersSupported()) return nothing;
     const done = this.status === 'set' || this.status === 'asking' || this.status === 'off';
-    return html`<button type="button" data-testid="remind-${this.deal}" ?disabled=${done} @click=${this.onClick}>${label[this.status]}</button>`;
+    return html`<button type="button" data-testid="remind-${this.deal}" ?disabled=${done} @click=${this.onClick}>${label(this.status)}</button>`;
   }
 
   private async onClick(): Promise<void> {

@@ -1,9 +1,11 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { localized, msg } from '@lit/localize';
 
 /** Units left as a bar that slides down as stock goes (a width transition, no re-layout of
  *  the card). Turns amber under 20% and grey at zero. */
 @customElement('ff-stock-bar')
+@localized()
 export class FfStockBar extends LitElement {
   static override styles = css`
     :host {
@@ -35,7 +37,7 @@ export class FfStockBar extends LitElement {
     const level = this.available <= 0 ? 'none' : pct < 20 ? 'low' : 'ok';
     return html`<div
       role="progressbar"
-      aria-label="Stock left"
+      aria-label=${msg('Stock left', { id: 'stock.bar' })}
       aria-valuemin="0"
       aria-valuemax=${this.stock}
       aria-valuenow=${this.available}

@@ -1,6 +1,9 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { keyed } from 'lit/directives/keyed.js';
+import { localized, msg } from '@lit/localize';
+import { intlLocale } from '../i18n/locale.ts';
+import { formatCount } from './format.ts';
 import { StoreController } from '../controllers/store-controller.ts';
 import type { TickerStore } from '../data/ticker-store.ts';
 
@@ -11,6 +14,7 @@ import type { TickerStore } from '../data/ticker-store.ts';
  * ellipsis after the second line, never mid-word at the screen's edge.
  */
 @customElement('ff-ticker')
+@localized()
 export class FfTicker extends LitElement {
   static override styles = css`
     :host {
@@ -57,9 +61,10 @@ export class FfTicker extends LitElement {
     const i = this.store?.items[0];
     if (!i) return html``;
     // keyed by item, so each new sale is a fresh <p> and fades in (opacity only: no movement)
-    return keyed(i.key, html`<p data-testid="ticker-item">
-      Someone in <b>${i.city}</b> just grabbed ${i.qty > 1 ? `${i.qty} × ` : ''}${i.title}
-    </p>`);
+    const city = html`<b>${i.city}</b>`;
+    // the product title stays as the brand wrote it, isolated so its direction cannot spill
+    const what = html`${i.qty > 1 ? `${formatCount(i.qty, intlLocale())} × ` : ''}<bdi>${i.title}</bdi>`;
+    return keyed(i.key, html`<p data-testid="ticker-item">${msg(html`Someone in ${city} just grabbed ${what}`, { id: 'ticker.grabbed' })}</p>`);
   }
 }
 

@@ -50,7 +50,7 @@ export class FestivalStore {
   /** by hold id */
   readonly holds = new Map<string, MyHold>();
   /** last protocol error, for a notice */
-  notice: string | null = null;
+  notice: Refusal | null = null;
 
   private readonly mine = new Map<string, DealMine>();
   private readonly grabs = new Map<string, string>(); // rid -> deal
@@ -185,7 +185,7 @@ export class FestivalStore {
         }
         return;
       case ServerMsg.Error:
-        this.notice = msg.message;
+        this.notice = { code: msg.code, message: msg.message };
         this.emit();
         return;
     }
@@ -235,7 +235,7 @@ export class FestivalStore {
     if (code === PayRefusal.HoldExpired) this.setStatus(hold, h.deal, 'cancelled', { expired: true });
     else if (code === PayRefusal.AlreadyPaid) this.setStatus(hold, h.deal, 'paid');
     else {
-      this.holds.set(hold, { ...h, payError: message });
+      this.holds.set(hold, { ...h, payError: { code, message } });
       this.touch(h.deal);
     }
   }

@@ -32,8 +32,8 @@ export interface MyHold {
   heldAt: number;
   expiresAt: number;
   paidAt: number | null;
-  /** why the last payment attempt was refused, when it can be retried */
-  payError: string | null;
+  /** why the last payment attempt was refused, when it can be retried (shown by its code) */
+  payError: Refusal | null;
   /** price of one unit, when known (from the order row or the deal) */
   unitPrice: Money | null;
   /** how it was paid, once paid */
@@ -59,7 +59,8 @@ export interface GrabView {
   state: GrabState;
   /** the hold the state is about (held, paying, paid, expired) */
   hold: MyHold | null;
-  message: string | null;
+  /** the refusal the state is about: the page words it by its code */
+  refusal: Refusal | null;
   /** whether a grab button belongs next to a paid/expired/error state */
   canGrab: boolean;
   /** server time at which this view changes by itself, if any */
@@ -87,10 +88,10 @@ export function grabView(deal: DealView, mine: DealMine | undefined, now: number
   let mineQty = 0;
   for (const h of holds) if (h.status === 'paid' || (h.status === 'pending' && h.expiresAt > now)) mineQty += h.qty;
   const canGrab = window === 'live' && mineQty < deal.limit;
-  const view = (state: GrabState, hold: MyHold | null = null, message: string | null = null): GrabView => ({
+  const view = (state: GrabState, hold: MyHold | null = null, refusal: Refusal | null = null): GrabView => ({
     state,
     hold,
-    message,
+    refusal,
     canGrab,
     nextChange,
   });
@@ -108,16 +109,16 @@ export function grabView(deal: DealView, mine: DealMine | undefined, now: number
   if (refusal) {
     switch (refusal.code) {
       case GrabRefusal.SoldOut:
-        return view('sold_out', null, refusal.message);
+        return view('sold_out', null, refusal);
       case GrabRefusal.LimitReached:
-        return view('limit_reached', null, refusal.message);
+        return view('limit_reached', null, refusal);
       case GrabRefusal.Ended:
-        return view('ended', null, refusal.message);
+        return view('ended', null, refusal);
       case GrabRefusal.NotOpen:
         if (window === 'waiting') return view('waiting');
-        return view('error', null, refusal.message);
+        return view('error', null, refusal);
       default:
-        return view('error', null, refusal.message);
+        return view('error', null, refusal);
     }
   }
   if (latest?.expired) return view('expired', latest);

@@ -1,6 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
+import { localized, msg, str } from '@lit/localize';
 import { StoreController } from '../controllers/store-controller.ts';
 import { FestivalStore } from '../data/festival-store.ts';
 import { ShopperSocket, type ConnStatus } from '../data/socket.ts';
@@ -12,12 +13,20 @@ import type { CheckoutEventDetail } from '../components/ff-orders.ts';
 import type { ConfirmPayDetail } from '../components/ff-checkout.ts';
 import { serverNow } from '../data/clock.ts';
 import { TickerStore } from '../data/ticker-store.ts';
+import { LANGUAGES, chooseLanguage, getLocale, intlLocale } from '../i18n/locale.ts';
+import { refusalText } from '../i18n/refusals.ts';
+import { formatCount } from '../components/format.ts';
 
-const connLabel: Record<ConnStatus, string> = {
-  connecting: 'Connecting…',
-  live: 'Live',
-  reconnecting: 'Reconnecting…',
-};
+function connLabel(status: ConnStatus): string {
+  switch (status) {
+    case 'connecting':
+      return msg('Connecting…', { id: 'conn.connecting' });
+    case 'live':
+      return msg('Live', { id: 'conn.live' });
+    case 'reconnecting':
+      return msg('Reconnecting…', { id: 'conn.reconnecting' });
+  }
+}
 
 /** Cards the placeholder grid shows while the festival loads: enough to fill a phone's first screen. */
 const placeholderCards = 3;
@@ -26,9 +35,13 @@ const placeholderCards = 3;
  * The shopper page: a sticky header (festival, My orders, connection), the sales ticker, the
  * deals, and two dialogs: checkout and my orders. Every box that changes after the first paint
  * (the grid replacing its placeholder, the ticker's first sale, a notice) has its size reserved
- * or sits outside the flow, so nothing on screen moves.
+ * or sits outside the flow, so nothing on screen moves. Laid out in logical properties only, so
+ * it mirrors in a right-to-left language.
  */
 @customElement('ff-shopper-page')
+// after @customElement in source, so it applies first: an element already in the HTML is upgraded
+// at define time and must get its locale controller then
+@localized()
 export class FfShopperPage extends LitElement {
   static override styles = css`
     :host {
@@ -59,16 +72,23 @@ export class FfShopperPage extends LitElement {
       overflow: hidden;
       text-overflow: ellipsis;
     }
-    .orders-btn {
+    .orders-btn,
+    .lang {
       flex: none;
       min-height: 40px;
-      padding: 0 0.75rem;
+      padding-inline: 0.75rem;
       border: 1px solid #c9c9cf;
       border-radius: 20px;
       background: #fff;
       color: #1d1d24;
       font: inherit;
       font-size: 0.875rem;
+    }
+    .lang {
+      max-width: 6.5rem;
+      padding-inline: 0.4rem;
+    }
+    .orders-btn {
       font-weight: 600;
       cursor: pointer;
       display: inline-flex;
@@ -76,6 +96,7 @@ export class FfShopperPage extends LitElement {
       gap: 0.4rem;
     }
     .orders-btn:focus-visible,
+    .lang:focus-visible,
     dialog button:focus-visible {
       outline: 3px solid #1a73e8;
       outline-offset: 2px;
@@ -120,6 +141,9 @@ export class FfShopperPage extends LitElement {
         height: 1px;
         overflow: hidden;
         clip: rect(0 0 0 0);
+      }
+      .orders-btn {
+        padding-inline: 0.6rem;
       }
     }
     ff-ticker {
@@ -233,25 +257,34 @@ export class FfShopperPage extends LitElement {
     const name = s.festival?.name ?? 'flashfest';
     const orders = s.orders();
     const open = orders.filter((o) => o.status === 'pending' && o.expiresAt > serverNow()).length;
+    const locale = intlLocale();
+    const count = formatCount(orders.length, locale);
+    const toPay = formatCount(open, locale);
+    const badgeLabel = open
+      ? msg(str`${count} orders, ${toPay} to pay`, { id: 'header.badge_to_pay' })
+      : msg(str`${count} orders`, { id: 'header.badge' });
     const checkout = this.checkoutHold ? s.holds.get(this.checkoutHold) ?? null : null;
     return html`
       <header>
-        <h1>${name}</h1>
+        <h1 data-testid="festival-name"><bdi>${name}</bdi></h1>
         <button class="orders-btn" data-testid="my-orders" aria-haspopup="dialog" @click=${this.openOrders}>
-          My orders${orders.length ? html`<span class="badge" aria-label="${orders.length} orders${open ? `, ${open} to pay` : ''}">${orders.length}</span>` : nothing}
+          ${msg('My orders', { id: 'header.my_orders' })}${orders.length ? html`<span class="badge" aria-label=${badgeLabel}>${count}</span>` : nothing}
         </button>
+        <select class="lang" data-testid="language" aria-label=${msg('Language', { id: 'header.language' })} @change=${this.onLanguage}>
+          ${LANGUAGES.map((l) => html`<option value=${l.tag} lang=${l.tag} ?selected=${l.tag === getLocale()}>${l.name}</option>`)}
+        </select>
         <span class="conn" role="status" aria-live="polite">
           <span class="dot" data-testid="conn" data-status=${this.conn} aria-hidden="true"></span>
-          <span class="conn-text">${connLabel[this.conn]}</span>
+          <span class="conn-text">${connLabel(this.conn)}</span>
         </span>
       </header>
       <ff-ticker data-testid="ticker" .store=${this.ticker}></ff-ticker>
       <main>${this.renderDeals()}</main>
-      ${s.notice ? html`<p class="notice" role="alert">${s.notice}</p>` : nothing}
+      ${s.notice ? html`<p class="notice" role="alert">${refusalText(s.notice)}</p>` : nothing}
       <dialog id="orders-dialog" aria-labelledby="orders-h" data-testid="orders-dialog">
         <div class="dialog-head">
-          <h2 id="orders-h">My orders</h2>
-          <button aria-label="Close" @click=${this.closeOrders}>✕</button>
+          <h2 id="orders-h">${msg('My orders', { id: 'header.my_orders' })}</h2>
+          <button aria-label=${msg('Close', { id: 'common.close' })} @click=${this.closeOrders}>✕</button>
         </div>
         <ff-orders .orders=${orders} .now=${serverNow()}></ff-orders>
       </dialog>
@@ -262,6 +295,10 @@ export class FfShopperPage extends LitElement {
         @ff-close=${this.closeCheckout}
       ></ff-checkout>
     `;
+  }
+
+  private onLanguage(e: Event): void {
+    void chooseLanguage((e.target as HTMLSelectElement).value);
   }
 
   private openOrders(): void {
@@ -279,14 +316,14 @@ export class FfShopperPage extends LitElement {
   private renderDeals() {
     const s = this.store;
     if (s.load === 'loading') {
-      return html`<div class="grid" aria-busy="true" aria-label="Loading deals">
+      return html`<div class="grid" aria-busy="true" aria-label=${msg('Loading deals', { id: 'page.loading' })}>
         ${Array.from({ length: placeholderCards }, () => html`<div class="placeholder"></div>`)}
       </div>`;
     }
-    if (s.load === 'no_festival') return html`<p class="empty">No festival is on right now. Check back soon.</p>`;
-    if (s.load === 'error') return html`<p class="empty">Could not load the deals; retrying…</p>`;
+    if (s.load === 'no_festival') return html`<p class="empty">${msg('No festival is on right now. Check back soon.', { id: 'page.no_festival' })}</p>`;
+    if (s.load === 'error') return html`<p class="empty">${msg('Could not load the deals; retrying…', { id: 'page.load_error' })}</p>`;
     const deals = s.dealIds.flatMap((id) => s.deals.get(id) ?? []);
-    if (deals.length === 0) return html`<p class="empty">No deals yet.</p>`;
+    if (deals.length === 0) return html`<p class="empty">${msg('No deals yet.', { id: 'page.no_deals' })}</p>`;
     return html`<div class="grid">
       ${repeat(
         deals,

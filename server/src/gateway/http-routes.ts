@@ -10,6 +10,7 @@ import type { StaticFiles } from './static-files.ts';
 import { TokenBucket } from '../http/rate-limit.ts';
 import { withTimeout } from '../redis.ts';
 import { shopperPageServer } from '../shell/shell-route.ts';
+import { shellLanguage } from '../shared/languages.ts';
 
 type Handler = (res: HttpResponse, req: HttpRequest) => void;
 
@@ -105,7 +106,10 @@ export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, files
     const acceptEncoding = req.getHeader('accept-encoding');
     if (method !== 'get' && method !== 'head') return sendError(res, Errors.methodNotAllowed);
     const head = method === 'head';
-    if ((url === '/' || url === '/index.html') && shopperPage(res, acceptEncoding, head)) return;
+    if (url === '/' || url === '/index.html') {
+      const language = shellLanguage(req.getHeader('cookie'), req.getHeader('accept-language'));
+      if (shopperPage(res, acceptEncoding, head, language)) return;
+    }
     if (!files.serve(res, url, acceptEncoding, head)) {
       sendError(res, Errors.notFound, undefined, files.empty ? 'The client is not built: run npm run build.' : 'No such page.');
     }

@@ -5,6 +5,8 @@
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import type { DealView, FestivalView } from '../shared/protocol.ts';
 import { discountPercent, formatMoney } from '../shared/money-format.ts';
+import { LANGUAGES, type Language } from '../shared/languages.ts';
+import { shellText } from './shell-text.ts';
 
 /** Where index.html takes the shell (inside <ff-shopper-page>, whose shadow root hides it once
  *  the element is defined). */
@@ -23,13 +25,17 @@ export function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
-// The shell's text is in English and its money in en-US until the page is localized.
-const LOCALE = 'en-US';
-const timeFormat = new Intl.DateTimeFormat(LOCALE, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'UTC', timeZoneName: 'short' });
+// The shell is written in the reader's language (shellLanguage: their remembered choice, else
+// Accept-Language), its money, counts and times formatted by Intl in that language's locale.
+const timeFormats = new Map(LANGUAGES.map((l) => [l.tag, new Intl.DateTimeFormat(l.intl, {
+  month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'UTC', timeZoneName: 'short',
+})]));
+const countFormats = new Map(LANGUAGES.map((l) => [l.tag, new Intl.NumberFormat(l.intl)]));
+const offFormats = new Map(LANGUAGES.map((l) => [l.tag, new Intl.NumberFormat(l.intl, { style: 'percent', signDisplay: 'always' })]));
 
 /** A time the inline script of index.html rewrites into the reader's own zone. */
-function timeTag(at: number): string {
-  return `<time datetime="${new Date(at).toISOString()}" data-at="${at}">${escapeHtml(timeFormat.format(at))}</time>`;
+function timeTag(at: number, lang: Language): string {
+  return `<time datetime="${new Date(at).toISOString()}" data-at="${at}">${escapeHtml(timeFormats.get(lang.tag)!.format(at))}</time>`;
 }
 
 /** Only our own paths and http(s) pictures reach an `src`. */
@@ -38,18 +44,20 @@ function safeImage(url: string | null): string | null {
   return /^(\/(?!\/)|https?:\/\/)/i.test(url) ? url : null;
 }
 
-function dealCard(d: DealView, now: number): string {
+function dealCard(d: DealView, now: number, lang: Language): string {
+  const t = shellText(lang);
+  const count = (n: number) => countFormats.get(lang.tag)!.format(n);
   const off = discountPercent(d.listPrice, d.dealPrice);
   const img = safeImage(d.imageUrl);
-  const when = now < d.startsAt ? `Opens ${timeTag(d.startsAt)}`
-    : now < d.endsAt && (d.state === 'live' || d.state === 'warming' || d.state === 'scheduled') ? `Ends ${timeTag(d.endsAt)}`
-    : d.state === 'sold_out' ? 'Sold out' : 'Ended';
+  const when = now < d.startsAt ? t.opens(timeTag(d.startsAt, lang))
+    : now < d.endsAt && (d.state === 'live' || d.state === 'warming' || d.state === 'scheduled') ? t.ends(timeTag(d.endsAt, lang))
+    : d.state === 'sold_out' ? t.soldOut : t.ended;
   return `<article class="ffs-card" data-deal="${escapeHtml(d.id)}">`
     + (img ? `<img class="ffs-img" src="${escapeHtml(img)}" alt="" width="400" height="300" loading="lazy" decoding="async">` : '')
     + `<div class="ffs-body"><p class="ffs-brand">${escapeHtml(d.brand)}</p><h2>${escapeHtml(d.title)}</h2>`
-    + `<p class="ffs-prices"><span class="ffs-price">${escapeHtml(formatMoney(d.dealPrice, LOCALE))}</span>`
-    + (off !== null ? ` <s>${escapeHtml(formatMoney(d.listPrice, LOCALE))}</s> <span class="ffs-off">-${off}%</span>` : '')
-    + `</p><p class="ffs-meta"><span>${d.available > 0 ? `${d.available} left` : 'None left'}</span><span>Limit ${d.limit} per shopper</span></p>`
+    + `<p class="ffs-prices"><span class="ffs-price">${escapeHtml(formatMoney(d.dealPrice, lang.intl))}</span>`
+    + (off !== null ? ` <s>${escapeHtml(formatMoney(d.listPrice, lang.intl))}</s> <span class="ffs-off">${escapeHtml(offFormats.get(lang.tag)!.format(-off / 100))}</span>` : '')
+    + `</p><p class="ffs-meta"><span>${escapeHtml(d.available > 0 ? t.left(count(d.available)) : t.noneLeft)}</span><span>${escapeHtml(t.limit(count(d.limit)))}</span></p>`
     + `<p class="ffs-when">${when}</p></div></article>`;
 }
 
@@ -63,14 +71,15 @@ function shellFestival(view: FestivalView): ShellFestival {
 }
 
 /** The shell for one festival view, or the empty notice when there is no festival. */
-export function renderShell(view: FestivalView | null): string {
+export function renderShell(view: FestivalView | null, lang: Language): string {
+  const t = shellText(lang);
   if (!view) {
     return '<div class="ffs"><header class="ffs-head"><h1>flashfest</h1></header>'
-      + '<main><p class="ffs-empty">No festival is on right now. Check back soon.</p></main></div>';
+      + `<main><p class="ffs-empty">${escapeHtml(t.noFestival)}</p></main></div>`;
   }
   const now = view.serverTime;
-  return `<div class="ffs"><header class="ffs-head"><h1>${escapeHtml(view.name)}</h1><span class="ffs-conn">Connecting…</span></header>`
-    + `<main><div class="ffs-grid">${view.deals.map((d) => dealCard(d, now)).join('')}</div></main></div>`
+  return `<div class="ffs"><header class="ffs-head"><h1>${escapeHtml(view.name)}</h1><span class="ffs-conn">${escapeHtml(t.connecting)}</span></header>`
+    + `<main><div class="ffs-grid">${view.deals.map((d) => dealCard(d, now, lang)).join('')}</div></main></div>`
     + `<script type="application/json" id="ff-festival">${scriptJson(shellFestival(view))}</script>`;
 }
 
@@ -81,12 +90,12 @@ export interface ShellPage {
 }
 
 /**
- * index.html with the shell in it, in the three encodings. The last page is kept: between two
- * changes of the festival (a grab changes its counters) every load gets the same bytes, and is
- * compressed once.
+ * index.html with the shell in it, in the three encodings, `<html lang dir>` in the reader's
+ * language. The last page of each language is kept: between two changes of the festival (a grab
+ * changes its counters) every load gets the same bytes, and is compressed once.
  */
 export class ShopperShell {
-  private last: { html: string; page: ShellPage } | null = null;
+  private readonly last = new Map<string, { html: string; page: ShellPage }>();
 
   constructor(private readonly template: string) {}
 
@@ -95,9 +104,12 @@ export class ShopperShell {
     return this.template.includes(SHELL_MARK);
   }
 
-  page(view: FestivalView | null): ShellPage {
-    const html = this.template.replace(SHELL_MARK, () => renderShell(view));
-    if (this.last?.html === html) return this.last.page;
+  page(view: FestivalView | null, lang: Language): ShellPage {
+    const html = this.template
+      .replace(/<html\b[^>]*>/, `<html lang="${lang.tag}" dir="${lang.dir}">`)
+      .replace(SHELL_MARK, () => renderShell(view, lang));
+    const last = this.last.get(lang.tag);
+    if (last?.html === html) return last.page;
     const identity = Buffer.from(html);
     const page: ShellPage = {
       identity,
@@ -105,7 +117,7 @@ export class ShopperShell {
       br: brotliCompressSync(identity, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_SIZE_HINT]: identity.length } }),
       gzip: gzipSync(identity, { level: 6 }),
     };
-    this.last = { html, page };
+    this.last.set(lang.tag, { html, page });
     return page;
   }
 }
