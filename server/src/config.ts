@@ -63,6 +63,11 @@ export interface Config {
   /** Messages over the rate limit a socket may send before it is closed as a flood. */
   floodCloseAfter: number;
   grabBatchMax: number;
+  /** GRAB_WAIT_REPLICAS: after each grab batch, WAIT for this many replicas of the deal's master
+   *  before answering (0: answer at once; Redis replicates asynchronously) */
+  grabWaitReplicas: number;
+  /** GRAB_WAIT_MS: the longest that WAIT blocks; a batch not confirmed by then is answered unavailable */
+  grabWaitMs: number;
   admitWindowMs: number;
   admitBatchMax: number;
   prewarmSeconds: number;
@@ -244,6 +249,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     rateLimitBurst: int(env, 'RATE_LIMIT_BURST', 40, 1, 100_000),
     floodCloseAfter: int(env, 'FLOOD_CLOSE_AFTER', 200, 1, 1_000_000),
     grabBatchMax: int(env, 'GRAB_BATCH_MAX', 512, 1, 10_000),
+    grabWaitReplicas: int(env, 'GRAB_WAIT_REPLICAS', 0, 0, 16),
+    grabWaitMs: int(env, 'GRAB_WAIT_MS', 100, 1, 60_000),
     admitWindowMs: int(env, 'ADMIT_WINDOW_MS', 2, 0, 1_000),
     admitBatchMax: int(env, 'ADMIT_BATCH_MAX', 1_000, 1, 50_000),
     prewarmSeconds: int(env, 'PREWARM_SECONDS', 60, 1, 86_400),
@@ -268,6 +275,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     fanoutSendsPerSecond: int(env, 'FANOUT_SENDS_PER_SECOND', 15_000, 0, 10_000_000),
     production,
   };
+  // WAIT blocks the gateway's connection to that master: past the command timeout every grab
+  // behind it would fail as if Redis were down
+  if (config.grabWaitReplicas > 0 && config.grabWaitMs >= config.redisTimeoutMs) {
+    throw new ConfigError('GRAB_WAIT_MS', `must be below REDIS_TIMEOUT_MS (${config.redisTimeoutMs}), got ${config.grabWaitMs}`);
+  }
   return Object.freeze(config);
 }
 

@@ -88,3 +88,16 @@ export const REFUSAL_COUNTERS = {
   [GrabRefusal.Invalid]: 'rej:-6',
 } as const;
 export type CountedRefusal = keyof typeof REFUSAL_COUNTERS;
+
+/** How settle-lost-hold-4.lua settled an order whose hold Redis lost (see its header). */
+export type LostHoldOutcome = 'restored_held' | 'restored_paid' | 'released' | 'deal_missing' | 'hold_present' | 'oversold';
+
+const lostHoldOutcomes: Record<number, LostHoldOutcome> = {
+  1: 'restored_held', 2: 'restored_paid', 0: 'released', [-1]: 'deal_missing', [-2]: 'hold_present', [-3]: 'oversold',
+};
+
+export function decodeLostHold(raw: number): LostHoldOutcome {
+  const outcome = lostHoldOutcomes[Number(raw)];
+  if (!outcome) throw new Error(`settle-lost-hold: unknown code ${raw}`);
+  return outcome;
+}

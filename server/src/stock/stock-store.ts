@@ -4,12 +4,12 @@
 import { dealKeys, globalKeys, dealIdOfHold, holdsOfExpiryEntry, payLockKey } from './keys.ts';
 import { defineStockScripts } from './scripts.ts';
 import {
-  decodeGrabBatch, decodeRelease, decodeConfirm, REFUSAL_COUNTERS,
-  type GrabBatchResult, type ReleaseResult, type ConfirmResult, type CountedRefusal,
+  decodeGrabBatch, decodeRelease, decodeConfirm, decodeLostHold, REFUSAL_COUNTERS,
+  type GrabBatchResult, type ReleaseResult, type ConfirmResult, type CountedRefusal, type LostHoldOutcome,
 } from './decisions.ts';
 import { parseDealHash, type DealCounters, type DealStatus } from './deal-hash.ts';
 import { parseHoldRecord, chargeField, type ChargeEntry, type HoldRecord } from './records.ts';
-import { execPiped, isUnreachable, type PipedCommand, type RedisClient } from '../redis.ts';
+import { connectionOfKey, execPiped, isUnreachable, type PipedCommand, type RedisClient } from '../redis.ts';
 
 export { parseHoldRecord, type DealCounters, type DealStatus, type ChargeEntry, type HoldRecord };
 
@@ -56,6 +56,22 @@ export class StockStore {
     for (const g of grabs) args.push(g.shopper, g.qty, g.rid);
     const raw = await this.redis.ffGrabBatch(k.deal, k.rids, k.perShopper, k.holds, k.expiries, ...args);
     return decodeGrabBatch(raw, grabs.length);
+  }
+
+  /** WAIT on the connection that carries this deal's grabs: how many replicas of its master have
+   *  every write that connection sent so far (this batch and any before), waiting at most `ms`.
+   *  0 when the client knows no master for the deal's slot (mid-failover). */
+  async waitReplicas(dealId: string, replicas: number, ms: number): Promise<number> {
+    const conn = connectionOfKey(this.redis, this.keys(dealId).deal);
+    return conn ? conn.wait(replicas, ms) : 0;
+  }
+
+  /** Puts back (or records as released) a hold Postgres has an order for and Redis lost; the
+   *  rules are in lua/settle-lost-hold-4.lua. `seq` is the hold id's number. */
+  async settleLostHold(dealId: string, h: Omit<HoldRecord, 'state'> & { seq: number; state: 'pending' | 'paid' }): Promise<LostHoldOutcome> {
+    const k = this.keys(dealId);
+    return decodeLostHold(await this.redis.ffSettleLostHold(k.deal, k.perShopper, k.holds, k.expiries,
+      h.hold, h.seq, h.shopper, h.qty, h.expiresAt, h.heldAt, h.state));
   }
 
   /** Give an overdue unpaid hold's stock back; exactly once however often it is called. */
