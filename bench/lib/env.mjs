@@ -38,7 +38,8 @@ export async function ensureServices({ cluster = false } = {}) {
     envUrl: process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL, label: 'DATABASE_URL', database: 'test', pgliteDir: null,
   });
   if (pg.url.includes('pglite') || pg.kind === 'pglite') console.warn('bench: Postgres is PGlite: figures are not meaningful');
-  const c = cluster ? await startRedisCluster({ masters: 3 }) : null;
+  // BENCH_CLUSTER_REPLICAS=1: a replica per master (what GRAB_WAIT_REPLICAS waits for)
+  const c = cluster ? await startRedisCluster({ masters: 3, replicas: Number(process.env.BENCH_CLUSTER_REPLICAS || 0) }) : null;
   return {
     redisUrl: redis.url, databaseUrl: pg.url, clusterNodes: c?.nodes ?? '', useCluster: false,
     stop: async () => { await c?.stop(); await pg.stop?.(); await redis.stop?.(); },

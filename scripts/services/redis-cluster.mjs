@@ -15,6 +15,12 @@ function clusterState(port) {
   return /cluster_state:(\w+)/.exec(r.stdout ?? '')?.[1] ?? 'unknown';
 }
 
+/** Whether the node on `port` is a replica whose link to its master is up. */
+function linkUp(port) {
+  const r = spawnSync('redis-cli', ['-p', String(port), 'info', 'replication'], { encoding: 'utf8' });
+  return /master_link_status:up/.test(r.stdout ?? '');
+}
+
 /**
  * @param {{ masters?: number, replicas?: number, onExit?: (port: number, code: number|null) => void }} opts
  * @returns {Promise<{ nodes: string, ports: number[], pids: number[], dir: string, stop: () => Promise<void> }>}
@@ -36,6 +42,9 @@ export async function startRedisCluster({ masters = 3, replicas = 0, onExit } = 
     const child = spawn(server, [
       '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
       '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000',
+      // a replica's first sync starts at once (Redis waits 5 s for more replicas by default); until
+      // it is done the replica cannot be promoted
+      '--repl-diskless-sync-delay', '0',
       '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning', '--logfile', `redis-${port}.log`,
     ], { stdio: 'ignore', detached: true });
     child.on('exit', (code) => onExit?.(port, code));
@@ -54,6 +63,9 @@ export async function startRedisCluster({ masters = 3, replicas = 0, onExit } = 
     if (created.status !== 0) throw new Error(`redis-cli --cluster create: ${created.stdout}${created.stderr}`);
     const ok = await until(async () => ports.every((p) => clusterState(p) === 'ok'), 20_000, 100);
     if (!ok) throw new Error('the cluster did not reach cluster_state:ok');
+    // every replica in sync with its master: a failover test must not kill a master first
+    const synced = replicas === 0 || await until(async () => ports.filter((p) => linkUp(p)).length === masters * replicas, 20_000, 100);
+    if (!synced) throw new Error('the replicas did not sync with their masters');
   } catch (err) {
     await stop();
     throw err;

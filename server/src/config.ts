@@ -80,6 +80,11 @@ export interface Config {
   grabBatchMax: number;
   /** a deal without its own `stock_buckets` gets one stock bucket per this many units (0: one) */
   stockBucketUnits: number;
+  /** GRAB_WAIT_REPLICAS: after each grab batch, WAIT for this many replicas of the deal's master
+   *  before answering (0: answer at once; Redis replicates asynchronously) */
+  grabWaitReplicas: number;
+  /** GRAB_WAIT_MS: the longest that WAIT blocks; a batch not confirmed by then is answered unavailable */
+  grabWaitMs: number;
   admitWindowMs: number;
   admitBatchMax: number;
   prewarmSeconds: number;
@@ -325,6 +330,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     floodCloseAfter: int(env, 'FLOOD_CLOSE_AFTER', 200, 1, 1_000_000),
     grabBatchMax: int(env, 'GRAB_BATCH_MAX', 512, 1, 10_000),
     stockBucketUnits: int(env, 'STOCK_BUCKET_UNITS', 0, 0, 100_000_000),
+    grabWaitReplicas: int(env, 'GRAB_WAIT_REPLICAS', 0, 0, 16),
+    grabWaitMs: int(env, 'GRAB_WAIT_MS', 100, 1, 60_000),
     admitWindowMs: int(env, 'ADMIT_WINDOW_MS', 2, 0, 1_000),
     admitBatchMax: int(env, 'ADMIT_BATCH_MAX', 1_000, 1, 50_000),
     prewarmSeconds: int(env, 'PREWARM_SECONDS', 60, 1, 86_400),
@@ -353,6 +360,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     room: loadRoomConfig(env),
     production,
   };
+  // WAIT blocks the gateway's connection to that master: past the command timeout every grab
+  // behind it would fail as if Redis were down
+  if (config.grabWaitReplicas > 0 && config.grabWaitMs >= config.redisTimeoutMs) {
+    throw new ConfigError('GRAB_WAIT_MS', `must be below REDIS_TIMEOUT_MS (${config.redisTimeoutMs}), got ${config.grabWaitMs}`);
+  }
   return Object.freeze(config);
 }
 

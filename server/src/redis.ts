@@ -74,6 +74,19 @@ export async function execPiped(redis: RedisClient, commands: readonly PipedComm
   return out;
 }
 
+/**
+ * The connection that carries commands on `key`: the client itself on a single Redis; on a
+ * cluster the master that owns the key's slot, as the client routes it. For commands that act
+ * on the connection rather than a key (WAIT counts this connection's own writes). Null while the
+ * cluster knows no master for the slot (it lost it and has not learned the new one yet).
+ */
+export function connectionOfKey(redis: RedisClient, key: string): Redis | null {
+  if (!isCluster(redis)) return redis;
+  const owner = redis.slots[calculateSlot(key)]?.[0];
+  if (!owner) return null;
+  return redis.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner) ?? null;
+}
+
 /** Another connection with the same options (e.g. for subscriber mode). */
 export function duplicateRedis(redis: RedisClient): RedisClient {
   return isCluster(redis) ? redis.duplicate() : redis.duplicate();
@@ -115,6 +128,7 @@ export async function connectFailFast(
 export function isUnreachable(err: unknown): boolean {
   if (!(err instanceof Error) || err instanceof ReplyError) return false;
   return err.name === 'MaxRetriesPerRequestError' || err instanceof NoAnswerError || err instanceof RedisDownError
+    || err instanceof ReplicaShortfallError
     || /^(Command timed out|Stream isn't writeable|Connection is closed)/.test(err.message);
 }
 
@@ -123,6 +137,15 @@ export class RedisDownError extends Error {
   constructor() {
     super('redis is down: not tried');
     this.name = 'RedisDownError';
+  }
+}
+
+/** A grab batch Redis decided whose writes fewer than GRAB_WAIT_REPLICAS replicas confirmed in
+ *  time: its shoppers are answered unavailable and resend (gateway/grab-batcher.ts). */
+export class ReplicaShortfallError extends Error {
+  constructor(readonly acked: number, readonly wanted: number) {
+    super(`grab batch: ${acked} of ${wanted} replicas confirmed it in time`);
+    this.name = 'ReplicaShortfallError';
   }
 }
 

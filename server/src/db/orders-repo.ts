@@ -200,6 +200,33 @@ export async function findOrder(db: Db, hold: string): Promise<OrderLookup | nul
   return { ...toOrderView(r), shopper: r.shopper_id, brand: r.brand, provider: r.provider, providerRef: r.provider_ref };
 }
 
+/** A deal's orders that still stand for a unit (pending or paid): how many, and (when asked) which.
+ *  Reconcile compares them with the holds Redis has (scheduler/lost-holds.ts). */
+export async function countLiveOrders(db: Db, dealId: string): Promise<number> {
+  const res = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM orders WHERE deal_id = $1 AND status IN ('pending', 'paid')`, [dealId]);
+  return res.rows[0]?.n ?? 0;
+}
+
+export interface LiveOrder {
+  hold: string;
+  shopper: string;
+  qty: number;
+  status: 'pending' | 'paid';
+  heldAt: number;
+  expiresAt: number;
+}
+
+export async function listLiveOrders(db: Db, dealId: string): Promise<LiveOrder[]> {
+  const res = await db.query<{ hold_id: string; shopper_id: string; qty: number; status: 'pending' | 'paid'; held_at: string; expires_at: string }>(
+    `SELECT hold_id, shopper_id, qty, status,
+            (extract(epoch FROM held_at) * 1000)::bigint AS held_at, (extract(epoch FROM expires_at) * 1000)::bigint AS expires_at
+     FROM orders WHERE deal_id = $1 AND status IN ('pending', 'paid')`, [dealId]);
+  return res.rows.map((r) => ({
+    hold: r.hold_id, shopper: r.shopper_id, qty: r.qty, status: r.status, heldAt: Number(r.held_at), expiresAt: Number(r.expires_at),
+  }));
+}
+
 /** Order rows of a deal; the PK makes this also the number of distinct holds persisted. */
 export async function countOrdersByHold(db: Db, dealId: string): Promise<number> {
   const res = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE deal_id = $1', [dealId]);

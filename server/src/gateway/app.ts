@@ -88,7 +88,9 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     live.onDecided(dealId, grabs, result);
     // decided and durable in Redis: admitted behind the answer, which follows at once
     admission.admitDecided(dealId, grabs, result, feed.deals.get(dealId)?.dealPrice);
-  }, deliverAnswers, health);
+  }, deliverAnswers, health, config.grabWaitReplicas > 0
+    ? { replicas: config.grabWaitReplicas, ms: config.grabWaitMs, onShortfall: (n) => metrics.replicaShortfall(n) }
+    : null);
 
   // A pay that cannot reach Redis is a refusal like a grab's (safe to resend), not an error:
   // once Redis is known down, at once; else when its first Redis step fails.

@@ -11,7 +11,16 @@
 // from `add` itself once it is full or its first grab has waited FLUSH_AFTER_MS.
 import type { GrabRequest, StockStore } from '../stock/stock-store.ts';
 import type { GrabDecision, GrabBatchResult } from '../stock/decisions.ts';
-import { RedisDownError, type RedisHealth } from '../redis.ts';
+import { RedisDownError, ReplicaShortfallError, type RedisHealth } from '../redis.ts';
+
+/** GRAB_WAIT_REPLICAS: a batch that made holds is answered only once `replicas` replicas of the
+ *  deal's master have it (WAIT, at most `ms`), so `held` survives a failover. */
+export interface ReplicaWait {
+  replicas: number;
+  ms: number;
+  /** a batch fewer replicas confirmed in time (its grabs are answered unavailable) */
+  onShortfall(grabs: number): void;
+}
 
 export interface PendingGrab extends GrabRequest {
   /** the session's coarse city, for the sales ticker */
@@ -44,6 +53,7 @@ export class GrabBatcher {
     private readonly deliver: (owner: object, answer: () => void) => void = (_, answer) => answer(),
     /** when given: while Redis is known down, batches are refused at once, not sent */
     private readonly health: RedisHealth | null = null,
+    private readonly replicaWait: ReplicaWait | null = null,
   ) {}
 
   add(dealId: string, grab: PendingGrab): void {
@@ -94,6 +104,15 @@ export class GrabBatcher {
         throw new RedisDownError();
       }
       const result = await this.stock.grabBatch(dealId, grabs);
+      const shortfall = await this.confirmOnReplicas(dealId, result);
+      if (shortfall) {
+        // Redis keeps the batch's decisions under their rids: a resend gets the same hold once a
+        // replica has it (or a fresh decision if a failover lost it). Not admitted here: a hold
+        // that survives is re-admitted by reconcile, one a failover loses never had an order.
+        this.replicaWait!.onShortfall(grabs.length);
+        this.answerByOwner(grabs, (g) => g.reject(shortfall));
+        return;
+      }
       this.afterDecide(dealId, grabs, result);
       this.answerByOwner(grabs, (g, i) => g.resolve(result.decisions[i]!, result));
     } catch (err) {
@@ -103,6 +122,17 @@ export class GrabBatcher {
       this.inFlight -= grabs.length;
       if (this.queued === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
+  }
+
+  /** With GRAB_WAIT_REPLICAS, WAIT for the replicas of a batch that answers any hold; the error
+   *  to answer with when too few confirmed in time. A repeated rid's hold counts too: its first
+   *  batch may have fallen short. The batch always writes (its grab counters), so the WAIT
+   *  covers the master's replication stream up to it, whoever wrote the hold. */
+  private async confirmOnReplicas(dealId: string, result: GrabBatchResult): Promise<ReplicaShortfallError | null> {
+    const want = this.replicaWait;
+    if (!want || !result.decisions.some((d) => d.ok)) return null;
+    const acked = await this.stock.waitReplicas(dealId, want.replicas, want.ms);
+    return acked >= want.replicas ? null : new ReplicaShortfallError(acked, want.replicas);
   }
 
   /** Calls `answer` for every grab, grouped by owner (arrival order kept within an owner). */

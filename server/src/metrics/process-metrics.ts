@@ -20,6 +20,7 @@ export class ProcessMetrics {
   private readonly dropped: Counter<'kind'>;
   private readonly published: Counter<'kind'>;
   private readonly storeErrors: Counter<'store'>;
+  private readonly replicaShortfalls: Counter;
   private sockets: () => { shoppers: number; ops: number } = () => ({ shoppers: 0, ops: 0 });
   private admissionStats: AdmissionStats | null = null;
   private queues: QueueSet | null = null;
@@ -47,6 +48,10 @@ export class ProcessMetrics {
     this.dropped = new Counter({ name: 'flashfest_ws_dropped_messages_total', help: 'Live messages skipped for sockets over the backpressure threshold, by kind', labelNames: ['kind'], registers: [registry] });
     this.published = new Counter({ name: 'flashfest_live_published_total', help: 'Live messages published (one per topic publish, not per socket), by kind', labelNames: ['kind'], registers: [registry] });
     this.storeErrors = new Counter({ name: 'flashfest_store_errors_total', help: 'Redis and Postgres errors seen by this process', labelNames: ['store'], registers: [registry] });
+    this.replicaShortfalls = new Counter({
+      name: 'flashfest_grab_replica_shortfalls_total', registers: [registry],
+      help: 'Grabs answered unavailable because fewer than GRAB_WAIT_REPLICAS replicas confirmed their batch within GRAB_WAIT_MS',
+    });
     new Gauge({
       name: 'flashfest_ws_connections', help: 'Open WebSockets on this gateway', labelNames: ['kind'], registers: [registry],
       collect() {
@@ -121,6 +126,11 @@ export class ProcessMetrics {
 
   storeError(store: Store): void {
     this.storeErrors.inc({ store });
+  }
+
+  /** `grabs` answered unavailable: their batch was not on enough replicas in time */
+  replicaShortfall(grabs: number): void {
+    this.replicaShortfalls.inc(grabs);
   }
 
   watchSockets(read: () => { shoppers: number; ops: number }): void {

@@ -1,7 +1,8 @@
 // Reconcile: Redis (the hot truth of counters and holds) against Postgres (the record), for
 // every deal warmed into Redis. It checks the stock invariants and the balance of the deal's
 // stock ledger (ledger-check.ts), re-admits holds whose order never reached Postgres, re-queues
-// expiries that were lost, and reports paid holds the payments worker has not settled yet. Run
+// expiries that were lost, settles orders whose hold Redis lost in a failover (lost-holds.ts),
+// and reports paid holds the payments worker has not settled yet. Run
 // by the scheduler leader on a timer, and once by `npm run reconcile`.
 import type { RedisClient } from '../redis.ts';
 import type pg from 'pg';
@@ -16,10 +17,12 @@ import { recoverCharges } from '../admission/charge-journal.ts';
 import type { PaymentProvider } from '../admission/payments.ts';
 import { listEndedDeals, refreshFinalCounters } from '../db/deals-repo.ts';
 import { checkLedger, type LedgerViolationKind } from './ledger-check.ts';
+import { emptyLostHolds, settleLostHolds, type LostHoldsReport } from './lost-holds.ts';
 
 export interface Violation {
   dealId: string;
-  kind: 'counters' | 'negative' | 'holds_sum' | 'per_shopper_sum' | 'over_limit' | 'missing_fields' | 'bucket_shares' | LedgerViolationKind;
+  kind: 'counters' | 'negative' | 'holds_sum' | 'per_shopper_sum' | 'over_limit' | 'missing_fields' | 'bucket_shares'
+    | 'hold_id_reused' | LedgerViolationKind;
   detail: string;
 }
 
@@ -52,6 +55,8 @@ export interface ReconcileReport {
   reexpired: number;
   /** expired holds with no order row at all (nothing to cancel; reported only) */
   expiredWithoutOrder: number;
+  /** pending or paid orders whose hold Redis lost (a failover), and how they were settled */
+  lostHolds: LostHoldsReport;
   /** holds paid in Redis whose order row is not 'paid' yet (the payments worker settles them) */
   paidNotSettled: number;
   /** ended deals whose every hold is settled, dropped from the set reconcile walks */
@@ -98,14 +103,21 @@ export interface ReconcileDeps {
 
 const LOOKUP_CHUNK = 5_000;
 
-async function orderStatuses(pool: pg.Pool, holds: readonly string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+/** The order rows of these holds: status, and the shopper (a hold id issued again after a
+ *  failover lost the first hold belongs to another shopper than its order). */
+async function orderStatuses(pool: pg.Pool, holds: readonly string[]):
+  Promise<{ statuses: Map<string, string>; shoppers: Map<string, string> }> {
+  const statuses = new Map<string, string>();
+  const shoppers = new Map<string, string>();
   for (let i = 0; i < holds.length; i += LOOKUP_CHUNK) {
-    const { rows } = await pool.query<{ hold_id: string; status: string }>(
-      'SELECT hold_id, status FROM orders WHERE hold_id = ANY($1::text[])', [holds.slice(i, i + LOOKUP_CHUNK)]);
-    for (const r of rows) out.set(r.hold_id, r.status);
+    const { rows } = await pool.query<{ hold_id: string; status: string; shopper_id: string }>(
+      'SELECT hold_id, status, shopper_id FROM orders WHERE hold_id = ANY($1::text[])', [holds.slice(i, i + LOOKUP_CHUNK)]);
+    for (const r of rows) {
+      statuses.set(r.hold_id, r.status);
+      shoppers.set(r.hold_id, r.shopper_id);
+    }
   }
-  return out;
+  return { statuses, shoppers };
 }
 
 /** The invariants of a deal: of each of its stock buckets on its own (a bucket's `stock` is its
@@ -184,10 +196,11 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const queues = deps.queues ?? ownQueues!;
   const report: ReconcileReport = {
     deals: 0, holds: 0, violations: 0, details: [], readmitted: 0, reexpired: 0,
-    expiredWithoutOrder: 0, paidNotSettled: 0, retired: 0, finalsRefreshed: 0, movesFinished: 0,
+    expiredWithoutOrder: 0, lostHolds: emptyLostHolds(), paidNotSettled: 0, retired: 0, finalsRefreshed: 0, movesFinished: 0,
     charges: { confirmed: 0, settled: 0, refunded: 0 }, perDeal: [], durationMs: 0,
   };
   try {
+    const lostDeps = { pool: deps.pool, redis: deps.redis, stock, keyPrefix: deps.keyPrefix, logger: deps.logger };
     const dealIds = (await stock.warmDealIds()).sort((a, b) => Number(a) - Number(b));
     const counters = new Map<string, DealReconcile>();
     for (const dealId of dealIds) {
@@ -202,7 +215,11 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
       let snap = await stock.snapshotDeal(dealId);
       // a move at work between the reads of two buckets shows its units twice or nowhere: read again
       for (let i = 0; snap && i < 2 && !sharesAddUp(snap); i++) snap = await stock.snapshotDeal(dealId);
-      if (!snap) continue;
+      if (!snap) {
+        // in the warm set but its hash is gone (a failover to a replica that never had it)
+        await settleLostHolds(lostDeps, dealId, null, 0, report.lostHolds);
+        continue;
+      }
       report.deals++;
       report.holds += snap.holds.length;
       const checked = checkInvariants(dealId, snap);
@@ -220,7 +237,18 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
 
       const now = await stock.now(dealId);
       const shard = queues.forDeal(dealId);
-      const statuses = await orderStatuses(deps.pool, snap.holds.map((h) => h.hold));
+      const { statuses, shoppers } = await orderStatuses(deps.pool, snap.holds.map((h) => h.hold));
+      let matched = 0;
+      for (const h of snap.holds) {
+        const status = statuses.get(h.hold);
+        if (status === undefined) continue;
+        if (shoppers.get(h.hold) !== h.shopper) {
+          const v: Violation = { dealId, kind: 'hold_id_reused', detail: `hold ${h.hold} is ${h.shopper}'s in Redis, its order ${shoppers.get(h.hold)}'s` };
+          report.details.push(v);
+          deps.logger?.error({ deal: dealId, hold: h.hold, detail: v.detail }, 'reconcile: a lost hold\'s id was issued again');
+        } else if (status === 'pending' || status === 'paid') matched++;
+      }
+      await settleLostHolds(lostDeps, dealId, snap, matched, report.lostHolds);
       const { unitPriceMinor, currency } = snap.deal;
       for (const h of snap.holds) {
         if (deps.signal?.aborted) break;

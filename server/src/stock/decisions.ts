@@ -118,3 +118,16 @@ export interface TakeResult {
 export function decodeTake(raw: (string | number)[]): TakeResult {
   return { taken: Number(raw[0]), repeat: Number(raw[1]) === 1, available: Number(raw[2]), movingBefore: Number(raw[3]) };
 }
+
+/** How settle-lost-hold-4.lua settled an order whose hold Redis lost (see its header). */
+export type LostHoldOutcome = 'restored_held' | 'restored_paid' | 'released' | 'deal_missing' | 'hold_present' | 'oversold';
+
+const lostHoldOutcomes: Record<number, LostHoldOutcome> = {
+  1: 'restored_held', 2: 'restored_paid', 0: 'released', [-1]: 'deal_missing', [-2]: 'hold_present', [-3]: 'oversold',
+};
+
+export function decodeLostHold(raw: number): LostHoldOutcome {
+  const outcome = lostHoldOutcomes[Number(raw)];
+  if (!outcome) throw new Error(`settle-lost-hold: unknown code ${raw}`);
+  return outcome;
+}

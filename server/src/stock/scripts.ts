@@ -18,6 +18,8 @@ declare module 'ioredis' {
     ffSetStatus(deal: string, status: string): Result<number, Context>;
     ffAddLocalRefusals(deal: string, field: string, n: number): Result<number, Context>;
     ffReleasePayLock(lock: string, token: string): Result<number, Context>;
+    ffSettleLostHold(deal: string, per: string, holds: string, exp: string,
+      ...args: (string | number)[]): Result<number, Context>;
   }
 }
 
@@ -32,4 +34,5 @@ export const defineStockScripts = luaCommands(new URL('./lua/', import.meta.url)
   ffSetStatus: 'set-status-1.lua',
   ffAddLocalRefusals: 'add-local-refusals-1.lua',
   ffReleasePayLock: 'release-pay-lock-1.lua',
+  ffSettleLostHold: 'settle-lost-hold-4.lua',
 });

@@ -8,15 +8,16 @@ import {
 } from './keys.ts';
 import { defineStockScripts } from './scripts.ts';
 import {
-  decodeGrabBatch, decodeRelease, decodeConfirm, REFUSAL_COUNTERS,
+  decodeGrabBatch, decodeRelease, decodeConfirm, decodeLostHold, REFUSAL_COUNTERS,
   type GrabBatchResult, type BucketGrabResult, type GrabDecision, type ReleaseResult, type ConfirmResult, type CountedRefusal,
+  type LostHoldOutcome,
 } from './decisions.ts';
 import { parseDealHash, sumBuckets, type DealCounters, type DealStatus } from './deal-hash.ts';
 import { parseHoldRecord, chargeField, type ChargeEntry, type HoldRecord } from './records.ts';
 import { bucketShare, stockBucketsFor } from './buckets.ts';
 import { grabAcrossBuckets, type BucketGrabIo } from './bucket-grab.ts';
 import { StockMoves, type OpenMove } from './stock-moves.ts';
-import { execPiped, isUnreachable, type PipedCommand, type RedisClient } from '../redis.ts';
+import { connectionOfKey, execPiped, isUnreachable, type PipedCommand, type RedisClient } from '../redis.ts';
 import { redisNowFor } from '../redis-clock.ts';
 
 export { parseHoldRecord, type DealCounters, type DealStatus, type ChargeEntry, type HoldRecord };
@@ -145,6 +146,27 @@ export class StockStore {
     if (!dealId) return null;
     const { bucket, buckets } = bucketOfHold(hold);
     return { dealId, k: this.bucketKeys(dealId, bucket, buckets) };
+  }
+
+  /** WAIT on the connections that carry this deal's grabs (one per master its buckets live on):
+   *  how many replicas have every write those connections sent so far (this batch and any
+   *  before), waiting at most `ms`; the fewest of them. 0 when the client knows no master for a
+   *  bucket's slot (mid-failover). */
+  async waitReplicas(dealId: string, replicas: number, ms: number): Promise<number> {
+    const buckets = this.bucketCounts.get(dealId) ?? 1;
+    const conns = new Set(Array.from({ length: buckets }, (_, b) => connectionOfKey(this.redis, this.bucketKeys(dealId, b, buckets).deal)));
+    if (conns.has(null)) return 0;
+    const acked = await Promise.all([...conns].map((c) => c!.wait(replicas, ms)));
+    return Math.min(...acked);
+  }
+
+  /** Puts back (or records as released) a hold Postgres has an order for and Redis lost, in the
+   *  bucket its id names; the rules are in lua/settle-lost-hold-4.lua. `seq` is the hold id's number. */
+  async settleLostHold(dealId: string, h: Omit<HoldRecord, 'state'> & { seq: number; state: 'pending' | 'paid' }): Promise<LostHoldOutcome> {
+    const { bucket, buckets } = bucketOfHold(h.hold);
+    const k = this.bucketKeys(dealId, bucket, buckets);
+    return decodeLostHold(await this.redis.ffSettleLostHold(k.deal, k.perShopper, k.holds, k.expiries,
+      h.hold, h.seq, h.shopper, h.qty, h.expiresAt, h.heldAt, h.state));
   }
 
   /** Give an overdue unpaid hold's stock back; exactly once however often it is called. */

@@ -44,6 +44,8 @@
   Counters (when the deal hash exists; the ops board and /metrics read them, never a scan):
     KEYS[1] grabs          HINCRBY: every grab this script decided, repeats included (-7 not)
     KEYS[1] rej:<code>     HINCRBY: refusals by code (rej:-2 ... rej:-6), repeats included
+    KEYS[1] node           on a cluster, the node that issued seq (CLUSTER MYID); another node
+                           deciding first after a failover moves seq on by 1,000,000
     Malformed ARGV (count mismatch) is an error reply, raised before any write.
 ]]
 local rcall = redis.call
@@ -77,7 +79,7 @@ local t = rcall('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 local out = { now, 0 }
-local f = rcall('HMGET', dealKey, 'available', 'held', 'limit', 'startsAt', 'endsAt', 'holdMs', 'status', 'seq', 'buckets')
+local f = rcall('HMGET', dealKey, 'available', 'held', 'limit', 'startsAt', 'endsAt', 'holdMs', 'status', 'seq', 'buckets', 'node')
 local buckets = tonumber(f[9]) or 1
 if f[1] ~= false and buckets ~= routedBuckets then return 'B ' .. buckets end
 if f[1] == false then
@@ -89,6 +91,15 @@ end
 local available, held = tonumber(f[1]), tonumber(f[2])
 local limit, startsAt, endsAt = tonumber(f[3]), tonumber(f[4]), tonumber(f[5])
 local holdMs, status, seq = tonumber(f[6]), f[7], tonumber(f[8])
+-- A failover can promote a replica that missed the master's last holds: its seq is behind, and
+-- the next grabs would be given the lost holds' ids (whose orders exist). The node id tells: on
+-- the first batch a new node decides, seq jumps past anything the old node can have issued
+-- unreplicated. (A single Redis answers CLUSTER with an error: nothing changes there.)
+local node = redis.pcall('CLUSTER', 'MYID')
+if type(node) == 'string' and node ~= f[10] then
+  if f[10] then seq = seq + 1000000 end
+  rcall('HSET', dealKey, 'node', node, 'seq', seq)
+end
 local expiresAt = now + holdMs
 local windowCode = 0
 if now < startsAt then windowCode = -2
