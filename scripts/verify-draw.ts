@@ -5,6 +5,18 @@
 //   npm run room:verify -- --url http://localhost:8080 --deal <id> [--ticket <t>]
 import { parseArgs } from 'node:util';
 import { commitOf, drawOrder } from '../server/src/room/draw.ts';
+import { answerHelp } from './services/usage.mjs';
+
+answerHelp(`
+usage: npm run room:verify -- --seed <hex> --commit <hex> --entries <n> [--ticket <t>]
+       npm run room:verify -- --url http://localhost:8080 --deal <id> [--ticket <t>]
+
+Checks a waiting room's draw: the revealed seed must hash to the commitment published before
+the opening; prints the number the pre-queue ticket <t> got, or the whole order.
+  --seed, --commit, --entries   the draw's revealed seed, its commitment and the pre-queue size
+  --url, --deal                 read those from a running engine (GET /api/rooms/:deal)
+  --ticket                      one pre-queue ticket to look up
+  --help, -h                    this text`);
 
 const { values } = parseArgs({
   options: {

@@ -4,6 +4,7 @@
 // `redis-cli --cluster create`. Stopped with the command that started it.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { redisPing, REDIS_MISSING } from './redis.mjs';
@@ -13,6 +14,15 @@ import { die, freePort, until, which } from './util.mjs';
 function clusterState(port) {
   const r = spawnSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' });
   return /cluster_state:(\w+)/.exec(r.stdout ?? '')?.[1] ?? 'unknown';
+}
+
+/** Whether nothing listens on `port` yet (a test bind on 127.0.0.1). */
+function canListen(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
 }
 
 /** Whether the node on `port` is a replica whose link to its master is up. */
@@ -30,13 +40,26 @@ export async function startRedisCluster({ masters = 3, replicas = 0, onExit } = 
   const server = which('redis-server');
   const cli = which('redis-cli');
   if (!server || !cli) die(REDIS_MISSING);
+  // A port found free can be taken by another process before our redis-server binds it (or its
+  // bus port, +10000, can be in use): a busy machine sees that now and then. Try afresh.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(server, cli, masters, replicas, onExit);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      process.stderr.write(`flashfest: warning: starting a private Redis Cluster failed (${err.message}); trying again\n`);
+    }
+  }
+}
+
+async function startOnce(server, cli, masters, replicas, onExit) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'flashfest-cluster-'));
   const count = masters * (1 + replicas);
   const ports = [];
   while (ports.length < count) {
     const p = await freePort();
     // the cluster bus listens on port + 10000: both must be free
-    if (p < 55_000 && !ports.includes(p) && !ports.includes(p + 10_000)) ports.push(p);
+    if (p < 55_000 && !ports.includes(p) && !ports.includes(p + 10_000) && (await canListen(p + 10_000))) ports.push(p);
   }
   const children = ports.map((port) => {
     const child = spawn(server, [
