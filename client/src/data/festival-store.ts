@@ -72,6 +72,11 @@ export class FestivalStore {
     if (shell) {
       this.setFestival(shell);
       this.fromPage = true;
+      // Follow it now, not once GET /api/festivals/current answers: that request may be slow or
+      // fail (a flaky network, an offline revisit), and until the socket's `sub` the page would
+      // look live yet miss every sale, ticker item and stock change. The gateway answers the
+      // `sub` with the festival as it is now, which replaces the page's copy.
+      this.socket.subscribeFestival(shell.id);
     }
     this.unsubscribe ??= this.socket.subscribe((m) => this.handle(m));
     this.socket.start();
@@ -136,6 +141,9 @@ export class FestivalStore {
         this.shopper = msg.shopper;
         return;
       case ServerMsg.Festival:
+        // The answer to an earlier `sub` (the shell's festival, before the REST answer named
+        // another) must not replace the festival followed now.
+        if (this.socket.followedFestival !== null && msg.festival.id !== this.socket.followedFestival) return;
         this.setFestival(msg.festival);
         return;
       case ServerMsg.Deal:

@@ -111,8 +111,15 @@ export class ShopperSocket {
     return () => this.statusListeners.delete(onChange);
   }
 
-  /** Follow one festival; remembered and re-sent after every reconnect. */
+  /** The festival followed (sent as `sub` on every hello), or null before any. */
+  get followedFestival(): string | null {
+    return this.festival;
+  }
+
+  /** Follow one festival; remembered and re-sent after every reconnect. Following the one
+   *  already followed sends nothing (the gateway would only answer the same festival again). */
   subscribeFestival(id: string): void {
+    if (id === this.festival) return;
     this.festival = id;
     if (this.helloSeen) this.send({ t: ClientMsg.Subscribe, festival: id });
   }
