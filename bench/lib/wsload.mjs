@@ -13,7 +13,7 @@ import { onLines } from './lines.mjs';
 
 const SOURCE = path.join(ROOT, 'bench', 'load', 'wsload.c');
 // included by wsload.c: a change to it is a change to the binary
-const INCLUDED = [path.join(ROOT, 'bench', 'load', 'wsload-chaos.c')];
+const INCLUDED = ['wsload-chaos.c', 'wsload-room.c'].map((f) => path.join(ROOT, 'bench', 'load', f));
 const BINARY = path.join(ROOT, 'node_modules', '.cache', 'flashfest-bench', 'wsload');
 
 let built; // the binary's path, or null once building failed (once per bench process)
@@ -47,8 +47,9 @@ export function wsloadBinary() {
 }
 
 /**
- * As startLoad, with the C generator (roles grab, storm and sub, protocol json only). Resolves to
- * null when the generator cannot be built.
+ * As startLoad, with the C generator (roles grab, storm, sub and room, protocol json only).
+ * cfg.delayMs / cfg.delayEvery: sockets i % delayEvery == delayEvery - 1 of each process hold
+ * every frame they send for delayMs. Resolves to null when the generator cannot be built.
  */
 export async function startWsLoad({ tokens, processes, cfg }) {
   const bin = wsloadBinary();
@@ -60,7 +61,9 @@ export async function startWsLoad({ tokens, processes, cfg }) {
     const args = [`--deal=${cfg.deal}`, `--window=${cfg.window ?? 1}`, `--tokens=${slice.length}`,
       ...(cfg.rate !== undefined ? [`--rate=${cfg.rate / processes}`] : []),
       ...(cfg.role === 'storm' ? ['--storm', `--per-socket=${cfg.perSocket}`, `--spread-ms=${cfg.spreadMs}`] : []),
-      ...(cfg.role === 'sub' ? ['--sub', `--festival=${cfg.festival}`] : []), ...cfg.urls];
+      ...(cfg.role === 'sub' ? ['--sub', `--festival=${cfg.festival}`] : []),
+      ...(cfg.role === 'room' ? ['--room', ...(cfg.buy ? ['--buy'] : [])] : []),
+      ...(cfg.delayMs ? [`--delay-ms=${cfg.delayMs}`, `--delay-every=${cfg.delayEvery ?? 2}`] : []), ...cfg.urls];
     const child = spawn(bin, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
     children.add(child);
     child.once('exit', () => children.delete(child));
@@ -112,6 +115,6 @@ function toResult(r) {
   return {
     // snapshots as client.mjs's: [[seq (a string), min, max, n], ...]
     cpu: r.cpu, counts: r.counts, lat, snapshots: r.snapshots ?? [], snapLat,
-    watch: { hist: newHistogram(), count: 0 }, storm,
+    watch: { hist: newHistogram(), count: 0 }, storm, room: r.room ?? null,
   };
 }
