@@ -1,5 +1,5 @@
 // `npm run bench [-- <scenario>... ] [--big] [--runs=N] [--seconds=S] [--max-rate=N] [--smoke] [--cluster] [--report]`
-// Runs the scenarios (grab, storm, drain, fanout, http, slowreaders, hotdeal; all by default) against flashfest and
+// Runs the scenarios (grab, storm, drain, fanout, http, slowreaders, hotdeal, room; all by default) against flashfest and
 // the baselines in bench/baselines, on the same Redis and Postgres in the same run, and writes
 // bench/results/latest.{json,md,svg} (a part, e.g. `grab`, or --big: bench/results/grab-big.*;
 // --smoke: a temp dir, nothing committed). --cluster: each chosen scenario (default grab, storm,
@@ -21,9 +21,10 @@ import { fanoutScenario } from './scenarios/fanout.mjs';
 import { httpScenario } from './scenarios/http.mjs';
 import { slowReadersScenario } from './scenarios/slow-readers.mjs';
 import { hotDealScenario } from './scenarios/hot-deal.mjs';
+import { roomScenario } from './scenarios/room.mjs';
 import { answerHelp } from '../scripts/services/usage.mjs';
 
-const SCENARIOS = { grab: grabScenario, storm: stormScenario, drain: drainScenario, fanout: fanoutScenario, http: httpScenario, slowreaders: slowReadersScenario, hotdeal: hotDealScenario };
+const SCENARIOS = { grab: grabScenario, storm: stormScenario, drain: drainScenario, fanout: fanoutScenario, http: httpScenario, slowreaders: slowReadersScenario, hotdeal: hotDealScenario, room: roomScenario };
 
 answerHelp(`
 usage: npm run bench [-- <scenario>...] [--big] [--runs=N] [--seconds=S] [--max-rate=N]

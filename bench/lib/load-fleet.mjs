@@ -63,5 +63,7 @@ function mergeResults(results) {
       else { s[0] = Math.min(s[0], min); s[1] = Math.max(s[1], max); s[2] += n; }
     }
   });
-  return { cpu, counts, lat, watch: { hist: watchHist, count: watchCount }, storm, snapshots, snapLat };
+  // role room (C generator): each process's per-socket record, in process order
+  const rooms = results.map((r) => r.room ?? null);
+  return { cpu, counts, lat, watch: { hist: watchHist, count: watchCount }, storm, snapshots, snapLat, rooms };
 }

@@ -1,10 +1,11 @@
 // The C load generator (bench/load/wsload.c) behind startLoad's interface: compiled on first use
-// into node_modules/.cache/flashfest-bench/wsload (again whenever the source is newer), one
+// into node_modules/.cache/flashfest-bench/wsload-<hash of its sources>, one
 // process per slice of the tokens, driven over stdin/stdout (protocol in wsload.c's header).
 // Returns null when it cannot be built (no `cc`, or the compile fails), after a one-line
 // warning; the caller then uses the Node client.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { children, ROOT } from './env.mjs';
 import { newHistogram } from './stats.mjs';
@@ -13,20 +14,22 @@ import { onLines } from './lines.mjs';
 
 const SOURCE = path.join(ROOT, 'bench', 'load', 'wsload.c');
 // included by wsload.c: a change to it is a change to the binary
-const INCLUDED = [path.join(ROOT, 'bench', 'load', 'wsload-chaos.c')];
-const BINARY = path.join(ROOT, 'node_modules', '.cache', 'flashfest-bench', 'wsload');
+const INCLUDED = ['wsload-chaos.c', 'wsload-room.c'].map((f) => path.join(ROOT, 'bench', 'load', f));
+// named by the sources' content: node_modules (and so this cache) may be shared by checkouts
+// whose sources differ, and one must never run the binary another built
+const SOURCES_HASH = createHash('sha256').update([SOURCE, ...INCLUDED].map((f) => readFileSync(f, 'utf8')).join('\0')).digest('hex').slice(0, 12);
+const BINARY = path.join(ROOT, 'node_modules', '.cache', 'flashfest-bench', `wsload-${SOURCES_HASH}`);
 
 let built; // the binary's path, or null once building failed (once per bench process)
 
-/** Path of the compiled generator, building it if missing or older than its source; null if it cannot be. */
+/** Path of the compiled generator, building it if missing for these sources; null if it cannot be. */
 export function wsloadBinary() {
   if (built !== undefined) return built;
   built = null;
   try {
-    const src = Math.max(...[SOURCE, ...INCLUDED].map((f) => statSync(f).mtimeMs));
-    let bin = null;
-    try { bin = statSync(BINARY).mtimeMs; } catch { /* not built yet */ }
-    if (bin !== null && bin >= src) return (built = BINARY);
+    let exists = false;
+    try { exists = statSync(BINARY).isFile(); } catch { /* not built yet */ }
+    if (exists) return (built = BINARY);
     mkdirSync(path.dirname(BINARY), { recursive: true });
     // into a temporary file, then renamed: a concurrent bench never runs a half-written binary
     const tmp = `${BINARY}.${process.pid}.tmp`;
@@ -47,8 +50,9 @@ export function wsloadBinary() {
 }
 
 /**
- * As startLoad, with the C generator (roles grab, storm and sub, protocol json only). Resolves to
- * null when the generator cannot be built.
+ * As startLoad, with the C generator (roles grab, storm, sub and room, protocol json only).
+ * cfg.delayMs / cfg.delayEvery: sockets i % delayEvery == delayEvery - 1 of each process hold
+ * every frame they send for delayMs. Resolves to null when the generator cannot be built.
  */
 export async function startWsLoad({ tokens, processes, cfg }) {
   const bin = wsloadBinary();
@@ -60,7 +64,9 @@ export async function startWsLoad({ tokens, processes, cfg }) {
     const args = [`--deal=${cfg.deal}`, `--window=${cfg.window ?? 1}`, `--tokens=${slice.length}`,
       ...(cfg.rate !== undefined ? [`--rate=${cfg.rate / processes}`] : []),
       ...(cfg.role === 'storm' ? ['--storm', `--per-socket=${cfg.perSocket}`, `--spread-ms=${cfg.spreadMs}`] : []),
-      ...(cfg.role === 'sub' ? ['--sub', `--festival=${cfg.festival}`] : []), ...cfg.urls];
+      ...(cfg.role === 'sub' ? ['--sub', `--festival=${cfg.festival}`] : []),
+      ...(cfg.role === 'room' ? ['--room', ...(cfg.buy ? ['--buy'] : [])] : []),
+      ...(cfg.delayMs ? [`--delay-ms=${cfg.delayMs}`, `--delay-every=${cfg.delayEvery ?? 2}`] : []), ...cfg.urls];
     const child = spawn(bin, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
     children.add(child);
     child.once('exit', () => children.delete(child));
@@ -112,6 +118,6 @@ function toResult(r) {
   return {
     // snapshots as client.mjs's: [[seq (a string), min, max, n], ...]
     cpu: r.cpu, counts: r.counts, lat, snapshots: r.snapshots ?? [], snapLat,
-    watch: { hist: newHistogram(), count: 0 }, storm,
+    watch: { hist: newHistogram(), count: 0 }, storm, room: r.room ?? null,
   };
 }

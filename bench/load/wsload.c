@@ -43,6 +43,8 @@
  * [--festival=<id>]):
  * the storm with reconnects, resends and a line per frame for the chaos suite; see
  * wsload-chaos.c (included below), which has its commands and output.
+ * Role room (--room [--buy]) and the per-socket send delay (--delay-ms=<ms> --delay-every=<k>,
+ * any role): see wsload-room.c (included below), which has their behaviour and output.
  * Differences, all outside a healthy run: a socket the server closed is skipped from then on
  * (client.mjs would count its sends), an open that failed is not also counted as closed, and
  * socket errors after the open count in counts.errors (client.mjs never counts any); the
@@ -95,6 +97,8 @@
 
 #define WAVE 250                      /* connects in flight while opening, as client.mjs */
 #define OPEN_TIMEOUT_NS 20000000000LL /* 20 s, as client.mjs (socket.io's timeout; ws has none) */
+#define ROOM_OPEN_TIMEOUT_NS 5000000000LL /* room: an open waits 5 s, then is tried again */
+#define ROOM_OPEN_RETRIES 3
 #define RBUF (256 * 1024)
 #define MAX_FRAME (16 * 1024 * 1024)  /* a server frame larger than this closes the socket */
 #define BUCKETS 1200
@@ -138,6 +142,10 @@ static void chaos_closed(uint32_t i, int state);
 static void chaos_opened(uint32_t i);
 static void chaos_frame(uint32_t i, const char *p, size_t n, uint64_t t);
 static void chaos_sent(uint32_t i, uint32_t seq, int retry, uint64_t t);
+/* role room and the send delay (wsload-room.c, included below) */
+static int room;
+static void room_frame(uint32_t i, const char *p, size_t n, uint64_t t);
+static int sock_send(uint32_t i, const char *p, size_t n);
 static double plan_unit(void);
 static void chaos_flush(void);
 static double first_ms;
@@ -346,7 +354,7 @@ static void send_grabs(uint32_t i, uint32_t n, uint64_t t) {
     if (chaos) chaos_sent(i, seq, 0, t);
     len += grab_frame(fbuf + len, seq);
   }
-  sock_write(i, fbuf, len);
+  sock_send(i, fbuf, len);
 }
 
 /* WSLOAD_SLOW_MS=<ms>: every answer slower than that is written to stderr as
@@ -493,6 +501,7 @@ static long parse_frames(uint32_t i, char *p, size_t n, uint64_t t) {
     off += h + (size_t)len;
     if (op == 1) {
       if (!fin) { static int said; if (!said++) fprintf(stderr, "wsload: fragmented text frame ignored\n"); }
+      else if (room) room_frame(i, pl, (size_t)len, t);
       else if (len >= 10 && memcmp(pl, "{\"t\":\"deal", 10) == 0) on_snapshot(pl, (size_t)len, t); /* "deals" and "deal" */
       else if (chaos) chaos_frame(i, pl, (size_t)len, t);
       else on_answer(i, pl, (size_t)len, t);
@@ -725,12 +734,14 @@ static size_t sub_json(char *o, size_t cap) {
 }
 
 static uint64_t n_wait, n_events;
+static size_t room_json(char *o, size_t cap);
+static size_t room_json_cap(void);
 static void finish(void) {
   double cpu = cpu_s() - cpu_at_go;
   if (chaos) chaos_flush();
   if (getenv("WSLOAD_DEBUG")) { struct rusage u; getrusage(RUSAGE_SELF, &u); fprintf(stderr, "wsload: user %ld.%06ld sys %ld.%06ld waits %llu events %llu nvcsw %ld nivcsw %ld\n", u.ru_utime.tv_sec, u.ru_utime.tv_usec, u.ru_stime.tv_sec, u.ru_stime.tv_usec, (unsigned long long)n_wait, (unsigned long long)n_events, u.ru_nvcsw, u.ru_nivcsw); }
   running = measuring = 0;
-  size_t cap = 64 * 1024 + (size_t)BUCKETS * 48 + nheld * 24 + (size_t)hold_len * 6 + nsnap * 80 + seqs_len, n = 0;
+  size_t cap = 64 * 1024 + (size_t)BUCKETS * 48 + nheld * 24 + (size_t)hold_len * 6 + nsnap * 80 + seqs_len + room_json_cap(), n = 0;
   char *o = xrealloc(NULL, cap);
   n += (size_t)snprintf(o + n, cap - n, "result {\"cpu\":%.6f,\"counts\":{\"sent\":%llu,\"answered\":%llu,\"held\":%llu,\"refused\":{",
     phase >= P_WAIT ? cpu : 0.0, (unsigned long long)counts.sent, (unsigned long long)counts.answered, (unsigned long long)counts.held);
@@ -746,6 +757,7 @@ static void finish(void) {
   o[n++] = ']';
   if (storm) n += storm_json(o + n, cap - n);
   if (sub) n += sub_json(o + n, cap - n);
+  if (room) n += room_json(o + n, cap - n);
   n += (size_t)snprintf(o + n, cap - n, "}\n");
   out_line(o, n);
   for (uint32_t i = 0; i < nsock; i++) if (socks[i].fd >= 0) close(socks[i].fd);
@@ -816,6 +828,7 @@ static void flush_due(void) {
 }
 
 #include "wsload-chaos.c"
+#include "wsload-room.c"
 
 /* storm: from the start every answer is measured (latency and counts), as client.mjs */
 static void storm_start(uint64_t now) {
@@ -842,7 +855,9 @@ static void storm_timers(uint64_t now) {
 }
 
 static void timers(uint64_t now) {
+  delay_flush(now);
   if (storm) { storm_timers(now); return; }
+  if (room) { room_timers(now); return; }
   if (phase == P_WAIT && now >= t_start) {
     phase = P_RUN;
     running = 1;
@@ -872,9 +887,11 @@ static int timeout_ms(uint64_t now) {
   if (phase == P_SETUP) next = t_open_deadline;
   else if (phase == P_WAIT) next = t_start;
   else if (phase == P_RUN && chaos) next = chaos_next();
+  else if (phase == P_RUN && room) next = nretry && t_retry < t_finish ? t_retry : t_finish;
   else if (phase == P_RUN && storm) { next = t_finish; if (plan_next < nplan && plan[plan_next].t < next) next = plan[plan_next].t; }
   else if (phase == P_RUN) { next = meas_started ? t_stop : t_meas; if (rate >= 0 && t_tick < next) next = t_tick; }
   else if (phase == P_DRAIN) next = t_finish;
+  if (delay_next() < next) next = delay_next();
   if (next == UINT64_MAX) return -1;
   if (next <= now) return 0;
   uint64_t d = (next - now + 999999) / 1000000;
@@ -913,6 +930,23 @@ static void loop_once(void) {
   if (chaos) chaos_flush();
 }
 
+/* opens the listed sockets in waves of WAVE, each waited for in full (or `timeout_ns`) */
+static void open_waves(const uint32_t *list, uint32_t n, uint64_t timeout_ns) {
+  for (uint32_t w0 = 0; w0 < n; w0 += WAVE) {
+    uint32_t w1 = w0 + WAVE < n ? w0 + WAVE : n;
+    for (uint32_t k = w0; k < w1; k++) start_connect(list[k]);
+    t_open_deadline = mono_ns() + timeout_ns;
+    while (pending_open > 0) {
+      loop_once();
+      if (mono_ns() >= t_open_deadline)
+        for (uint32_t k = w0; k < w1; k++) {
+          uint32_t i = list[k];
+          if (socks[i].state == S_CONNECTING || socks[i].state == S_HANDSHAKE) sock_close(i, S_FAILED);
+        }
+    }
+  }
+}
+
 int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (getenv("WSLOAD_SLOW_MS")) slow_ns = (uint64_t)(atof(getenv("WSLOAD_SLOW_MS")) * 1e6);
@@ -925,6 +959,10 @@ int main(int argc, char **argv) {
     else if (strncmp(argv[a], "--rate=", 7) == 0) rate = strtod(argv[a] + 7, NULL);
     else if (strcmp(argv[a], "--storm") == 0) storm = 1;
     else if (strcmp(argv[a], "--sub") == 0) sub = 1;
+    else if (strcmp(argv[a], "--room") == 0) room = 1;
+    else if (strcmp(argv[a], "--buy") == 0) room_buy = 1;
+    else if (strncmp(argv[a], "--delay-ms=", 11) == 0) delay_ms = strtod(argv[a] + 11, NULL);
+    else if (strncmp(argv[a], "--delay-every=", 14) == 0) delay_every = (uint32_t)strtoul(argv[a] + 14, NULL, 10);
     else if (strcmp(argv[a], "--chaos") == 0) chaos = storm = 1;
     else if (strncmp(argv[a], "--seed=", 7) == 0) { chaos_seed = strtoull(argv[a] + 7, NULL, 10); seeded = 1; }
     else if (strncmp(argv[a], "--first-ms=", 11) == 0) first_ms = strtod(argv[a] + 11, NULL);
@@ -937,8 +975,8 @@ int main(int argc, char **argv) {
     else u[nurls++] = argv[a];
   }
   if (sub && !deal) deal = ""; /* never grabs: the deal is not needed */
-  if (!deal || nurls == 0 || W == 0 || (storm && rate >= 0) || (sub && (storm || rate >= 0 || !festival)))
-    fatal("usage: wsload --deal=<id> --window=<W> --tokens=<n> [--rate=<grabs/s> | --storm --per-socket=<n> --spread-ms=<ms> | --sub --festival=<id>] <ws://...>...");
+  if (!deal || nurls == 0 || W == 0 || (storm && rate >= 0) || (sub && (storm || rate >= 0 || !festival)) || (room && (storm || sub || rate >= 0)))
+    fatal("usage: wsload --deal=<id> --window=<W> --tokens=<n> [--rate=<grabs/s> | --storm --per-socket=<n> --spread-ms=<ms> | --sub --festival=<id> | --room [--buy]] [--delay-ms=<ms> --delay-every=<k>] <ws://...>...");
   if ((sub || chaos) && festival && strlen(festival) > 400) fatal("festival id too long"); /* send_sub's buffer */
   if (storm && W < per_socket) W = per_socket; /* a send-time slot for every grab of a socket */
   if (strlen(deal) > 400) fatal("deal id too long");
@@ -968,7 +1006,8 @@ int main(int argc, char **argv) {
   duelist = xrealloc(NULL, sizeof(uint32_t) * (nsock ? nsock : 1));
   fbuf_cap = (size_t)W * (prefix_len + 32);
   fbuf = xrealloc(NULL, fbuf_cap);
-  if (!socks || !times) fatal("out of memory");
+  if (room) waiters = calloc(nsock ? nsock : 1, sizeof(Waiter));
+  if (!socks || !times || (room && !waiters)) fatal("out of memory");
   for (uint32_t i = 0; i < nsock; i++) { socks[i].fd = -1; socks[i].url = (uint8_t)(i % (uint32_t)nurls); }
   if (chaos) chaos_init();
 
@@ -978,16 +1017,19 @@ int main(int argc, char **argv) {
   if (epoll_ctl(ep, EPOLL_CTL_ADD, 0, &sev) < 0) fatal("epoll_ctl(stdin): %s", strerror(errno));
 
   /* open in waves, each waited for in full, as client.mjs */
-  for (uint32_t w0 = 0; w0 < nsock; w0 += WAVE) {
-    uint32_t w1 = w0 + WAVE < nsock ? w0 + WAVE : nsock;
-    for (uint32_t i = w0; i < w1; i++) start_connect(i);
-    t_open_deadline = mono_ns() + OPEN_TIMEOUT_NS;
-    while (pending_open > 0) {
-      loop_once();
-      if (mono_ns() >= t_open_deadline)
-        for (uint32_t i = w0; i < w1; i++) if (socks[i].state == S_CONNECTING || socks[i].state == S_HANDSHAKE) sock_close(i, S_FAILED);
-    }
+  uint32_t *all = xrealloc(NULL, sizeof(uint32_t) * (nsock ? nsock : 1));
+  for (uint32_t i = 0; i < nsock; i++) all[i] = i;
+  /* room: an open that takes 5 s is given up and tried again, as a page reconnects (on a loaded
+   * machine a few of many thousand opens stall; one stalled open holds up its whole wave) */
+  open_waves(all, nsock, room ? ROOM_OPEN_TIMEOUT_NS : OPEN_TIMEOUT_NS);
+  for (int round = 0; room && round < ROOM_OPEN_RETRIES; round++) {
+    uint32_t nf = 0;
+    for (uint32_t i = 0; i < nsock; i++) if (socks[i].state == S_FAILED) { socks[i].state = S_NONE; all[nf++] = i; }
+    if (!nf) break;
+    fprintf(stderr, "wsload: room: opening %u failed sockets again\n", nf);
+    open_waves(all, nf, ROOM_OPEN_TIMEOUT_NS);
   }
+  free(all);
   uint32_t opened = 0, failed = 0;
   /* as client.mjs: a socket that opened and has closed since still counts as opened */
   for (uint32_t i = 0; i < nsock; i++) { if (socks[i].state == S_OPEN || socks[i].state == S_CLOSED) opened++; else failed++; }

@@ -71,7 +71,8 @@ export class RoomStore {
 
   async join(dealId: string, shopper: string, paid: boolean): Promise<JoinResult> {
     const k = this.keys(dealId);
-    const r = await this.redis.ffRoomJoin(k.room, k.who, k.tix, k.line, k.seen, k.admitted, shopper, paid ? '1' : '0');
+    const r = await this.redis.ffRoomJoin(k.room, k.who, k.tix, k.line, k.seen, k.admitted, dealKeys(this.prefix, dealId).deal,
+      shopper, paid ? '1' : '0');
     const [status, number, ticket, serving, next, windowEnd, reason, now] =
       [String(r[0]), Number(r[1]), Number(r[2]), Number(r[3]), Number(r[4]), Number(r[5]), String(r[6]), Number(r[7])];
     switch (status) {

@@ -5,7 +5,7 @@ import { luaCommands } from '../lua-commands.ts';
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     ffRoomWarm(room: string, ...args: (string | number)[]): Result<number, Context>;
-    ffRoomJoin(room: string, who: string, tix: string, line: string, seen: string, adm: string,
+    ffRoomJoin(room: string, who: string, tix: string, line: string, seen: string, adm: string, deal: string,
       shopper: string, paid: '0' | '1'): Result<(string | number)[], Context>;
     ffRoomLeave(room: string, who: string, tix: string, line: string, seen: string, adm: string,
       shopper: string): Result<number, Context>;
@@ -17,7 +17,7 @@ declare module 'ioredis' {
 
 export const defineRoomScripts = luaCommands(new URL('./lua/', import.meta.url), {
   ffRoomWarm: 'room-warm-1.lua',
-  ffRoomJoin: 'room-join-6.lua',
+  ffRoomJoin: 'room-join-7.lua',
   ffRoomLeave: 'room-leave-6.lua',
   ffRoomDraw: 'room-draw-4.lua',
   ffRoomTick: 'room-tick-8.lua',

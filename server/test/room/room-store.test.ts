@@ -89,6 +89,26 @@ describe('room store', () => {
     expect(seen.size).toBe(299);
   });
 
+  it('a join after the opening second, before any tick, takes a number after the pre-queue, not a ticket', async () => {
+    const id = await newDeal({ startsIn: 600 });
+    for (const s of ['early1', 'early2']) expect((await rooms.join(id, s, true)).status).toBe('pre');
+    await pause(700); // the opening passed; nobody has ticked the room since
+    expect(await rooms.join(id, 'after', true)).toMatchObject({ status: 'waiting', number: 3 });
+    const t = await rooms.tick(id, 'gw-test', 0);
+    expect(t).toMatchObject({ state: 'drawing', draw: true, entries: 2 });
+    await rooms.draw(id);
+    expect((await tick(id)).state).toBe('open');
+    expect((await rooms.numbersOf(id, ['early1', 'early2', 'after'])).sort()).toEqual([1, 2, 3]);
+  });
+
+  it('an empty pre-queue at a late first join opens the line at once', async () => {
+    const id = await newDeal({ startsIn: -100 });
+    expect(await rooms.join(id, 'first', true)).toMatchObject({ status: 'waiting', number: 1 });
+    const t = await tick(id);
+    expect(t).toMatchObject({ state: 'open', entries: 0 });
+    expect(commitOf(t.seed)).toBe(t.commit);
+  });
+
   it('FIFO after the opening, and stock-aware: stops at the stock, resumes when holds expire', async () => {
     const id = await newDeal({ stock: 3, holdSeconds: 5 });
     await rooms.warm(id, { ...settings, windowSeconds: 1 });
