@@ -70,7 +70,10 @@ export function engineProcess(cluster, role, index, extraEnv = {}) {
     async start() {
       starts++;
       const log = createWriteStream(path.join(cluster.logDir, `${name}.${starts}.log`));
-      const c = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+      // CHAOS_CPU_PROF=<dir>: each engine process under node --cpu-prof (written when it exits
+      // by itself; a process killed with -9 leaves no profile)
+      const prof = process.env.CHAOS_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CHAOS_CPU_PROF}`, `--cpu-prof-name=${name}.${starts}.cpuprofile`] : [];
+      const c = spawn(process.execPath, [...prof, '--import', 'tsx', 'server/src/main.ts'], {
         cwd: ROOT, env: { ...process.env, ...cluster.env, FF_ROLE: role, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'],
       });
       child = c;
