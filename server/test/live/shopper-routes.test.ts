@@ -8,6 +8,7 @@ import { NewsTap } from '../helpers/news-tap.ts';
 import { channels, createSubscriber, Subscription } from '../../src/channels.ts';
 import { gatewaysOf, routeKey, ROUTE_TTL_MS, ShopperRoutes } from '../../src/live/shopper-routes.ts';
 import { createLogger } from '../../src/logger.ts';
+import type { Redis } from 'ioredis';
 import { parseShopperNews, publishShopperNews } from '../../src/live/shopper-news.ts';
 import type { HoldsMsg, ServerMessage } from '../../src/shared/protocol.ts';
 import type { RedisClient } from '../../src/redis.ts';
@@ -136,7 +137,7 @@ describe('shopper news routed to the gateways holding the shopper', () => {
   it('sockets opened in one turn are registered in a few pipelines, each written before `registered` resolves', async () => {
     // a gateway taking over a dead one's shoppers opens thousands of sockets at once: one
     // pipeline per socket was most of what a connection cost it
-    const redis = a.env.redis.duplicate();
+    const redis = (a.env.redis as Redis).duplicate();
     let pipelines = 0;
     const pipeline = redis.pipeline.bind(redis);
     redis.pipeline = ((...args: Parameters<typeof pipeline>) => { pipelines++; return pipeline(...args); }) as typeof redis.pipeline;
