@@ -70,7 +70,12 @@ export function engineProcess(cluster, role, index, extraEnv = {}) {
     async start() {
       starts++;
       const log = createWriteStream(path.join(cluster.logDir, `${name}.${starts}.log`));
-      const c = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+      // CHAOS_CPU_PROF=<dir>: each engine process under node --cpu-prof (written when it exits
+      // by itself; a process killed with -9 leaves no profile). Node's file names carry the pid
+      // (the output names each process's pids) and the thread: a fixed name would be written by
+      // tsx's loader thread too, over the main thread's profile.
+      const prof = process.env.CHAOS_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CHAOS_CPU_PROF}`] : [];
+      const c = spawn(process.execPath, [...prof, '--import', 'tsx', 'server/src/main.ts'], {
         cwd: ROOT, env: { ...process.env, ...cluster.env, FF_ROLE: role, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'],
       });
       child = c;

@@ -1,6 +1,8 @@
 // Scenario: slow readers beside grabbers. The same open-loop grab load on one gateway, alone
 // ("alone") and with N sockets beside it that subscribed to the festival and never read again
-// ("slow", bench/load/paused-readers.c), alternated in one run. Reports the grabbers' p50/p99,
+// (bench/load/paused-readers.c), alternated in one run: "slow", readers that were already there
+// (opened BENCH_SLOW_SETTLE_MS before the window), and "arriving", readers opened just before it,
+// so that their arrival (upgrade, sub, festival view, holds frame) falls in the window too. Reports the grabbers' p50/p99,
 // the gateway's RSS and CPU, and what became of the paused sockets (still open, closed by the
 // gateway, bytes left unread in their receive queues and in the gateway's send queues).
 import { execFileSync } from 'node:child_process';
@@ -17,8 +19,10 @@ const BIG = 10_000_000;
 // to compare against, e.g. FANOUT_CHUNK_SOCKETS=0) and adds each variant again on it, as
 // `<variant>:before`, interleaved with the others in the same run.
 const BEFORE_ENV = Object.fromEntries((process.env.BENCH_SLOW_BEFORE ?? '').split(/\s+/).filter(Boolean).map((kv) => kv.split('=')));
-const BASE = (process.env.BENCH_SLOW_VARIANTS ?? 'alone,slow').split(',');
+const BASE = (process.env.BENCH_SLOW_VARIANTS ?? 'alone,slow,arriving').split(',');
 const VARIANTS = Object.keys(BEFORE_ENV).length ? BASE.flatMap((v) => [v, `${v}:before`]) : BASE;
+// long enough for a gateway to have answered every reader's sub (festival view, holds frame)
+const SETTLE_MS = Number(process.env.BENCH_SLOW_SETTLE_MS ?? 3_000);
 const order = (run) => (run % 2 ? [...VARIANTS].reverse() : VARIANTS);
 
 /** VmRSS of a process, MB */
@@ -64,7 +68,11 @@ function netCounters() {
 }
 
 function labels(slow) {
-  const base = { alone: 'grabbers alone', slow: `with ${slow.toLocaleString('en')} paused readers`, reading: `with ${slow.toLocaleString('en')} reading subscribers`, ratio: 'slow / alone, per run' };
+  const base = {
+    alone: 'grabbers alone', slow: `with ${slow.toLocaleString('en')} paused readers (there ${SETTLE_MS / 1000} s before)`,
+    arriving: `with ${slow.toLocaleString('en')} paused readers arriving`, reading: `with ${slow.toLocaleString('en')} reading subscribers`,
+    ratio: 'slow / alone, per run', 'ratio-arriving': 'arriving / alone, per run',
+  };
   const before = process.env.BENCH_SLOW_BEFORE;
   if (before) for (const [k, v] of Object.entries(base)) base[`${k}:before`] = `${v} (${before})`;
   return base;
@@ -98,9 +106,10 @@ export async function slowReadersScenario(ctx) {
         const { dealId, festivalId } = await seedDeal(ns, { stock: BIG, limit: BIG });
         const rssBefore = rssMb(gw);
         let paused = null;
-        if (kind === 'slow') {
+        if (kind === 'slow' || kind === 'arriving') {
           paused = await startPausedReaders({ tokens: Array.from({ length: slow }, () => ns.signer.issue().token), url, festival: festivalId, rcvbuf });
           if (paused.failed) errors.push(`run ${run + 1}: ${paused.failed} paused readers failed to open`);
+          if (kind === 'slow') await sleep(SETTLE_MS);
         }
         const readers = kind === 'reading'
           ? await startLoad({ tokens: Array.from({ length: slow }, () => ns.signer.issue().token), processes: 1, cfg: { role: 'sub', protocol: 'json', urls: [url], festival: festivalId } })
@@ -151,8 +160,10 @@ export async function slowReadersScenario(ctx) {
         ctx.log(`slowreaders: ${variant}: p50 ${l.p50?.toFixed(2)} p99 ${l.p99?.toFixed(2)} ms, ${answered} answered, gateway CPU ${cpu.gateway?.toFixed(2)} s, RSS ${rssBefore?.toFixed(0)} -> peak ${rssPeak?.toFixed(0)} MB, backlog drops ${net1.backlogDrops - net0.backlogDrops}, retransmits ${net1.retrans - net0.retrans}, loss probes ${net1.lossProbes - net0.lossProbes}`);
       }
       for (const on of Object.keys(engines)) {
-        const [alone, slowP99] = [p99[on ? `alone:${on}` : 'alone'], p99[on ? `slow:${on}` : 'slow']];
-        if (alone && slowP99) put('p99 slow / alone', on ? `ratio:${on}` : 'ratio', slowP99 / alone);
+        const of = (v) => p99[on ? `${v}:${on}` : v];
+        const alone = of('alone');
+        if (alone && of('slow')) put('p99 slow / alone', on ? `ratio:${on}` : 'ratio', of('slow') / alone);
+        if (alone && of('arriving')) put('p99 arriving / alone', on ? `ratio-arriving:${on}` : 'ratio-arriving', of('arriving') / alone);
       }
     }
   } finally {
@@ -163,7 +174,7 @@ export async function slowReadersScenario(ctx) {
     name: 'slowreaders',
     title: 'Grabbers beside never-reading subscribers',
     load: `${grabbers.toLocaleString('en')} grab WebSockets (2 C load processes, open loop at ${rate.toLocaleString('en')} grabs/s), ${durationMs / 1000} s measured after ${warmupMs / 1000} s warm-up, on one gateway with its worker; `
-      + `"slow": ${slow.toLocaleString('en')} more sockets (bench/load/paused-readers.c, SO_RCVBUF ${rcvbuf || 'kernel default'}) that subscribed to the festival and never read again, opened just before the window; "alone": none. Alternated run by run.`,
+      + `"slow": ${slow.toLocaleString('en')} more sockets (bench/load/paused-readers.c, SO_RCVBUF ${rcvbuf || 'kernel default'}) that subscribed to the festival and never read again, opened ${SETTLE_MS / 1000} s before the window; "arriving": the same, opened just before it; "alone": none. Alternated run by run.`,
     labels: labels(slow),
     rows, errors,
   };

@@ -111,6 +111,11 @@ export class DealFeed {
     return { ...entry.festival, deals, serverTime: now };
   }
 
+  /** The festivals this gateway has loaded (someone here subscribed to them or grabbed in them). */
+  festivalIds(): IterableIterator<string> {
+    return this.festivals.keys();
+  }
+
   /** Reload one festival from Postgres (a deal was warmed, opened, edited, cancelled ...). */
   async reload(festivalId: string): Promise<void> {
     this.festivals.delete(festivalId);

@@ -14,6 +14,14 @@
 // therefore sent in chunks of `chunkSockets`, one event-loop turn and a timer apart, so grab
 // answers go out between chunks and the kernel drains its queue. Every message of one round
 // reaches a socket in one write (snapshot and ticker items of one tick: one segment).
+//
+// A round is spread over the time until the next one (`spreadMs`, set by the live tick from the
+// snapshot cadence) and never writes more than a chunk per turn: a round squeezed into a short
+// deadline ended in one burst of thousands of writes (every grab of that moment waited for it).
+// When the next round of a topic comes while the last is unfinished, the sockets it had not
+// reached go first in the new one and get the messages they missed in the same write (snapshots
+// are deltas with a seq: none may be skipped); each such carry doubles the round's chunk, so a
+// loop too busy for the pace still catches up.
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import type { ProcessMetrics } from '../metrics/process-metrics.ts';
 
@@ -28,18 +36,27 @@ interface Paused { topics: string[] }
 type View<T> = (ws: WebSocket<T>) => Snapshotable;
 
 /** One topic's messages on their way to the followers listed when the first was published. */
-interface Round { topic: string; messages: Buffer[]; kinds: string[]; sockets: WebSocket<unknown>[]; next: number; due: number }
+interface Round {
+  topic: string; messages: Buffer[]; kinds: string[]; sockets: WebSocket<unknown>[]; next: number;
+  /** performance.now() by which the round should be done */
+  due: number;
+  /** sockets an unfinished earlier round of this topic had not reached: what they missed, sent first */
+  carried: Map<WebSocket<unknown>, Buffer[]> | null;
+  /** chunks per turn: 1, doubled by each carry */
+  boost: number;
+}
+
+/** the most a round's chunk grows by carries (a loop that far behind sends big chunks) */
+const MAX_BOOST = 16;
+/** the smallest chunk worth a timer, when a long spread would allow fewer sockets per turn */
+const MIN_CHUNK = 32;
 
 export interface PacingOptions {
   /** sockets written per event-loop turn; 0 = no pacing (one uWS publish per message) */
   chunkSockets: number;
   /** pause between chunks (ms; 0 = the next turn of the event loop, without a timer) */
   gapMs: number;
-  /**
-   * a round is spread over at most this long (ms): chunks grow when a busy event loop runs the
-   * pump late, and an overdue round goes out at once, so snapshots never queue up behind
-   * each other
-   */
+  /** a round is spread over about this long (ms): the time until the next round (setSpread) */
   spreadMs: number;
 }
 
@@ -89,15 +106,34 @@ export class Fanout {
   }
 
   /**
+   * `sweep` for sockets whose snapshot topics are paced: a socket that stopped reading is paused
+   * when a paced round reaches it, so only the paused ones are looked at here (forgotten when
+   * closed, resumed when drained), not every socket every tick.
+   */
+  sweepPaused<T>(sockets: ReadonlySet<WebSocket<T>>, view: View<T>): void {
+    const low = this.thresholdBytes / 4;
+    for (const [ws, p] of this.paused) {
+      if (!sockets.has(ws as WebSocket<T>)) this.forget(ws, p);
+      else if (ws.getBufferedAmount() < low) {
+        this.forget(ws, p);
+        for (const t of p.topics) ws.subscribe(t);
+        view(ws as WebSocket<T>).catchUp();
+        this.followers = null;
+      }
+    }
+  }
+
+  /** Whether this fan-out paces its followers' snapshot topics (see paceFollowers). */
+  get paced(): boolean {
+    return this.source !== null;
+  }
+
+  /**
    * Pace the snapshot topics of these sockets (when `chunkSockets` > 0): `topicOf` names the one
    * snapshot topic a socket follows now. Other topics go out through uWS in one publish.
    */
   paceFollowers<T>(sockets: () => ReadonlySet<WebSocket<T>>, topicOf: (ws: WebSocket<T>) => string | null): void {
     if (this.pacing.chunkSockets > 0) this.source = { sockets, topicOf } as NonNullable<Fanout['source']>;
-  }
-
-  isPaused(ws: WebSocket<unknown>): boolean {
-    return this.paused.has(ws);
   }
 
   /** One snapshot on one topic; paused subscribers of it count as dropped. */
@@ -119,7 +155,7 @@ export class Fanout {
       last.messages.push(bytes);
       last.kinds.push(kind);
     } else {
-      this.rounds.push({ topic, messages: [bytes], kinds: [kind], sockets, next: 0, due: performance.now() + this.pacing.spreadMs });
+      this.rounds.push(this.nextRound(topic, bytes, kind, sockets));
     }
     if (!this.pumping) {
       this.pumping = true;
@@ -139,25 +175,50 @@ export class Fanout {
     return this.rounds.reduce((n, r) => n + r.sockets.length - r.next, 0);
   }
 
+  /** Paced rounds spread over about this long (ms): the live tick sets it to the snapshot period. */
+  setSpread(ms: number): void {
+    this.pacing.spreadMs = ms;
+  }
+
+  /**
+   * A new round of `topic`. An unfinished one of the same topic is folded in: the sockets it had
+   * not reached come first, with the messages they missed.
+   */
+  private nextRound(topic: string, bytes: Buffer, kind: string, listed: WebSocket<unknown>[]): Round {
+    const i = this.rounds.findIndex((r) => r.topic === topic);
+    const due = performance.now() + this.pacing.spreadMs;
+    if (i < 0) return { topic, messages: [bytes], kinds: [kind], sockets: listed, next: 0, due, carried: null, boost: 1 };
+    const old = this.rounds.splice(i, 1)[0]!;
+    const carried = new Map<WebSocket<unknown>, Buffer[]>();
+    for (let k = old.next; k < old.sockets.length; k++) {
+      const ws = old.sockets[k]!;
+      const earlier = old.carried?.get(ws);
+      carried.set(ws, earlier ? [...earlier, ...old.messages] : old.messages);
+    }
+    const sockets = [...carried.keys()];
+    for (const ws of listed) if (!carried.has(ws)) sockets.push(ws);
+    return { topic, messages: [bytes], kinds: [kind], sockets, next: 0, due, carried, boost: Math.min(MAX_BOOST, old.boost * 2) };
+  }
+
   private readonly pump = (): void => {
     const { chunkSockets, gapMs } = this.pacing;
     const source = this.source!;
     const now = performance.now();
-    let budget = chunkSockets;
+    let budget = chunkSockets * (this.rounds[0]?.boost ?? 1);
     while (budget > 0 && this.rounds.length > 0) {
       const r = this.rounds[0]!;
-      // turns left before the round is due (a turn is at least the gap, ~1 ms with a timer)
-      const turns = Math.floor((r.due - now) / Math.max(1, gapMs));
+      // as many as keep the round on time (a turn is at least the gap, ~1 ms with a timer), at
+      // least a small chunk, never past the turn's budget: an overdue round does not burst
+      const turns = Math.max(1, Math.floor((r.due - now) / Math.max(1, gapMs)));
       const left = r.sockets.length - r.next;
-      const n = turns <= 1 ? left : Math.max(budget, Math.ceil(left / turns));
-      const end = Math.min(r.sockets.length, r.next + n);
+      const n = Math.min(left, budget, Math.max(Math.ceil(left / turns), Math.min(MIN_CHUNK, chunkSockets)));
+      const end = r.next + n;
       for (let i = r.next; i < end; i++) this.deliver(r.sockets[i]!, r, source);
-      budget -= Math.min(budget, end - r.next);
+      budget -= n;
       r.next = end;
-      if (r.next >= r.sockets.length) {
-        this.rounds.shift();
-        this.followers = null;
-      }
+      if (r.next < r.sockets.length) break;
+      this.rounds.shift();
+      this.followers = null;
     }
     if (this.rounds.length === 0) this.pumping = false;
     else if (this.pacing.gapMs > 0) setTimeout(this.pump, this.pacing.gapMs);
@@ -173,8 +234,12 @@ export class Fanout {
       for (const k of r.kinds) this.countDropped(k, 1);
       return;
     }
-    if (r.messages.length === 1) ws.send(r.messages[0]!, false);
-    else ws.cork(() => { for (const m of r.messages) ws.send(m, false); });
+    const missed = r.carried?.get(ws);
+    if (!missed && r.messages.length === 1) ws.send(r.messages[0]!, false);
+    else ws.cork(() => {
+      if (missed) for (const m of missed) ws.send(m, false);
+      for (const m of r.messages) ws.send(m, false);
+    });
   }
 
   private listFollowers(source: NonNullable<Fanout['source']>): Map<string, WebSocket<unknown>[]> {

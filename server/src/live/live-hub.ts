@@ -90,10 +90,14 @@ export class LiveHub {
     let swept = 0;
     try {
       const shoppers = this.d.shopperSockets();
-      this.fanout.sweep(shoppers, (ws) => ({
+      const shopperView = (ws: WebSocket<ShopperData>) => ({
         topics: () => { const f = ws.getUserData().festival; return f ? [Topic.festival(f)] : []; },
         catchUp: () => this.catchUp(ws),
-      }));
+      });
+      // paced rounds pause a socket that stopped reading when they reach it: no pass over
+      // every socket each tick (with thousands of sockets, a stall every tick)
+      if (this.fanout.paced) this.fanout.sweepPaused(shoppers, shopperView);
+      else this.fanout.sweep(shoppers, shopperView);
       this.opsFanout.sweep(this.opsSockets, (ws) => ({
         topics: () => [Topic.ops],
         catchUp: () => {
@@ -102,7 +106,9 @@ export class LiveHub {
         },
       }));
       swept = performance.now() - t0;
-      this.snapshotEvery = ticksPerSnapshot(this.followers(shoppers), this.cadence);
+      this.snapshotEvery = ticksPerSnapshot(this.followers(), this.cadence);
+      // a round may take until the next one is half due: spread thin, no burst
+      this.fanout.setSpread((this.snapshotEvery * this.d.config.liveSnapshotMs) / 2);
       const due = ++this.ticksSinceSnapshot >= this.snapshotEvery;
       if (due) this.ticksSinceSnapshot = 0;
       await this.feed.poll(due);
@@ -119,10 +125,11 @@ export class LiveHub {
     }
   }
 
-  /** Sockets that festival snapshots go to now (paused ones are skipped, so they cost nothing). */
-  private followers(shoppers: ReadonlySet<WebSocket<ShopperData>>): number {
+  /** Sockets that festival snapshots go to now: uWS counts each topic's subscribers, and a paused
+   *  socket is unsubscribed, so it costs nothing and counts for nothing. */
+  private followers(): number {
     let n = 0;
-    for (const ws of shoppers) if (ws.getUserData().festival !== null && !this.fanout.isPaused(ws as WebSocket<unknown>)) n++;
+    for (const id of this.feed.festivalIds()) n += this.d.app.numSubscribers(Topic.festival(id));
     return n;
   }
 

@@ -27,6 +27,15 @@ export const ROUTE_TTL_MS = 10 * 60_000;
 export const ROUTE_REFRESH_MS = ROUTE_TTL_MS / 5;
 /** A registration Redis refused is tried again this often. */
 const RETRY_MS = 1_000;
+/**
+ * Sockets opened in one event-loop turn are registered in one pipeline: one per socket was the
+ * largest part of what a connection cost the gateway, and thousands arrive at once when a
+ * gateway dies and its shoppers come over. As with grab batches (gateway/grab-batcher.ts), the
+ * turn's end can be far away in a flood, so a batch also leaves once it is this big or its first
+ * shopper has waited REGISTER_AFTER_MS.
+ */
+const REGISTER_BATCH = 256;
+const REGISTER_AFTER_MS = 50;
 
 export function routeKey(prefix: string, shopper: string): string {
   return `${prefix}:route:${shopper}`;
@@ -53,6 +62,10 @@ export class ShopperRoutes {
   private readonly retry = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private failing = false;
+  /** shoppers whose first socket opened since the last batch, and that batch's settling */
+  private queued = new Set<string>();
+  private queuedSince = 0;
+  private batch: { done: Promise<void>; settle(): void } | null = null;
 
   constructor(
     private readonly redis: RedisClient,
@@ -82,8 +95,31 @@ export class ShopperRoutes {
   opened(shopper: string): void {
     const n = this.sockets.get(shopper) ?? 0;
     this.sockets.set(shopper, n + 1);
-    if (n === 0) void this.register([shopper]);
+    if (n === 0) this.enqueue(shopper);
   }
+
+  private enqueue(shopper: string): void {
+    if (!this.batch) {
+      let settle!: () => void;
+      const done = new Promise<void>((r) => { settle = r; });
+      this.batch = { done, settle };
+      this.queuedSince = performance.now();
+      setImmediate(this.flush);
+    }
+    this.queued.add(shopper);
+    this.writes.set(shopper, this.batch.done);
+    if (this.queued.size >= REGISTER_BATCH || performance.now() - this.queuedSince >= REGISTER_AFTER_MS) this.flush();
+  }
+
+  private readonly flush = (): void => {
+    const batch = this.batch;
+    if (!batch) return;
+    // a shopper whose socket closed before its turn came needs no entry
+    const shoppers = [...this.queued].filter((s) => this.sockets.has(s));
+    this.queued.clear();
+    this.batch = null;
+    void this.register(shoppers).then(batch.settle);
+  };
 
   /** A socket of `shopper` closed here. */
   closed(shopper: string): void {

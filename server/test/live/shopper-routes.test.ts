@@ -6,7 +6,9 @@ import { ShopperSocket } from '../helpers/shopper-socket.ts';
 import { waitFor } from '../helpers/test-env.ts';
 import { NewsTap } from '../helpers/news-tap.ts';
 import { channels, createSubscriber, Subscription } from '../../src/channels.ts';
-import { gatewaysOf, routeKey, ROUTE_TTL_MS } from '../../src/live/shopper-routes.ts';
+import { gatewaysOf, routeKey, ROUTE_TTL_MS, ShopperRoutes } from '../../src/live/shopper-routes.ts';
+import { createLogger } from '../../src/logger.ts';
+import type { Redis } from 'ioredis';
 import { parseShopperNews, publishShopperNews } from '../../src/live/shopper-news.ts';
 import type { HoldsMsg, ServerMessage } from '../../src/shared/protocol.ts';
 import type { RedisClient } from '../../src/redis.ts';
@@ -129,6 +131,30 @@ describe('shopper news routed to the gateways holding the shopper', () => {
       await waitFor(async () => (await routesOf(shopper)).length === 0, 'the route removed');
     } finally {
       await tap.close();
+    }
+  });
+
+  it('sockets opened in one turn are registered in a few pipelines, each written before `registered` resolves', async () => {
+    // a gateway taking over a dead one's shoppers opens thousands of sockets at once: one
+    // pipeline per socket was most of what a connection cost it
+    const redis = (a.env.redis as Redis).duplicate();
+    let pipelines = 0;
+    const pipeline = redis.pipeline.bind(redis);
+    redis.pipeline = ((...args: Parameters<typeof pipeline>) => { pipelines++; return pipeline(...args); }) as typeof redis.pipeline;
+    const routes = new ShopperRoutes(redis, a.config.keyPrefix, 'batch-gw', createLogger('silent'));
+    try {
+      const shoppers = Array.from({ length: 600 }, (_, i) => `batch-${i}`);
+      for (const s of shoppers) routes.opened(s);
+      // one closed before its batch left: no entry for it
+      routes.closed(shoppers[599]!);
+      await Promise.all(shoppers.slice(0, 599).map((s) => routes.registered(s)));
+      expect(pipelines).toBeLessThanOrEqual(3);
+      const written = await Promise.all(shoppers.map(routesOf));
+      expect(written.slice(0, 599).every((r) => r.length === 1 && r[0] === 'batch-gw')).toBe(true);
+      await waitFor(async () => (await routesOf(shoppers[599]!)).length === 0, 'no entry for the closed one');
+    } finally {
+      routes.stop();
+      redis.disconnect();
     }
   });
 });
