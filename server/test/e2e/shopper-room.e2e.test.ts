@@ -10,12 +10,12 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ARTIFACTS, startBrowserWorld, type BrowserWorld } from '../helpers/browser-world.ts';
 import { seedDeals, warmNow, type RunningEngine } from '../helpers/engine.ts';
 import { ShopperSocket } from '../helpers/shopper-socket.ts';
-import { newSessionWithPow, solvePow } from '../helpers/room-client.ts';
+import { controlRoom, joinLine } from '../helpers/room-waiter.ts';
 import { waitFor } from '../helpers/test-env.ts';
 import { putRoomSettings } from '../../src/room/settings-repo.ts';
 import { RoomStore } from '../../src/room/room-store.ts';
 import type { ServerMessage } from '../../src/shared/protocol.ts';
-import type { AdmittedMsg, JoinedMsg, PowMsg } from '../../src/shared/room-protocol.ts';
+import type { AdmittedMsg, JoinedMsg } from '../../src/shared/room-protocol.ts';
 
 const PHONE = { width: 393, height: 851 };
 
@@ -70,28 +70,16 @@ describe('waiting room on the shopper page (phone)', () => {
     await world?.close();
   });
 
-  async function control(deal: string, body: { paused?: boolean; outflow?: number }): Promise<void> {
-    const res = await fetch(`${engine.url}/api/ops/rooms/${deal}`, {
-      method: 'POST', headers: { authorization: `Bearer ${engine.config.opsToken}` }, body: JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`ops room control: ${res.status} ${await res.text()}`);
-  }
+  const control = (deal: string, body: { paused?: boolean; outflow?: number }) => controlRoom(engine.url, engine.config.opsToken, deal, body);
 
   async function roomState(deal: string): Promise<string> {
     return ((await (await fetch(`${engine.url}/api/rooms/${deal}`)).json()) as { state: string }).state;
   }
 
-  /** A shopper over a plain socket (the crowd around the pages): joins `deal`'s line. */
   async function waiter(deal: string): Promise<{ s: ShopperSocket; joined: JoinedMsg }> {
-    const session = await newSessionWithPow(engine.url);
-    const s = await ShopperSocket.open(engine.wsUrl, session.token);
-    sockets.push(s);
-    await s.waitFor((m) => m.t === 'hello');
-    s.send({ t: 'sub', festival: festivalId });
-    s.send({ t: 'join', deal });
-    const pow = (await s.waitFor((m) => m.t === 'pow' && m.deal === deal)) as PowMsg;
-    s.send({ t: 'join', deal, pow: solvePow(pow.challenge) });
-    return { s, joined: (await s.waitFor((m) => m.t === 'joined' && m.deal === deal)) as JoinedMsg };
+    const w = await joinLine(engine.url, engine.wsUrl, festivalId, deal);
+    sockets.push(w.s);
+    return w;
   }
 
   async function phonePage(opts: { locale?: string; init?: string } = {}): Promise<{ page: Page; errors: string[] }> {
