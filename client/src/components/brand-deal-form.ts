@@ -1,8 +1,8 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { BrandApiError, type BrandApi, type BrandDealView, type BrandFestival } from '../data/brand-api.ts';
+import { type BrandApi, type BrandDealView, type BrandFestival } from '../data/brand-api.ts';
 import { minorUnitDigits } from './format.ts';
-import { describeFieldError, formatFormTime, formTimeZone } from './brand-terms.ts';
+import { describeFieldError, formatFormTime, formErrorsOf, formTimeZone } from './brand-terms.ts';
 import { brandFormStyles } from './brand-form-styles.ts';
 
 /** "649.99" in a currency with `digits` minor digits -> minor units; a non-integer result when the
@@ -43,7 +43,7 @@ export function defaultDealTimes(f: BrandFestival, now: number): { startsAt: num
   return { startsAt, endsAt: Math.min(startsAt + HOUR, Math.floor(f.endsAt / 1000) * 1000) };
 }
 
-type Errors = Record<string, string>;
+type Errors = Partial<Record<string, string>>;
 
 /**
  * Create or edit one deal. Server validation errors appear next to their field; the element
@@ -147,14 +147,7 @@ export class BrandDealForm extends LitElement {
       this.errors = {};
       this.dispatchEvent(new CustomEvent('saved', { detail: deal }));
     } catch (err) {
-      if (err instanceof BrandApiError) {
-        const errors: Errors = {};
-        for (const fe of err.body.errors ?? []) errors[fe.field] ??= describeFieldError(fe);
-        this.errors = errors;
-        this.summary = err.body.errors?.length ? `${err.body.errors.length} field(s) need attention.` : err.message;
-      } else {
-        this.summary = 'Could not reach flashfest; try again.';
-      }
+      ({ errors: this.errors, summary: this.summary } = formErrorsOf(err, describeFieldError));
     } finally {
       this.busy = false;
     }

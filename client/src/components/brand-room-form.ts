@@ -1,8 +1,9 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { BrandApiError, type BrandApi, type BrandDealView, type BrandRoomReply, type BrandRoomSettings } from '../data/brand-api.ts';
+import { type BrandApi, type BrandDealView, type BrandRoomReply, type BrandRoomSettings } from '../data/brand-api.ts';
 import type { FieldError } from '../../../server/src/shared/brand-api.ts';
 import { brandFormStyles } from './brand-form-styles.ts';
+import { formErrorsOf } from './brand-terms.ts';
 
 type Field = keyof BrandRoomSettings;
 
@@ -60,7 +61,7 @@ export class BrandRoomForm extends LitElement {
       const id = this.deal.id;
       this.api.room(id).then(
         (r) => { if (this.deal?.id === id) this.reply = r; },
-        (err: unknown) => { this.summary = err instanceof BrandApiError ? err.message : 'Could not reach flashfest; try again.'; },
+        (err: unknown) => { this.summary = formErrorsOf(err, describeRoomError).summary; },
       );
     }
   }
@@ -116,14 +117,7 @@ export class BrandRoomForm extends LitElement {
       this.errors = {};
       this.dispatchEvent(new CustomEvent('saved', { detail: this.reply }));
     } catch (err) {
-      if (err instanceof BrandApiError) {
-        const errors: Partial<Record<string, string>> = {};
-        for (const fe of err.body.errors ?? []) errors[fe.field] ??= describeRoomError(fe);
-        this.errors = errors;
-        this.summary = err.body.errors?.length ? `${err.body.errors.length} field(s) need attention.` : err.message;
-      } else {
-        this.summary = 'Could not reach flashfest; try again.';
-      }
+      ({ errors: this.errors, summary: this.summary } = formErrorsOf(err, describeRoomError));
     } finally {
       this.busy = false;
     }
