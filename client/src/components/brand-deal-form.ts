@@ -1,8 +1,9 @@
-import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { BrandApiError, type BrandApi, type BrandDealView, type BrandFestival } from '../data/brand-api.ts';
+import { type BrandApi, type BrandDealView, type BrandFestival } from '../data/brand-api.ts';
 import { minorUnitDigits } from './format.ts';
-import { describeFieldError, formatFormTime, formTimeZone } from './brand-terms.ts';
+import { describeFieldError, formatFormTime, formErrorsOf, formTimeZone } from './brand-terms.ts';
+import { brandFormStyles } from './brand-form-styles.ts';
 
 /** "649.99" in a currency with `digits` minor digits -> minor units; a non-integer result when the
  *  amount has more decimals than the currency, so the server names the field. */
@@ -42,7 +43,7 @@ export function defaultDealTimes(f: BrandFestival, now: number): { startsAt: num
   return { startsAt, endsAt: Math.min(startsAt + HOUR, Math.floor(f.endsAt / 1000) * 1000) };
 }
 
-type Errors = Record<string, string>;
+type Errors = Partial<Record<string, string>>;
 
 /**
  * Create or edit one deal. Server validation errors appear next to their field; the element
@@ -50,21 +51,7 @@ type Errors = Record<string, string>;
  */
 @customElement('brand-deal-form')
 export class BrandDealForm extends LitElement {
-  static override styles = css`
-    :host { display: block; background: #fff; border-radius: 10px; padding: 1rem; box-shadow: 0 1px 3px rgb(0 0 0 / 0.12); }
-    form { display: grid; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: 0.75rem 1rem; }
-    label { display: flex; flex-direction: column; gap: 0.2rem; font-size: 0.8125rem; font-weight: 600; color: #33333d; }
-    .wide { grid-column: 1 / -1; }
-    input, select, textarea { font: inherit; font-weight: 400; padding: 0.4rem 0.5rem; border: 1px solid #c4c4cc; border-radius: 6px; }
-    [aria-invalid='true'] { border-color: #b00020; background: #fff5f6; }
-    .err { color: #b00020; font-weight: 400; font-size: 0.8125rem; }
-    .hint { color: #6b6b76; font-weight: 400; font-size: 0.75rem; }
-    .actions { grid-column: 1 / -1; display: flex; gap: 0.5rem; align-items: center; }
-    button { font: inherit; padding: 0.45rem 1rem; border-radius: 6px; border: 1px solid #c4c4cc; background: #fff; cursor: pointer; }
-    button.primary { background: #e0301e; border-color: #e0301e; color: #fff; font-weight: 600; }
-    .summary { color: #b00020; }
-    h2 { margin: 0 0 0.75rem; font-size: 1.05rem; }
-  `;
+  static override styles = brandFormStyles;
 
   @property({ attribute: false }) api: BrandApi | null = null;
   @property({ attribute: false }) festivals: BrandFestival[] = [];
@@ -160,14 +147,7 @@ export class BrandDealForm extends LitElement {
       this.errors = {};
       this.dispatchEvent(new CustomEvent('saved', { detail: deal }));
     } catch (err) {
-      if (err instanceof BrandApiError) {
-        const errors: Errors = {};
-        for (const fe of err.body.errors ?? []) errors[fe.field] ??= describeFieldError(fe);
-        this.errors = errors;
-        this.summary = err.body.errors?.length ? `${err.body.errors.length} field(s) need attention.` : err.message;
-      } else {
-        this.summary = 'Could not reach flashfest; try again.';
-      }
+      ({ errors: this.errors, summary: this.summary } = formErrorsOf(err, describeFieldError));
     } finally {
       this.busy = false;
     }

@@ -3,7 +3,7 @@ import { customElement, property } from 'lit/decorators.js';
 import type { BrandDealView } from '../data/brand-api.ts';
 import { formatMoney } from './format.ts';
 
-export type DealAction = 'edit' | 'cancel' | 'stop';
+export type DealAction = 'edit' | 'room' | 'cancel' | 'stop';
 
 const stateLabel: Record<string, string> = {
   scheduled: 'Scheduled', warming: 'Warming', live: 'Live', sold_out: 'Sold out', ended: 'Ended', stopped: 'Stopped', cancelled: 'Cancelled',
@@ -58,6 +58,7 @@ export class BrandDealTable extends LitElement {
         <td class="num" data-testid="deal-gmv-${d.id}">${formatMoney({ minor: d.gmvMinor, currency: d.currency })}</td>
         <td>
           ${d.editable ? html`<button @click=${() => this.fire('edit', d)} data-testid="edit-${d.id}">Edit</button>` : nothing}
+          ${['scheduled', 'warming', 'live'].includes(d.state) ? html`<button @click=${() => this.fire('room', d)} data-testid="room-${d.id}">Waiting room</button>` : nothing}
           ${d.cancellable ? html`<button class="danger" @click=${() => this.fire('cancel', d)} data-testid="cancel-${d.id}">Cancel</button>` : nothing}
           ${d.stoppable ? html`<button class="danger" @click=${() => this.fire('stop', d)} data-testid="stop-${d.id}">Stop</button>` : nothing}
         </td>

@@ -2,6 +2,7 @@
 // in the local zone its form shows. The API's field errors carry their numbers in `details`
 // (minor units, epoch ms); this restates them, and falls back to the API's own message.
 import type { FieldError } from '../../../server/src/shared/brand-api.ts';
+import { BrandApiError } from '../data/brand-api.ts';
 import { formatMajor } from '../../../server/src/shared/minor-units.ts';
 import { minorUnitDigits } from './format.ts';
 
@@ -74,4 +75,13 @@ export function describeFieldError(e: FieldError): string {
       break;
   }
   return e.message;
+}
+
+/** A failed save as a form shows it: each field's first error in the brand's words, and a line
+ *  for the form's foot. */
+export function formErrorsOf(err: unknown, describe: (e: FieldError) => string): { errors: Partial<Record<string, string>>; summary: string } {
+  if (!(err instanceof BrandApiError)) return { errors: {}, summary: 'Could not reach flashfest; try again.' };
+  const errors: Partial<Record<string, string>> = {};
+  for (const fe of err.body.errors ?? []) errors[fe.field] ??= describe(fe);
+  return { errors, summary: err.body.errors?.length ? `${err.body.errors.length} field(s) need attention.` : err.message };
 }

@@ -4,13 +4,18 @@ import { localized, msg, str } from '@lit/localize';
 import type { DealView } from '../../../server/src/shared/protocol.ts';
 import { ServerTimeController } from '../controllers/server-time-controller.ts';
 import { serverNow } from '../data/clock.ts';
-import { grabView, type DealMine, type GrabView } from '../data/grab-state.ts';
+import { grabView, type DealMine, type GrabState, type GrabView } from '../data/grab-state.ts';
+import type { RoomView } from '../data/room-store.ts';
 import { intlLocale } from '../i18n/locale.ts';
 import { discountPercent, formatCount, formatMoney, formatOff } from './format.ts';
 import './ff-countdown.ts';
 import './ff-grab-button.ts';
 import './ff-stock-bar.ts';
 import './ff-remind-button.ts';
+import './ff-waiting-room.ts';
+
+/** The shopper's own hold (or order) of the deal is shown by the grab button, line or not. */
+const ownStates: ReadonlySet<GrabState> = new Set(['grabbing', 'held', 'paying', 'paid', 'limit_reached']);
 
 /**
  * One deal: picture, prices, live stock, limit, countdown and the grab button. The picture's box
@@ -90,21 +95,33 @@ export class FfDealCard extends LitElement {
       font-size: 0.875rem;
       color: #4a4a55;
     }
-    ff-grab-button {
+    ff-grab-button,
+    ff-waiting-room {
       margin-top: auto;
+    }
+    ff-grab-button {
       padding-top: 0.25rem;
+    }
+    ff-waiting-room + ff-grab-button {
+      margin-top: 0;
     }
   `;
 
   @property({ attribute: false }) deal!: DealView;
   @property({ attribute: false }) mine: DealMine | undefined;
+  /** the deal's waiting room as this shopper sees it (status `off`: none) */
+  @property({ attribute: false }) room: RoomView | undefined;
 
   private view: GrabView | null = null;
 
   constructor() {
     super();
     // Re-render exactly when the deal opens, ends, or a hold runs out.
-    new ServerTimeController(this, () => this.view?.nextChange ?? null);
+    new ServerTimeController(this, () => {
+      const times = [this.view?.nextChange ?? null, this.room?.status === 'admitted' ? this.room.until : null]
+        .filter((t): t is number => t !== null && t > serverNow());
+      return times.length ? Math.min(...times) : null;
+    });
   }
 
   protected override willUpdate(_changed: PropertyValues<this>): void {
@@ -144,16 +161,36 @@ export class FfDealCard extends LitElement {
           <span>${msg(str`Limit ${formatCount(d.limit, locale)} per shopper`, { id: 'card.limit' })}</span>
         </div>
         <div class="when">${this.renderWhen(now)}</div>
-        <ff-grab-button
-          .deal=${d.id}
-          .state=${v.state}
-          .hold=${v.hold}
-          .refusal=${v.refusal}
-          .startsAt=${d.startsAt}
-          .canGrab=${v.canGrab}
-        ></ff-grab-button>
+        ${this.renderAction(v, now)}
       </div>
     `;
+  }
+
+  /**
+   * The grab button, or the waiting line in its place while the deal's room is on and this
+   * shopper has not been let in: admitted, the button lights beside the window's countdown;
+   * closed, "sold out" replaces the line (a hold already made stays payable).
+   */
+  private renderAction(v: GrabView, now: number) {
+    const d = this.deal;
+    const room = this.room;
+    const button = (state: GrabState, canGrab: boolean) => html`<ff-grab-button
+      .deal=${d.id}
+      .state=${state}
+      .hold=${v.hold}
+      .refusal=${state === v.state ? v.refusal : null}
+      .startsAt=${d.startsAt}
+      .canGrab=${canGrab}
+    ></ff-grab-button>`;
+    if (!room || room.status === 'off' || ownStates.has(v.state) || v.state === 'ended') return button(v.state, v.canGrab);
+    const line = html`<ff-waiting-room data-testid="room-${d.id}" .deal=${d.id} .room=${room}></ff-waiting-room>`;
+    if (room.status === 'closed') return html`${line}${button(room.closedReason === 'sold_out' ? 'sold_out' : 'ended', false)}`;
+    if (room.status === 'admitted' && room.until > now) {
+      // a not_admitted refusal from before the pass arrived is stale once it has
+      const state = v.state === 'error' && v.refusal?.code === 'not_admitted' ? 'live' : v.state;
+      return html`${line}${button(state, v.canGrab)}`;
+    }
+    return line;
   }
 
   private renderWhen(now: number) {

@@ -5,6 +5,7 @@ import type { GrabState, MyHold, Refusal } from '../data/grab-state.ts';
 import { refusalText } from '../i18n/refusals.ts';
 import type { CheckoutEventDetail } from './ff-orders.ts';
 import './ff-countdown.ts';
+import { spinnerStyles } from './spinner-styles.ts';
 
 export interface GrabEventDetail {
   deal: string;
@@ -19,7 +20,7 @@ export interface GrabEventDetail {
 @customElement('ff-grab-button')
 @localized()
 export class FfGrabButton extends LitElement {
-  static override styles = css`
+  static override styles = [spinnerStyles, css`
     :host {
       display: block;
     }
@@ -69,24 +70,6 @@ export class FfGrabButton extends LitElement {
       outline: 3px solid #1a73e8;
       outline-offset: 2px;
     }
-    .spinner {
-      width: 1em;
-      height: 1em;
-      border: 2px solid currentColor;
-      border-inline-end-color: transparent;
-      border-radius: 50%;
-      animation: spin 0.7s linear infinite;
-    }
-    @keyframes spin {
-      to {
-        transform: rotate(360deg);
-      }
-    }
-    @media (prefers-reduced-motion: reduce) {
-      .spinner {
-        animation-duration: 2s;
-      }
-    }
     .note {
       margin: 0;
       color: #4a4a55;
@@ -105,7 +88,7 @@ export class FfGrabButton extends LitElement {
       text-align: center;
       overflow-wrap: anywhere;
     }
-  `;
+  `];
 
   @property() deal = '';
   @property() state: GrabState = 'waiting';

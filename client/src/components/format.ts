@@ -84,3 +84,13 @@ export function orderStatusLabel(h: Pick<MyHold, 'status' | 'expired' | 'method'
       return h.expired ? msg('Expired, not paid', { id: 'status.expired' }) : msg('Cancelled', { id: 'status.cancelled' });
   }
 }
+
+type RangeFormat = Intl.NumberFormat & { formatRange(start: number, end: number): string };
+
+/** A wait as a range in the locale's words: "30–45 sec", "2–4 min" (minutes from two minutes on). */
+export function formatEta(loSeconds: number, hiSeconds: number, locale?: string): string {
+  const minutes = hiSeconds >= 120;
+  const [lo, hi] = minutes ? [Math.max(1, Math.floor(loSeconds / 60)), Math.ceil(hiSeconds / 60)] : [loSeconds, hiSeconds];
+  const f = cachedFormat(locale, minutes ? 'eta/min' : 'eta/s', { style: 'unit', unit: minutes ? 'minute' : 'second', unitDisplay: 'short' }) as RangeFormat;
+  return lo === hi ? f.format(hi) : f.formatRange(lo, hi);
+}

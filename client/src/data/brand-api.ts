@@ -3,6 +3,21 @@ import type { ApiErrorBody, BrandDealView, BrandFestival } from '../../../server
 
 export type { ApiErrorBody, BrandDealView, BrandFestival };
 
+/** README "Waiting room": the settings the brand sets per deal. */
+export interface BrandRoomSettings {
+  mode: 'off' | 'on' | 'auto';
+  outflow: number;
+  windowSeconds: number;
+  graceSeconds: number;
+  autoMultiple: number;
+}
+
+export interface BrandRoomReply {
+  settings: BrandRoomSettings;
+  /** the live line, once the deal is warm in Redis */
+  line: { state: string; waiting: number; admittedPerSecond: number; admitted: number; abandoned: number; timeToSoldOutMs: number | null } | null;
+}
+
 export class BrandApiError extends Error {
   constructor(readonly status: number, readonly body: ApiErrorBody) {
     super(body.message);
@@ -49,6 +64,13 @@ export class BrandApi {
   }
   async stop(id: string) {
     return (await this.call<{ deal: BrandDealView }>('POST', `/api/brand/deals/${id}/stop`)).deal;
+  }
+  /** the deal's waiting room: its settings and, once warm, its line */
+  room(id: string) {
+    return this.call<BrandRoomReply>('GET', `/api/brand/deals/${id}/room`);
+  }
+  saveRoom(id: string, settings: Partial<BrandRoomSettings>) {
+    return this.call<BrandRoomReply>('PUT', `/api/brand/deals/${id}/room`, settings);
   }
   bulk(csv: string, festivalId: string, dryRun: boolean) {
     const q = new URLSearchParams({ festivalId, ...(dryRun ? { dryRun: '1' } : {}) });

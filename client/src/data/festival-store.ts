@@ -16,6 +16,7 @@ import type { DealMine, HoldStatus, MyHold, Refusal } from './grab-state.ts';
 import { dropSession, getSession } from './session.ts';
 import { festivalFromPage, type ShellFestival } from './offline.ts';
 import type { ShopperSocket } from './socket.ts';
+import { ChangeEmitter } from './change-emitter.ts';
 
 export interface FestivalInfo {
   id: string;
@@ -56,11 +57,10 @@ export class FestivalStore {
   private readonly grabs = new Map<string, string>(); // rid -> deal
   private readonly pays = new Map<string, string>(); // rid -> hold
   private readonly refusals = new Map<string, Refusal>(); // deal -> last grab refusal
-  private readonly listeners = new Set<() => void>();
+  private readonly changes = new ChangeEmitter();
   private shopper: string | null = null;
   private unsubscribe: (() => void) | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private emitQueued = false;
   /** the festival came from the page's HTML (perhaps a cached page): the REST answer replaces it */
   private fromPage = false;
 
@@ -91,8 +91,7 @@ export class FestivalStore {
   }
 
   subscribe(onChange: () => void): () => void {
-    this.listeners.add(onChange);
-    return () => this.listeners.delete(onChange);
+    return this.changes.subscribe(onChange);
   }
 
   mineFor(dealId: string): DealMine {
@@ -104,8 +103,9 @@ export class FestivalStore {
     return [...this.holds.values()].sort((a, b) => b.heldAt - a.heldAt);
   }
 
-  grab(dealId: string, qty = 1): void {
-    const rid = this.socket.grab(dealId, qty);
+  /** `pass`: the waiting room's admission pass, when the deal's room is on. */
+  grab(dealId: string, qty = 1, pass?: string): void {
+    const rid = this.socket.grab(dealId, qty, pass);
     this.grabs.set(rid, dealId);
     this.refusals.delete(dealId);
     this.notice = null;
@@ -354,13 +354,7 @@ export class FestivalStore {
     this.emit();
   }
 
-  /** Many messages can land in one task (a burst of deal updates): notify once per microtask. */
   private emit(): void {
-    if (this.emitQueued) return;
-    this.emitQueued = true;
-    queueMicrotask(() => {
-      this.emitQueued = false;
-      for (const l of this.listeners) l();
-    });
+    this.changes.emit();
   }
 }

@@ -67,6 +67,21 @@ export class OpsStore {
 
   private memoryToken: string | null = null;
 
+  /** POST /api/ops/rooms/:deal with the ops token (pause, resume, outflow); null when done, else
+   *  what went wrong in ops' words. The next snapshot shows the new state. */
+  async controlRoom(deal: string, body: { paused?: boolean; outflow?: number }): Promise<string | null> {
+    try {
+      const res = await fetch(`/api/ops/rooms/${encodeURIComponent(deal)}`, {
+        method: 'POST', headers: { authorization: `Bearer ${this.token() ?? ''}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+      });
+      if (res.ok) return null;
+      const err = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
+      return `Deal ${deal}: ${err.message ?? `HTTP ${res.status}`}`;
+    } catch {
+      return `Deal ${deal}: the gateway could not be reached.`;
+    }
+  }
+
   private token(): string | null {
     return readToken() ?? this.memoryToken;
   }

@@ -4,6 +4,8 @@
 // used until it expires. Without one, a guest session: fetched once, kept in localStorage and
 // reused until shortly before it expires, so a reload keeps the same shopper.
 
+import { solvePow, type PowChallenge } from './pow.ts';
+
 export interface Session {
   token: string;
   shopperId: string;
@@ -98,8 +100,18 @@ export function dropSession(token: string): void {
   }
 }
 
+/** While a waiting room is on, a guest session costs a proof of work: a 403 `pow_required` (or
+ *  `pow_invalid`, a spent or stale one) is answered with a solution of a fresh challenge. */
 async function fetchSession(): Promise<Session> {
-  const res = await fetch('/api/session', { method: 'POST' });
+  let res = await fetch('/api/session', { method: 'POST' });
+  if (res.status === 403) {
+    const code = ((await res.json().catch(() => ({}))) as { code?: string }).code;
+    if (code === 'pow_required' || code === 'pow_invalid') {
+      const { challenge } = (await (await fetch('/api/session/challenge')).json()) as { challenge: PowChallenge };
+      const pow = await solvePow(challenge);
+      res = await fetch('/api/session', { method: 'POST', body: JSON.stringify({ pow }) });
+    }
+  }
   if (!res.ok) throw new Error(`POST /api/session: HTTP ${res.status}`);
   const body = (await res.json()) as Session;
   if (typeof body.token !== 'string' || typeof body.expiresAt !== 'number') {

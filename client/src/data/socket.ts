@@ -1,6 +1,8 @@
 // The shopper's one WebSocket: connects with the session token, reconnects with capped
 // exponential backoff and jitter, re-subscribes, and re-sends grabs and payments that were in
-// flight when the line dropped (same rid, which the gateway answers idempotently).
+// flight when the line dropped (same rid, which the gateway answers idempotently). Lines it
+// stands in (waiting rooms) are joined again on every hello: the gateway gives the same shopper
+// its place back without a new proof of work while the place is held for it.
 import {
   ClientMsg,
   CloseCode,
@@ -59,6 +61,8 @@ export class ShopperSocket {
   private running = false;
   private helloSeen = false;
   private festival: string | null = null;
+  /** deals whose waiting line this page stands in: re-joined after every reconnect */
+  private readonly lines = new Set<string>();
   /** rid -> message, kept until the answer carrying that rid arrives. */
   private readonly inflight = new Map<string, GrabMsg | PayMsg>();
   private readonly listeners = new Set<(msg: ServerMessage) => void>();
@@ -124,9 +128,23 @@ export class ShopperSocket {
     if (this.helloSeen) this.send({ t: ClientMsg.Subscribe, festival: id });
   }
 
-  /** Sends a grab now or as soon as the line is up; returns its rid. */
-  grab(deal: string, qty: number): string {
-    const msg: GrabMsg = { t: ClientMsg.Grab, deal, qty, rid: crypto.randomUUID() };
+  /** Join a deal's waiting line (`pow`: the solved challenge, for a new place). The deal is
+   *  remembered and joined again (without `pow`) after every reconnect. */
+  join(deal: string, pow?: string): void {
+    this.lines.add(deal);
+    if (this.helloSeen) this.send(pow === undefined ? { t: ClientMsg.Join, deal } : { t: ClientMsg.Join, deal, pow });
+  }
+
+  /** Leave the line for good (`sendLeave: false` when the server already let the place go). */
+  leave(deal: string, sendLeave = true): void {
+    this.lines.delete(deal);
+    if (sendLeave && this.helloSeen) this.send({ t: ClientMsg.Leave, deal });
+  }
+
+  /** Sends a grab now or as soon as the line is up; returns its rid. `pass`: the waiting room's
+   *  admission pass, when the deal's room is on. */
+  grab(deal: string, qty: number, pass?: string): string {
+    const msg: GrabMsg = { t: ClientMsg.Grab, deal, qty, rid: crypto.randomUUID(), ...(pass ? { pass } : {}) };
     this.inflight.set(msg.rid, msg);
     if (this.helloSeen && this.send(msg)) this.inflight.set(msg.rid, { ...msg, retry: true });
     return msg.rid;
@@ -207,6 +225,7 @@ export class ShopperSocket {
     this.deps.clock.addRough(serverTime);
     this.setStatus('live');
     if (this.festival) this.send({ t: ClientMsg.Subscribe, festival: this.festival });
+    for (const deal of this.lines) this.send({ t: ClientMsg.Join, deal });
     for (const [rid, msg] of this.inflight) {
       if (!this.send(msg) || msg.t !== ClientMsg.Grab) continue;
       // Sent once: any later send is a resend, which the gateway must decide in Redis (the

@@ -22,6 +22,8 @@ export function refusalText(r: Refusal): string {
       return msg('This deal is no longer offered.', { id: 'refusal.unknown_deal' });
     case 'unavailable':
       return msg('The shop is busy right now; try again in a moment.', { id: 'refusal.unavailable' });
+    case 'not_admitted':
+      return msg('This deal lets shoppers in from a waiting line: join the line first.', { id: 'refusal.not_admitted' });
     case 'timeout':
       return msg('No answer from the shop; try again.', { id: 'refusal.timeout' });
     case 'hold_expired':

@@ -4,10 +4,11 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { StoreController } from '../controllers/store-controller.ts';
 import { BrandStore } from '../data/brand-store.ts';
-import { BrandApiError, type BrandDealView } from '../data/brand-api.ts';
+import { BrandApiError, type BrandDealView, type BrandRoomReply } from '../data/brand-api.ts';
 import '../components/brand-deal-form.ts';
 import '../components/brand-deal-table.ts';
 import '../components/brand-csv-upload.ts';
+import '../components/brand-room-form.ts';
 import type { DealAction } from '../components/brand-deal-table.ts';
 
 @customElement('ff-brand-console')
@@ -30,6 +31,8 @@ export class FfBrandConsole extends LitElement {
 
   private readonly store = new BrandStore();
   @state() private editing: BrandDealView | null | undefined = undefined; // undefined: form closed
+  /** the deal whose waiting room is open */
+  @state() private roomOf: BrandDealView | null = null;
   @state() private note: string | null = null;
   @state() private actionError: string | null = null;
 
@@ -75,6 +78,8 @@ export class FfBrandConsole extends LitElement {
         </div>
         ${this.editing !== undefined ? html`<brand-deal-form .api=${s.api} .festivals=${s.festivals} .deal=${this.editing}
             @saved=${this.saved} @close=${() => { this.editing = undefined; }}></brand-deal-form>` : nothing}
+        ${this.roomOf ? html`<brand-room-form .api=${s.api} .deal=${this.roomOf}
+            @saved=${this.roomSaved} @close=${() => { this.roomOf = null; }}></brand-room-form>` : nothing}
       </section>
       <section><brand-deal-table .deals=${s.deals} @deal-action=${this.onAction}></brand-deal-table></section>
       <section><brand-csv-upload .api=${s.api} .festivals=${s.festivals} @uploaded=${this.uploaded}></brand-csv-upload></section>`;
@@ -92,6 +97,11 @@ export class FfBrandConsole extends LitElement {
     void this.store.poll();
   }
 
+  private roomSaved(e: CustomEvent<BrandRoomReply>) {
+    const mode = { off: 'off', on: 'on', auto: 'automatic' }[e.detail.settings.mode];
+    this.note = `Saved the waiting room of deal #${this.roomOf?.id}: ${mode}, ${e.detail.settings.outflow} shoppers let in per second.`;
+  }
+
   private uploaded(e: CustomEvent<{ created: number; dryRun: boolean }>) {
     this.note = e.detail.dryRun ? 'Every row of the CSV is valid (check only: nothing was created).' : `${e.detail.created} deal(s) created from the CSV.`;
     if (!e.detail.dryRun) void this.store.poll();
@@ -101,6 +111,7 @@ export class FfBrandConsole extends LitElement {
     const { action, deal } = e.detail;
     this.movedOn();
     if (action === 'edit') { this.editing = deal; return; }
+    if (action === 'room') { this.roomOf = deal; return; }
     const what = action === 'cancel' ? 'Cancel' : 'Stop';
     const consequence = action === 'cancel' ? 'Shoppers will no longer see it.' : 'No more grabs; existing holds can still be paid.';
     if (!confirm(`${what} deal #${deal.id} "${deal.title}"? ${consequence}`)) return;

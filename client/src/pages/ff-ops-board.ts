@@ -7,6 +7,8 @@ import '../components/ops-gmv.ts';
 import '../components/ops-chart.ts';
 import '../components/ops-deal-table.ts';
 import '../components/ops-nodes.ts';
+import '../components/ops-rooms.ts';
+import type { RoomControlDetail } from '../components/ops-rooms.ts';
 import { formatClock, formatCount } from '../components/ops-format.ts';
 import { WallFit } from '../components/ops-wall-fit.ts';
 
@@ -122,6 +124,14 @@ export class FfOpsBoard extends LitElement {
       display: grid;
       min-height: 0;
     }
+    /* with waiting rooms on, their strip sits above the deal table, which keeps what is left */
+    .left {
+      display: grid;
+      grid-template-rows: auto minmax(0, 1fr);
+      gap: 1rem;
+      min-height: 0;
+      min-width: 0;
+    }
     .side {
       display: grid;
       grid-template-rows: minmax(0, 1fr) minmax(0, 1fr) auto auto;
@@ -209,6 +219,7 @@ export class FfOpsBoard extends LitElement {
 
   private readonly store = new OpsStore();
   @state() private now = Date.now();
+  @state() private roomError: string | null = null;
   private clock: ReturnType<typeof setInterval> | undefined;
   /** seconds per page of the deal table: `?rotate=N` (0 keeps one page until turned) */
   private readonly rotateSeconds = rotationFromUrl(location.search);
@@ -223,6 +234,7 @@ export class FfOpsBoard extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.store.start();
+    this.addEventListener('room-control', this.onRoomControl);
     // heartbeat ages and the wall clock tick even when nothing else changes
     this.clock = setInterval(() => (this.now = Date.now()), 1_000);
   }
@@ -230,6 +242,7 @@ export class FfOpsBoard extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.store.stop();
+    this.removeEventListener('room-control', this.onRoomControl);
     clearInterval(this.clock);
   }
 
@@ -239,6 +252,11 @@ export class FfOpsBoard extends LitElement {
     this.dataset.view = form ? 'form' : 'board';
     this.fit.enabled = !form;
   }
+
+  private readonly onRoomControl = async (e: CustomEvent<RoomControlDetail>) => {
+    const { deal, ...body } = e.detail;
+    this.roomError = await this.store.controlRoom(deal, body);
+  };
 
   private onToken(e: SubmitEvent) {
     e.preventDefault();
@@ -294,9 +312,7 @@ export class FfOpsBoard extends LitElement {
         </div>
       </section>
       <section class="main">
-        <div class="panel deals">
-          <ops-deal-table .deals=${snap.deals} .rotateSeconds=${this.rotateSeconds}></ops-deal-table>
-        </div>
+        ${this.renderDealsAndRooms(snap)}
         <div class="side">
           <div class="panel chart">
             <ops-chart id="orders" heading="Orders per second (5 min)" .times=${times}
@@ -319,6 +335,22 @@ export class FfOpsBoard extends LitElement {
         </div>
       </section>
     `;
+  }
+
+  private renderDealsAndRooms(snap: OpsSnapshot) {
+    const deals = html`<div class="panel deals">
+      <ops-deal-table .deals=${snap.deals} .rotateSeconds=${this.rotateSeconds}></ops-deal-table>
+    </div>`;
+    const rooms = (snap.rooms ?? []).filter((r) => r.state !== 'off');
+    if (rooms.length === 0) return deals;
+    const titles = new Map(snap.deals.map((d) => [d.id, d.title]));
+    return html`<div class="left">
+      <div class="panel" data-testid="ops-rooms">
+        <h2>Waiting rooms</h2>
+        <ops-rooms .rooms=${rooms} .titles=${titles} .error=${this.roomError}></ops-rooms>
+      </div>
+      ${deals}
+    </div>`;
   }
 
   private tile(label: string, value: string, id: string) {

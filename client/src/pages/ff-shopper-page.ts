@@ -4,6 +4,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { localized, msg, str } from '@lit/localize';
 import { StoreController } from '../controllers/store-controller.ts';
 import { FestivalStore } from '../data/festival-store.ts';
+import { RoomStore } from '../data/room-store.ts';
 import { ShopperSocket, type ConnStatus } from '../data/socket.ts';
 import '../components/ff-deal-card.ts';
 import '../components/ff-ticker.ts';
@@ -214,6 +215,7 @@ export class FfShopperPage extends LitElement {
   private readonly socket = new ShopperSocket();
   private readonly store = new FestivalStore(this.socket);
   private readonly ticker = new TickerStore(this.socket);
+  private readonly rooms = new RoomStore(this.socket);
   @state() private conn: ConnStatus = this.socket.status;
   /** the hold whose checkout is open */
   @state() private checkoutHold: string | null = null;
@@ -223,16 +225,21 @@ export class FfShopperPage extends LitElement {
   constructor() {
     super();
     new StoreController(this, this.store);
+    new StoreController(this, this.rooms);
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
     this.offStatus = this.socket.onStatus((s) => (this.conn = s));
+    // before the festival store starts the socket, so no room message is missed
+    this.rooms.start();
     void this.store.start();
     this.ticker.start();
     this.addEventListener('ff-grab', this.onGrab);
     this.addEventListener('ff-checkout', this.onCheckout);
     this.addEventListener('ff-confirm-pay', this.onConfirmPay);
+    this.addEventListener('ff-room-join', this.onRoomJoin);
+    this.addEventListener('ff-room-leave', this.onRoomLeave);
   }
 
   override disconnectedCallback(): void {
@@ -243,14 +250,24 @@ export class FfShopperPage extends LitElement {
     this.removeEventListener('ff-grab', this.onGrab);
     this.removeEventListener('ff-checkout', this.onCheckout);
     this.removeEventListener('ff-confirm-pay', this.onConfirmPay);
+    this.removeEventListener('ff-room-join', this.onRoomJoin);
+    this.removeEventListener('ff-room-leave', this.onRoomLeave);
+    this.rooms.stop();
   }
 
-  private readonly onGrab = (e: CustomEvent<{ deal: string }>) => this.store.grab(e.detail.deal, 1);
+  private readonly onGrab = (e: CustomEvent<{ deal: string }>) => this.store.grab(e.detail.deal, 1, this.rooms.passFor(e.detail.deal));
+  private readonly onRoomJoin = (e: CustomEvent<{ deal: string }>) => this.rooms.join(e.detail.deal);
+  private readonly onRoomLeave = (e: CustomEvent<{ deal: string }>) => this.rooms.leave(e.detail.deal);
   private readonly onCheckout = (e: CustomEvent<CheckoutEventDetail>) => {
     this.ordersDialog?.close();
     this.checkoutHold = e.detail.hold;
   };
   private readonly onConfirmPay = (e: CustomEvent<ConfirmPayDetail>) => this.store.pay(e.detail.hold, e.detail.method);
+
+  protected override willUpdate(): void {
+    // which deals have a waiting room: asked once per deal, as deals appear
+    this.rooms.check(this.store.deals.values());
+  }
 
   override render() {
     const s = this.store;
@@ -328,7 +345,7 @@ export class FfShopperPage extends LitElement {
       ${repeat(
         deals,
         (d) => d.id,
-        (d) => html`<ff-deal-card data-testid="deal-${d.id}" .deal=${d} .mine=${s.mineFor(d.id)}></ff-deal-card>`,
+        (d) => html`<ff-deal-card data-testid="deal-${d.id}" .deal=${d} .mine=${s.mineFor(d.id)} .room=${this.rooms.viewOf(d.id)}></ff-deal-card>`,
       )}
     </div>`;
   }

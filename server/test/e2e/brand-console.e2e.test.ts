@@ -223,4 +223,35 @@ describe('brand console and shopper page in Chromium', () => {
     await uploaded.waitFor({ state: 'detached', timeout: 2_000 });
     await page.context().close();
   }, 60_000);
+
+  it('sets a deal\'s waiting room: an error in the form\'s words next to its field, then saved through the brand API', async () => {
+    const api = new BrandClient(engine.url, key);
+    const created = await api.post('/api/brand/deals', dealInput(fest, 2 * HOUR, { title: 'Room test lawn suit', stock: 40, limit: 1 }));
+    const id = String(created.body.deal.id);
+    const page = await signedInAt(ZONE);
+    await page.getByTestId(`room-${id}`).click();
+    const mode = page.getByTestId('room-mode');
+    await mode.waitFor({ timeout: 5_000 });
+    expect(await mode.inputValue()).toBe('off'); // a deal without a room row: the defaults
+
+    await mode.selectOption('on');
+    await page.getByTestId('room-outflow').fill('0');
+    await page.getByTestId('room-windowSeconds').fill('45.5');
+    await page.getByTestId('save-room').click();
+    const outflowErr = page.getByTestId('room-error-outflow');
+    await outflowErr.waitFor({ timeout: 5_000 });
+    expect(await outflowErr.innerText()).toBe('Shoppers let in per second must be from 1 to 1,000,000.');
+    expect(await page.getByTestId('room-error-windowSeconds').innerText()).toBe('Seconds to grab once let in must be a whole number.');
+    expect((await api.get(`/api/brand/deals/${id}/room`)).body.settings.mode).toBe('off'); // nothing saved
+    await page.screenshot({ path: `${ARTIFACTS}/brand-room-errors.png`, fullPage: true });
+
+    await page.getByTestId('room-outflow').fill('25');
+    await page.getByTestId('room-windowSeconds').fill('45');
+    await page.getByTestId('room-graceSeconds').fill('20');
+    await page.getByTestId('save-room').click();
+    await page.getByText(`Saved the waiting room of deal #${id}: on, 25 shoppers let in per second.`).waitFor({ timeout: 5_000 });
+    expect(await page.getByTestId('room-error-outflow').count()).toBe(0);
+    expect((await api.get(`/api/brand/deals/${id}/room`)).body.settings).toEqual({ mode: 'on', outflow: 25, windowSeconds: 45, graceSeconds: 20, autoMultiple: 3 });
+    await page.context().close();
+  }, 60_000);
 });

@@ -10,6 +10,9 @@ import { ARTIFACTS, startBrowserWorld, type BrowserWorld } from '../helpers/brow
 import { seedDeals, warmNow, type DealSpec, type RunningEngine } from '../helpers/engine.ts';
 import { openSockets } from '../live/storm.ts';
 import type { ShopperSocket } from '../helpers/shopper-socket.ts';
+import { controlRoom, joinLine } from '../helpers/room-waiter.ts';
+import { putRoomSettings } from '../../src/room/settings-repo.ts';
+import { RoomStore } from '../../src/room/room-store.ts';
 
 const OPS = 'ops-token-for-the-wall-board';
 const WALL = { width: 1920, height: 1080 };
@@ -245,18 +248,20 @@ describe('the ops board on a 1920x1080 wall with 30 deals', () => {
   let world: BrowserWorld | undefined;
   let dealIds: string[];
   let shoppers: ShopperSocket[] = [];
+  const waiters: ShopperSocket[] = [];
   let wall: Page;
   const errors: string[] = [];
 
   beforeAll(async () => {
-    world = await startBrowserWorld('ops.html', { OPS_TOKEN: OPS, RATE_LIMIT_BURST: '40' });
+    world = await startBrowserWorld('ops.html', { OPS_TOKEN: OPS, RATE_LIMIT_BURST: '40', ROOM_POW_BASE: '300', ROOM_POW_PER_WAITER: '0' });
     ({ engine, browser } = world);
     const specs: DealSpec[] = Array.from({ length: DEALS }, (_, i) => ({
       title: i === 0 ? 'Sold Out Sneakers' : `${TITLES[i % TITLES.length]}${i >= TITLES.length ? ` #${i}` : ''}`,
       stock: i === 0 ? SOLD_OUT_STOCK : 200 + i * 37, limit: SOLD_OUT_LIMIT, startsIn: -2_000,
       priceMinor: 99_900 + i * 123_457, currency: CURRENCIES[i % CURRENCIES.length],
     }));
-    ({ dealIds } = await seedDeals(engine.env.pool, specs, '11.11 Wall Test'));
+    let festivalId: string;
+    ({ festivalId, dealIds } = await seedDeals(engine.env.pool, specs, '11.11 Wall Test'));
     await warmNow(engine.env, dealIds);
     shoppers = await openSockets(engine.wsUrl, engine.config.sessionSecret, 60);
     const holders = shoppers.slice(0, SOLD_OUT_STOCK / SOLD_OUT_LIMIT);
@@ -277,6 +282,17 @@ describe('the ops board on a 1920x1080 wall with 30 deals', () => {
       if (m.t === 'held' && i % 2 === 0) s.send({ t: 'pay', hold: m.hold, rid: `p-${m.hold}` });
     });
 
+    // waiting rooms on four deals, one more than the wall shows, with shoppers in line: the wall
+    // checks below hold with the rooms' strip (tiles, figures, controls) above the deal table
+    const rooms = new RoomStore(engine.env.redis, engine.config.keyPrefix, engine.config.room);
+    for (const id of dealIds.slice(DEALS - 4)) {
+      await rooms.warm(id, await putRoomSettings(engine.env.pool, id, { mode: 'on', outflow: 50, windowSeconds: 60, graceSeconds: 30, autoMultiple: 3 }));
+      await controlRoom(engine.url, OPS, id, { paused: true });
+    }
+    for (const id of dealIds.slice(DEALS - 4, DEALS - 2)) {
+      for (let i = 0; i < 2; i++) waiters.push((await joinLine(engine.url, engine.wsUrl, festivalId, id)).s);
+    }
+
     wall = await browser.newPage({ viewport: WALL });
     wall.on('pageerror', (e) => errors.push(String(e)));
     await wall.addInitScript(CANVAS_TEXT_SPY);
@@ -285,11 +301,12 @@ describe('the ops board on a 1920x1080 wall with 30 deals', () => {
     await until('the board is live', async () => (await wall.locator('[data-testid="ops-status"]').getAttribute('data-status')) === 'live');
     // the gateways' latency figures arrive with their heartbeats
     await until('a grab latency figure', async () => /\d/.test(await wall.locator('[data-testid="latency"], [data-testid="latency-p99"]').first().innerText()));
+    await until('the rooms\' strip', async () => (await wall.locator('[data-testid^="ops-room-"][data-paused]').count()) === 3);
     await until('both charts drew their time axis', async () => (await axisLabels(wall)).every((c) => c.labels.length >= 2));
   }, 120_000);
 
   afterAll(async () => {
-    for (const s of shoppers) s.close();
+    for (const s of [...shoppers, ...waiters]) s.close();
     await world?.close();
   });
 
