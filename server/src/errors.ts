@@ -77,6 +77,9 @@ export const FieldCode = {
   BadCsv: 'bad_csv',
   TooManyRows: 'too_many_rows',
   NoRows: 'no_rows',
+  NoPaymentMethod: 'no_payment_method',
+  UnknownPaymentMethod: 'unknown_payment_method',
+  DuplicatePaymentMethod: 'duplicate_payment_method',
 } as const;
 export type FieldCodeValue = (typeof FieldCode)[keyof typeof FieldCode];
 

@@ -1,9 +1,15 @@
-import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { type BrandApi, type BrandDealView, type BrandFestival } from '../data/brand-api.ts';
 import { minorUnitDigits } from './format.ts';
-import { describeFieldError, formatFormTime, formErrorsOf, formTimeZone } from './brand-terms.ts';
+import { NO_PAYMENT_METHOD, describeFieldError, formatFormTime, formErrorsOf, formTimeZone, paymentMethodLabel } from './brand-terms.ts';
 import { brandFormStyles } from './brand-form-styles.ts';
+import type { PaymentMethodValue } from '../../../server/src/shared/protocol.ts';
+
+/** The boxes a new deal starts with: what the API gives a deal that names none. */
+const DEFAULT_METHODS: readonly PaymentMethodValue[] = ['wallet', 'card'];
+const METHODS = Object.keys(paymentMethodLabel) as PaymentMethodValue[];
+
 
 /** "649.99" in a currency with `digits` minor digits -> minor units; a non-integer result when the
  *  amount has more decimals than the currency, so the server names the field. */
@@ -51,7 +57,13 @@ type Errors = Partial<Record<string, string>>;
  */
 @customElement('brand-deal-form')
 export class BrandDealForm extends LitElement {
-  static override styles = brandFormStyles;
+  static override styles = [brandFormStyles, css`
+    fieldset { border: 1px solid #c4c4cc; border-radius: 6px; margin: 0; padding: 0.4rem 0.75rem 0.6rem; display: flex; flex-wrap: wrap; gap: 0.25rem 1.25rem; }
+    fieldset[aria-invalid='true'] { border-color: #b00020; background: #fff5f6; }
+    legend { font-size: 0.8125rem; font-weight: 600; color: #33333d; padding: 0 0.25rem; }
+    fieldset label { flex-direction: row; align-items: center; gap: 0.35rem; font-weight: 400; }
+    fieldset .err, fieldset .hint { flex-basis: 100%; }
+  `];
 
   @property({ attribute: false }) api: BrandApi | null = null;
   @property({ attribute: false }) festivals: BrandFestival[] = [];
@@ -94,8 +106,33 @@ export class BrandDealForm extends LitElement {
       ${err ? html`<span class="err" role="alert" data-testid="error-${name}">${err}</span>` : nothing}</label>`;
   }
 
+  /** The three payment boxes, at least one to be ticked; a deal that has opened shows only these. */
+  private paymentMethods(d: BrandDealView | null) {
+    const ticked = d?.paymentMethods ?? DEFAULT_METHODS;
+    const err = this.errors.paymentMethods;
+    return html`<fieldset class="wide" aria-invalid=${err ? 'true' : 'false'} data-testid="payment-methods">
+      <legend>How shoppers may pay</legend>
+      ${METHODS.map((m) => html`<label><input type="checkbox" name="paymentMethods" value=${m} .checked=${ticked.includes(m)}
+        data-testid="method-${m}" />${paymentMethodLabel[m]}</label>`)}
+      ${d && !d.editable ? html`<span class="hint">The deal has opened: only how shoppers pay can still change, and checkout offers the new choice at once.</span>` : nothing}
+      ${err ? html`<span class="err" role="alert" data-testid="error-paymentMethods">${err}</span>` : nothing}
+    </fieldset>`;
+  }
+
+  private actions(d: BrandDealView | null) {
+    return html`<div class="actions">
+      <button class="primary" type="submit" ?disabled=${this.busy} data-testid="save-deal">${d ? 'Save changes' : 'Create deal'}</button>
+      <button type="button" @click=${() => this.dispatchEvent(new CustomEvent('close'))}>Close</button>
+      ${this.summary ? html`<span class="summary" data-testid="form-summary">${this.summary}</span>` : nothing}
+    </div>`;
+  }
+
   override render() {
     const d = this.deal;
+    if (d && !d.editable) {
+      return html`<h2>Payment methods of deal #${d.id} "${d.title}"</h2>
+        <form @submit=${this.submit} novalidate>${this.paymentMethods(d)}${this.actions(d)}</form>`;
+    }
     const cur = d?.currency ?? 'PKR';
     const inv = (n: string) => (this.errors[n] ? 'true' : 'false');
     const times = d ?? this.newDealTimes();
@@ -117,11 +154,8 @@ export class BrandDealForm extends LitElement {
         ${this.field('startsAt', `Starts (your local time, ${formTimeZone})`, html`<input name="startsAt" type="datetime-local" step="1" .value=${toLocalInput(times.startsAt)} @input=${touched} aria-invalid=${inv('startsAt')} />`)}
         ${this.field('endsAt', `Ends (your local time, ${formTimeZone})`, html`<input name="endsAt" type="datetime-local" step="1" .value=${toLocalInput(times.endsAt)} @input=${touched} aria-invalid=${inv('endsAt')} />`)}
         ${this.field('holdMinutes', 'Minutes to pay (optional)', html`<input name="holdMinutes" type="number" min="1" max="60" .value=${d ? String(Math.round(d.holdSeconds / 60)) : ''} aria-invalid=${inv('holdMinutes')} />`)}
-        <div class="actions">
-          <button class="primary" type="submit" ?disabled=${this.busy} data-testid="save-deal">${d ? 'Save changes' : 'Create deal'}</button>
-          <button type="button" @click=${() => this.dispatchEvent(new CustomEvent('close'))}>Close</button>
-          ${this.summary ? html`<span class="summary" data-testid="form-summary">${this.summary}</span>` : nothing}
-        </div>
+        ${this.paymentMethods(d)}
+        ${this.actions(d)}
       </form>`;
   }
 
@@ -129,6 +163,13 @@ export class BrandDealForm extends LitElement {
     e.preventDefault();
     if (!this.api) return;
     const f = new FormData(e.target as HTMLFormElement);
+    const paymentMethods = f.getAll('paymentMethods').map(String);
+    if (paymentMethods.length === 0) {
+      this.errors = { ...this.errors, paymentMethods: NO_PAYMENT_METHOD };
+      this.summary = 'Payment methods need attention.';
+      return;
+    }
+    if (this.deal && !this.deal.editable) return this.send({ paymentMethods });
     const s = (k: string) => String(f.get(k) ?? '').trim();
     const currency = s('currency').toUpperCase();
     const time = (k: string) => (s(k) ? new Date(s(k)).getTime() : '');
@@ -138,8 +179,13 @@ export class BrandDealForm extends LitElement {
       currency, listPriceMinor: s('listPrice') ? toMinor(s('listPrice'), currency) : '',
       dealPriceMinor: s('dealPrice') ? toMinor(s('dealPrice'), currency) : '',
       stock: num('stock'), limit: num('limit'), startsAt: time('startsAt'), endsAt: time('endsAt'),
-      holdMinutes: s('holdMinutes') ? Number(s('holdMinutes')) : null,
+      holdMinutes: s('holdMinutes') ? Number(s('holdMinutes')) : null, paymentMethods,
     };
+    return this.send(input);
+  }
+
+  private async send(input: Record<string, unknown>) {
+    if (!this.api) return;
     this.busy = true;
     this.summary = null;
     try {

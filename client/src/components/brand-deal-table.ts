@@ -57,7 +57,8 @@ export class BrandDealTable extends LitElement {
         <td class="num">${d.available}</td>
         <td class="num" data-testid="deal-gmv-${d.id}">${formatMoney({ minor: d.gmvMinor, currency: d.currency })}</td>
         <td>
-          ${d.editable ? html`<button @click=${() => this.fire('edit', d)} data-testid="edit-${d.id}">Edit</button>` : nothing}
+          ${d.editable ? html`<button @click=${() => this.fire('edit', d)} data-testid="edit-${d.id}">Edit</button>`
+            : d.paymentEditable ? html`<button @click=${() => this.fire('edit', d)} data-testid="payment-${d.id}">Payment methods</button>` : nothing}
           ${['scheduled', 'warming', 'live'].includes(d.state) ? html`<button @click=${() => this.fire('room', d)} data-testid="room-${d.id}">Waiting room</button>` : nothing}
           ${d.cancellable ? html`<button class="danger" @click=${() => this.fire('cancel', d)} data-testid="cancel-${d.id}">Cancel</button>` : nothing}
           ${d.stoppable ? html`<button class="danger" @click=${() => this.fire('stop', d)} data-testid="stop-${d.id}">Stop</button>` : nothing}

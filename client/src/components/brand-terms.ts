@@ -3,6 +3,7 @@
 // (minor units, epoch ms); this restates them, and falls back to the API's own message.
 import type { FieldError } from '../../../server/src/shared/brand-api.ts';
 import { BrandApiError } from '../data/brand-api.ts';
+import type { PaymentMethodValue } from '../../../server/src/shared/protocol.ts';
 import { formatMajor } from '../../../server/src/shared/minor-units.ts';
 import { minorUnitDigits } from './format.ts';
 
@@ -29,6 +30,14 @@ const label: Readonly<Record<string, string>> = {
   listPriceMinor: 'List price', dealPriceMinor: 'Deal price', startsAt: 'Start', endsAt: 'End',
 };
 
+/** How the console names each payment method (the API's names are wallet, card, cod). */
+export const paymentMethodLabel: Readonly<Record<PaymentMethodValue, string>> = {
+  wallet: 'Mobile wallet', card: 'Card', cod: 'Cash on delivery',
+};
+
+/** The form's own refusal when no box is ticked (the API's no_payment_method says the same). */
+export const NO_PAYMENT_METHOD = 'Tick at least one way shoppers can pay.';
+
 const isPrice = (field: string) => field === 'listPriceMinor' || field === 'dealPriceMinor';
 
 /** One field error as the brand should read it next to its input. */
@@ -36,6 +45,11 @@ export function describeFieldError(e: FieldError): string {
   const what = label[e.field] ?? e.field;
   // the form sends what it could not read as an amount as typed
   if (e.code === 'wrong_type' && isPrice(e.field)) return `${what} must be an amount, e.g. 1299.50.`;
+  // the form sends only the boxes it shows, so these come from another client or an old page
+  if (e.code === 'no_payment_method') return NO_PAYMENT_METHOD;
+  if (e.code === 'unknown_payment_method' || e.code === 'duplicate_payment_method') {
+    return `Payment methods: choose from ${Object.values(paymentMethodLabel).join(', ')}, each once.`;
+  }
   const d = e.details;
   if (!d) return e.message;
   const price = (minor: number) => formatPrice(minor, d.currency!);

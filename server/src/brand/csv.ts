@@ -1,6 +1,7 @@
 // Bulk deals from CSV: one header row naming deal fields (as in the JSON API; case and
 // underscores ignored, so `list_price_minor` works too), one deal per row. Parsing turns each row
-// into the JSON shape and hands it to the same validation as a single create.
+// into the JSON shape and hands it to the same validation as a single create. A list field
+// (`payment_methods`) is one cell with its items between bars: `wallet|card|cod`.
 import { parse } from 'csv-parse/sync';
 import { FieldCode } from '../errors.ts';
 import { DEAL_FIELDS, type DealField } from './validation.ts';
@@ -52,7 +53,8 @@ export function parseDealsCsv(text: string, defaults: { festivalId?: string } = 
     if (defaults.festivalId) input.festivalId = defaults.festivalId;
     for (const [k, v] of Object.entries(record)) {
       if (v === '') continue;
-      input[k] = NUMERIC.has(k as DealField) && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v;
+      if (k === 'paymentMethods') input[k] = v.split('|').map((m) => m.trim()).filter((m) => m !== '');
+      else input[k] = NUMERIC.has(k as DealField) && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v;
     }
     return { row: i + 1, line: info.lines, input };
   });

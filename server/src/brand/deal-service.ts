@@ -7,11 +7,11 @@ import { DealState, type DealStateValue } from '../shared/protocol.ts';
 import type { StockStore } from '../stock/stock-store.ts';
 import {
   changeDealState, getBrandDeal, inTransaction, insertAudit, insertDeal, listBrandDeals, listOpenFestivals,
-  updateScheduledDeal, type StoredDeal,
+  updateDealPaymentMethods, updateScheduledDeal, type StoredDeal,
 } from '../db/brand-deals-repo.ts';
-import { dealAsInput, validateDeal, type ValidationContext } from './validation.ts';
+import { checkPaymentMethods, dealAsInput, validateDeal, type ValidationContext } from './validation.ts';
 import { parseDealsCsv } from './csv.ts';
-import type { ApiErrorBody, BrandDealView, BrandFestival, RowError } from '../shared/brand-api.ts';
+import type { ApiErrorBody, BrandDealView, BrandFestival, FieldError, RowError } from '../shared/brand-api.ts';
 
 export interface BrandCaller {
   brandId: string;
@@ -40,6 +40,8 @@ export interface BrandServiceDeps {
 const WARMED: ReadonlySet<DealStateValue> = new Set([DealState.Warming, DealState.Live, DealState.SoldOut, DealState.Ended, DealState.Stopped]);
 const CANCELLABLE: readonly DealStateValue[] = [DealState.Scheduled, DealState.Warming];
 const STOPPABLE: readonly DealStateValue[] = [DealState.Warming, DealState.Live, DealState.SoldOut];
+/** States in which a hold may still be paid, so how it is paid may still change (alone). */
+const PAYMENT_EDITABLE: readonly DealStateValue[] = [DealState.Scheduled, ...STOPPABLE, DealState.Stopped];
 /** Edits stop this long before the scheduler may warm a deal, so a warm never sees half an edit. */
 const EDIT_MARGIN_MS = 1_000;
 
@@ -78,6 +80,7 @@ export class BrandDealService {
 
   async update(caller: BrandCaller, dealId: string, patch: unknown): Promise<BrandDealView> {
     const before = await this.find(caller, dealId);
+    if (isPaymentMethodsOnly(patch)) return this.updatePaymentMethods(caller, before, patch.paymentMethods);
     const now = this.d.now();
     if (before.state !== DealState.Scheduled || before.startsAt <= this.lockedFrom(now)) throw this.locked(before);
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
@@ -98,6 +101,25 @@ export class BrandDealService {
     if (!after) throw this.locked((await getBrandDeal(this.d.pool, caller.brandId, dealId)) ?? before);
     await this.announce(after);
     if (after.festivalId !== before.festivalId) await this.announce(before);
+    return (await this.views([after]))[0]!;
+  }
+
+  /** Payment methods touch no stock, so they may change while holds can still be paid (a live
+   *  deal too); every gateway reloads the deal on dealChanged and checkout offers the new set. */
+  private async updatePaymentMethods(caller: BrandCaller, before: StoredDeal, input: unknown): Promise<BrandDealView> {
+    const errors: FieldError[] = [];
+    const methods = checkPaymentMethods(input, '`paymentMethods`', (field, code, message) => errors.push({ field, code, message }));
+    if (!methods) throw new BrandApiError(Errors.validationFailed, validationMessage(errors), { errors });
+    const after = await inTransaction(this.d.pool, async (c) => {
+      const updated = await updateDealPaymentMethods(c, caller.brandId, before.id, methods, PAYMENT_EDITABLE);
+      if (updated) await insertAudit(c, [{ brandId: caller.brandId, keyId: caller.keyId, action: 'deal.update', dealId: before.id, before, after: updated }]);
+      return updated;
+    });
+    if (!after) {
+      const cur = await this.find(caller, before.id);
+      throw new BrandApiError(Errors.dealLocked, `Deal ${cur.id} is ${cur.state}: its payment methods can no longer change.`);
+    }
+    await this.announce(after);
     return (await this.views([after]))[0]!;
   }
 
@@ -201,9 +223,15 @@ export class BrandDealService {
         editable: d.state === DealState.Scheduled && d.startsAt > lockedFrom,
         cancellable: CANCELLABLE.includes(d.state) && d.startsAt > now,
         stoppable: STOPPABLE.includes(d.state),
+        paymentEditable: PAYMENT_EDITABLE.includes(d.state),
       };
     });
   }
+}
+
+function isPaymentMethodsOnly(patch: unknown): patch is { paymentMethods: unknown } {
+  return typeof patch === 'object' && patch !== null && !Array.isArray(patch)
+    && Object.keys(patch).length === 1 && 'paymentMethods' in patch;
 }
 
 function validationMessage(errors: readonly { message: string }[]): string {

@@ -2,7 +2,7 @@
 // with routes.ts, validation.ts and types.ts (server/test/brand/openapi.test.ts checks the routes).
 import { FieldCode } from '../errors.ts';
 import { DealState } from '../shared/protocol.ts';
-import { DealLimits } from './validation.ts';
+import { DEFAULT_PAYMENT_METHODS, DealLimits, PAYMENT_METHODS } from './validation.ts';
 import { BRAND_RATE } from './auth.ts';
 import { CSV_BODY_LIMIT, JSON_BODY_LIMIT } from './limits.ts';
 import { MAX_STOCK_BUCKETS } from '../stock/buckets.ts';
@@ -80,7 +80,9 @@ export const openApiDocument = {
       patch: {
         summary: 'Edit a deal before it warms',
         description: 'Any subset of DealInput; the result is validated as a whole deal. Allowed while the deal is `scheduled` and starts '
-          + 'more than the pre-warm time (PREWARM_SECONDS) + 1 s from now; after that `409 deal_locked`. A new start re-arms every open shopper countdown.',
+          + 'more than the pre-warm time (PREWARM_SECONDS) + 1 s from now; after that `409 deal_locked`. A new start re-arms every open shopper countdown. '
+          + 'A body of `paymentMethods` alone is allowed in any state in which a hold can still be paid (scheduled, warming, live, sold_out, stopped): '
+          + 'every gateway picks it up and shoppers\' checkout offers the new set.',
         parameters: [dealIdParam],
         requestBody: { required: true, content: { 'application/json': { schema: { ...ref('DealInput'), description: 'any subset of the fields' } } } },
         responses: {
@@ -127,6 +129,10 @@ export const openApiDocument = {
           endsAt: { ...time, description: 'after startsAt by 1 minute to 7 days, inside the festival window' },
           holdMinutes: { type: ['integer', 'null'], minimum: DealLimits.holdMinutesMin, maximum: DealLimits.holdMinutesMax, description: 'time a shopper has to pay; default HOLD_SECONDS' },
           stockBuckets: { type: ['integer', 'null'], minimum: 1, maximum: MAX_STOCK_BUCKETS, description: 'split a hot deal\'s stock over this many Redis slots (at most stock); null: the engine\'s rule (STOCK_BUCKET_UNITS). Fixed once the deal is warmed' },
+          paymentMethods: {
+            type: ['array', 'null'], minItems: 1, uniqueItems: true, items: { enum: [...PAYMENT_METHODS] },
+            description: `how shoppers may pay (cod: cash on delivery); absent or null: ${DEFAULT_PAYMENT_METHODS.join(', ')}. Stored in checkout order. May change alone after the deal opens`,
+          },
         },
       },
       BrandDeal: {
@@ -136,11 +142,13 @@ export const openApiDocument = {
           imageUrl: { type: ['string', 'null'] }, listPriceMinor: { type: 'integer' }, dealPriceMinor: { type: 'integer' },
           currency: { type: 'string' }, stock: { type: 'integer' }, limit: { type: 'integer' }, holdSeconds: { type: 'integer' },
           stockBuckets: { type: ['integer', 'null'] },
+          paymentMethods: { type: 'array', items: { enum: [...PAYMENT_METHODS] } },
           startsAt: { type: 'integer' }, endsAt: { type: 'integer' },
           state: { enum: Object.values(DealState) },
           held: { type: 'integer' }, sold: { type: 'integer' }, available: { type: 'integer', description: 'held + sold + available == stock' },
           gmvMinor: { type: 'integer', description: 'sold * dealPriceMinor' },
           editable: { type: 'boolean' }, cancellable: { type: 'boolean' }, stoppable: { type: 'boolean' },
+          paymentEditable: { type: 'boolean', description: 'paymentMethods may still change (alone)' },
           createdAt: { type: 'integer' }, updatedAt: { type: 'integer' },
         },
       },

@@ -6,6 +6,7 @@
 import { FieldCode } from '../errors.ts';
 import { MAX_STOCK_BUCKETS } from '../stock/buckets.ts';
 import type { BrandFestival, FieldError, FieldErrorDetails, ValidDeal } from '../shared/brand-api.ts';
+import { PaymentMethod, type PaymentMethodValue } from '../shared/protocol.ts';
 import { ISO_TIME, isoInOffset, moneyText, writtenOffset } from './message-terms.ts';
 
 export const DealLimits = {
@@ -28,9 +29,40 @@ export function isCurrency(code: string): boolean {
 }
 
 export const DEAL_FIELDS = ['festivalId', 'title', 'description', 'imageUrl', 'listPriceMinor', 'dealPriceMinor',
-  'currency', 'stock', 'limit', 'startsAt', 'endsAt', 'holdMinutes', 'stockBuckets'] as const;
+  'currency', 'stock', 'limit', 'startsAt', 'endsAt', 'holdMinutes', 'stockBuckets', 'paymentMethods'] as const;
 export type DealField = (typeof DEAL_FIELDS)[number];
 const KNOWN: ReadonlySet<string> = new Set(DEAL_FIELDS);
+
+/** Every method a brand may offer, in the order checkout shows them (and they are stored). */
+export const PAYMENT_METHODS: readonly PaymentMethodValue[] = Object.values(PaymentMethod);
+/** What a deal accepts when its brand names no methods: the column's default (migration 005). */
+export const DEFAULT_PAYMENT_METHODS: readonly PaymentMethodValue[] = [PaymentMethod.Wallet, PaymentMethod.Card];
+
+type FieldErr = (field: string, code: string, message: string) => void;
+
+/**
+ * A deal's payment methods: a non-empty list of distinct known names, returned in checkout
+ * order. Absent (undefined, null, '') is the default. Undefined when `v` is refused (each
+ * problem reported through `err`, naming the field as `name`).
+ */
+export function checkPaymentMethods(v: unknown, name: string, err: FieldErr): PaymentMethodValue[] | undefined {
+  if (v === undefined || v === null || v === '') return [...DEFAULT_PAYMENT_METHODS];
+  const known = PAYMENT_METHODS.join(', ');
+  if (!Array.isArray(v) || v.some((m) => typeof m !== 'string')) {
+    return void err('paymentMethods', FieldCode.WrongType, `${name} must be a list of payment methods (any of ${known}).`);
+  }
+  if (v.length === 0) return void err('paymentMethods', FieldCode.NoPaymentMethod, `${name} must offer at least one payment method (${known}).`);
+  const unknown = (v as string[]).filter((m) => !(PAYMENT_METHODS as readonly string[]).includes(m));
+  if (unknown.length) {
+    return void err('paymentMethods', FieldCode.UnknownPaymentMethod,
+      `${name} ${unknown.map((m) => JSON.stringify(m)).join(', ')} ${unknown.length === 1 ? 'is not a payment method' : 'are not payment methods'} (known: ${known}).`);
+  }
+  const twice = (v as string[]).filter((m, i) => v.indexOf(m) !== i);
+  if (twice.length) {
+    return void err('paymentMethods', FieldCode.DuplicatePaymentMethod, `${name} names ${[...new Set(twice)].join(', ')} more than once; name each method once.`);
+  }
+  return PAYMENT_METHODS.filter((m) => v.includes(m));
+}
 
 export interface ValidationContext {
   /** epoch ms by the engine's clock */
@@ -162,6 +194,8 @@ export function validateDeal(raw: unknown, ctx: ValidationContext): Validation {
     }
   }
 
+  const paymentMethods = checkPaymentMethods(o.paymentMethods, name('paymentMethods'), err);
+
   const time = (f: 'startsAt' | 'endsAt'): number | undefined => {
     if (!present(f)) return void err(f, FieldCode.Required, `${name(f)} is required.`);
     const t = parseTime(o[f]);
@@ -211,7 +245,7 @@ export function validateDeal(raw: unknown, ctx: ValidationContext): Validation {
     deal: {
       festivalId: festival!.id, title: title!, description: description ?? '', imageUrl,
       listPriceMinor: listPrice!, dealPriceMinor: dealPrice!, currency: currency!, stock: stock!, limit: limit!,
-      holdSeconds, startsAt: startsAt!, endsAt: endsAt!, stockBuckets,
+      holdSeconds, startsAt: startsAt!, endsAt: endsAt!, stockBuckets, paymentMethods: paymentMethods!,
     },
   };
 }
@@ -223,6 +257,6 @@ export function dealAsInput(d: ValidDeal): Record<DealField, unknown> {
     listPriceMinor: d.listPriceMinor, dealPriceMinor: d.dealPriceMinor, currency: d.currency,
     stock: d.stock, limit: d.limit, startsAt: d.startsAt, endsAt: d.endsAt,
     holdMinutes: d.holdSeconds % 60 === 0 ? d.holdSeconds / 60 : null,
-    stockBuckets: d.stockBuckets,
+    stockBuckets: d.stockBuckets, paymentMethods: d.paymentMethods,
   };
 }

@@ -3,7 +3,7 @@
 // scheduler's (those are fenced): they are conditional UPDATEs (`state = ANY(...)`), so a brand's
 // cancel or stop and the scheduler's transitions can never combine into an invalid state.
 import type pg from 'pg';
-import type { DealStateValue } from '../shared/protocol.ts';
+import type { DealStateValue, PaymentMethodValue } from '../shared/protocol.ts';
 import type { BrandFestival, ValidDeal } from '../shared/brand-api.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -20,14 +20,14 @@ export interface StoredDeal extends ValidDeal {
 const ms = (col: string) => `floor(extract(epoch FROM ${col}) * 1000)::float8`;
 const COLUMNS = `id, brand_id, festival_id, title, description, image_url, list_price_minor, deal_price_minor,
   currency, stock, per_shopper_limit, hold_seconds, ${ms('starts_at')} AS starts_at, ${ms('ends_at')} AS ends_at,
-  state, final_held, final_sold, final_available, stock_buckets, ${ms('created_at')} AS created_at, ${ms('updated_at')} AS updated_at`;
+  state, final_held, final_sold, final_available, stock_buckets, payment_methods, ${ms('created_at')} AS created_at, ${ms('updated_at')} AS updated_at`;
 
 interface Row {
   id: number; brand_id: number; festival_id: number; title: string; description: string; image_url: string | null;
   list_price_minor: number; deal_price_minor: number; currency: string; stock: number; per_shopper_limit: number;
   hold_seconds: number; starts_at: number; ends_at: number; state: DealStateValue;
   final_held: number | null; final_sold: number | null; final_available: number | null; stock_buckets: number | null;
-  created_at: number; updated_at: number;
+  payment_methods: PaymentMethodValue[]; created_at: number; updated_at: number;
 }
 
 function toDeal(r: Row): StoredDeal {
@@ -36,6 +36,7 @@ function toDeal(r: Row): StoredDeal {
     description: r.description, imageUrl: r.image_url, listPriceMinor: r.list_price_minor,
     dealPriceMinor: r.deal_price_minor, currency: r.currency.trim(), stock: r.stock, limit: r.per_shopper_limit,
     holdSeconds: r.hold_seconds, startsAt: r.starts_at, endsAt: r.ends_at, state: r.state, stockBuckets: r.stock_buckets,
+    paymentMethods: r.payment_methods,
     final: r.final_held === null || r.final_sold === null || r.final_available === null
       ? null : { held: r.final_held, sold: r.final_sold, available: r.final_available },
     createdAt: r.created_at, updatedAt: r.updated_at,
@@ -74,11 +75,11 @@ export async function getBrandDeal(db: Queryable, brandId: string, dealId: strin
 export async function insertDeal(db: Queryable, brandId: string, d: ValidDeal): Promise<StoredDeal> {
   const { rows } = await db.query<Row>(
     `INSERT INTO deals (festival_id, brand_id, title, description, image_url, list_price_minor, deal_price_minor,
-       currency, stock, per_shopper_limit, hold_seconds, starts_at, ends_at, stock_buckets)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, to_timestamp($12::float8 / 1000), to_timestamp($13::float8 / 1000), $14)
+       currency, stock, per_shopper_limit, hold_seconds, starts_at, ends_at, stock_buckets, payment_methods)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, to_timestamp($12::float8 / 1000), to_timestamp($13::float8 / 1000), $14, $15)
      RETURNING ${COLUMNS}`,
     [d.festivalId, brandId, d.title, d.description, d.imageUrl, d.listPriceMinor, d.dealPriceMinor, d.currency,
-      d.stock, d.limit, d.holdSeconds, d.startsAt, d.endsAt, d.stockBuckets]);
+      d.stock, d.limit, d.holdSeconds, d.startsAt, d.endsAt, d.stockBuckets, d.paymentMethods]);
   return toDeal(rows[0]!);
 }
 
@@ -91,11 +92,23 @@ export async function updateScheduledDeal(db: Queryable, brandId: string, dealId
     `UPDATE deals SET festival_id = $3, title = $4, description = $5, image_url = $6, list_price_minor = $7,
        deal_price_minor = $8, currency = $9, stock = $10, per_shopper_limit = $11, hold_seconds = $12,
        starts_at = to_timestamp($13::float8 / 1000), ends_at = to_timestamp($14::float8 / 1000), stock_buckets = $16,
-       updated_at = now()
+       payment_methods = $17, updated_at = now()
      WHERE id = $1 AND brand_id = $2 AND state = 'scheduled' AND starts_at > to_timestamp($15::float8 / 1000)
      RETURNING ${COLUMNS}`,
     [dealId, brandId, d.festivalId, d.title, d.description, d.imageUrl, d.listPriceMinor, d.dealPriceMinor,
-      d.currency, d.stock, d.limit, d.holdSeconds, d.startsAt, d.endsAt, lockedFrom, d.stockBuckets]);
+      d.currency, d.stock, d.limit, d.holdSeconds, d.startsAt, d.endsAt, lockedFrom, d.stockBuckets, d.paymentMethods]);
+  return rows[0] ? toDeal(rows[0]) : null;
+}
+
+/**
+ * Sets only a deal's payment methods, while its state is one of `states` (they touch no stock,
+ * so they may change after the other terms locked). Null when the state no longer allows it.
+ */
+export async function updateDealPaymentMethods(db: Queryable, brandId: string, dealId: string, methods: readonly PaymentMethodValue[], states: readonly DealStateValue[]): Promise<StoredDeal | null> {
+  const { rows } = await db.query<Row>(
+    `UPDATE deals SET payment_methods = $3, updated_at = now()
+     WHERE id = $1 AND brand_id = $2 AND state = ANY($4::text[])
+     RETURNING ${COLUMNS}`, [dealId, brandId, methods, states]);
   return rows[0] ? toDeal(rows[0]) : null;
 }
 

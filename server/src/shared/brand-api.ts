@@ -1,7 +1,7 @@
 // Shapes of the brand API, shared with the brand console (type-only import there): keep it free
 // of Node imports. Money is integer minor units + ISO 4217; times are epoch ms on the way out and
 // epoch ms or ISO 8601 (with an offset) on the way in.
-import type { DealStateValue } from './protocol.ts';
+import type { DealStateValue, PaymentMethodValue } from './protocol.ts';
 
 export interface BrandFestival {
   id: string;
@@ -26,6 +26,8 @@ export interface ValidDeal {
   endsAt: number;
   /** stock buckets for a hot deal (1..16; null: the engine's rule, STOCK_BUCKET_UNITS) */
   stockBuckets: number | null;
+  /** how shoppers may pay for it, in checkout order (a non-empty subset of wallet, card, cod) */
+  paymentMethods: PaymentMethodValue[];
 }
 
 /** Fields a brand sends to create a deal; an edit sends any subset. */
@@ -43,6 +45,9 @@ export interface BrandDealInput {
   endsAt: number | string;
   holdMinutes?: number | null;
   stockBuckets?: number | null;
+  /** absent or null: wallet and card. Of a deal that has opened, this is the one field a brand
+   *  may still change (alone in its edit), until the deal ends. */
+  paymentMethods?: PaymentMethodValue[] | null;
 }
 
 /** A deal as its brand sees it: the fields it entered plus live state and counters. */
@@ -59,6 +64,8 @@ export interface BrandDealView extends ValidDeal {
   editable: boolean;
   cancellable: boolean;
   stoppable: boolean;
+  /** whether `paymentMethods` may still change (alone), also after the other fields locked */
+  paymentEditable: boolean;
   createdAt: number;
   updatedAt: number;
 }

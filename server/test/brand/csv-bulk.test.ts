@@ -104,4 +104,22 @@ describe('bulk create from CSV', () => {
     expect(empty.body.rows[0].code).toBe('no_rows');
     expect(await count()).toBe(51);
   });
+
+  it('a payment_methods column lists methods between bars; an empty cell is the default', async () => {
+    const s = Date.now() + 7_200_000;
+    const header = 'festival_id,title,list_price_minor,deal_price_minor,currency,stock,limit,starts_at,ends_at,payment_methods';
+    const line = (title: string, methods: string) => `${fest},${title},100000,90000,PKR,5,1,${s},${s + 600_000},${methods}`;
+    const before = await count();
+    const bad = await api.csv('/api/brand/deals/bulk', `${header}\n${line('Shawl', 'wallet|cheque')}\n${line('Kurta', 'cod|cod')}\n${line('Cap', '|')}\n`);
+    expect(bad.status).toBe(400);
+    const err = (row: number) => bad.body.rows.find((e: { row: number; field: string }) => e.row === row && e.field === 'paymentMethods');
+    expect(err(1)).toMatchObject({ code: 'unknown_payment_method', message: 'payment_methods "cheque" is not a payment method (known: wallet, card, cod).' });
+    expect(err(2).code).toBe('duplicate_payment_method');
+    expect(err(3).code).toBe('no_payment_method');
+    expect(await count()).toBe(before);
+
+    const ok = await api.csv('/api/brand/deals/bulk', `${header}\n${line('Shawl', 'cod | wallet')}\n${line('Kurta', '')}\n`);
+    expect(ok.status, JSON.stringify(ok.body)).toBe(201);
+    expect(ok.body.deals.map((d: { paymentMethods: string[] }) => d.paymentMethods)).toEqual([['wallet', 'cod'], ['wallet', 'card']]);
+  });
 });

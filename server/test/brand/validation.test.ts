@@ -226,6 +226,41 @@ describe('brand API validation', () => {
     expect((await expectAccepted({})).stockBuckets).toBe(null);
   });
 
+  it('payment methods: a non-empty set of wallet, card, cod; absent is wallet and card', async () => {
+    await expectRefused({ paymentMethods: [] }, 'paymentMethods', 'no_payment_method');
+    await expectRefused({ paymentMethods: ['card', 'cheque'] }, 'paymentMethods', 'unknown_payment_method');
+    await expectRefused({ paymentMethods: ['cod', 'card', 'cod'] }, 'paymentMethods', 'duplicate_payment_method');
+    await expectRefused({ paymentMethods: 'cod' }, 'paymentMethods', 'wrong_type');
+    // stored in checkout order, whatever order the brand named them in
+    const d = await expectAccepted({ paymentMethods: ['cod', 'wallet'] });
+    expect(d.paymentMethods).toEqual(['wallet', 'cod']);
+    const { rows } = await engine.env.pool.query<{ m: string[] }>('SELECT payment_methods AS m FROM deals WHERE id = $1', [d.id]);
+    expect(rows[0]!.m).toEqual(['wallet', 'cod']);
+    expect((await expectAccepted({ paymentMethods: ['cod'] })).paymentMethods).toEqual(['cod']);
+    expect((await expectAccepted({})).paymentMethods).toEqual(['wallet', 'card']);
+    expect((await expectAccepted({ paymentMethods: null })).paymentMethods).toEqual(['wallet', 'card']);
+  });
+
+  it('payment methods alone may change on a deal whose other terms locked, and are validated the same', async () => {
+    const api = await brandKey();
+    const d = await expectAccepted({});
+    // a deal that has opened: the scheduler's job, done here in SQL
+    await engine.env.pool.query("UPDATE deals SET state = 'live' WHERE id = $1", [d.id]);
+    const title = await api.patch(`/api/brand/deals/${d.id}`, { title: 'Renamed', paymentMethods: ['cod'] });
+    expect(title.status).toBe(409);
+    expect(title.body.code).toBe('deal_locked');
+    const empty = await api.patch(`/api/brand/deals/${d.id}`, { paymentMethods: [] });
+    expect(empty.status).toBe(400);
+    expect(empty.body.errors[0]).toMatchObject({ field: 'paymentMethods', code: 'no_payment_method' });
+    const ok = await api.patch(`/api/brand/deals/${d.id}`, { paymentMethods: ['card', 'cod'] });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect(ok.body.deal).toMatchObject({ state: 'live', paymentMethods: ['card', 'cod'], paymentEditable: true, editable: false });
+    await engine.env.pool.query("UPDATE deals SET state = 'ended' WHERE id = $1", [d.id]);
+    const over = await api.patch(`/api/brand/deals/${d.id}`, { paymentMethods: ['wallet'] });
+    expect(over.status).toBe(409);
+    expect(over.body.code).toBe('deal_locked');
+  });
+
   it('festival: one whose window has not ended', async () => {
     await expectRefused({}, 'festivalId', 'unknown_festival', '999999');
     await expectRefused({}, 'festivalId', 'unknown_festival', ended);

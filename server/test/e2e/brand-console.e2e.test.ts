@@ -8,6 +8,9 @@ import type { Browser, Page } from 'playwright-core';
 import { ARTIFACTS, startBrowserWorld, type BrowserWorld } from '../helpers/browser-world.ts';
 import type { RunningEngine } from '../helpers/engine.ts';
 import { BrandClient, dealInput, newBrand, newFestival } from '../brand/helpers.ts';
+import { newSession } from '../helpers/engine.ts';
+import { ShopperSocket } from '../helpers/shopper-socket.ts';
+import { waitFor } from '../helpers/test-env.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -253,5 +256,51 @@ describe('brand console and shopper page in Chromium', () => {
     expect(await page.getByTestId('room-error-outflow').count()).toBe(0);
     expect((await api.get(`/api/brand/deals/${id}/room`)).body.settings).toEqual({ mode: 'on', outflow: 25, windowSeconds: 45, graceSeconds: 20, autoMultiple: 3 });
     await page.context().close();
+  }, 60_000);
+
+  it('ticking cash on delivery on a live deal lets a shopper pay cod where it was method_not_allowed', async () => {
+    const api = new BrandClient(engine.url, key);
+    const created = await api.post('/api/brand/deals', dealInput(fest, 5_000, { title: 'Spice Box', stock: 5, limit: 2 }));
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.deal.id as string;
+    expect(created.body.deal.paymentMethods).toEqual(['wallet', 'card']);
+    await waitFor(async () => (await api.get(`/api/brand/deals/${id}`)).body.deal.state === 'live' || null, 'deal live', 15_000);
+
+    const ws = await ShopperSocket.open(engine.wsUrl, (await newSession(engine.url)).token);
+    try {
+      ws.send({ t: 'grab', deal: id, qty: 1, rid: 'g1' });
+      const held = await ws.answerTo('g1');
+      if (held.t !== 'held') throw new Error(`not held: ${JSON.stringify(held)}`);
+      ws.send({ t: 'pay', hold: held.hold, rid: 'cod-before', method: 'cod' });
+      expect(await ws.answerTo('cod-before')).toMatchObject({ t: 'refused', code: 'method_not_allowed' });
+
+      const page = await signedInAt(ZONE);
+      await page.getByTestId(`payment-${id}`).click();
+      // every box cleared: refused in the brand's words, nothing sent
+      for (const m of ['wallet', 'card', 'cod']) await page.getByTestId(`method-${m}`).setChecked(false);
+      await page.getByTestId('save-deal').click();
+      expect(await page.getByTestId('error-paymentMethods').innerText()).toBe('Tick at least one way shoppers can pay.');
+      expect((await api.get(`/api/brand/deals/${id}`)).body.deal.paymentMethods).toEqual(['wallet', 'card']);
+
+      await page.getByTestId('method-card').check();
+      await page.getByTestId('method-cod').check();
+      await page.getByTestId('save-deal').click();
+      await page.getByTestId('note').waitFor({ timeout: 5_000 });
+      await page.screenshot({ path: `${ARTIFACTS}/brand-payment-methods.png`, fullPage: true });
+      expect((await api.get(`/api/brand/deals/${id}`)).body.deal.paymentMethods).toEqual(['card', 'cod']);
+
+      // the gateway learns it on dealChanged; each refused try charges nothing and keeps the hold
+      let n = 0;
+      const paid = await waitFor(async () => {
+        const rid = `cod-after-${n++}`;
+        ws.send({ t: 'pay', hold: held.hold, rid, method: 'cod' });
+        const a = await ws.waitFor((m) => (m.t === 'paid' || m.t === 'refused') && 'rid' in m && m.rid === rid);
+        return a.t === 'paid' ? a : null;
+      }, 'cod accepted', 5_000, 100);
+      expect(paid).toMatchObject({ t: 'paid', hold: held.hold, method: 'cod' });
+      await page.context().close();
+    } finally {
+      ws.close();
+    }
   }, 60_000);
 });
