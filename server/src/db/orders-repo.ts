@@ -32,7 +32,7 @@ const ms = (col: string) => `to_timestamp(${col} / 1000.0)`;
  *  KEY SHARE (what the FK trigger took) so that it cannot go away before the transaction
  *  commits; after that the deals_keep_referenced trigger refuses to delete a deal that has
  *  orders. Call it inside the transaction that writes the rows. A missing deal fails with 23503,
- *  like the FK did, so the order worker writes the batch's other rows one by one. */
+ *  like the FK did. */
 async function lockDeals(db: Db, dealIds: readonly string[]): Promise<void> {
   const ids = [...new Set(dealIds)];
   const res = await db.query<{ id: number }>('SELECT id FROM deals WHERE id = ANY($1::bigint[]) FOR KEY SHARE', [ids]);
@@ -40,42 +40,114 @@ async function lockDeals(db: Db, dealIds: readonly string[]): Promise<void> {
   const found = new Set(res.rows.map((r) => r.id));
   const missing = ids.filter((id) => !found.has(Number(id)));
   if (missing.length === 0) return; // the same deal spelt two ways ('7', '07')
-  throw Object.assign(new Error(`no deal ${missing.join(', ')} in Postgres`), { code: '23503' });
+  throw missingDeals(missing);
+}
+
+function missingDeals(missing: readonly (string | number)[]): Error {
+  return Object.assign(new Error(`no deal ${missing.join(', ')} in Postgres`), { code: '23503' });
 }
 
 /** Orders of the rows passed as $1..$8 (one array per column) with status $9, and their 'hold'
- *  ledger rows, in ONE statement (one round trip: this is the order worker's drain path).
- *  Orders whose hold already has one are left alone; the ledger rows come from the input, not
- *  from the orders inserted, so a hold whose order was written without its 'hold' row (before
- *  migration 004) gets it from the late order job. Both inserts skip what exists, so a retry
- *  writes nothing twice. Returns the hold ids whose order this statement inserted. */
-const INSERT_ORDERS_WITH_HOLDS = `WITH ins AS (
+ *  ledger rows, in ONE statement that also takes lockDeals' check and lock of the distinct
+ *  deals $10: one round trip, which needs no BEGIN/COMMIT of its own (a statement is atomic),
+ *  where a check, the insert and a transaction around them took four. This is the order
+ *  worker's drain path. When a deal is missing the statement writes nothing (every row waits
+ *  for the lock of all deals) and answers all_deals = false. Orders whose hold already has one
+ *  are left alone; the ledger rows come from the input, not from the orders inserted, so a hold
+ *  whose order was written without its 'hold' row (before migration 004) gets it from the late
+ *  order job. Both inserts skip what exists, so a retry writes nothing twice. */
+function insertOrdersWithHolds(onConflict: string, okExtra = '') {
+  return `WITH dl AS (
+     SELECT id FROM deals WHERE id = ANY($10::bigint[]) FOR KEY SHARE),
+   ok AS (
+     SELECT (SELECT count(*) FROM dl) = (SELECT count(DISTINCT x) FROM unnest($10::bigint[]) x) AS all_deals${okExtra}),
+   ins AS (
      INSERT INTO orders (hold_id, deal_id, shopper_id, qty, unit_price_minor, currency, status,
                          held_at, expires_at, cancelled_at)
      SELECT h, d, s, q, p, c, $9::text, ${ms('ha')}, ${ms('ea')}, CASE WHEN $9::text = 'cancelled' THEN now() END
      FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::bigint[], $6::text[],
                  $7::bigint[], $8::bigint[]) AS t(h, d, s, q, p, c, ha, ea)
-     ON CONFLICT (hold_id) DO NOTHING
+     WHERE (SELECT all_deals FROM ok)
+     ${onConflict.replace('$key', '(hold_id)')}
      RETURNING hold_id),
    led AS (
      INSERT INTO stock_ledger (deal_id, hold_id, reason, qty)
      SELECT d, h, 'hold', q FROM unnest($2::bigint[], $1::text[], $4::int[]) AS t(d, h, q)
-     ON CONFLICT (hold_id, reason) DO NOTHING)
-   SELECT hold_id FROM ins`;
+     WHERE (SELECT all_deals FROM ok)
+     ${onConflict.replace('$key', '(hold_id, reason)')})
+   SELECT (SELECT all_deals FROM ok) AS all_deals, ARRAY(SELECT hold_id FROM ins) AS inserted`;
+}
+const INSERT_ORDERS_WITH_HOLDS = insertOrdersWithHolds('ON CONFLICT $key DO NOTHING');
+/** For the statement's own (implicit) transaction only: its commit does not wait for the WAL
+ *  flush. A pending order row is not what confirms a hold (Redis is), and what could be lost
+ *  (the last ~3 x wal_writer_delay of these commits, on a Postgres or host crash only) comes
+ *  back: reconcile re-admits every hold without an order row, an expiry or a payment writes the
+ *  row itself when it finds none, and their commits, synchronous, flush every WAL record before
+ *  theirs, this one's included. README "Invariants and reconcile". */
+const ASYNC_COMMIT = `, set_config('synchronous_commit', 'off', true) <> ''`;
+/** The same without ON CONFLICT, for holds that have no order yet (the order worker's first
+ *  try at a job): ON CONFLICT looks every row up in the arbiter index before inserting it and
+ *  inserts it speculatively, a second index descent per row and table, where a plain insert
+ *  checks uniqueness in the descent that inserts it. A conflict fails the whole statement
+ *  (23505), which writes nothing; insertFreshOrders then runs the ON CONFLICT one. */
+const INSERT_FRESH_ORDERS_WITH_HOLDS = insertOrdersWithHolds('', ASYNC_COMMIT);
+
+/** A Postgres array literal of strings, built in one pass where pg's own serialiser escapes
+ *  every element on its own (the order worker's largest cost in JS). Ids here are url-safe;
+ *  anything with a quote or a backslash takes the escaping path. */
+export function textArray(values: readonly string[]): string {
+  const joined = values.join('","');
+  if (!/["\\]/.test(joined)) return values.length === 0 ? '{}' : `{"${joined}"}`;
+  return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+}
+
+/** A Postgres array literal of finite numbers. */
+export function numberArray(values: readonly number[]): string {
+  for (const v of values) if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`);
+  return `{${values.join(',')}}`;
+}
 
 const orderParams = (rows: readonly OrderRow[], status: OrderStatus) => [
-  rows.map((r) => r.hold), rows.map((r) => r.dealId), rows.map((r) => r.shopper), rows.map((r) => r.qty),
-  rows.map((r) => r.unitPriceMinor), rows.map((r) => r.currency), rows.map((r) => r.heldAt),
-  rows.map((r) => r.expiresAt), status];
+  textArray(rows.map((r) => r.hold)), textArray(rows.map((r) => r.dealId)), textArray(rows.map((r) => r.shopper)),
+  numberArray(rows.map((r) => r.qty)), numberArray(rows.map((r) => r.unitPriceMinor)), textArray(rows.map((r) => r.currency)),
+  numberArray(rows.map((r) => r.heldAt)), numberArray(rows.map((r) => r.expiresAt)), status,
+  textArray([...new Set(rows.map((r) => r.dealId))])];
 
 /** Insert orders with `status` and their 'hold' ledger rows (every path that creates an order
  *  books its hold with it, whichever comes first: the order job, a payment, an expiry). Rows
- *  whose hold already has an order are left alone. Returns the hold ids actually inserted. */
+ *  whose hold already has an order are left alone. Returns the hold ids actually inserted.
+ *  One statement, atomic on its own: `db` may be the pool (the order worker) or a client in a
+ *  transaction that writes more (an expiry). Throws 23503 and writes nothing when a deal is
+ *  missing from Postgres. */
 export async function insertOrders(db: Db, rows: readonly OrderRow[], status: OrderStatus = 'pending'): Promise<string[]> {
+  return runInsertOrders(db, 'ff_insert_orders', INSERT_ORDERS_WITH_HOLDS, rows, status);
+}
+
+/** insertOrders(pool, rows, 'pending') for the order worker, cheaper when none of the holds has
+ *  an order or ledger row yet (the rule: a job runs once). `db` must not be in a transaction: its first
+ *  try fails on any hold already written, and a failed statement would abort the caller's
+ *  transaction; on its own it is atomic, so the failed try leaves nothing behind. */
+export async function insertFreshOrders(db: Db, rows: readonly OrderRow[]): Promise<string[]> {
+  try {
+    return await runInsertOrders(db, 'ff_insert_fresh_orders', INSERT_FRESH_ORDERS_WITH_HOLDS, rows, 'pending');
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+    return insertOrders(db, rows, 'pending');
+  }
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+async function runInsertOrders(db: Db, name: string, text: string, rows: readonly OrderRow[], status: OrderStatus): Promise<string[]> {
   if (rows.length === 0) return [];
-  await lockDeals(db, rows.map((r) => r.dealId));
-  const res = await db.query<{ hold_id: string }>(INSERT_ORDERS_WITH_HOLDS, orderParams(rows, status));
-  return res.rows.map((r) => r.hold_id);
+  // named: each connection parses and plans the statement once, not once per batch
+  const res = await db.query<{ all_deals: boolean; inserted: string[] }>({ name, text, values: orderParams(rows, status) });
+  const out = res.rows[0];
+  if (out?.all_deals) return out.inserted;
+  const ids = [...new Set(rows.map((r) => r.dealId))];
+  const found = await db.query<{ id: number }>('SELECT id FROM deals WHERE id = ANY($1::bigint[])', [ids]);
+  const have = new Set(found.rows.map((r) => r.id));
+  throw missingDeals(ids.filter((id) => !have.has(Number(id))));
 }
 
 /** One ledger row per (hold, reason); a repeat writes nothing. stock_ledger has no FK to deals
