@@ -14,6 +14,7 @@ import { loadConfig } from '../../server/src/config.ts';
 import { createRedis, deleteKeys, isCluster } from '../../server/src/redis.ts';
 import { createPool } from '../../server/src/db/pool.ts';
 import { migrate } from '../../server/src/db/migrate.ts';
+import { dealHolds } from '../../server/src/db/orders-repo.ts';
 import { StockStore } from '../../server/src/stock/stock-store.ts';
 import { SessionSigner } from '../../server/src/gateway/session.ts';
 
@@ -246,7 +247,7 @@ export async function waitForOrderRows(pool, dealId, holds, { timeoutMs = 180_00
   for (;;) {
     const { rows: p } = await pool.query('SELECT count(*)::int AS n FROM orders WHERE hold_id = ANY($1::text[])', [last]);
     if (p[0].n === last.length) {
-      const { rows: r } = await pool.query('SELECT count(*)::int AS n FROM orders WHERE deal_id = $1', [dealId]);
+      const { rows: r } = await pool.query(`SELECT count(*)::int AS n FROM orders WHERE ${dealHolds('$1')}`, [dealId]);
       count = r[0].n;
       if (count >= holds.length) return { count, doneAt: now() };
     }

@@ -3,6 +3,7 @@
 // Orders/s from the first admission to the last order row; and the previous design, one BullMQ
 // job per hold, measured the same way in the same run as the baseline.
 import { Admission } from '../../server/src/admission/queues.ts';
+import { dealHolds } from '../../server/src/db/orders-repo.ts';
 import { cpuMeter, createNamespace, now, redisPid, seedDeal, settlePostgres, sleep, startEngine, waitForOrderRows } from '../lib/env.mjs';
 import { createResults } from '../lib/results.mjs';
 
@@ -41,8 +42,8 @@ export async function drainScenario(ctx) {
         const cpu = meter.delta();
         check('every hold one order row', count === n, `${v}: ${count}/${n} order rows`);
         const { rows: dup } = await ns.pool.query(
-          `SELECT count(DISTINCT hold_id)::int AS d, (SELECT count(*)::int FROM stock_ledger WHERE deal_id = $1 AND reason = 'hold') AS ledger
-           FROM orders WHERE deal_id = $1`, [dealId]);
+          `SELECT count(DISTINCT hold_id)::int AS d, (SELECT count(*)::int FROM stock_ledger WHERE ${dealHolds('$1')} AND reason = 'hold') AS ledger
+           FROM orders WHERE ${dealHolds('$1')}`, [dealId]);
         check('no order twice, one ledger row each', dup[0].d === n && dup[0].ledger === n, `${v}: ${JSON.stringify(dup[0])}`);
         ctx.log(`drain: ${v}: ${Math.round(n / ((tDone - t0) / 1000))} orders/s; CPU s ${Object.entries(cpu).map(([k, x]) => `${k} ${x?.toFixed(1)}`).join(', ')}`);
         put('orders/s into Postgres', v, n / ((tDone - t0) / 1000));

@@ -224,6 +224,14 @@ export async function insertPayment(db: Db, p: { hold: string; provider: string;
 
 // ---- reads ----
 
+/** SQL: the rows of the deal whose id is the parameter `deal`, found through the primary key of
+ *  orders or stock_ledger: their hold ids are `<dealId>-<seq>` and a
+ *  check keeps them so (migration 009), so the deal's rows are one key range. Neither table
+ *  has an index on deal_id (each cost every order an index entry). */
+export function dealHolds(deal: string): string {
+  return `(hold_id >= ${deal}::bigint::text || '-' AND hold_id < ${deal}::bigint::text || '.')`;
+}
+
 export type ShopperOrder = OrderView;
 
 const epochMs = (col: string) => `(extract(epoch FROM ${col}) * 1000)::bigint`;
@@ -274,14 +282,14 @@ export async function findOrder(db: Db, hold: string): Promise<OrderLookup | nul
 
 /** Order rows of a deal; the PK makes this also the number of distinct holds persisted. */
 export async function countOrdersByHold(db: Db, dealId: string): Promise<number> {
-  const res = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE deal_id = $1', [dealId]);
+  const res = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE ${dealHolds('$1')}`, [dealId]);
   return res.rows[0]?.n ?? 0;
 }
 
 /** Units per order status of a deal. */
 export async function orderTotals(db: Db, dealId: string): Promise<Record<OrderStatus, number>> {
   const res = await db.query<{ status: OrderStatus; units: number }>(
-    'SELECT status, sum(qty)::int AS units FROM orders WHERE deal_id = $1 GROUP BY status', [dealId]);
+    `SELECT status, sum(qty)::int AS units FROM orders WHERE ${dealHolds('$1')} GROUP BY status`, [dealId]);
   const out: Record<OrderStatus, number> = { pending: 0, paid: 0, cancelled: 0 };
   for (const r of res.rows) out[r.status] = r.units;
   return out;
@@ -316,8 +324,8 @@ export async function ledgerBalance(db: Db, dealId: string): Promise<LedgerBalan
     `WITH l AS (
        SELECT hold_id, max(qty) FILTER (WHERE reason = 'hold') AS hold_q,
               max(qty) FILTER (WHERE reason = 'sale') AS sale_q, max(qty) FILTER (WHERE reason = 'release') AS release_q
-       FROM stock_ledger WHERE deal_id = $1 GROUP BY hold_id),
-     o AS (SELECT hold_id, qty, status FROM orders WHERE deal_id = $1),
+       FROM stock_ledger WHERE ${dealHolds('$1')} GROUP BY hold_id),
+     o AS (SELECT hold_id, qty, status FROM orders WHERE ${dealHolds('$1')}),
      j AS (
        SELECT coalesce(o.hold_id, l.hold_id) AS hold_id, o.hold_id IS NOT NULL AS has_order, o.qty, o.status,
               l.hold_q, l.sale_q, l.release_q,

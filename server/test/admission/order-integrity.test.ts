@@ -11,7 +11,7 @@ import { createAdmission } from '../../src/admission/index.ts';
 import { newStats } from '../../src/admission/deps.ts';
 import { createOrderBatcher } from '../../src/admission/order-worker.ts';
 import type { Admission } from '../../src/admission/queues.ts';
-import { inTransaction, insertFreshOrders, insertOrders, numberArray, textArray } from '../../src/db/orders-repo.ts';
+import { countOrdersByHold, inTransaction, insertFreshOrders, insertOrders, ledgerBalance, numberArray, orderTotals, textArray } from '../../src/db/orders-repo.ts';
 import { createLogger } from '../../src/logger.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
@@ -168,5 +168,35 @@ describe('order integrity without per-row foreign keys; the order worker\'s writ
     expect(r!.a).toEqual(odd);
     expect(numberArray([1, 2.5, -3])).toBe('{1,2.5,-3}');
     expect(() => numberArray([1, Number.NaN])).toThrow(/finite/);
+  });
+  it("a deal's rows are its hold ids' key range (no deal index): exact beside a deal whose id extends its own, and kept so", async () => {
+    const deal = await createDeal(env, stock, { stock: 5, limit: 1, holdSeconds: 300 });
+    // a second deal whose id starts with the first one's digits: 7 and 71, say
+    const neighbour = `${deal.dealId}1`;
+    await env.pool.query(
+      `INSERT INTO deals (id, festival_id, brand_id, title, list_price_minor, deal_price_minor, currency, stock, per_shopper_limit,
+                          hold_seconds, starts_at, ends_at, state)
+       SELECT $2, festival_id, brand_id, title, list_price_minor, deal_price_minor, currency, stock, per_shopper_limit,
+              hold_seconds, starts_at, ends_at, state FROM deals WHERE id = $1`, [deal.dealId, neighbour]);
+    const jobs = await grabHolds(stock, deal, 3, 1, 'range');
+    const row = (hold: string, dealId: string) => ({ ...jobs[0]!, hold, dealId });
+    await insertFreshOrders(env.pool, jobs);
+    await insertFreshOrders(env.pool, [row(`${neighbour}-1`, neighbour), row(`${neighbour}-2`, neighbour)]);
+    await insertOrders(env.pool, [row(`${neighbour}-3`, neighbour)], 'cancelled');
+
+    expect(await countOrdersByHold(env.pool, deal.dealId)).toBe(3);
+    expect(await countOrdersByHold(env.pool, neighbour)).toBe(3);
+    expect(await orderTotals(env.pool, neighbour)).toEqual({ pending: 2, paid: 0, cancelled: 1 });
+    const balance = await ledgerBalance(env.pool, deal.dealId);
+    expect({ orders: balance.orders, holdUnits: balance.holdUnits, problems: balance.problems }).toEqual({ orders: 3, holdUnits: 3, problems: [] });
+    // a row whose hold id is not its deal's would sit outside every range: refused
+    await expect(insertOrders(env.pool, [row(`${neighbour}-9`, deal.dealId)])).rejects.toMatchObject({ code: '23514' });
+    await expect(env.pool.query("INSERT INTO stock_ledger (deal_id, hold_id, reason, qty) VALUES ($1, $2, 'hold', 1)", [deal.dealId, 'h-1']))
+      .rejects.toMatchObject({ code: '23514' });
+    // the neighbour's rows keep it from deletion; they do not keep the first deal once its own go
+    await expect(env.pool.query('DELETE FROM deals WHERE id = $1', [neighbour])).rejects.toMatchObject({ code: '23503' });
+    await env.pool.query('DELETE FROM stock_ledger WHERE hold_id = ANY($1)', [jobs.map((j) => j.hold)]);
+    await env.pool.query('DELETE FROM orders WHERE hold_id = ANY($1)', [jobs.map((j) => j.hold)]);
+    await env.pool.query('DELETE FROM deals WHERE id = $1', [deal.dealId]);
   });
 });
