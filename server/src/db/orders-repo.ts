@@ -56,7 +56,7 @@ function missingDeals(missing: readonly (string | number)[]): Error {
  *  are left alone; the ledger rows come from the input, not from the orders inserted, so a hold
  *  whose order was written without its 'hold' row (before migration 004) gets it from the late
  *  order job. Both inserts skip what exists, so a retry writes nothing twice. */
-function insertOrdersWithHolds(onConflict: string, okExtra = '') {
+function insertOrdersWithHolds({ onConflict, okExtra = '', inserted }: { onConflict: string; okExtra?: string; inserted: string }) {
   return `WITH dl AS (
      SELECT id FROM deals WHERE id = ANY($10::bigint[]) FOR KEY SHARE),
    ok AS (
@@ -75,9 +75,9 @@ function insertOrdersWithHolds(onConflict: string, okExtra = '') {
      SELECT d, h, 'hold', q FROM unnest($2::bigint[], $1::text[], $4::int[]) AS t(d, h, q)
      WHERE (SELECT all_deals FROM ok)
      ${onConflict.replace('$key', '(hold_id, reason)')})
-   SELECT (SELECT all_deals FROM ok) AS all_deals, ARRAY(SELECT hold_id FROM ins) AS inserted`;
+   SELECT (SELECT all_deals FROM ok) AS all_deals, ${inserted} AS inserted`;
 }
-const INSERT_ORDERS_WITH_HOLDS = insertOrdersWithHolds('ON CONFLICT $key DO NOTHING');
+const INSERT_ORDERS_WITH_HOLDS = insertOrdersWithHolds({ onConflict: 'ON CONFLICT $key DO NOTHING', inserted: 'ARRAY(SELECT hold_id FROM ins)' });
 /** For the statement's own (implicit) transaction only: its commit does not wait for the WAL
  *  flush. A pending order row is not what confirms a hold (Redis is), and what could be lost
  *  (the last ~3 x wal_writer_delay of these commits, on a Postgres or host crash only) comes
@@ -89,8 +89,9 @@ const ASYNC_COMMIT = `, set_config('synchronous_commit', 'off', true) <> ''`;
  *  try at a job): ON CONFLICT looks every row up in the arbiter index before inserting it and
  *  inserts it speculatively, a second index descent per row and table, where a plain insert
  *  checks uniqueness in the descent that inserts it. A conflict fails the whole statement
- *  (23505), which writes nothing; insertFreshOrders then runs the ON CONFLICT one. */
-const INSERT_FRESH_ORDERS_WITH_HOLDS = insertOrdersWithHolds('', ASYNC_COMMIT);
+ *  (23505), which writes nothing; insertFreshOrders then runs the ON CONFLICT one. Success
+ *  means every row was inserted: it answers their number, not their ids (an array to parse). */
+const INSERT_FRESH_ORDERS_WITH_HOLDS = insertOrdersWithHolds({ onConflict: '', okExtra: ASYNC_COMMIT, inserted: '(SELECT count(*) FROM ins)::int' });
 
 /** A Postgres array literal of strings, built in one pass where pg's own serialiser escapes
  *  every element on its own (the order worker's largest cost in JS). Ids here are url-safe;
@@ -120,7 +121,8 @@ const orderParams = (rows: readonly OrderRow[], status: OrderStatus) => [
  *  transaction that writes more (an expiry). Throws 23503 and writes nothing when a deal is
  *  missing from Postgres. */
 export async function insertOrders(db: Db, rows: readonly OrderRow[], status: OrderStatus = 'pending'): Promise<string[]> {
-  return runInsertOrders(db, 'ff_insert_orders', INSERT_ORDERS_WITH_HOLDS, rows, status);
+  if (rows.length === 0) return [];
+  return runInsertOrders<string[]>(db, 'ff_insert_orders', INSERT_ORDERS_WITH_HOLDS, rows, status);
 }
 
 /** insertOrders(pool, rows, 'pending') for the order worker, cheaper when none of the holds has
@@ -128,8 +130,11 @@ export async function insertOrders(db: Db, rows: readonly OrderRow[], status: Or
  *  try fails on any hold already written, and a failed statement would abort the caller's
  *  transaction; on its own it is atomic, so the failed try leaves nothing behind. */
 export async function insertFreshOrders(db: Db, rows: readonly OrderRow[]): Promise<string[]> {
+  if (rows.length === 0) return [];
   try {
-    return await runInsertOrders(db, 'ff_insert_fresh_orders', INSERT_FRESH_ORDERS_WITH_HOLDS, rows, 'pending');
+    const n = await runInsertOrders<number>(db, 'ff_insert_fresh_orders', INSERT_FRESH_ORDERS_WITH_HOLDS, rows, 'pending');
+    if (n !== rows.length) throw new Error(`insertFreshOrders: ${n} of ${rows.length} rows inserted`);
+    return rows.map((r) => r.hold);
   } catch (err) {
     if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
     return insertOrders(db, rows, 'pending');
@@ -138,10 +143,9 @@ export async function insertFreshOrders(db: Db, rows: readonly OrderRow[]): Prom
 
 const UNIQUE_VIOLATION = '23505';
 
-async function runInsertOrders(db: Db, name: string, text: string, rows: readonly OrderRow[], status: OrderStatus): Promise<string[]> {
-  if (rows.length === 0) return [];
+async function runInsertOrders<Inserted>(db: Db, name: string, text: string, rows: readonly OrderRow[], status: OrderStatus): Promise<Inserted> {
   // named: each connection parses and plans the statement once, not once per batch
-  const res = await db.query<{ all_deals: boolean; inserted: string[] }>({ name, text, values: orderParams(rows, status) });
+  const res = await db.query<{ all_deals: boolean; inserted: Inserted }>({ name, text, values: orderParams(rows, status) });
   const out = res.rows[0];
   if (out?.all_deals) return out.inserted;
   const ids = [...new Set(rows.map((r) => r.dealId))];
