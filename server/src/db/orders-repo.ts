@@ -24,7 +24,9 @@ export interface OrderRow {
 
 export { inTransaction } from './pool.ts';
 
-const ms = (col: string) => `to_timestamp(${col} / 1000.0)`;
+// float8, not numeric: the division is exact to the ms either way (epoch ms < 2^53), and a
+// numeric reaches to_timestamp through its text form, per row
+const ms = (col: string) => `to_timestamp(${col} / 1000::float8)`;
 
 /** Orders have no per-row foreign key to deals (migration 003: its RI trigger looked the deal
  *  up again for every row of a batch that mostly shares one). This is the check in its place,
@@ -108,11 +110,19 @@ export function numberArray(values: readonly number[]): string {
   return `{${values.join(',')}}`;
 }
 
-const orderParams = (rows: readonly OrderRow[], status: OrderStatus) => [
-  textArray(rows.map((r) => r.hold)), textArray(rows.map((r) => r.dealId)), textArray(rows.map((r) => r.shopper)),
-  numberArray(rows.map((r) => r.qty)), numberArray(rows.map((r) => r.unitPriceMinor)), textArray(rows.map((r) => r.currency)),
-  numberArray(rows.map((r) => r.heldAt)), numberArray(rows.map((r) => r.expiresAt)), status,
-  textArray([...new Set(rows.map((r) => r.dealId))])];
+/** The statement's parameters: a column array per field, in one pass over the rows. */
+function orderParams(rows: readonly OrderRow[], status: OrderStatus): string[] {
+  const n = rows.length;
+  const holds = new Array<string>(n), deals = new Array<string>(n), shoppers = new Array<string>(n), currencies = new Array<string>(n);
+  const qty = new Array<number>(n), price = new Array<number>(n), heldAt = new Array<number>(n), expiresAt = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!;
+    holds[i] = r.hold; deals[i] = r.dealId; shoppers[i] = r.shopper; currencies[i] = r.currency;
+    qty[i] = r.qty; price[i] = r.unitPriceMinor; heldAt[i] = r.heldAt; expiresAt[i] = r.expiresAt;
+  }
+  return [textArray(holds), textArray(deals), textArray(shoppers), numberArray(qty), numberArray(price), textArray(currencies),
+    numberArray(heldAt), numberArray(expiresAt), status, textArray([...new Set(deals)])];
+}
 
 /** Insert orders with `status` and their 'hold' ledger rows (every path that creates an order
  *  books its hold with it, whichever comes first: the order job, a payment, an expiry). Rows
