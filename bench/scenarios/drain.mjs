@@ -4,7 +4,7 @@
 // job per hold, measured the same way in the same run as the baseline.
 import { Admission } from '../../server/src/admission/queues.ts';
 import { dealHolds } from '../../server/src/db/orders-repo.ts';
-import { cpuMeter, createNamespace, now, redisPid, seedDeal, settlePostgres, sleep, startEngine, waitForOrderRows } from '../lib/env.mjs';
+import { backendMeter, cpuMeter, createNamespace, now, redisPid, seedDeal, settlePostgres, sleep, startEngine, waitForOrderRows } from '../lib/env.mjs';
 import { createResults } from '../lib/results.mjs';
 
 export async function drainScenario(ctx) {
@@ -32,6 +32,7 @@ export async function drainScenario(ctx) {
           }));
         }
         const meter = cpuMeter({ worker: engine.workerPid, redis: rPid, pg: 'postgres' });
+        const workerBackends = await backendMeter(ns.pool, engine.workerPid);
         const t0 = now();
         for (const b of batches) {
           if (v === 'ff') await admission.admitHolds(b);
@@ -40,6 +41,7 @@ export async function drainScenario(ctx) {
         const tAdmitted = now();
         const { count, doneAt: tDone } = await waitForOrderRows(ns.pool, dealId, batches.flat().map((h) => h.hold));
         const cpu = meter.delta();
+        const backends = await workerBackends.delta();
         check('every hold one order row', count === n, `${v}: ${count}/${n} order rows`);
         const { rows: dup } = await ns.pool.query(
           `SELECT count(DISTINCT hold_id)::int AS d, (SELECT count(*)::int FROM stock_ledger WHERE ${dealHolds('$1')} AND reason = 'hold') AS ledger
@@ -52,6 +54,7 @@ export async function drainScenario(ctx) {
         put('CPU s per 1M orders (worker)', v, (cpu.worker / n) * 1e6);
         put('CPU s per 1M orders (Redis)', v, (cpu.redis / n) * 1e6);
         put('CPU s per 1M orders (Postgres)', v, (cpu.pg / n) * 1e6);
+        put("CPU s per 1M orders (Postgres, the worker's backends)", v, (backends / n) * 1e6);
         // let the expiry jobs of this run settle, and Postgres write this run's rows back,
         // before the next one measures
         await sleep(500);
