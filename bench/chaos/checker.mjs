@@ -2,6 +2,7 @@
 // of the README says must hold, each check printed with its name, PASS or FAIL and its numbers.
 // It reads Redis (the deal's hashes), Postgres (orders, ledger, deal events) and what the
 // shoppers were told (shoppers.mjs's record); it never relaxes a bound to pass.
+import { dealHolds } from '../../server/src/db/orders-repo.ts';
 import { dealKeys } from '../../server/src/stock/keys.ts';
 import { sleep } from './nemesis.mjs';
 
@@ -16,8 +17,8 @@ export async function readState({ redis, pool, keyPrefix, dealId }) {
     const [shopper, qty, expiresAt, state] = raw.split('|');
     return { hold, shopper, qty: Number(qty), expiresAt: Number(expiresAt), state };
   });
-  const { rows: orders } = await pool.query('SELECT hold_id, shopper_id, qty, status FROM orders WHERE deal_id = $1', [dealId]);
-  const { rows: ledger } = await pool.query('SELECT hold_id, reason, qty FROM stock_ledger WHERE deal_id = $1', [dealId]);
+  const { rows: orders } = await pool.query(`SELECT hold_id, shopper_id, qty, status FROM orders WHERE ${dealHolds('$1')}`, [dealId]);
+  const { rows: ledger } = await pool.query(`SELECT hold_id, reason, qty FROM stock_ledger WHERE ${dealHolds('$1')}`, [dealId]);
   const { rows: [dealRow] } = await pool.query(
     `SELECT state, extract(epoch FROM starts_at) * 1000 AS starts_at, extract(epoch FROM opened_at) * 1000 AS opened_at,
        (SELECT extract(epoch FROM min(at)) * 1000 FROM deal_events WHERE deal_id = $1 AND to_state = 'live') AS live_at

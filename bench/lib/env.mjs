@@ -3,7 +3,7 @@
 // processes, and CPU readings of a process from /proc.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
+import { createWriteStream, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { loadConfig } from '../../server/src/config.ts';
 import { createRedis, deleteKeys, isCluster } from '../../server/src/redis.ts';
 import { createPool } from '../../server/src/db/pool.ts';
 import { migrate } from '../../server/src/db/migrate.ts';
+import { dealHolds } from '../../server/src/db/orders-repo.ts';
 import { StockStore } from '../../server/src/stock/stock-store.ts';
 import { SessionSigner } from '../../server/src/gateway/session.ts';
 
@@ -227,6 +228,43 @@ export function cpuMeter(pids) {
   };
 }
 
+/** The Postgres backends serving a process's connections: its TCP sockets' local ports, which
+ *  Postgres sees as client_port. */
+async function backendPidsOf(pool, pid) {
+  const inodes = new Set();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch { /* closed meanwhile */ }
+  }
+  const ports = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length > 9 && inodes.has(cols[9])) ports.push(parseInt(cols[1].split(':').pop(), 16));
+    }
+  }
+  if (ports.length === 0) return [];
+  const { rows } = await pool.query('SELECT pid FROM pg_stat_activity WHERE client_port = ANY($1::int[])', [ports]);
+  return rows.map((r) => r.pid);
+}
+
+/** CPU of the Postgres backends that serve process `pid` (the worker), without every other
+ *  session on a shared machine: `.delta()` later gives the seconds its backends used since,
+ *  counting a backend opened meanwhile from zero (one closed meanwhile is missed: the pool
+ *  keeps busy connections). */
+export async function backendMeter(pool, pid) {
+  const start = new Map((await backendPidsOf(pool, pid)).map((b) => [b, cpuSeconds(b) ?? 0]));
+  return {
+    async delta() {
+      let sum = 0;
+      for (const b of await backendPidsOf(pool, pid)) sum += (cpuSeconds(b) ?? 0) - (start.get(b) ?? 0);
+      return sum;
+    },
+  };
+}
+
 export function machineFacts() {
   const cpus = os.cpus();
   return { cores: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}` };
@@ -247,7 +285,7 @@ export async function waitForOrderRows(pool, dealId, holds, { timeoutMs = 180_00
   for (;;) {
     const { rows: p } = await pool.query('SELECT count(*)::int AS n FROM orders WHERE hold_id = ANY($1::text[])', [last]);
     if (p[0].n === last.length) {
-      const { rows: r } = await pool.query('SELECT count(*)::int AS n FROM orders WHERE deal_id = $1', [dealId]);
+      const { rows: r } = await pool.query(`SELECT count(*)::int AS n FROM orders WHERE ${dealHolds('$1')}`, [dealId]);
       count = r[0].n;
       if (count >= holds.length) return { count, doneAt: now() };
     }

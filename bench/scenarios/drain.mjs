@@ -5,7 +5,8 @@
 // ADMISSION_SHARDS=1 (ff) and 3 (ff_k3) on the same Redis; and the previous design, one BullMQ
 // job per hold, measured the same way in the same run as the baseline.
 import { Admission } from '../../server/src/admission/queues.ts';
-import { cpuMeter, createNamespace, now, redisPid, seedDeal, settlePostgres, sleep, startEngine, waitForOrderRows } from '../lib/env.mjs';
+import { dealHolds } from '../../server/src/db/orders-repo.ts';
+import { backendMeter, cpuMeter, createNamespace, now, redisPid, seedDeal, settlePostgres, sleep, startEngine, waitForOrderRows } from '../lib/env.mjs';
 import { createResults } from '../lib/results.mjs';
 
 const DEALS = 3;
@@ -47,6 +48,7 @@ export async function drainScenario(ctx) {
         const turns = [];
         for (let i = 0; i < perDeal[0].batches.length; i++) for (const d of perDeal) if (d.batches[i]) turns.push(d.batches[i]);
         const meter = cpuMeter({ worker: engine.workerPid, redis: rPid, pg: 'postgres' });
+        const workerBackends = await backendMeter(ns.pool, engine.workerPid);
         const t0 = now();
         for (const b of turns) {
           if (v !== 'ff_perhold') await admission.admitHolds(b);
@@ -61,6 +63,7 @@ export async function drainScenario(ctx) {
           tDone = Math.max(tDone, r.doneAt);
         }
         const cpu = meter.delta();
+        const backends = await workerBackends.delta();
         check('every hold one order row', count === n, `${v}: ${count}/${n} order rows`);
         const dealIds = perDeal.map((d) => d.dealId);
         const { rows: dup } = await ns.pool.query(
@@ -74,6 +77,7 @@ export async function drainScenario(ctx) {
         put('CPU s per 1M orders (worker)', v, (cpu.worker / n) * 1e6);
         put('CPU s per 1M orders (Redis)', v, (cpu.redis / n) * 1e6);
         put('CPU s per 1M orders (Postgres)', v, (cpu.pg / n) * 1e6);
+        put("CPU s per 1M orders (Postgres, the worker's backends)", v, (backends / n) * 1e6);
         // let the expiry jobs of this run settle, and Postgres write this run's rows back,
         // before the next one measures
         await sleep(500);

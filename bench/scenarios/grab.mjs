@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { cpuMeter, createNamespace, now, redisPid, ROOT, seedDeal, settlePostgres, spawnNode, startEngine, waitForOrderRows } from '../lib/env.mjs';
+import { backendMeter, cpuMeter, createNamespace, now, redisPid, ROOT, seedDeal, settlePostgres, spawnNode, startEngine, waitForOrderRows } from '../lib/env.mjs';
 import { startLoad, processesFor } from '../lib/load.mjs';
 import { summarizeHist } from '../lib/stats.mjs';
 
@@ -97,6 +97,11 @@ export async function grabScenario(ctx) {
         if (load.failed) errors.push(`${v}: ${load.failed} sockets failed to open`);
         const serverPid = system.startsWith('ff') ? engine.gatewayPids[0] : servers[system].child.pid;
         const meter = cpuMeter({ server: serverPid, redis: rPid, worker: engine.workerPid, pg: 'postgres' });
+        // ff_live: what writing the orders cost, from the first grab until the last row (the
+        // worker may still be writing when the window ends: per decision in the window
+        // undercounts it, and the worker's share of the cores is what sets it there)
+        const orderMeter = v === 'ff_live' ? cpuMeter({ worker: engine.workerPid, pg: 'postgres' }) : null;
+        const workerBackends = v === 'ff_live' ? await backendMeter(ns.pool, engine.workerPid) : null;
         // ff: the worker process is paused (SIGSTOP) while grabs are measured: the order queue
         // absorbs the burst, as it is there to, and the worker writes it after (see drain).
         // ff_live: the worker writes orders to Postgres on the same two cores meanwhile.
@@ -151,7 +156,16 @@ export async function grabScenario(ctx) {
         }
         // every hold of ours becomes an order: let the worker finish before the next variant
         // runs, so its Postgres work does not land on a baseline's time
-        if (system.startsWith('ff')) await drained(ns, dealId, ctx, `grab ${v}`, errors);
+        if (system.startsWith('ff')) {
+          await drained(ns, dealId, ctx, `grab ${v}`, errors, async (orders) => {
+            if (!orderMeter || !workerBackends) return;
+            const c = orderMeter.delta();
+            const backends = await workerBackends.delta();
+            put('CPU s per 1M orders until written (worker + Postgres)', v, ((c.worker + c.pg) / orders) * 1e6);
+            put('CPU s per 1M orders until written (worker)', v, (c.worker / orders) * 1e6);
+            put("CPU s per 1M orders until written (Postgres, the worker's backends)", v, (backends / orders) * 1e6);
+          });
+        }
         // baselines' deals are not cleaned per run; all keys go with the namespace
       }
     }
@@ -176,8 +190,9 @@ export async function grabScenario(ctx) {
   };
 }
 
-/** waits until every hold of the deal has its order row */
-async function drained(ns, dealId, ctx, what, errors) {
+/** Waits until every hold of the deal has its order row, then calls onWritten(orders) before
+ *  Postgres settles (its vacuum and checkpoint are the bench's, not the write's). */
+async function drained(ns, dealId, ctx, what, errors, onWritten = () => {}) {
   // the deal's holds are <dealId>-1 .. <dealId>-<seq> (grab-batch-5.lua names them so)
   const seq = Number(await ns.redis.hget(ns.stock.keys(dealId).deal, 'seq'));
   const holds = Array.from({ length: seq }, (_, i) => `${dealId}-${i + 1}`);
@@ -186,6 +201,7 @@ async function drained(ns, dealId, ctx, what, errors) {
     errors.push(`${what}: only ${count}/${seq} orders after 120 s`);
     return;
   }
+  await onWritten(count);
   // hundreds of thousands of fresh rows: their vacuum and write-back happen now, between windows
   await settlePostgres(ns.pool);
 }

@@ -7,6 +7,7 @@
 import { cpuMeter, createNamespace, now, redisPid, seedDeal, sleep, spawnNode, startEngine, waitForOrderRows } from '../lib/env.mjs';
 import { startLoad } from '../lib/load.mjs';
 import { publishDealChanged } from '../../server/src/live/shopper-news.ts';
+import { dealHolds } from '../../server/src/db/orders-repo.ts';
 import { summarizeHist } from '../lib/stats.mjs';
 import { createResults } from '../lib/results.mjs';
 
@@ -78,8 +79,8 @@ export async function stormScenario(ctx) {
         if (v === 'ff') {
           const { rows: pg } = await ns.pool.query(
             `SELECT count(*)::int AS n, count(DISTINCT hold_id)::int AS d, coalesce(sum(qty), 0)::int AS units,
-                    (SELECT count(*)::int FROM (SELECT 1 FROM orders WHERE deal_id = $1 GROUP BY shopper_id HAVING sum(qty) > $2) x) AS over
-             FROM orders WHERE deal_id = $1`, [dealId, LIMIT]);
+                    (SELECT count(*)::int FROM (SELECT 1 FROM orders WHERE ${dealHolds('$1')} GROUP BY shopper_id HAVING sum(qty) > $2) x) AS over
+             FROM orders WHERE ${dealHolds('$1')}`, [dealId, LIMIT]);
           check('every hold one order row in Postgres', pg[0].n === stock && pg[0].d === stock && pg[0].units === stock && pg[0].over === 0,
             `${v}: ${JSON.stringify(pg[0])}`);
         }

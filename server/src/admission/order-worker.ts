@@ -1,13 +1,13 @@
 // Holds -> pending orders, in batches. A job carries one hold (a re-admit) or all the holds of
 // one gateway admission window, packed (OrderGroupsJob); BullMQ runs up to `workerConcurrency`
-// jobs at once, each parks its holds in a Batcher, and one transaction writes a whole batch
-// with `unnest`: one check of the batch's deals, then orders and 'hold' ledger rows in one
-// statement (a statement per row costs a round trip and a plan per row). Once every
+// jobs at once, each parks its holds in a Batcher, and one statement writes a whole batch
+// with `unnest`: the check of the batch's deals, orders and 'hold' ledger rows (a statement
+// per row costs a round trip and a plan per row). Once every
 // hold of a job is written, the job schedules their expiry (one delayed job per order job and
 // deal) and completes; a crash before that runs the job again, which writes nothing twice.
 import { Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../redis.ts';
-import { inTransaction, insertOrders } from '../db/orders-repo.ts';
+import { insertFreshOrders } from '../db/orders-repo.ts';
 import { publishShopperNews } from '../live/shopper-news.ts';
 import { Batcher } from './batcher.ts';
 import { scheduleExpiryBatch } from './expiry/expiry-jobs.ts';
@@ -25,7 +25,7 @@ export function createOrderBatcher(deps: AdmissionDeps): Batcher<OrderJob> {
   const { config, pool, redis, stats } = deps;
 
   async function write(rows: OrderJob[]): Promise<void> {
-    const inserted = await inTransaction(pool, (c) => insertOrders(c, rows));
+    const inserted = await insertFreshOrders(pool, rows); // one statement: atomic without a transaction
     stats.ordersWritten += inserted.length;
     stats.orderBatches++;
     // the hold ids tie each order row back to the gateway's "grab batch decided" debug line

@@ -24,7 +24,9 @@ export interface OrderRow {
 
 export { inTransaction } from './pool.ts';
 
-const ms = (col: string) => `to_timestamp(${col} / 1000.0)`;
+// float8, not numeric: the division is exact to the ms either way (epoch ms < 2^53), and a
+// numeric reaches to_timestamp through its text form, per row
+const ms = (col: string) => `to_timestamp(${col} / 1000::float8)`;
 
 /** Orders have no per-row foreign key to deals (migration 003: its RI trigger looked the deal
  *  up again for every row of a batch that mostly shares one). This is the check in its place,
@@ -32,7 +34,7 @@ const ms = (col: string) => `to_timestamp(${col} / 1000.0)`;
  *  KEY SHARE (what the FK trigger took) so that it cannot go away before the transaction
  *  commits; after that the deals_keep_referenced trigger refuses to delete a deal that has
  *  orders. Call it inside the transaction that writes the rows. A missing deal fails with 23503,
- *  like the FK did, so the order worker writes the batch's other rows one by one. */
+ *  like the FK did. */
 async function lockDeals(db: Db, dealIds: readonly string[]): Promise<void> {
   const ids = [...new Set(dealIds)];
   const res = await db.query<{ id: number }>('SELECT id FROM deals WHERE id = ANY($1::bigint[]) FOR KEY SHARE', [ids]);
@@ -40,42 +42,126 @@ async function lockDeals(db: Db, dealIds: readonly string[]): Promise<void> {
   const found = new Set(res.rows.map((r) => r.id));
   const missing = ids.filter((id) => !found.has(Number(id)));
   if (missing.length === 0) return; // the same deal spelt two ways ('7', '07')
-  throw Object.assign(new Error(`no deal ${missing.join(', ')} in Postgres`), { code: '23503' });
+  throw missingDeals(missing);
+}
+
+function missingDeals(missing: readonly (string | number)[]): Error {
+  return Object.assign(new Error(`no deal ${missing.join(', ')} in Postgres`), { code: '23503' });
 }
 
 /** Orders of the rows passed as $1..$8 (one array per column) with status $9, and their 'hold'
- *  ledger rows, in ONE statement (one round trip: this is the order worker's drain path).
- *  Orders whose hold already has one are left alone; the ledger rows come from the input, not
- *  from the orders inserted, so a hold whose order was written without its 'hold' row (before
- *  migration 004) gets it from the late order job. Both inserts skip what exists, so a retry
- *  writes nothing twice. Returns the hold ids whose order this statement inserted. */
-const INSERT_ORDERS_WITH_HOLDS = `WITH ins AS (
+ *  ledger rows, in ONE statement that also takes lockDeals' check and lock of the distinct
+ *  deals $10: one round trip, which needs no BEGIN/COMMIT of its own (a statement is atomic),
+ *  where a check, the insert and a transaction around them took four. This is the order
+ *  worker's drain path. When a deal is missing the statement writes nothing (every row waits
+ *  for the lock of all deals) and answers all_deals = false. Orders whose hold already has one
+ *  are left alone; the ledger rows come from the input, not from the orders inserted, so a hold
+ *  whose order was written without its 'hold' row (before migration 004) gets it from the late
+ *  order job. Both inserts skip what exists, so a retry writes nothing twice. */
+function insertOrdersWithHolds({ onConflict, okExtra = '', inserted }: { onConflict: string; okExtra?: string; inserted: string }) {
+  return `WITH dl AS (
+     SELECT id FROM deals WHERE id = ANY($10::bigint[]) FOR KEY SHARE),
+   ok AS (
+     SELECT (SELECT count(*) FROM dl) = (SELECT count(DISTINCT x) FROM unnest($10::bigint[]) x) AS all_deals${okExtra}),
+   ins AS (
      INSERT INTO orders (hold_id, deal_id, shopper_id, qty, unit_price_minor, currency, status,
                          held_at, expires_at, cancelled_at)
      SELECT h, d, s, q, p, c, $9::text, ${ms('ha')}, ${ms('ea')}, CASE WHEN $9::text = 'cancelled' THEN now() END
      FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::bigint[], $6::text[],
                  $7::bigint[], $8::bigint[]) AS t(h, d, s, q, p, c, ha, ea)
-     ON CONFLICT (hold_id) DO NOTHING
+     WHERE (SELECT all_deals FROM ok)
+     ${onConflict.replace('$key', '(hold_id)')}
      RETURNING hold_id),
    led AS (
      INSERT INTO stock_ledger (deal_id, hold_id, reason, qty)
      SELECT d, h, 'hold', q FROM unnest($2::bigint[], $1::text[], $4::int[]) AS t(d, h, q)
-     ON CONFLICT (hold_id, reason) DO NOTHING)
-   SELECT hold_id FROM ins`;
+     WHERE (SELECT all_deals FROM ok)
+     ${onConflict.replace('$key', '(hold_id, reason)')})
+   SELECT (SELECT all_deals FROM ok) AS all_deals, ${inserted} AS inserted`;
+}
+const INSERT_ORDERS_WITH_HOLDS = insertOrdersWithHolds({ onConflict: 'ON CONFLICT $key DO NOTHING', inserted: 'ARRAY(SELECT hold_id FROM ins)' });
+/** For the statement's own (implicit) transaction only: its commit does not wait for the WAL
+ *  flush. A pending order row is not what confirms a hold (Redis is), and what could be lost
+ *  (the last ~3 x wal_writer_delay of these commits, on a Postgres or host crash only) comes
+ *  back: reconcile re-admits every hold without an order row, an expiry or a payment writes the
+ *  row itself when it finds none, and their commits, synchronous, flush every WAL record before
+ *  theirs, this one's included. README "Invariants and reconcile". */
+const ASYNC_COMMIT = `, set_config('synchronous_commit', 'off', true) <> ''`;
+/** The same without ON CONFLICT, for holds that have no order yet (the order worker's first
+ *  try at a job): ON CONFLICT looks every row up in the arbiter index before inserting it and
+ *  inserts it speculatively, a second index descent per row and table, where a plain insert
+ *  checks uniqueness in the descent that inserts it. A conflict fails the whole statement
+ *  (23505), which writes nothing; insertFreshOrders then runs the ON CONFLICT one. Success
+ *  means every row was inserted: it answers their number, not their ids (an array to parse). */
+const INSERT_FRESH_ORDERS_WITH_HOLDS = insertOrdersWithHolds({ onConflict: '', okExtra: ASYNC_COMMIT, inserted: '(SELECT count(*) FROM ins)::int' });
 
-const orderParams = (rows: readonly OrderRow[], status: OrderStatus) => [
-  rows.map((r) => r.hold), rows.map((r) => r.dealId), rows.map((r) => r.shopper), rows.map((r) => r.qty),
-  rows.map((r) => r.unitPriceMinor), rows.map((r) => r.currency), rows.map((r) => r.heldAt),
-  rows.map((r) => r.expiresAt), status];
+/** A Postgres array literal of strings, built in one pass where pg's own serialiser escapes
+ *  every element on its own (the order worker's largest cost in JS). Ids here are url-safe;
+ *  anything with a quote or a backslash takes the escaping path. */
+export function textArray(values: readonly string[]): string {
+  const joined = values.join('","');
+  if (!/["\\]/.test(joined)) return values.length === 0 ? '{}' : `{"${joined}"}`;
+  return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+}
+
+/** A Postgres array literal of finite numbers. */
+export function numberArray(values: readonly number[]): string {
+  for (const v of values) if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`);
+  return `{${values.join(',')}}`;
+}
+
+/** The statement's parameters: a column array per field, in one pass over the rows. */
+function orderParams(rows: readonly OrderRow[], status: OrderStatus): string[] {
+  const n = rows.length;
+  const holds = new Array<string>(n), deals = new Array<string>(n), shoppers = new Array<string>(n), currencies = new Array<string>(n);
+  const qty = new Array<number>(n), price = new Array<number>(n), heldAt = new Array<number>(n), expiresAt = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!;
+    holds[i] = r.hold; deals[i] = r.dealId; shoppers[i] = r.shopper; currencies[i] = r.currency;
+    qty[i] = r.qty; price[i] = r.unitPriceMinor; heldAt[i] = r.heldAt; expiresAt[i] = r.expiresAt;
+  }
+  return [textArray(holds), textArray(deals), textArray(shoppers), numberArray(qty), numberArray(price), textArray(currencies),
+    numberArray(heldAt), numberArray(expiresAt), status, textArray([...new Set(deals)])];
+}
 
 /** Insert orders with `status` and their 'hold' ledger rows (every path that creates an order
  *  books its hold with it, whichever comes first: the order job, a payment, an expiry). Rows
- *  whose hold already has an order are left alone. Returns the hold ids actually inserted. */
+ *  whose hold already has an order are left alone. Returns the hold ids actually inserted.
+ *  One statement, atomic on its own: `db` may be the pool (the order worker) or a client in a
+ *  transaction that writes more (an expiry). Throws 23503 and writes nothing when a deal is
+ *  missing from Postgres. */
 export async function insertOrders(db: Db, rows: readonly OrderRow[], status: OrderStatus = 'pending'): Promise<string[]> {
   if (rows.length === 0) return [];
-  await lockDeals(db, rows.map((r) => r.dealId));
-  const res = await db.query<{ hold_id: string }>(INSERT_ORDERS_WITH_HOLDS, orderParams(rows, status));
-  return res.rows.map((r) => r.hold_id);
+  return runInsertOrders<string[]>(db, 'ff_insert_orders', INSERT_ORDERS_WITH_HOLDS, rows, status);
+}
+
+/** insertOrders(pool, rows, 'pending') for the order worker, cheaper when none of the holds has
+ *  an order or ledger row yet (the rule: a job runs once). `db` must not be in a transaction: its first
+ *  try fails on any hold already written, and a failed statement would abort the caller's
+ *  transaction; on its own it is atomic, so the failed try leaves nothing behind. */
+export async function insertFreshOrders(db: Db, rows: readonly OrderRow[]): Promise<string[]> {
+  if (rows.length === 0) return [];
+  try {
+    const n = await runInsertOrders<number>(db, 'ff_insert_fresh_orders', INSERT_FRESH_ORDERS_WITH_HOLDS, rows, 'pending');
+    if (n !== rows.length) throw new Error(`insertFreshOrders: ${n} of ${rows.length} rows inserted`);
+    return rows.map((r) => r.hold);
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+    return insertOrders(db, rows, 'pending');
+  }
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+async function runInsertOrders<Inserted>(db: Db, name: string, text: string, rows: readonly OrderRow[], status: OrderStatus): Promise<Inserted> {
+  // named: each connection parses and plans the statement once, not once per batch
+  const res = await db.query<{ all_deals: boolean; inserted: Inserted }>({ name, text, values: orderParams(rows, status) });
+  const out = res.rows[0];
+  if (out?.all_deals) return out.inserted;
+  const ids = [...new Set(rows.map((r) => r.dealId))];
+  const found = await db.query<{ id: number }>('SELECT id FROM deals WHERE id = ANY($1::bigint[])', [ids]);
+  const have = new Set(found.rows.map((r) => r.id));
+  throw missingDeals(ids.filter((id) => !have.has(Number(id))));
 }
 
 /** One ledger row per (hold, reason); a repeat writes nothing. stock_ledger has no FK to deals
@@ -151,6 +237,14 @@ export async function insertPayment(db: Db, p: { hold: string; provider: string;
 }
 
 // ---- reads ----
+
+/** SQL: the rows of the deal whose id is the parameter `deal`, found through the primary key of
+ *  orders or stock_ledger: their hold ids are `<dealId>-<seq>` and a
+ *  check keeps them so (migration 009), so the deal's rows are one key range. Neither table
+ *  has an index on deal_id (each cost every order an index entry). */
+export function dealHolds(deal: string): string {
+  return `(hold_id >= ${deal}::bigint::text || '-' AND hold_id < ${deal}::bigint::text || '.')`;
+}
 
 export type ShopperOrder = OrderView;
 
@@ -229,14 +323,14 @@ export async function listLiveOrders(db: Db, dealId: string): Promise<LiveOrder[
 
 /** Order rows of a deal; the PK makes this also the number of distinct holds persisted. */
 export async function countOrdersByHold(db: Db, dealId: string): Promise<number> {
-  const res = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE deal_id = $1', [dealId]);
+  const res = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE ${dealHolds('$1')}`, [dealId]);
   return res.rows[0]?.n ?? 0;
 }
 
 /** Units per order status of a deal. */
 export async function orderTotals(db: Db, dealId: string): Promise<Record<OrderStatus, number>> {
   const res = await db.query<{ status: OrderStatus; units: number }>(
-    'SELECT status, sum(qty)::int AS units FROM orders WHERE deal_id = $1 GROUP BY status', [dealId]);
+    `SELECT status, sum(qty)::int AS units FROM orders WHERE ${dealHolds('$1')} GROUP BY status`, [dealId]);
   const out: Record<OrderStatus, number> = { pending: 0, paid: 0, cancelled: 0 };
   for (const r of res.rows) out[r.status] = r.units;
   return out;
@@ -271,8 +365,8 @@ export async function ledgerBalance(db: Db, dealId: string): Promise<LedgerBalan
     `WITH l AS (
        SELECT hold_id, max(qty) FILTER (WHERE reason = 'hold') AS hold_q,
               max(qty) FILTER (WHERE reason = 'sale') AS sale_q, max(qty) FILTER (WHERE reason = 'release') AS release_q
-       FROM stock_ledger WHERE deal_id = $1 GROUP BY hold_id),
-     o AS (SELECT hold_id, qty, status FROM orders WHERE deal_id = $1),
+       FROM stock_ledger WHERE ${dealHolds('$1')} GROUP BY hold_id),
+     o AS (SELECT hold_id, qty, status FROM orders WHERE ${dealHolds('$1')}),
      j AS (
        SELECT coalesce(o.hold_id, l.hold_id) AS hold_id, o.hold_id IS NOT NULL AS has_order, o.qty, o.status,
               l.hold_q, l.sale_q, l.release_q,

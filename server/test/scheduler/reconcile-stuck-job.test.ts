@@ -57,6 +57,11 @@ describe('reconcile after a worker died inside an order job', () => {
       await waitUntilBlockedBehind(env, me!.pid, 'the worker blocked on the deal row');
       expect(await admission.queues.forDeal(deal.dealId).orders.getJobState(jobId)).toBe('active');
       await killWorkerProcess(child);
+      // The dead worker's write is one statement with no transaction around it: once unblocked,
+      // its backend would finish and commit it without the client (harmless: the rows are
+      // right, a re-run meets them). End it, as Postgres does once it sees the client gone, so
+      // that nothing is written and only reconcile can bring the rows.
+      await blocker.query('SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [me!.pid]);
     } finally {
       await blocker.query('ROLLBACK').catch(() => {});
       blocker.release();
