@@ -21,6 +21,8 @@ class FakeSocket {
   subscribe() {
     return () => {};
   }
+  /** the festival a `sub` was sent for (none here: the store takes the first `festival` it gets) */
+  followedFestival: string | null = null;
 }
 
 const now = Date.now();
