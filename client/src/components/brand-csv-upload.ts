@@ -3,8 +3,8 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { BrandApiError, type BrandApi, type BrandFestival } from '../data/brand-api.ts';
 import type { RowError } from '../../../server/src/shared/brand-api.ts';
 
-const TEMPLATE = 'title,description,imageUrl,listPriceMinor,dealPriceMinor,currency,stock,limit,startsAt,endsAt,holdMinutes\n'
-  + '"Lawn suit, 3 piece",Unstitched,https://example.com/a.jpg,499900,249900,PKR,50,2,2026-11-11T00:00:00+05:00,2026-11-11T02:00:00+05:00,5\n';
+const TEMPLATE = 'title,description,imageUrl,listPriceMinor,dealPriceMinor,currency,stock,limit,startsAt,endsAt,holdMinutes,stockBuckets\n'
+  + '"Lawn suit, 3 piece",Unstitched,https://example.com/a.jpg,499900,249900,PKR,50,2,2026-11-11T00:00:00+05:00,2026-11-11T02:00:00+05:00,5,\n';
 
 /** Bulk create from a CSV file: all rows or none, with the per-row report. Success is the
  *  console's banner (one banner, cleared when the brand moves on): fires `uploaded`
@@ -16,6 +16,8 @@ export class BrandCsvUpload extends LitElement {
     h2 { margin: 0 0 0.5rem; font-size: 1.05rem; }
     .row { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: center; }
     select, input, button { font: inherit; }
+    /* a file input is wider than a phone's row by itself: let it shrink to the row */
+    input[type='file'] { max-width: 100%; min-width: 0; }
     button { padding: 0.4rem 0.9rem; border-radius: 6px; border: 1px solid #c4c4cc; background: #fff; cursor: pointer; }
     table { border-collapse: collapse; margin-top: 0.75rem; font-size: 0.8125rem; }
     th, td { text-align: left; padding: 0.3rem 0.5rem; border-bottom: 1px solid #ececf1; }
@@ -31,7 +33,8 @@ export class BrandCsvUpload extends LitElement {
   override render() {
     const href = `data:text/csv;charset=utf-8,${encodeURIComponent(TEMPLATE)}`;
     return html`<h2>Upload deals from CSV</h2>
-      <p class="hint">One deal per row; prices in minor units (paisa, cents); times ISO 8601 with a zone or epoch ms.
+      <p class="hint">One deal per row; prices in minor units (paisa, cents); times ISO 8601 with a zone or epoch ms;
+        an empty stockBuckets cell leaves the stock buckets to the engine's rule.
         Nothing is created unless every row is valid. <a href=${href} download="flashfest-deals.csv">Download a template</a>.</p>
       <div class="row">
         <select id="fest" aria-label="Festival">${this.festivals.map((f) => html`<option value=${f.id}>${f.name}</option>`)}</select>
