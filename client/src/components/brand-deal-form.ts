@@ -4,6 +4,7 @@ import { type BrandApi, type BrandDealView, type BrandFestival } from '../data/b
 import { minorUnitDigits } from './format.ts';
 import { NO_PAYMENT_METHOD, describeFieldError, formatFormTime, formErrorsOf, formTimeZone, paymentMethodLabel } from './brand-terms.ts';
 import { brandFormStyles } from './brand-form-styles.ts';
+import { BUCKETS_HELP, bucketsInput, bucketsLockedReason, describeBucketsError } from './brand-buckets.ts';
 import type { PaymentMethodValue } from '../../../server/src/shared/protocol.ts';
 
 /** The boxes a new deal starts with: what the API gives a deal that names none. */
@@ -119,6 +120,17 @@ export class BrandDealForm extends LitElement {
     </fieldset>`;
   }
 
+  /** Optional: blank leaves the count to the engine's rule. Once the deal is locked (about to
+   *  warm, or warm in Redis) the count is fixed, so the field shows it disabled, with why. */
+  private stockBuckets(d: BrandDealView | null) {
+    const locked = d ? bucketsLockedReason(d) : null;
+    const input = html`<input name="stockBuckets" inputmode="numeric" placeholder="auto" data-testid="stock-buckets"
+      .value=${d?.stockBuckets == null ? '' : String(d.stockBuckets)} ?disabled=${locked !== null}
+      aria-invalid=${this.errors.stockBuckets ? 'true' : 'false'} />`;
+    if (locked === null) return this.field('stockBuckets', 'Stock buckets (optional)', input, BUCKETS_HELP);
+    return html`<label>Stock buckets${input}<span class="hint" data-testid="stock-buckets-locked">${locked}</span></label>`;
+  }
+
   private actions(d: BrandDealView | null) {
     return html`<div class="actions">
       <button class="primary" type="submit" ?disabled=${this.busy} data-testid="save-deal">${d ? 'Save changes' : 'Create deal'}</button>
@@ -131,7 +143,7 @@ export class BrandDealForm extends LitElement {
     const d = this.deal;
     if (d && !d.editable) {
       return html`<h2>Payment methods of deal #${d.id} "${d.title}"</h2>
-        <form @submit=${this.submit} novalidate>${this.paymentMethods(d)}${this.actions(d)}</form>`;
+        <form @submit=${this.submit} novalidate>${this.paymentMethods(d)}${this.stockBuckets(d)}${this.actions(d)}</form>`;
     }
     const cur = d?.currency ?? 'PKR';
     const inv = (n: string) => (this.errors[n] ? 'true' : 'false');
@@ -151,6 +163,7 @@ export class BrandDealForm extends LitElement {
         ${this.field('dealPriceMinor', 'Deal price', html`<input name="dealPrice" inputmode="decimal" .value=${d ? fromMinor(d.dealPriceMinor, cur) : ''} aria-invalid=${inv('dealPriceMinor')} />`, 'below the list price')}
         ${this.field('stock', 'Stock', html`<input name="stock" type="number" min="1" .value=${d ? String(d.stock) : ''} aria-invalid=${inv('stock')} />`)}
         ${this.field('limit', 'Limit per shopper', html`<input name="limit" type="number" min="1" .value=${d ? String(d.limit) : '1'} aria-invalid=${inv('limit')} />`)}
+        ${this.stockBuckets(d)}
         ${this.field('startsAt', `Starts (your local time, ${formTimeZone})`, html`<input name="startsAt" type="datetime-local" step="1" .value=${toLocalInput(times.startsAt)} @input=${touched} aria-invalid=${inv('startsAt')} />`)}
         ${this.field('endsAt', `Ends (your local time, ${formTimeZone})`, html`<input name="endsAt" type="datetime-local" step="1" .value=${toLocalInput(times.endsAt)} @input=${touched} aria-invalid=${inv('endsAt')} />`)}
         ${this.field('holdMinutes', 'Minutes to pay (optional)', html`<input name="holdMinutes" type="number" min="1" max="60" .value=${d ? String(Math.round(d.holdSeconds / 60)) : ''} aria-invalid=${inv('holdMinutes')} />`)}
@@ -179,7 +192,7 @@ export class BrandDealForm extends LitElement {
       currency, listPriceMinor: s('listPrice') ? toMinor(s('listPrice'), currency) : '',
       dealPriceMinor: s('dealPrice') ? toMinor(s('dealPrice'), currency) : '',
       stock: num('stock'), limit: num('limit'), startsAt: time('startsAt'), endsAt: time('endsAt'),
-      holdMinutes: s('holdMinutes') ? Number(s('holdMinutes')) : null, paymentMethods,
+      holdMinutes: s('holdMinutes') ? Number(s('holdMinutes')) : null, stockBuckets: bucketsInput(s('stockBuckets')), paymentMethods,
     };
     return this.send(input);
   }
@@ -193,7 +206,7 @@ export class BrandDealForm extends LitElement {
       this.errors = {};
       this.dispatchEvent(new CustomEvent('saved', { detail: deal }));
     } catch (err) {
-      ({ errors: this.errors, summary: this.summary } = formErrorsOf(err, describeFieldError));
+      ({ errors: this.errors, summary: this.summary } = formErrorsOf(err, (fe) => describeBucketsError(fe, input) ?? describeFieldError(fe)));
     } finally {
       this.busy = false;
     }

@@ -2,6 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { BrandDealView } from '../data/brand-api.ts';
 import { formatMoney } from './format.ts';
+import { bucketsNote, bucketsText } from './brand-buckets.ts';
 
 export type DealAction = 'edit' | 'room' | 'cancel' | 'stop';
 
@@ -43,7 +44,7 @@ export class BrandDealTable extends LitElement {
     if (this.deals.length === 0) return html`<p class="empty">No deals yet: create one, or upload a CSV.</p>`;
     return html`<table>
       <thead><tr><th>#</th><th>Product</th><th>State</th><th>Starts</th><th>Ends</th><th>Deal price</th>
-        <th>Stock</th><th>Held</th><th>Sold</th><th>Left</th><th>GMV</th><th></th></tr></thead>
+        <th>Stock</th><th title="stock buckets: a hot deal's stock split so more servers share its grabs">Buckets</th><th>Held</th><th>Sold</th><th>Left</th><th>GMV</th><th></th></tr></thead>
       <tbody>${this.deals.map((d) => html`<tr data-testid="deal-row-${d.id}">
         <td>${d.id}</td>
         <td class="title">${d.title}</td>
@@ -52,6 +53,7 @@ export class BrandDealTable extends LitElement {
         <td title=${new Date(d.endsAt).toString()}>${when.format(d.endsAt)}</td>
         <td class="num">${formatMoney({ minor: d.dealPriceMinor, currency: d.currency })}</td>
         <td class="num">${d.stock}</td>
+        <td class="num" data-testid="deal-buckets-${d.id}" title=${bucketsNote(d)}>${bucketsText(d)}</td>
         <td class="num" data-testid="deal-held-${d.id}">${d.held}</td>
         <td class="num" data-testid="deal-sold-${d.id}">${d.sold}</td>
         <td class="num">${d.available}</td>

@@ -2,11 +2,14 @@
 // inline, creates a deal through the form, and a shopper page shows that deal; an edited start
 // time re-arms the countdown on an open shopper page and the deal opens at the new second. The
 // console speaks the brand's terms: prices as typed, times in the zone its form shows, default
-// times inside the festival, a success banner that goes once the brand moves on.
+// times inside the festival, a success banner that goes once the brand moves on. On a phone, a
+// deal's stock buckets are set, refused in the form's words, shown in the table, and locked once
+// the deal is warm in Redis (where the ops board sums the buckets' counters).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { ARTIFACTS, startBrowserWorld, type BrowserWorld } from '../helpers/browser-world.ts';
 import type { RunningEngine } from '../helpers/engine.ts';
+import type { OpsSnapshot } from '../../src/shared/ops-view.ts';
 import { BrandClient, dealInput, newBrand, newFestival } from '../brand/helpers.ts';
 import { newSession } from '../helpers/engine.ts';
 import { ShopperSocket } from '../helpers/shopper-socket.ts';
@@ -22,6 +25,8 @@ const KARACHI_OFFSET = 5 * HOUR;
 const karachiInput = (ms: number) => new Date(ms + KARACHI_OFFSET).toISOString().slice(0, 19);
 /** a datetime-local value in Karachi -> epoch ms */
 const fromKarachiInput = (v: string) => Date.parse(`${v}+05:00`);
+const OPS = 'ops-token-for-the-brand-console-test';
+const PHONE = { width: 360, height: 740 };
 
 describe('brand console and shopper page in Chromium', () => {
   let engine: RunningEngine;
@@ -31,7 +36,7 @@ describe('brand console and shopper page in Chromium', () => {
   let fest: string;
 
   beforeAll(async () => {
-    world = await startBrowserWorld('brand.html', { PREWARM_SECONDS: '2' });
+    world = await startBrowserWorld('brand.html', { PREWARM_SECONDS: '2', OPS_TOKEN: OPS });
     ({ engine, browser } = world);
     fest = await newFestival(engine.env.pool, 'Console Fest', -60_000, 6 * 3_600_000);
     key = (await newBrand(engine.env.pool, 'Console Brand')).key;
@@ -127,8 +132,8 @@ describe('brand console and shopper page in Chromium', () => {
     expect(await card.getAttribute('data-state')).toBe('held');
   }, 90_000);
 
-  async function signedInAt(zone: string): Promise<Page> {
-    const context = await browser.newContext({ timezoneId: zone, locale: 'en-US', viewport: { width: 1366, height: 800 } });
+  async function signedInAt(zone: string, viewport = { width: 1366, height: 800 }): Promise<Page> {
+    const context = await browser.newContext({ timezoneId: zone, locale: 'en-US', viewport });
     const page = await context.newPage();
     page.on('dialog', (d) => void d.accept());
     await page.goto(`${engine.url}/brand`);
@@ -303,4 +308,100 @@ describe('brand console and shopper page in Chromium', () => {
       ws.close();
     }
   }, 60_000);
+  it('on a phone: sets stock buckets, shows the API refusal by the field (nothing saved), the count in the table, locked once warm', async () => {
+    const pool = engine.env.pool;
+    const api = new BrandClient(engine.url, key);
+    const page = await signedInAt(ZONE, PHONE);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    const buckets = page.locator('input[name="stockBuckets"]');
+    const bucketsErr = page.getByTestId('error-stockBuckets');
+    const stored = async (title: string) =>
+      (await pool.query<{ id: number; stock_buckets: number | null }>('SELECT id, stock_buckets FROM deals WHERE title = $1', [title])).rows;
+    /** nothing of the page sticks out sideways: the field, its help and its error wrap */
+    const fitsWidth = () => page.evaluate(() => document.documentElement.scrollWidth);
+
+    await page.getByTestId('new-deal').click();
+    await fillDeal(page, 'Bucketed chai set', '3000', '2500'); // stock 5
+    expect(await buckets.inputValue()).toBe(''); // blank: automatic
+    expect(await page.getByText('STOCK_BUCKET_UNITS').count()).toBe(1);
+    const box = (await buckets.boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(PHONE.width);
+
+    // not a whole number, then out of the API's range: its refusal next to the field, in the
+    // form's words; nothing created
+    await buckets.fill('2.5');
+    await page.getByTestId('save-deal').click();
+    await bucketsErr.waitFor({ timeout: 5_000 });
+    expect(await bucketsErr.innerText()).toBe('Stock buckets must be a whole number (1 to 16, or blank for automatic), not 2.5.');
+    await buckets.fill('17');
+    await page.getByTestId('save-deal').click();
+    await expect.poll(() => bucketsErr.innerText(), { timeout: 5_000 }).toBe('Stock buckets 17 must be 1 to 16, or blank for automatic.');
+    expect(await buckets.getAttribute('aria-invalid')).toBe('true');
+    expect(await stored('Bucketed chai set')).toEqual([]);
+    expect(await fitsWidth()).toBeLessThanOrEqual(PHONE.width);
+    await page.screenshot({ path: `${ARTIFACTS}/brand-buckets-error-phone.png`, fullPage: true });
+
+    await buckets.fill('3');
+    await page.getByTestId('save-deal').click();
+    await page.getByTestId('note').waitFor({ timeout: 5_000 });
+    const [row] = await stored('Bucketed chai set');
+    expect(row?.stock_buckets).toBe(3);
+    const id = String(row!.id);
+    const cell = page.getByTestId(`deal-buckets-${id}`);
+    await expect.poll(() => cell.innerText(), { timeout: 5_000 }).toBe('3');
+
+    // edit: more buckets than units is refused by the field and changes nothing; blank is automatic
+    await page.getByTestId(`edit-${id}`).click();
+    expect(await buckets.inputValue()).toBe('3');
+    await buckets.fill('9');
+    await page.getByTestId('save-deal').click();
+    await bucketsErr.waitFor({ timeout: 5_000 });
+    expect(await bucketsErr.innerText()).toBe('Stock buckets 9 must not exceed the stock (5): every bucket starts with a unit.');
+    expect((await stored('Bucketed chai set'))[0]?.stock_buckets).toBe(3);
+    expect((await api.get(`/api/brand/deals/${id}`)).body.deal.stockBuckets).toBe(3);
+    await buckets.fill('');
+    await page.getByTestId('save-deal').click();
+    await page.getByText(`Saved deal #${id}`).waitFor({ timeout: 5_000 });
+    expect((await stored('Bucketed chai set'))[0]?.stock_buckets).toBeNull();
+    await expect.poll(() => cell.innerText(), { timeout: 5_000 }).toBe('auto');
+
+    // a deal warm in Redis in 2 buckets: the count shows, the field is locked with why, and the
+    // payment methods still save around it
+    const bucketFest = await newFestival(pool, 'Bucket Fest', -1_000, 2 * HOUR); // the ops board's festival: the latest to open
+    const created = await api.post('/api/brand/deals', dealInput(bucketFest, 5_000, { title: 'Bucketed spice box', stock: 4, limit: 2, stockBuckets: 2 }));
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const warm = created.body.deal.id as string;
+    await waitFor(async () => (await api.get(`/api/brand/deals/${warm}`)).body.deal.state === 'live' || null, 'deal live', 15_000, 250);
+    const ws = await ShopperSocket.open(engine.wsUrl, (await newSession(engine.url)).token);
+    try {
+      ws.send({ t: 'grab', deal: warm, qty: 1, rid: 'b1' });
+      expect((await ws.answerTo('b1')).t).toBe('held');
+    } finally {
+      ws.close();
+    }
+    await expect.poll(() => page.getByTestId(`deal-buckets-${warm}`).innerText(), { timeout: 5_000 }).toBe('2');
+    await expect.poll(() => page.getByTestId(`deal-held-${warm}`).innerText(), { timeout: 5_000 }).toBe('1');
+    await page.getByTestId(`payment-${warm}`).click();
+    expect(await buckets.isDisabled()).toBe(true);
+    expect(await buckets.inputValue()).toBe('2');
+    expect(await page.getByTestId('stock-buckets-locked').innerText()).toBe('Fixed: the deal is warm in Redis, its stock split into 2 buckets.');
+    expect(await fitsWidth()).toBeLessThanOrEqual(PHONE.width);
+    await page.screenshot({ path: `${ARTIFACTS}/brand-buckets-locked-phone.png`, fullPage: true });
+    await page.getByTestId('method-cod').check();
+    await page.getByTestId('save-deal').click();
+    await page.getByTestId('note').waitFor({ timeout: 5_000 });
+    expect((await api.get(`/api/brand/deals/${warm}`)).body.deal).toMatchObject({ stockBuckets: 2, paymentMethods: ['wallet', 'card', 'cod'] });
+
+    // the ops board counts the deal over both buckets: one held, three left of four
+    const opsDeal = async () => {
+      const res = await fetch(`${engine.url}/api/ops/snapshot`, { headers: { authorization: `Bearer ${OPS}` } });
+      const { snapshot } = (await res.json()) as { snapshot: OpsSnapshot };
+      return snapshot.deals.find((d) => d.id === warm) ?? null;
+    };
+    const counted = await waitFor(async () => { const d = await opsDeal(); return d && d.held === 1 ? d : null; }, 'ops board deal', 10_000, 200);
+    expect(counted).toMatchObject({ stock: 4, held: 1, sold: 0, available: 3 });
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 90_000);
 });

@@ -1,0 +1,70 @@
+// Stock buckets in the brand console (README "Hot deals in stock buckets"): what the deal form
+// sends for its field, how the table and a locked deal say a deal's buckets, and the API's
+// refusals of the field in the form's words.
+import type { BrandDealView } from '../data/brand-api.ts';
+import type { FieldError } from '../../../server/src/shared/brand-api.ts';
+
+/** The API's upper bound (server stock/keys.ts): here only for the help text and messages, the
+ *  API stays the judge of every value. */
+export const MAX_STOCK_BUCKETS = 16;
+
+/** The engine's rule, as README states it, for the brand who leaves the field blank. */
+export const BUCKETS_HELP = 'Splits a hot deal so more servers share its grabs. Blank: automatic, '
+  + 'stock ÷ STOCK_BUCKET_UNITS rounded down (set by flashfest ops; 1 when unset). '
+  + `1 to ${MAX_STOCK_BUCKETS}, at most the stock; fixed once the deal warms.`;
+
+/** The field as typed -> what the API gets: blank is null (automatic); a number as a number;
+ *  anything else as typed, so the API names the problem (wrong_type) next to the field. */
+export function bucketsInput(typed: string): number | string | null {
+  const t = typed.trim();
+  if (t === '') return null;
+  return /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : t;
+}
+
+/** A deal's buckets in the table: the count it asked for, or "auto" (the engine's rule). */
+export function bucketsText(d: BrandDealView): string {
+  return d.stockBuckets === null ? 'auto' : String(d.stockBuckets);
+}
+
+/** The table cell's tooltip: where the count comes from, and whether it can still change. */
+export function bucketsNote(d: BrandDealView): string {
+  return bucketsLockedReason(d)
+    ?? (d.stockBuckets === null ? 'Automatic: the engine\'s rule (STOCK_BUCKET_UNITS) counts them when the deal warms.' : 'Set for this deal; can change until it warms.');
+}
+
+const WARMED = new Set(['warming', 'live', 'sold_out', 'ended', 'stopped']);
+
+/** Why a deal's buckets can no longer change, or null while the deal is editable. */
+export function bucketsLockedReason(d: BrandDealView): string | null {
+  if (d.editable) return null;
+  if (WARMED.has(d.state)) {
+    return d.stockBuckets === null
+      ? 'Fixed: the deal is warm in Redis, split by the engine\'s rule when it warmed.'
+      : d.stockBuckets === 1 ? 'Fixed: the deal is warm in Redis, its stock in 1 bucket.'
+        : `Fixed: the deal is warm in Redis, its stock split into ${d.stockBuckets} buckets.`;
+  }
+  if (d.state === 'scheduled') return 'Fixed: the deal warms within seconds, and its buckets are set from then on.';
+  return `Fixed: the deal is ${d.state}.`;
+}
+
+/** The API's refusal of `stockBuckets` as the form says it (`sent`: what the form sent, for the
+ *  stock the buckets broke), or undefined for another field. */
+export function describeBucketsError(e: FieldError, sent: Record<string, unknown>): string | undefined {
+  if (e.field !== 'stockBuckets') return undefined;
+  const range = `1 to ${MAX_STOCK_BUCKETS}, or blank for automatic`;
+  switch (e.code) {
+    case 'wrong_type':
+      return `Stock buckets must be a whole number (${range}).`;
+    case 'not_integer':
+      return `Stock buckets must be a whole number (${range}), not ${e.details?.value ?? String(sent.stockBuckets)}.`;
+    case 'out_of_range': {
+      // the range check carries its bound; the check against the stock does not
+      if (e.details?.limit !== undefined) return `Stock buckets ${e.details.value} must be ${range}.`;
+      const { stock, stockBuckets } = sent;
+      if (typeof stock === 'number' && typeof stockBuckets === 'number') {
+        return `Stock buckets ${stockBuckets} must not exceed the stock (${stock}): every bucket starts with a unit.`;
+      }
+    }
+  }
+  return e.message;
+}
