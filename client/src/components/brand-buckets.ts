@@ -2,11 +2,7 @@
 // sends for its field, how the table and a locked deal say a deal's buckets, and the API's
 // refusals of the field in the form's words.
 import type { BrandDealView } from '../data/brand-api.ts';
-import type { FieldError } from '../../../server/src/shared/brand-api.ts';
-
-/** The API's upper bound (server stock/keys.ts): here only for the help text and messages, the
- *  API stays the judge of every value. */
-export const MAX_STOCK_BUCKETS = 16;
+import { MAX_STOCK_BUCKETS, type FieldError } from '../../../server/src/shared/brand-api.ts';
 
 /** The engine's rule, as README states it, for the brand who leaves the field blank. */
 export const BUCKETS_HELP = 'Splits a hot deal so more servers share its grabs. Blank: automatic, '

@@ -1,7 +1,11 @@
 // Shapes of the brand API, shared with the brand console (type-only import there): keep it free
-// of Node imports. Money is integer minor units + ISO 4217; times are epoch ms on the way out and
+// of Node imports (the console imports MAX_STOCK_BUCKETS as a value). Money is integer minor units + ISO 4217; times are epoch ms on the way out and
 // epoch ms or ISO 8601 (with an offset) on the way in.
 import type { DealStateValue, PaymentMethodValue } from './protocol.ts';
+
+/** The most stock buckets a deal may have: the API's bound, the console's help text, and the
+ *  span of hold ids per bucket (stock/keys.ts) all follow it. */
+export const MAX_STOCK_BUCKETS = 16;
 
 export interface BrandFestival {
   id: string;

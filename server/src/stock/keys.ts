@@ -3,6 +3,7 @@
 // stock buckets (./buckets.ts) has one such set of keys per bucket: bucket 0 keeps `{d:<dealId>}`
 // (so one bucket is exactly the layout of an unbucketed deal) and bucket b >= 1 of B has a tag
 // `{d:<dealId>:<b>.<n>}` whose slot is placed, not left to the hash (see bucketTag).
+import { MAX_STOCK_BUCKETS } from '../shared/brand-api.ts';
 import calculateSlot from 'cluster-key-slot';
 
 export interface DealKeys {
@@ -97,8 +98,7 @@ export function warmDealsKey(prefix: string): string {
  *  and bucket 0 of 1 starts at 0 like an unbucketed deal. Lua formats numbers with 14
  *  significant digits: 16 x 16 spans of 10^11 seqs stay below 10^14, exact. */
 const BUCKET_SEQ_SPAN = 100_000_000_000;
-/** The most stock buckets a deal may have (./buckets.ts). */
-export const MAX_STOCK_BUCKETS = 16;
+export { MAX_STOCK_BUCKETS };
 
 export function seqBase(bucket: number, buckets: number): number {
   return ((buckets - 1) * MAX_STOCK_BUCKETS + bucket) * BUCKET_SEQ_SPAN;
