@@ -20,6 +20,8 @@ declare module 'ioredis' {
     ffReleasePayLock(lock: string, token: string): Result<number, Context>;
     ffSettleLostHold(deal: string, per: string, holds: string, exp: string,
       ...args: (string | number)[]): Result<number, Context>;
+    ffRestoreBucket(deal: string, per: string, holds: string, exp: string, movesOut: string, movesIn: string,
+      ...args: (string | number)[]): Result<[number, number, number, number, number], Context>;
   }
 }
 
@@ -35,4 +37,5 @@ export const defineStockScripts = luaCommands(new URL('./lua/', import.meta.url)
   ffAddLocalRefusals: 'add-local-refusals-1.lua',
   ffReleasePayLock: 'release-pay-lock-1.lua',
   ffSettleLostHold: 'settle-lost-hold-4.lua',
+  ffRestoreBucket: 'restore-bucket-6.lua',
 });

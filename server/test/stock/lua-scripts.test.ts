@@ -50,16 +50,16 @@ describe('warm-deal', () => {
   it('rejects bad arguments before any write', async () => {
     const d = deal();
     const k = stock.keys(d.id);
-    // the last four: bucket, buckets, the bucket's share, its first seq - 1
-    const one = [0, 1, 5, '0'];
+    // the last five: bucket, buckets, the bucket's share, its first seq - 1, create
+    const one = [0, 1, 5, '0', '1'];
     const bad: (string | number)[][] = [
       [d.id, '1', 'x', 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', ...one],
       [d.id, '1', 0, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', ...one],
       [d.id, '1', 5, 2, 60_000, d.endsAt, d.startsAt, 100, 'PKR', 'open', ...one],
       [d.id, '1', 5, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'weird', ...one],
       [d.id, '1', 5, 2.5, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', ...one],
-      [d.id, '1', 5, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', 0, 0, 5, '0'],
-      [d.id, '1', 5, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', 0, 1, 0, '0'],
+      [d.id, '1', 5, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', 0, 0, 5, '0', '1'],
+      [d.id, '1', 5, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', 0, 1, 0, '0', '1'],
       [d.id, '1', 5, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open'],
       [d.id, '1', 5],
     ];
