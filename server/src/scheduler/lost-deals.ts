@@ -24,12 +24,13 @@ export interface LostDealsReport {
   cancelled: number;
   /** paid units beyond the stock in a restored bucket (sold twice before; reported) */
   short: number;
-  /** deals another caller was restoring: left to the next run */
-  busy: number;
+  /** deals left to the next run: another caller was restoring them, or the read failed (the
+   *  buckets' shares kept moving, Redis did not answer) */
+  deferred: number;
 }
 
 export const emptyLostDeals = (): LostDealsReport => ({
-  found: 0, unlisted: 0, restoredBuckets: 0, restoredHolds: 0, cancelled: 0, short: 0, busy: 0,
+  found: 0, unlisted: 0, restoredBuckets: 0, restoredHolds: 0, cancelled: 0, short: 0, deferred: 0,
 });
 
 export interface LostDealsDeps extends LostHoldsDeps {
@@ -42,20 +43,27 @@ export interface LostDealsDeps extends LostHoldsDeps {
 
 /**
  * Restores the deal's missing buckets, if any. 'intact': nothing missing; 'restored': every
- * missing bucket is back; 'busy': another caller is at it (skip the deal this run);
+ * missing bucket is back; 'deferred': another caller is at it, or the restore failed (skip the
+ * deal this run, the next one tries again);
  * 'no_record': Postgres has no such deal (lost-holds.ts settles its orders as before).
  */
 export async function restoreLostDeal(deps: LostDealsDeps, dealId: string, report: LostDealsReport):
-  Promise<'intact' | 'restored' | 'busy' | 'no_record'> {
+  Promise<'intact' | 'restored' | 'deferred' | 'no_record'> {
   const { missing } = await deps.stock.presentBuckets(dealId);
   if (missing.length === 0) return 'intact';
   report.found++;
   const deal = await getDeal(deps.pool, dealId);
   if (!deal) return 'no_record';
-  const r = await deps.stock.restoreDeal(warmInput(deal, deps.stockBucketUnits), await readDealRecord(deps.pool, dealId));
-  if (r.busy) {
-    report.busy++;
-    return 'busy';
+  let r;
+  try {
+    r = await deps.stock.restoreDeal(warmInput(deal, deps.stockBucketUnits), await readDealRecord(deps.pool, dealId));
+  } catch (err) {
+    deps.logger?.error({ err, deal: dealId }, 'reconcile: restoring a lost deal failed; next run tries again');
+    r = null;
+  }
+  if (!r || r.busy) {
+    report.deferred++;
+    return 'deferred';
   }
   report.restoredBuckets += r.restored.length;
   report.restoredHolds += r.holds;

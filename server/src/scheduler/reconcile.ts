@@ -219,7 +219,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
     for (const dealId of dealIds) {
       if (deps.signal?.aborted) break;
       const lost = await restoreLostDeal(lostDealDeps, dealId, report.lostDeals);
-      if (lost === 'busy') continue;
+      if (lost === 'deferred') continue;
       if (!listed.has(dealId)) {
         if (lost === 'restored') report.lostDeals.unlisted++;
         else if (lost === 'intact') await stock.markWarm(dealId);

@@ -7,7 +7,7 @@
 // surviving buckets have and what Postgres records in the missing ones.
 // lua/restore-bucket-6.lua writes one bucket atomically, only while its hash is missing.
 import { randomUUID } from 'node:crypto';
-import { bucketKeys, bucketOfHold, restoreLockKey, seqBase, warmDealsKey } from './keys.ts';
+import { BUCKET_SEQ_SPAN, bucketKeys, bucketOfHold, restoreLockKey, seqBase, warmDealsKey } from './keys.ts';
 import { bucketShare, stockBucketsFor } from './buckets.ts';
 import type { WarmDealInput } from './stock-store.ts';
 import type { RedisClient } from '../redis.ts';
@@ -165,13 +165,21 @@ export async function restoreDeal(redis: RedisClient, prefix: string, d: WarmDea
       const at = bucketOfHold(h);
       if (at.buckets === buckets) lastSeq.set(at.bucket, Math.max(lastSeq.get(at.bucket) ?? 0, holdSeq(h)));
     }
+    const floorOf = (b: number) => Math.max(seqBase(b, buckets), lastSeq.get(b) ?? 0);
+    for (const b of missing) {
+      // past its span a seq would name another bucket (keys.ts bucketOfHold)
+      if (floorOf(b) + 2 * RESTORE_SEQ_GAP >= seqBase(b, buckets) + BUCKET_SEQ_SPAN) {
+        throw new Error(`restore: bucket ${b} of deal ${d.id} has no hold ids left to skip to`);
+      }
+    }
     const restoreBucket = async (b: number, i: number) => {
       const holds = inBucket.get(b)!;
       const units = holds.reduce((n, h) => n + h.qty, 0);
+      const floor = floorOf(b);
       const k = bucketKeys(prefix, d.id, b, buckets);
       const args: (string | number)[] = [d.id, d.festivalId, total, d.limit, d.holdSeconds * 1000, d.startsAt, d.endsAt,
         d.unitPriceMinor, d.currency, d.status, b, buckets, units + bucketShare(free, missing.length, i),
-        String(Math.max(seqBase(b, buckets), lastSeq.get(b) ?? 0)), lastSeq.has(b) ? '1' : '0', RESTORE_SEQ_GAP, holds.length];
+        String(floor), lastSeq.has(b) ? '1' : '0', RESTORE_SEQ_GAP, holds.length];
       for (const h of holds) args.push(h.hold, h.shopper, h.qty, h.expiresAt, h.heldAt, h.state);
       const [created] = await redis.ffRestoreBucket(k.deal, k.perShopper, k.holds, k.expiries, k.movesOut, k.movesIn, ...args);
       if (created === 1) {

@@ -175,14 +175,15 @@ describe('a deal whose hash Redis lost', () => {
     expect(clean.perDeal.find((p) => p.dealId === dealId)).toMatchObject({ stock: 10, sold: 4, held: 6, available: 0 });
   });
 
-  it('reconcile re-creates one lost stock bucket beside the others; the deal then sells exactly its stock', async () => {
+  // bucket 0 carries the deal's config and its number of buckets: lost, the others cannot be
+  // named from Redis (the hold ids in Postgres say it)
+  it.each([1, 0])('reconcile re-creates lost stock bucket %i beside the others; the deal then sells exactly its stock', async (bucket) => {
     const dealId = await openDeal(30, 2, { buckets: 3 });
     const shoppers = Array.from({ length: 9 }, (_, i) => `e${i}`);
     const first = await storm(dealId, shoppers, 1);
     expect(first.rows).toHaveLength(9);
     await pay(first.rows[0]!);
     await pay(first.rows[4]!);
-    const bucket = 1;
     const beforeLoss = await stock.readBucket(dealId, bucket, 3);
     expect(beforeLoss!.held + beforeLoss!.sold).toBeGreaterThan(0);
     await lose(dealId, [bucket], 3);
@@ -211,5 +212,31 @@ describe('a deal whose hash Redis lost', () => {
     const clean = await run();
     expect(clean.details.filter((v) => v.dealId === dealId)).toEqual([]);
     expect(clean.lostDeals.found).toBe(0);
+  });
+
+  it('a bucket lost while stock moves into it were open: those units are credited once, by recovery', async () => {
+    const dealId = await openDeal(30, 2, { buckets: 3 });
+    const first = await storm(dealId, Array.from({ length: 9 }, (_, i) => `g${i}`), 1);
+    expect(first.rows).toHaveLength(9);
+    // into bucket 1: a move taken and never credited, and one credited and never closed
+    expect((await stock.moves.take(dealId, 3, 2, 1, 'open-move', 2)).taken).toBeGreaterThan(0);
+    expect((await stock.moves.take(dealId, 3, 0, 1, 'credited-move', 2)).taken).toBeGreaterThan(0);
+    const credited = (await stock.openMoves(dealId)).find((m) => m.moveId === 'credited-move')!;
+    expect(await stock.moves.credit(dealId, 3, 1, 'credited-move', 0, credited.units)).toBe(1);
+    await lose(dealId, [1], 3);
+
+    const report = await run();
+    expect(report.lostDeals).toMatchObject({ found: 1, restoredBuckets: 1, cancelled: 0 });
+    expect(report.movesFinished).toBe(2);
+    expect(report.details.filter((v) => v.dealId === dealId)).toEqual([]);
+    expect(await stock.readDeal(dealId)).toMatchObject({ stock: 30, held: 9, available: 21, moving: 0 });
+    const shares = await Promise.all([0, 1, 2].map((b) => stock.readBucket(dealId, b, 3)));
+    expect(shares.reduce((n, b) => n + b!.stock, 0)).toBe(30);
+
+    const second = await storm(dealId, Array.from({ length: 30 }, (_, i) => `h${i}`), 1);
+    expect(second.rows).toHaveLength(21);
+    const pg = await recorded(dealId);
+    expect(pg.held + pg.sold).toBe(30);
+    expect((await run()).details.filter((v) => v.dealId === dealId)).toEqual([]);
   });
 });
