@@ -68,6 +68,54 @@ describe('warm-deal', () => {
   });
 });
 
+describe('restore-bucket', () => {
+  /** ARGV of restore-bucket-6.lua for an unbucketed deal of stock 5 with these holds. */
+  function args(d: WarmDealInput, bucketStock: number, holds: (string | number)[][]): (string | number)[] {
+    return [d.id, '1', d.stock, d.limit, 60_000, d.startsAt, d.endsAt, 1_500, 'PKR', 'open', 0, 1, bucketStock,
+      '7', '1', 1_000, holds.length, ...holds.flat()];
+  }
+  const restore = (d: WarmDealInput, a: (string | number)[]) => {
+    const k = stock.keys(d.id);
+    return env.redis.ffRestoreBucket(k.deal, k.perShopper, k.holds, k.expiries, k.movesOut, k.movesIn, ...a);
+  };
+
+  it('writes a missing bucket from the record: counters, holds, shoppers, expiry entries, seq past the gap', async () => {
+    const d = deal();
+    const exp = Date.now() + 60_000;
+    expect(await restore(d, args(d, 5, [[`${d.id}-3`, 'a', 2, exp, 1, 'held'], [`${d.id}-7`, 'a', 1, exp, 1, 'paid']])))
+      .toEqual([1, 2, 1, 2, 1_007]);
+    expect(await stock.readDeal(d.id)).toMatchObject({ stock: 5, available: 2, held: 2, sold: 1, holds: 1_007 });
+    expect(await stock.readHold(`${d.id}-3`)).toMatchObject({ shopper: 'a', qty: 2, state: 'held', expiresAt: exp });
+    expect(await env.redis.hgetall(stock.keys(d.id).perShopper)).toEqual({ a: '3' });
+    expect(await env.redis.zrange(stock.keys(d.id).expiries, 0, -1)).toEqual(['3-3']);
+    await balanced(d.id);
+  });
+
+  it('leaves a bucket that exists as it is', async () => {
+    const d = deal();
+    await stock.warmDeal(d);
+    await stock.grabBatch(d.id, [{ shopper: 'a', qty: 1, rid: 'r' }]);
+    const before = await snapshot(d.id);
+    expect((await restore(d, args(d, 5, [])))[0]).toBe(0);
+    expect(await snapshot(d.id)).toEqual(before);
+  });
+
+  it('rejects bad arguments, a bad hold and a stock below sold + held before any write', async () => {
+    const d = deal();
+    const exp = Date.now() + 60_000;
+    const bad: (string | number)[][] = [
+      args(d, 5, [[`${d.id}-3`, 'a', 6, exp, 1, 'held']]),
+      args(d, 5, [[`${d.id}-3`, 'a', 0, exp, 1, 'held']]),
+      args(d, 5, [['nope', 'a', 1, exp, 1, 'held']]),
+      args(d, 5, [[`${d.id}-3`, 'a', 1, exp, 1, 'expired']]),
+      args(d, 5, [[`${d.id}-3`, 'a', 1, exp, 1]]),
+      args(d, -1, []),
+    ];
+    for (const a of bad) await expect(restore(d, a)).rejects.toThrow(/restore-bucket/);
+    expect(await snapshot(d.id)).toEqual({ deal: {}, rids: {}, per: {}, holds: {}, exp: [] });
+  });
+});
+
 describe('grab-batch', () => {
   it('holds in order, then limit_reached, then sold_out; counters balance', async () => {
     const d = deal({ stock: 3, limit: 2 });
