@@ -87,7 +87,7 @@ describe('restore-bucket', () => {
     expect(await stock.readDeal(d.id)).toMatchObject({ stock: 5, available: 2, held: 2, sold: 1, holds: 1_007 });
     expect(await stock.readHold(`${d.id}-3`)).toMatchObject({ shopper: 'a', qty: 2, state: 'held', expiresAt: exp });
     expect(await env.redis.hgetall(stock.keys(d.id).perShopper)).toEqual({ a: '3' });
-    expect(await env.redis.zrange(stock.keys(d.id).expiries, 0, -1)).toEqual(['3-3']);
+    expect(await env.redis.zrange(stock.keys(d.id).expiries, '0', '-1')).toEqual(['3-3']);
     await balanced(d.id);
   });
 
