@@ -239,4 +239,43 @@ describe('a deal whose hash Redis lost', () => {
     expect(pg.held + pg.sold).toBe(30);
     expect((await run()).details.filter((v) => v.dealId === dealId)).toEqual([]);
   });
+
+  it('grabs and a payment racing the restore: unknown until the deal is back, then never more than the stock', async () => {
+    const dealId = await openDeal(40, 1);
+    const first = await storm(dealId, Array.from({ length: 20 }, (_, i) => `k${i}`), 1);
+    await lose(dealId, [0]);
+    const pause = () => new Promise((r) => setTimeout(r, 5));
+    let unknown = 0;
+    const grabbing = (async () => {
+      let todo = Array.from({ length: 60 }, (_, i) => `m${i}`);
+      while (todo.length) {
+        const g = await storm(dealId, todo, 1);
+        todo = todo.filter((_, i) => { const d = g.decisions[i]!; return !d.ok && d.code === 'unknown_deal'; });
+        unknown += todo.length;
+        await pause();
+      }
+    })();
+    const paid = first.rows[0]!;
+    const paying = (async () => {
+      for (;;) {
+        const r = await stock.confirmPayment(paid.hold, paid.shopper);
+        if (r.ok) return;
+        expect(r).toEqual({ ok: false, code: 'unknown_hold' });
+        await pause();
+      }
+    })();
+    await pause();
+    const report = await run();
+    await Promise.all([grabbing, paying]);
+    await inTransaction(env.pool, async (c) => {
+      expect(await markOrderPaid(c, paid, Date.now())).toBe('paid');
+      await insertLedger(c, 'sale', [{ hold: paid.hold, dealId, qty: 1 }]);
+    });
+    expect(unknown).toBeGreaterThan(0);
+    expect(report.lostDeals).toMatchObject({ found: 1, restoredBuckets: 1, restoredHolds: 20 });
+    const pg = await recorded(dealId);
+    expect(pg).toEqual({ held: 39, sold: 1, cancelled: 0 });
+    expect(await stock.readDeal(dealId)).toMatchObject({ stock: 40, available: 0, held: 39, sold: 1 });
+    expect((await run()).details.filter((v) => v.dealId === dealId)).toEqual([]);
+  });
 });

@@ -30,7 +30,8 @@
   Writes (the bucket's per-shopper, holds, expiry and journal keys are replaced: they cannot hold more
   than the lost instant's leftovers, which Postgres supersedes; the rids hash is kept as it is):
     KEYS[1] config as warm-deal; total bucket buckets stock moving=0 held sold available seq,
-            node (CLUSTER MYID, so grab-batch-5.lua does not move seq on again), restoredAt
+            node (CLUSTER MYID, so grab-batch-5.lua does not move seq on again), and restoredAt
+            (Redis TIME, for ops) unless the bucket is simply new (no hold, no seq gap)
     KEYS[2] each shopper's held + paid units      KEYS[3] one record per hold
     KEYS[4] one entry "<seq>-<seq>" per held hold, scored by its expiresAt: reconcile finds it
             due there if its expiry job has gone meanwhile
@@ -106,7 +107,8 @@ rcall('DEL', dealKey)
 rcall('HSET', dealKey, 'id', ARGV[1], 'festival', ARGV[2], 'limit', ARGV[4], 'holdMs', ARGV[5],
   'startsAt', ARGV[6], 'endsAt', ARGV[7], 'price', ARGV[8], 'currency', ARGV[9], 'status', status,
   'total', ARGV[3], 'bucket', ARGV[11], 'buckets', ARGV[12], 'stock', bucketStock,
-  'available', available, 'held', held, 'sold', sold, 'moving', 0, 'seq', seq, 'restoredAt', now)
+  'available', available, 'held', held, 'sold', sold, 'moving', 0, 'seq', seq)
+if n > 0 or seq ~= maxSeq then rcall('HSET', dealKey, 'restoredAt', now) end
 local node = redis.pcall('CLUSTER', 'MYID')
 if type(node) == 'string' then rcall('HSET', dealKey, 'node', node) end
 write('HSET', holdsKey, holdPairs)
