@@ -1,10 +1,10 @@
 // Reconcile: Redis (the hot truth of counters and holds) against Postgres (the record), for
 // every deal warmed into Redis or in play by Postgres. It re-creates deals (or stock buckets)
-// whose hash Redis lost from Postgres (lost-deals.ts). It checks the stock invariants and the balance of the deal's
-// stock ledger (ledger-check.ts), re-admits holds whose order never reached Postgres, re-queues
-// expiries that were lost, settles orders whose hold Redis lost in a failover (lost-holds.ts),
-// and reports paid holds the payments worker has not settled yet. Run
-// by the scheduler leader on a timer, and once by `npm run reconcile`.
+// whose hash Redis lost from Postgres (lost-deals.ts), checks the stock invariants and the
+// balance of the deal's stock ledger (ledger-check.ts), re-admits holds whose order never
+// reached Postgres, re-queues expiries that were lost, settles orders whose hold Redis lost in
+// a failover (lost-holds.ts), and reports paid holds the payments worker has not settled yet.
+// Run by the scheduler leader on a timer, and once by `npm run reconcile`.
 import type { RedisClient } from '../redis.ts';
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';

@@ -229,7 +229,9 @@ export class StockStore {
 
   private async restoreOrThrow(d: WarmDealInput, record: DealRecord): Promise<void> {
     const r = await this.restoreDeal(d, record);
-    // the caller's next act retries; opening a deal half restored would answer unknown_deal
+    // Pending orders the stock could not take (r.dropped) stay out of Redis: reconcile's
+    // lost-holds pass finds them and cancels them. Busy: the caller's next act retries (opening
+    // a deal half restored would answer unknown_deal).
     if (r.busy) throw new Error(`warm: deal ${d.id} is being restored by another caller`);
   }
 
