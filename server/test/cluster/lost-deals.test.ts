@@ -278,4 +278,22 @@ describe('a deal whose hash Redis lost', () => {
     expect(await stock.readDeal(dealId)).toMatchObject({ stock: 40, available: 0, held: 39, sold: 1 });
     expect((await run()).details.filter((v) => v.dealId === dealId)).toEqual([]);
   });
+
+  it('a bucket lost twice, its holds since the first restore not yet in Postgres: no hold id is given again', async () => {
+    const dealId = await openDeal(20, 2);
+    await storm(dealId, ['n1', 'n2'], 1);
+    await lose(dealId, [0]);
+    expect((await run()).lostDeals.restoredBuckets).toBe(1);
+    // holds whose orders are still in the admission queue when the bucket is lost again
+    const unwritten = await stock.grabBatch(dealId, ['p1', 'p2', 'p3'].map((s) => ({ shopper: s, qty: 1, rid: 'r' })));
+    const given = unwritten.decisions.map((d) => (d.ok ? d.hold : ''));
+    expect(given.every(Boolean)).toBe(true);
+    await lose(dealId, [0]);
+    expect((await run()).lostDeals.restoredBuckets).toBe(1);
+    const after = await stock.grabBatch(dealId, ['q1', 'q2', 'q3'].map((s) => ({ shopper: s, qty: 1, rid: 'r' })));
+    for (const d of after.decisions) {
+      expect(d.ok).toBe(true);
+      if (d.ok) expect(given).not.toContain(d.hold);
+    }
+  });
 });

@@ -70,9 +70,9 @@ describe('warm-deal', () => {
 
 describe('restore-bucket', () => {
   /** ARGV of restore-bucket-6.lua for an unbucketed deal of stock 5 with these holds. */
-  function args(d: WarmDealInput, bucketStock: number, holds: (string | number)[][]): (string | number)[] {
+  function args(d: WarmDealInput, bucketStock: number, holds: (string | number)[][], perMs = 0, ceiling = 100_000): (string | number)[] {
     return [d.id, '1', d.stock, d.limit, 60_000, d.startsAt, d.endsAt, 1_500, 'PKR', 'open', 0, 1, bucketStock,
-      '7', '1', 1_000, holds.length, ...holds.flat()];
+      '7', '1', 1_000, perMs, ceiling, holds.length, ...holds.flat()];
   }
   const restore = (d: WarmDealInput, a: (string | number)[]) => {
     const k = stock.keys(d.id);
@@ -89,6 +89,17 @@ describe('restore-bucket', () => {
     expect(await env.redis.hgetall(stock.keys(d.id).perShopper)).toEqual({ a: '3' });
     expect(await env.redis.zrange(stock.keys(d.id).expiries, '0', '-1')).toEqual(['3-3']);
     await balanced(d.id);
+  });
+
+  it('moves seq on with the time since the deal opened, within the span', async () => {
+    const d = deal();
+    // opened 1 s ago: at 10 seqs per ms, at least 10,000 past the gap
+    const [, , , , seq] = await restore(d, args(d, 5, [], 10));
+    expect(seq).toBeGreaterThanOrEqual(7 + 1_000 + 10_000);
+    expect(seq).toBeLessThan(7 + 1_000 + 10 * 60_000);
+    // where the time term would leave the span, the gap alone
+    const e = deal();
+    expect((await restore(e, args(e, 5, [], 10, 2_000)))[4]).toBe(1_007);
   });
 
   it('leaves a bucket that exists as it is', async () => {
@@ -110,6 +121,8 @@ describe('restore-bucket', () => {
       args(d, 5, [[`${d.id}-3`, 'a', 1, exp, 1, 'expired']]),
       args(d, 5, [[`${d.id}-3`, 'a', 1, exp, 1]]),
       args(d, -1, []),
+      // the gap alone would leave the span
+      args(d, 5, [], 0, 1_007),
     ];
     for (const a of bad) await expect(restore(d, a)).rejects.toThrow(/restore-bucket/);
     expect(await snapshot(d.id)).toEqual({ deal: {}, rids: {}, per: {}, holds: {}, exp: [] });

@@ -20,11 +20,19 @@
     ARGV[13] the bucket's stock: its sold + held + the available units the caller gives it
     ARGV[14] seq floor: the highest hold seq Postgres has of this bucket, or seqBase(b, B)
     ARGV[15] "1": Postgres has orders of this bucket (any status)
-    ARGV[16] seq gap: added to the floor when ARGV[15] is "1" or the window has opened (Redis
-             TIME >= startsAt): holds the lost hash gave whose orders are not written yet (still
-             in the admission queue) have seqs above the floor, and their ids must not be given
-             again. A deal that never opened and has no orders starts at the floor, as warmed.
-    ARGV[17] n, the number of holds; then 6 per hold: hold id, shopper, qty, expiresAt ms,
+    ARGV[16] seq gap, ARGV[17] seqs per ms: when ARGV[15] is "1" or the window has opened
+             (Redis TIME >= startsAt), seq = floor + gap + seqs per ms x (TIME - startsAt).
+             Holds the lost hash gave whose orders are not written yet (still in the admission
+             queue) have seqs above the floor, and their ids must not be given again: the gap
+             covers those of the first incarnation, and the time term those a restored bucket
+             gave before it was lost again (one master issues fewer holds per ms than that), so
+             a second restore with no new order in Postgres still starts past them. A deal that
+             never opened and has no orders starts at the floor, as warmed.
+    ARGV[18] the first seq past the bucket's span (stock/keys.ts): a seq there would name
+             another bucket. Past it with the time term, the gap alone is added (a deal open for
+             about ten days); past it with the gap alone, the call is refused (an error reply,
+             nothing written)
+    ARGV[19] n, the number of holds; then 6 per hold: hold id, shopper, qty, expiresAt ms,
              heldAt ms, state: held (a pending order) | paid (a paid order)
 
   Writes (the bucket's per-shopper, holds, expiry and journal keys are replaced: they cannot hold more
@@ -37,16 +45,16 @@
             due there if its expiry job has gone meanwhile
 
   Output: { 1 restored | 0 the bucket exists (nothing written), held, sold, available, seq }
-  Error reply on bad arguments or a stock below sold + held, before any write.
+  Error reply on bad arguments, a stock below sold + held or a seq past the span, before any write.
   Cost: O(holds), one call: a bucket's live holds are at most about twice its stock.
 ]]
 local rcall = redis.call
 local dealKey, perKey, holdsKey, expKey, outKey, inKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local n = tonumber(ARGV[17])
-if n == nil or n < 0 or #ARGV ~= 17 + 6 * n then
-  return redis.error_reply('ERR restore-bucket: expected 17 + 6*n arguments')
+local n = tonumber(ARGV[19])
+if n == nil or n < 0 or #ARGV ~= 19 + 6 * n then
+  return redis.error_reply('ERR restore-bucket: expected 19 + 6*n arguments')
 end
-for _, i in ipairs({ 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 16 }) do
+for _, i in ipairs({ 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 16, 17, 18 }) do
   local v = tonumber(ARGV[i])
   if v == nil or v ~= math.floor(v) or v < 0 then
     return redis.error_reply('ERR restore-bucket: argument ' .. i .. ' must be a non-negative integer')
@@ -56,14 +64,15 @@ local status = ARGV[10]
 if status ~= 'open' and status ~= 'stopped' and status ~= 'cancelled' then
   return redis.error_reply('ERR restore-bucket: status must be open, stopped or cancelled')
 end
-local bucketStock, floor, gap = tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[16])
+local bucketStock, floor, gap, perMs, ceiling = tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[16]),
+  tonumber(ARGV[17]), tonumber(ARGV[18])
 local startsAt = tonumber(ARGV[6])
 
 -- parse and check every hold before writing anything
 local held, sold, maxSeq = 0, 0, floor
 local holdPairs, expPairs, have, shoppers = {}, {}, {}, {}
 for i = 0, n - 1 do
-  local at = 18 + 6 * i
+  local at = 20 + 6 * i
   local hold, shopper, qty, exp, heldAt, state = ARGV[at], ARGV[at + 1], tonumber(ARGV[at + 2]),
     tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4]), ARGV[at + 5]
   local seq = tonumber(string.match(hold, '^%d+%-(%d+)$') or '')
@@ -92,7 +101,14 @@ if rcall('HEXISTS', dealKey, 'available') == 1 then return { 0, 0, 0, 0, 0 } end
 local t = rcall('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local seq = maxSeq
-if ARGV[15] == '1' or now >= startsAt then seq = seq + gap end
+if ARGV[15] == '1' or now >= startsAt then
+  seq = maxSeq + gap + perMs * math.max(0, now - startsAt)
+  -- a deal open for many days: the time term would leave the span; keep the gap alone
+  if seq >= ceiling then seq = maxSeq + gap end
+end
+if seq >= ceiling then
+  return redis.error_reply('ERR restore-bucket: seq ' .. seq .. ' would leave the bucket\'s span')
+end
 local available = bucketStock - held - sold
 
 local CHUNK = 1000
