@@ -48,9 +48,9 @@ export interface RestoreResult {
 /** Seqs a restored bucket skips past the highest Postgres knows: holds the lost hash gave
  *  whose orders are still in the admission queue have seqs there. More than any queue holds. */
 export const RESTORE_SEQ_GAP = 1_000_000_000;
-/** And this many per ms since the deal opened (lua/restore-bucket-6.lua says why): more holds
- *  than one master can issue in a ms. A bucket's span (keys.ts) lasts a deal about ten days. */
-export const RESTORE_SEQS_PER_MS = 100;
+/** And this many per ms of the deal's window so far (lua/restore-bucket-6.lua says why): more
+ *  holds than one master issues in a ms. A bucket's span (keys.ts) lasts a window of 5.7 days. */
+export const RESTORE_SEQS_PER_MS = 200;
 /** the restore lock's lease: a restore is a few reads and one script per bucket */
 const LOCK_MS = 15_000;
 /** reads of the buckets' shares until two in a row agree (a stock move at work changes them) */

@@ -97,6 +97,10 @@ describe('restore-bucket', () => {
     const [, , , , seq] = await restore(d, args(d, 5, [], 10));
     expect(seq).toBeGreaterThanOrEqual(7 + 1_000 + 10_000);
     expect(seq).toBeLessThan(7 + 1_000 + 10 * 60_000);
+    // an ended deal's window stops at endsAt: no hold is given after it
+    const now = Date.now();
+    const ended = deal({ startsAt: now - 10_000, endsAt: now - 5_000 });
+    expect((await restore(ended, args(ended, 5, [], 10)))[4]).toBe(7 + 1_000 + 10 * 5_000);
     // where the time term would leave the span, the gap alone
     const e = deal();
     expect((await restore(e, args(e, 5, [], 10, 2_000)))[4]).toBe(1_007);

@@ -21,7 +21,7 @@
     ARGV[14] seq floor: the highest hold seq Postgres has of this bucket, or seqBase(b, B)
     ARGV[15] "1": Postgres has orders of this bucket (any status)
     ARGV[16] seq gap, ARGV[17] seqs per ms: when ARGV[15] is "1" or the window has opened
-             (Redis TIME >= startsAt), seq = floor + gap + seqs per ms x (TIME - startsAt).
+             (Redis TIME >= startsAt), seq = floor + gap + seqs per ms x (min(TIME, endsAt) - startsAt).
              Holds the lost hash gave whose orders are not written yet (still in the admission
              queue) have seqs above the floor, and their ids must not be given again: the gap
              covers those of the first incarnation, and the time term those a restored bucket
@@ -30,8 +30,8 @@
              never opened and has no orders starts at the floor, as warmed.
     ARGV[18] the first seq past the bucket's span (stock/keys.ts): a seq there would name
              another bucket. Past it with the time term, the gap alone is added (a deal open for
-             about ten days); past it with the gap alone, the call is refused (an error reply,
-             nothing written)
+             days); past it with the gap alone, the call is refused (an error reply, nothing
+             written)
     ARGV[19] n, the number of holds; then 6 per hold: hold id, shopper, qty, expiresAt ms,
              heldAt ms, state: held (a pending order) | paid (a paid order)
 
@@ -102,7 +102,8 @@ local t = rcall('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local seq = maxSeq
 if ARGV[15] == '1' or now >= startsAt then
-  seq = maxSeq + gap + perMs * math.max(0, now - startsAt)
+  -- no hold is given after endsAt: the term stops growing there
+  seq = maxSeq + gap + perMs * math.max(0, math.min(now, tonumber(ARGV[7])) - startsAt)
   -- a deal open for many days: the time term would leave the span; keep the gap alone
   if seq >= ceiling then seq = maxSeq + gap end
 end
