@@ -15,6 +15,7 @@ import { reconcile } from '../../src/scheduler/reconcile.ts';
 import { startScheduler } from '../../src/scheduler/scheduler.ts';
 import { inTransaction, insertLedger, insertOrders, markOrderPaid, type OrderRow } from '../../src/db/orders-repo.ts';
 import { RESTORE_SEQ_GAP } from '../../src/stock/deal-restore.ts';
+import { warmDealsKey } from '../../src/stock/keys.ts';
 import { insertDeal, dealRow } from '../scheduler/fixtures.ts';
 
 const PRICE = 99_900;
@@ -87,7 +88,7 @@ describe('a deal whose hash Redis lost', () => {
     for (const b of buckets) {
       for (const key of Object.values(stock.bucketKeys(dealId, b, of))) await env.redis.del(key);
     }
-    if (warmSetToo) await env.redis.srem(`${env.config.keyPrefix}:deals:warm`, dealId);
+    if (warmSetToo) await env.redis.srem(warmDealsKey(env.config.keyPrefix), dealId);
   }
 
   async function maxSeq(dealId: string) {
