@@ -38,11 +38,12 @@ describe('a deal whose hash Redis lost', () => {
   });
 
   /** A deal open by Redis time, in Postgres in `state`. */
-  async function openDeal(units: number, limit: number, opts: { state?: string; buckets?: number; holdSeconds?: number } = {}) {
+  async function openDeal(units: number, limit: number,
+    opts: { state?: string; buckets?: number; holdSeconds?: number; openMs?: number } = {}) {
     const now = await redisNow(env.redis);
     const holdSeconds = opts.holdSeconds ?? 60;
     const startsAt = now - 1_000;
-    const endsAt = now + 600_000;
+    const endsAt = now + (opts.openMs ?? 600_000);
     const { dealId, festivalId } = await insertDeal(env.pool, { startsAt, endsAt, stock: units, limit, holdSeconds });
     await env.pool.query('UPDATE deals SET state = $2, stock_buckets = $3 WHERE id = $1', [dealId, opts.state ?? 'live', opts.buckets ?? null]);
     const input: WarmDealInput = {
@@ -296,5 +297,22 @@ describe('a deal whose hash Redis lost', () => {
       expect(d.ok).toBe(true);
       if (d.ok) expect(given).not.toContain(d.hold);
     }
+  });
+
+  it('an ended deal whose holds can still be paid, lost with its warm-set entry: found by Postgres, restored, payable', async () => {
+    const dealId = await openDeal(5, 2, { openMs: 1_000 });
+    const { rows } = await storm(dealId, ['t1', 't2'], 2);
+    await pay(rows[0]!);
+    await waitFor(async () => (await redisNow(env.redis)) > (await stock.readDeal(dealId))!.endsAt, 'the deal ended', 5_000);
+    await env.pool.query(`UPDATE deals SET state = 'ended' WHERE id = $1`, [dealId]);
+    await lose(dealId, [0], 1, true);
+
+    const report = await run();
+    expect(report.lostDeals).toMatchObject({ found: 1, unlisted: 1, restoredBuckets: 1, restoredHolds: 2 });
+    expect(await stock.readDeal(dealId)).toMatchObject({ stock: 5, sold: 2, held: 2, available: 1 });
+    // the window is over for grabs, not for the hold
+    expect((await stock.grabBatch(dealId, [{ shopper: 't3', qty: 1, rid: 'late' }])).decisions[0]).toEqual({ ok: false, code: 'ended' });
+    await pay(rows[1]!);
+    expect((await run()).details.filter((v) => v.dealId === dealId)).toEqual([]);
   });
 });
