@@ -315,4 +315,27 @@ describe('a deal whose hash Redis lost', () => {
     await pay(rows[1]!);
     expect((await run()).details.filter((v) => v.dealId === dealId)).toEqual([]);
   });
+
+  it("the leader's own reconcile brings a live deal back, with its bucket-wise counters, on its next run", async () => {
+    const dealId = await openDeal(12, 2, { buckets: 2 });
+    const first = await storm(dealId, ['u1', 'u2', 'u3'], 2);
+    await pay(first.rows[0]!);
+    await lose(dealId, [0, 1], 2, true);
+
+    const redis: RedisClient = createRedis(env.config);
+    const scheduler = await startScheduler({
+      config: { ...env.config, reconcileIntervalMs: 300 }, redis, pool: env.pool, logger, nodeId: 'lost-b',
+    });
+    try {
+      await waitFor(() => stock.hasDeal(dealId), 'the deal back in Redis', 10_000);
+    } finally {
+      await scheduler.close();
+      redis.disconnect();
+    }
+    expect(await stock.readDeal(dealId)).toMatchObject({ stock: 12, buckets: 2, sold: 2, held: 4, available: 6 });
+    const rest = await storm(dealId, Array.from({ length: 10 }, (_, i) => `w${i}`), 1);
+    expect(rest.rows).toHaveLength(6);
+    const pg = await recorded(dealId);
+    expect(pg.held + pg.sold).toBe(12);
+  });
 });
