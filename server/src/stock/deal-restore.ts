@@ -109,6 +109,25 @@ function unitsInFlight(shares: readonly BucketShare[]): number {
   return units;
 }
 
+/**
+ * A new epoch for each missing bucket, above any it had (the surviving buckets' `fence:<b>`
+ * fields remember the last), written as that fence into every surviving bucket
+ * (lua/fence-moves-1.lua): from then on credit-stock-2.lua refuses the lost bucket's old moves.
+ */
+async function fenceLostBuckets(redis: RedisClient, prefix: string, dealId: string, buckets: number,
+  shares: readonly BucketShare[]): Promise<Map<number, number>> {
+  const present = shares.flatMap((s, b) => (s.present ? [b] : []));
+  const epochs = new Map<number, number>();
+  for (const [lost] of shares.entries()) {
+    if (shares[lost]!.present) continue;
+    const prior = await Promise.all(present.map((b) => redis.hget(bucketKeys(prefix, dealId, b, buckets).deal, `fence:${lost}`)));
+    const epoch = Math.max(Date.now(), ...prior.map((p) => Number(p ?? 0) + 1));
+    await Promise.all(present.map((b) => redis.ffFenceMoves(bucketKeys(prefix, dealId, b, buckets).deal, lost, epoch)));
+    epochs.set(lost, epoch);
+  }
+  return epochs;
+}
+
 function holdSeq(hold: string): number {
   return Number(hold.slice(hold.lastIndexOf('-') + 1));
 }
@@ -135,8 +154,14 @@ export async function restoreDeal(redis: RedisClient, prefix: string, d: WarmDea
   if ((await redis.set(lock, token, 'PX', LOCK_MS, 'NX')) !== 'OK') return { ...result, busy: true };
   try {
     const buckets = await bucketCount(redis, prefix, d, record);
+    const before = await readShares(redis, prefix, d.id, buckets);
+    if (before.every((s) => s.present)) return result;
+    // Fence first: a mover that took units out of a lost bucket before the loss must not credit
+    // them to a surviving bucket after the shares below are read (they count as the lost
+    // bucket's again). Then read.
+    const epochs = await fenceLostBuckets(redis, prefix, d.id, buckets, before);
     const shares = await stableShares(redis, prefix, d.id, buckets);
-    const missing = shares.flatMap((s, b) => (s.present ? [] : [b]));
+    const missing = shares.flatMap((s, b) => (s.present || !epochs.has(b) ? [] : [b]));
     if (missing.length === 0) return result;
     const survivors = shares.filter((s) => s.present);
     const total = survivors[0]?.total || d.stock;
@@ -176,7 +201,9 @@ export async function restoreDeal(redis: RedisClient, prefix: string, d: WarmDea
       const args: (string | number)[] = [d.id, d.festivalId, total, d.limit, d.holdSeconds * 1000, d.startsAt, d.endsAt,
         d.unitPriceMinor, d.currency, d.status, b, buckets, units + bucketShare(free, missing.length, i),
         String(floor), lastSeq.has(b) ? '1' : '0', RESTORE_SEQ_GAP, RESTORE_SEQS_PER_MS,
-        String(seqBase(b, buckets) + BUCKET_SEQ_SPAN), holds.length];
+        String(seqBase(b, buckets) + BUCKET_SEQ_SPAN), epochs.get(b)!, missing.length - 1];
+      for (const other of missing) if (other !== b) args.push(other, epochs.get(other)!);
+      args.push(holds.length);
       for (const h of holds) args.push(h.hold, h.shopper, h.qty, h.expiresAt, h.heldAt, h.state);
       const [created] = await redis.ffRestoreBucket(k.deal, k.perShopper, k.holds, k.expiries, k.movesOut, k.movesIn, ...args);
       if (created === 1) {

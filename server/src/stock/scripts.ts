@@ -13,7 +13,8 @@ declare module 'ioredis' {
       hold: string, shopper: string): Result<(string | number)[], Context>;
     ffWarmDeal(deal: string, ...args: (string | number)[]): Result<[number, number], Context>;
     ffTakeStock(deal: string, movesOut: string, moveId: string, to: number, wanted: number): Result<(string | number)[], Context>;
-    ffCreditStock(deal: string, movesIn: string, moveId: string, from: number, units: number): Result<number, Context>;
+    ffCreditStock(deal: string, movesIn: string, moveId: string, from: number, units: number, donorEpoch: number): Result<number, Context>;
+    ffFenceMoves(deal: string, bucket: number, epoch: number): Result<number, Context>;
     ffCloseMove(deal: string, movesOut: string, moveId: string): Result<number, Context>;
     ffSetStatus(deal: string, status: string): Result<number, Context>;
     ffAddLocalRefusals(deal: string, field: string, n: number): Result<number, Context>;
@@ -32,6 +33,7 @@ export const defineStockScripts = luaCommands(new URL('./lua/', import.meta.url)
   ffWarmDeal: 'warm-deal-1.lua',
   ffTakeStock: 'take-stock-2.lua',
   ffCreditStock: 'credit-stock-2.lua',
+  ffFenceMoves: 'fence-moves-1.lua',
   ffCloseMove: 'close-move-2.lua',
   ffSetStatus: 'set-status-1.lua',
   ffAddLocalRefusals: 'add-local-refusals-1.lua',

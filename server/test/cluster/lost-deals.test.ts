@@ -224,7 +224,7 @@ describe('a deal whose hash Redis lost', () => {
     expect((await stock.moves.take(dealId, 3, 2, 1, 'open-move', 2)).taken).toBeGreaterThan(0);
     expect((await stock.moves.take(dealId, 3, 0, 1, 'credited-move', 2)).taken).toBeGreaterThan(0);
     const credited = (await stock.openMoves(dealId)).find((m) => m.moveId === 'credited-move')!;
-    expect(await stock.moves.credit(dealId, 3, 1, 'credited-move', 0, credited.units)).toBe(1);
+    expect(await stock.moves.credit(dealId, 3, 1, 'credited-move', 0, credited.units, 0)).toBe(1);
     await lose(dealId, [1], 3);
 
     const report = await run();
@@ -337,5 +337,26 @@ describe('a deal whose hash Redis lost', () => {
     expect(rest.rows).toHaveLength(6);
     const pg = await recorded(dealId);
     expect(pg.held + pg.sold).toBe(12);
+  });
+
+  it('a mover that took units out of a bucket before it was lost cannot credit them after the restore counted them back', async () => {
+    const dealId = await openDeal(30, 2, { buckets: 3 });
+    await storm(dealId, Array.from({ length: 6 }, (_, i) => `x${i}`), 1);
+    const took = await stock.moves.take(dealId, 3, 1, 2, 'stalled-move', 3);
+    expect(took.taken).toBeGreaterThan(0);
+    await lose(dealId, [1], 3);
+
+    expect((await run()).lostDeals).toMatchObject({ found: 1, restoredBuckets: 1 });
+    // the mover wakes up: its credit is refused, the units are bucket 1's again
+    expect(await stock.moves.credit(dealId, 3, 2, 'stalled-move', 1, took.taken, took.epoch)).toBe(-2);
+    const shares = await Promise.all([0, 1, 2].map((b) => stock.readBucket(dealId, b, 3)));
+    expect(shares.reduce((n, b) => n + b!.stock, 0)).toBe(30);
+    expect((await run()).details.filter((v) => v.dealId === dealId)).toEqual([]);
+    // moves of the restored bucket's new epoch go through, and the deal sells exactly its stock
+    const rest = await storm(dealId, Array.from({ length: 30 }, (_, i) => `y${i}`), 1);
+    expect(rest.rows).toHaveLength(24);
+    const pg = await recorded(dealId);
+    expect(pg.held + pg.sold).toBe(30);
+    expect((await run()).details.filter((v) => v.dealId === dealId)).toEqual([]);
   });
 });

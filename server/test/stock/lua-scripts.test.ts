@@ -72,7 +72,7 @@ describe('restore-bucket', () => {
   /** ARGV of restore-bucket-6.lua for an unbucketed deal of stock 5 with these holds. */
   function args(d: WarmDealInput, bucketStock: number, holds: (string | number)[][], perMs = 0, ceiling = 100_000): (string | number)[] {
     return [d.id, '1', d.stock, d.limit, 60_000, d.startsAt, d.endsAt, 1_500, 'PKR', 'open', 0, 1, bucketStock,
-      '7', '1', 1_000, perMs, ceiling, holds.length, ...holds.flat()];
+      '7', '1', 1_000, perMs, ceiling, 1, 0, holds.length, ...holds.flat()];
   }
   const restore = (d: WarmDealInput, a: (string | number)[]) => {
     const k = stock.keys(d.id);

@@ -32,12 +32,16 @@
              another bucket. Past it with the time term, the gap alone is added (a deal open for
              days); past it with the gap alone, the call is refused (an error reply, nothing
              written)
-    ARGV[19] n, the number of holds; then 6 per hold: hold id, shopper, qty, expiresAt ms,
-             heldAt ms, state: held (a pending order) | paid (a paid order)
+    ARGV[19] the bucket's new epoch, above any it had: a move it took before it was lost carries
+             the old one, and the surviving buckets were fenced against it (fence-moves-1.lua)
+    ARGV[20] m, then m pairs: bucket, epoch: the other buckets restored with this one, whose
+             old moves into this bucket must not be credited here either (fence:<bucket>)
+    then n, the number of holds; then 6 per hold: hold id, shopper, qty, expiresAt ms, heldAt ms,
+             state: held (a pending order) | paid (a paid order)
 
   Writes (the bucket's per-shopper, holds, expiry and journal keys are replaced: they cannot hold more
   than the lost instant's leftovers, which Postgres supersedes; the rids hash is kept as it is):
-    KEYS[1] config as warm-deal; total bucket buckets stock moving=0 held sold available seq,
+    KEYS[1] config as warm-deal; total bucket buckets stock moving=0 held sold available seq epoch,
             node (CLUSTER MYID, so grab-batch-5.lua does not move seq on again), and restoredAt
             (Redis TIME, for ops) unless the bucket is simply new (no hold, no seq gap)
     KEYS[2] each shopper's held + paid units      KEYS[3] one record per hold
@@ -50,11 +54,24 @@
 ]]
 local rcall = redis.call
 local dealKey, perKey, holdsKey, expKey, outKey, inKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local n = tonumber(ARGV[19])
-if n == nil or n < 0 or #ARGV ~= 19 + 6 * n then
-  return redis.error_reply('ERR restore-bucket: expected 19 + 6*n arguments')
+local m = tonumber(ARGV[20])
+if m == nil or m < 0 or m ~= math.floor(m) or #ARGV < 21 + 2 * m then
+  return redis.error_reply('ERR restore-bucket: expected m fence pairs')
 end
-for _, i in ipairs({ 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 16, 17, 18 }) do
+-- the holds start after n
+local H = 22 + 2 * m
+local n = tonumber(ARGV[H - 1])
+if n == nil or n < 0 or #ARGV ~= H - 1 + 6 * n then
+  return redis.error_reply('ERR restore-bucket: expected 21 + 2*m + 6*n arguments')
+end
+local fences = {}
+for j = 0, m - 1 do
+  local b, e = tonumber(ARGV[21 + 2 * j]), tonumber(ARGV[22 + 2 * j])
+  if b == nil or e == nil then return redis.error_reply('ERR restore-bucket: bad fence pair') end
+  fences[#fences + 1] = 'fence:' .. ARGV[21 + 2 * j]
+  fences[#fences + 1] = e
+end
+for _, i in ipairs({ 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 16, 17, 18, 19 }) do
   local v = tonumber(ARGV[i])
   if v == nil or v ~= math.floor(v) or v < 0 then
     return redis.error_reply('ERR restore-bucket: argument ' .. i .. ' must be a non-negative integer')
@@ -72,7 +89,7 @@ local startsAt = tonumber(ARGV[6])
 local held, sold, maxSeq = 0, 0, floor
 local holdPairs, expPairs, have, shoppers = {}, {}, {}, {}
 for i = 0, n - 1 do
-  local at = 20 + 6 * i
+  local at = H + 6 * i
   local hold, shopper, qty, exp, heldAt, state = ARGV[at], ARGV[at + 1], tonumber(ARGV[at + 2]),
     tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4]), ARGV[at + 5]
   local seq = tonumber(string.match(hold, '^%d+%-(%d+)$') or '')
@@ -124,8 +141,9 @@ rcall('DEL', dealKey)
 rcall('HSET', dealKey, 'id', ARGV[1], 'festival', ARGV[2], 'limit', ARGV[4], 'holdMs', ARGV[5],
   'startsAt', ARGV[6], 'endsAt', ARGV[7], 'price', ARGV[8], 'currency', ARGV[9], 'status', status,
   'total', ARGV[3], 'bucket', ARGV[11], 'buckets', ARGV[12], 'stock', bucketStock,
-  'available', available, 'held', held, 'sold', sold, 'moving', 0, 'seq', seq)
+  'available', available, 'held', held, 'sold', sold, 'moving', 0, 'seq', seq, 'epoch', ARGV[19])
 if n > 0 or seq ~= maxSeq then rcall('HSET', dealKey, 'restoredAt', now) end
+if #fences > 0 then rcall('HSET', dealKey, unpack(fences)) end
 local node = redis.pcall('CLUSTER', 'MYID')
 if type(node) == 'string' then rcall('HSET', dealKey, 'node', node) end
 write('HSET', holdsKey, holdPairs)
