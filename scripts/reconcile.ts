@@ -32,7 +32,9 @@ const pool = createPool(config, 2);
 
 let exitCode = 0;
 try {
-  const report = await reconcile({ redis, pool, keyPrefix: config.keyPrefix, admissionShards: config.admissionShards, logger });
+  const report = await reconcile({
+    redis, pool, keyPrefix: config.keyPrefix, admissionShards: config.admissionShards, stockBucketUnits: config.stockBucketUnits, logger,
+  });
   if (json) {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   } else {

@@ -78,6 +78,23 @@ export async function getDeal(db: Queryable, dealId: string): Promise<ScheduledD
   return rows[0] ? toDeal(rows[0]) : null;
 }
 
+/**
+ * Deals whose Redis state may still matter, whatever Redis remembers of them: open by Postgres
+ * (live, sold out, or warming past its start: Redis opens a deal by its own clock), or ended or
+ * stopped after `sinceMs` (epoch ms; their holds stay payable until they expire). Reconcile
+ * reads them beside the warm set, which a failover or flush can lose with the deal.
+ */
+export async function listDealsInPlay(db: Queryable, nowMs: number, sinceMs: number): Promise<ScheduledDeal[]> {
+  const { rows } = await db.query<DealRow>(
+    `SELECT ${DEAL_COLUMNS} FROM deals
+      WHERE state IN ('live', 'sold_out')
+         OR (state = 'warming' AND starts_at <= to_timestamp($1::float8 / 1000))
+         OR (state IN ('ended', 'stopped') AND ends_at > to_timestamp($2::float8 / 1000))
+      ORDER BY id`,
+    [nowMs, sinceMs]);
+  return rows.map(toDeal);
+}
+
 /** Ended deals by id, with the counters written when they closed. */
 export async function listEndedDeals(db: Queryable, dealIds: readonly string[]): Promise<Array<{ id: string; final: FinalCounters | null }>> {
   if (dealIds.length === 0) return [];

@@ -298,7 +298,7 @@ export async function findOrder(db: Db, hold: string): Promise<OrderLookup | nul
  *  Reconcile compares them with the holds Redis has (scheduler/lost-holds.ts). */
 export async function countLiveOrders(db: Db, dealId: string): Promise<number> {
   const res = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM orders WHERE deal_id = $1 AND status IN ('pending', 'paid')`, [dealId]);
+    `SELECT count(*)::int AS n FROM orders WHERE ${dealHolds('$1')} AND status IN ('pending', 'paid')`, [dealId]);
   return res.rows[0]?.n ?? 0;
 }
 
@@ -315,10 +315,21 @@ export async function listLiveOrders(db: Db, dealId: string): Promise<LiveOrder[
   const res = await db.query<{ hold_id: string; shopper_id: string; qty: number; status: 'pending' | 'paid'; held_at: string; expires_at: string }>(
     `SELECT hold_id, shopper_id, qty, status,
             (extract(epoch FROM held_at) * 1000)::bigint AS held_at, (extract(epoch FROM expires_at) * 1000)::bigint AS expires_at
-     FROM orders WHERE deal_id = $1 AND status IN ('pending', 'paid')`, [dealId]);
+     FROM orders WHERE ${dealHolds('$1')} AND status IN ('pending', 'paid')`, [dealId]);
   return res.rows.map((r) => ({
     hold: r.hold_id, shopper: r.shopper_id, qty: r.qty, status: r.status, heldAt: Number(r.held_at), expiresAt: Number(r.expires_at),
   }));
+}
+
+/** The highest hold id of the deal's orders (any status) in each run of `span` seqs: hold ids
+ *  are `<dealId>-<seq>`, and a stock bucket issues its seqs from a span of its own
+ *  (stock/keys.ts seqBase), so this is each bucket's last hold id Postgres knows. */
+export async function lastHoldsBySpan(db: Db, dealId: string, span: number): Promise<string[]> {
+  const res = await db.query<{ hold: string }>(
+    `SELECT $1::bigint::text || '-' || max(seq)::text AS hold
+       FROM (SELECT substr(hold_id, length($1::bigint::text) + 2)::bigint AS seq FROM orders WHERE ${dealHolds('$1')}) s
+      GROUP BY seq / $2::bigint`, [dealId, span]);
+  return res.rows.map((r) => r.hold);
 }
 
 /** Order rows of a deal; the PK makes this also the number of distinct holds persisted. */

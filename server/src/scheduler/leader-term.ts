@@ -7,7 +7,8 @@ import type pg from 'pg';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { DealState, type DealStateValue } from '../shared/protocol.ts';
-import { StockStore, type WarmDealInput } from '../stock/stock-store.ts';
+import { StockStore } from '../stock/stock-store.ts';
+import { readDealRecord, warmInput } from './deal-warm.ts';
 import { publishDealChanged } from '../live/shopper-news.ts';
 import { getDeal, transitionDeal, type ScheduledDeal, type TransitionInput } from '../db/deals-repo.ts';
 import type { RedisClock } from '../redis-clock.ts';
@@ -43,15 +44,6 @@ const SOLD_OUT_CHECK_MS = 200;
 /** What was pushed to Redis for a deal; a change (a brand's edit) means warm again. */
 function warmSignature(d: ScheduledDeal): string {
   return [d.startsAt, d.endsAt, d.perShopperLimit, d.holdSeconds, d.dealPriceMinor, d.currency].join('|');
-}
-
-/** `bucketUnits`: STOCK_BUCKET_UNITS, the rule for a deal without its own `stock_buckets`. */
-function warmInput(d: ScheduledDeal, bucketUnits: number, stock = d.stock): WarmDealInput {
-  return {
-    id: d.id, festivalId: d.festivalId, stock, limit: d.perShopperLimit, holdSeconds: d.holdSeconds,
-    startsAt: d.startsAt, endsAt: d.endsAt, unitPriceMinor: d.dealPriceMinor, currency: d.currency,
-    status: 'open', buckets: d.stockBuckets, bucketUnits,
-  };
 }
 
 export class LeaderTerm {
@@ -157,7 +149,7 @@ export class LeaderTerm {
       if (cur && cur.stock !== deal.stock) {
         this.log.warn({ deal: deal.id, redis: cur.stock, postgres: deal.stock }, 'scheduler: stock edited after warming; Redis keeps its stock');
       }
-      await this.stock.warmDeal(warmInput(deal, this.d.config.stockBucketUnits, cur?.stock ?? deal.stock));
+      await this.stock.warmDeal(warmInput(deal, this.d.config.stockBucketUnits, cur?.stock ?? deal.stock), this.record(deal));
       this.warmed.set(deal.id, sig);
       this.log.info({ deal: deal.id }, 'scheduler: deal edited, re-warmed');
       await publishDealChanged(this.d.redis, this.d.config.keyPrefix, deal.id, deal.festivalId);
@@ -245,10 +237,16 @@ export class LeaderTerm {
     }
   }
 
+  /** Postgres's record of the deal, read only if a bucket is missing: a bucket lost after the
+   *  deal may have sold is re-created from it, never at its full share (sold twice). */
+  private record(deal: ScheduledDeal) {
+    return () => readDealRecord(this.d.pool, deal.id);
+  }
+
   private async warm(deal: ScheduledDeal): Promise<void> {
     const cur = await this.stock.readDeal(deal.id);
     if (this.stopped) return;
-    await this.stock.warmDeal(warmInput(deal, this.d.config.stockBucketUnits, cur?.stock ?? deal.stock));
+    await this.stock.warmDeal(warmInput(deal, this.d.config.stockBucketUnits, cur?.stock ?? deal.stock), this.record(deal));
     // the deal's waiting room (if it has one) sits beside its stock on the deal's slot
     await warmRoomOf(this.d.pool, this.rooms, deal.id);
     this.warmed.set(deal.id, warmSignature(deal));
@@ -264,7 +262,8 @@ export class LeaderTerm {
 
   private async open(deal: ScheduledDeal): Promise<void> {
     if (this.stopped) return;
-    // Redis lost the deal (flush, failover): the Lua would answer unknown_deal; warm it first
+    // Redis lost the deal (flush, failover): the Lua would answer unknown_deal. Warming
+    // re-creates it from Postgres: Redis may have opened it by its clock and sold already.
     if (!(await this.stock.hasDeal(deal.id))) await this.warm(deal);
     await this.transition(deal, { from: [DealState.Warming], to: DealState.Live, openedAt: this.clock.now() });
   }
@@ -303,10 +302,12 @@ export class LeaderTerm {
       const report = await reconcile({
         redis: this.d.redis, pool: this.d.pool, keyPrefix: this.d.config.keyPrefix, logger: this.log,
         queues: this.d.queues(), fence: this.d.fence, signal: this.d.signal, provider: this.provider,
+        stockBucketUnits: this.d.config.stockBucketUnits,
       });
       this.d.onReconciled?.(report);
       const c = report.charges;
-      if (report.violations || report.readmitted || report.reexpired || c.confirmed || c.settled || c.refunded) {
+      if (report.violations || report.readmitted || report.reexpired || c.confirmed || c.settled || c.refunded
+        || report.lostDeals.found) {
         this.log.warn({ report: { ...report, perDeal: undefined } }, 'scheduler: reconcile found problems');
       }
     } finally {

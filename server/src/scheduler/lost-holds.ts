@@ -9,7 +9,9 @@
 //   as released, the order cancelled with its 'release' ledger row, and the shopper told;
 // - a paid order is put back as sold when available >= qty; otherwise the unit was sold twice,
 //   which nothing here may undo (reported, for ops);
-// - a deal whose hash is gone: its pending orders are cancelled and their shoppers told.
+// - a deal whose hash is gone is first re-created from Postgres (lost-deals.ts); only one that
+//   Postgres has no row for reaches here without a hash: its pending orders are cancelled and
+//   their shoppers told.
 // Never oversells: a unit comes back only from `available`.
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
@@ -66,14 +68,21 @@ export async function settleLostHolds(deps: LostHoldsDeps, dealId: string, snap:
     else if (o.status === 'pending' && (outcome === 'released' || outcome === 'deal_missing')) cancel.push(o);
     else if (outcome !== 'hold_present') report.unsettled++;
   }
-  if (cancel.length === 0) return;
+  report.cancelled += await cancelLostOrders(deps, dealId, cancel);
+}
+
+/** Cancels these pending orders (a 'release' ledger row each) and tells their shoppers;
+ *  returns how many were still pending and are now cancelled. */
+export async function cancelLostOrders(deps: Pick<LostHoldsDeps, 'pool' | 'redis' | 'keyPrefix'>, dealId: string,
+  orders: readonly Pick<LiveOrder, 'hold' | 'shopper' | 'qty'>[]): Promise<number> {
+  if (orders.length === 0) return 0;
   const done = await inTransaction(deps.pool, async (c) => {
-    const cancelled = new Set(await cancelOrders(c, cancel.map((o) => o.hold)));
-    const rows = cancel.filter((o) => cancelled.has(o.hold));
+    const cancelled = new Set(await cancelOrders(c, orders.map((o) => o.hold)));
+    const rows = orders.filter((o) => cancelled.has(o.hold));
     await insertLedger(c, 'release', rows.map((o) => ({ hold: o.hold, dealId, qty: o.qty })));
     return rows;
   });
-  report.cancelled += done.length;
   const news: ShopperNews[] = done.map((o) => ({ shopper: o.shopper, msg: { t: 'order', hold: o.hold, deal: dealId, qty: o.qty, status: 'cancelled' } }));
   await publishShopperNews(deps.redis, deps.keyPrefix, news);
+  return done.length;
 }

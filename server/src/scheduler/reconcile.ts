@@ -1,23 +1,25 @@
 // Reconcile: Redis (the hot truth of counters and holds) against Postgres (the record), for
-// every deal warmed into Redis. It checks the stock invariants and the balance of the deal's
-// stock ledger (ledger-check.ts), re-admits holds whose order never reached Postgres, re-queues
-// expiries that were lost, settles orders whose hold Redis lost in a failover (lost-holds.ts),
-// and reports paid holds the payments worker has not settled yet. Run
-// by the scheduler leader on a timer, and once by `npm run reconcile`.
+// every deal warmed into Redis or in play by Postgres. It re-creates deals (or stock buckets)
+// whose hash Redis lost from Postgres (lost-deals.ts), checks the stock invariants and the
+// balance of the deal's stock ledger (ledger-check.ts), re-admits holds whose order never
+// reached Postgres, re-queues expiries that were lost, settles orders whose hold Redis lost in
+// a failover (lost-holds.ts), and reports paid holds the payments worker has not settled yet.
+// Run by the scheduler leader on a timer, and once by `npm run reconcile`.
 import type { RedisClient } from '../redis.ts';
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { StockStore, type BucketSnapshot, type DealSnapshot } from '../stock/stock-store.ts';
-import { isCluster } from '../redis.ts';
+import { isCluster, redisNow } from '../redis.ts';
 import { createQueues, type AdmissionQueues, type OrderJob } from '../admission/queues.ts';
 import { defaultAdmissionShards } from '../config.ts';
 import { requeueOverdueExpiries } from '../admission/expiry/index.ts';
 import { readmitHold } from '../admission/readmit.ts';
 import { recoverCharges } from '../admission/charge-journal.ts';
 import type { PaymentProvider } from '../admission/payments.ts';
-import { listEndedDeals, refreshFinalCounters } from '../db/deals-repo.ts';
+import { listDealsInPlay, listEndedDeals, refreshFinalCounters } from '../db/deals-repo.ts';
 import { checkLedger, type LedgerViolationKind } from './ledger-check.ts';
 import { emptyLostHolds, settleLostHolds, type LostHoldsReport } from './lost-holds.ts';
+import { emptyLostDeals, restoreLostDeal, type LostDealsReport } from './lost-deals.ts';
 
 export interface Violation {
   dealId: string;
@@ -57,6 +59,8 @@ export interface ReconcileReport {
   expiredWithoutOrder: number;
   /** pending or paid orders whose hold Redis lost (a failover), and how they were settled */
   lostHolds: LostHoldsReport;
+  /** deals whose hash or a stock bucket's hash Redis lost, re-created from Postgres */
+  lostDeals: LostDealsReport;
   /** holds paid in Redis whose order row is not 'paid' yet (the payments worker settles them) */
   paidNotSettled: number;
   /** ended deals whose every hold is settled, dropped from the set reconcile walks */
@@ -99,6 +103,8 @@ export interface ReconcileDeps {
   expiryGraceMs?: number;
   /** stop early (the leader lost its lock) */
   signal?: AbortSignal;
+  /** STOCK_BUCKET_UNITS, for a lost deal with no bucket and no order left (default 0) */
+  stockBucketUnits?: number;
 }
 
 const LOOKUP_CHUNK = 5_000;
@@ -196,15 +202,28 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const queues = deps.queues ?? ownQueues!;
   const report: ReconcileReport = {
     deals: 0, holds: 0, violations: 0, details: [], readmitted: 0, reexpired: 0,
-    expiredWithoutOrder: 0, lostHolds: emptyLostHolds(), paidNotSettled: 0, retired: 0, finalsRefreshed: 0, movesFinished: 0,
+    expiredWithoutOrder: 0, lostHolds: emptyLostHolds(), lostDeals: emptyLostDeals(), paidNotSettled: 0, retired: 0, finalsRefreshed: 0, movesFinished: 0,
     charges: { confirmed: 0, settled: 0, refunded: 0 }, perDeal: [], durationMs: 0,
   };
   try {
     const lostDeps = { pool: deps.pool, redis: deps.redis, stock, keyPrefix: deps.keyPrefix, logger: deps.logger };
-    const dealIds = (await stock.warmDealIds()).sort((a, b) => Number(a) - Number(b));
+    const lostDealDeps = { ...lostDeps, stockBucketUnits: deps.stockBucketUnits ?? 0 };
+    const retireAfterMs = deps.retireAfterMs ?? 3_600_000;
+    // the warm set, and what Postgres has in play: a failover or flush can lose a deal's warm-set
+    // entry with its hash
+    const listed = new Set(await stock.warmDealIds());
+    const clock = await redisNow(deps.redis);
+    const inPlay = (await listDealsInPlay(deps.pool, clock, clock - retireAfterMs)).map((d) => d.id);
+    const dealIds = [...new Set([...listed, ...inPlay])].sort((a, b) => Number(a) - Number(b));
     const counters = new Map<string, DealReconcile>();
     for (const dealId of dealIds) {
       if (deps.signal?.aborted) break;
+      const lost = await restoreLostDeal(lostDealDeps, dealId, report.lostDeals);
+      if (lost === 'deferred') continue;
+      if (!listed.has(dealId)) {
+        if (lost === 'restored') report.lostDeals.unlisted++;
+        else if (lost === 'intact') await stock.markWarm(dealId);
+      }
       // first the moves a dead mover left open, so the snapshot has no units in flight but
       // those of movers at work now
       const finished = await stock.finishMoves(dealId);
@@ -216,7 +235,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
       // a move at work between the reads of two buckets shows its units twice or nowhere: read again
       for (let i = 0; snap && i < 2 && !sharesAddUp(snap); i++) snap = await stock.snapshotDeal(dealId);
       if (!snap) {
-        // in the warm set but its hash is gone (a failover to a replica that never had it)
+        // its hash is gone and Postgres has no such deal to restore it from
         await settleLostHolds(lostDeps, dealId, null, 0, report.lostHolds);
         continue;
       }
@@ -281,7 +300,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
       // Without this the warm set only grows and every run re-reads every deal ever sold.
       // Only the leader retires (it alone runs with a fence), and only a deal with nothing left
       // to do: ended long enough ago, nothing held, every hold's order final, no charge pending.
-      if (deps.fence !== undefined && now > snap.deal.endsAt + (deps.retireAfterMs ?? 3_600_000)
+      if (deps.fence !== undefined && now > snap.deal.endsAt + retireAfterMs
         && snap.deal.held === 0
         && snap.holds.every((h) => statuses.get(h.hold) === (h.state === 'paid' ? 'paid' : 'cancelled'))
         && !(await stock.hasCharges(dealId))) {

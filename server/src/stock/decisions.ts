@@ -113,10 +113,12 @@ export interface TakeResult {
   available: number;
   /** units of other moves in flight from the donor */
   movingBefore: number;
+  /** the donor's epoch (a restore from Postgres raises it: credit-stock-2.lua) */
+  epoch: number;
 }
 
 export function decodeTake(raw: (string | number)[]): TakeResult {
-  return { taken: Number(raw[0]), repeat: Number(raw[1]) === 1, available: Number(raw[2]), movingBefore: Number(raw[3]) };
+  return { taken: Number(raw[0]), repeat: Number(raw[1]) === 1, available: Number(raw[2]), movingBefore: Number(raw[3]), epoch: Number(raw[4] ?? 0) };
 }
 
 /** How settle-lost-hold-4.lua settled an order whose hold Redis lost (see its header). */

@@ -87,6 +87,12 @@ export function payLockKey(prefix: string, dealId: string, hold: string): string
   return `${bucketTag(prefix, dealId, bucket, buckets)}:paying:${hold}`;
 }
 
+/** STRING: the token of the one caller re-creating the deal's lost buckets from Postgres
+ *  (./deal-restore.ts); on the slot of bucket 0, beside the deal's own keys. */
+export function restoreLockKey(prefix: string, dealId: string): string {
+  return `${bucketTag(prefix, dealId, 0, 1)}:restoring`;
+}
+
 /** SET of deal ids currently warmed into Redis (the one stock key outside any deal). */
 export function warmDealsKey(prefix: string): string {
   return `${prefix}:deals:warm`;
@@ -97,7 +103,7 @@ export function warmDealsKey(prefix: string): string {
  *  `<dealId>-<seq>`, tell which bucket (and of how many: its tag depends on both) holds them,
  *  and bucket 0 of 1 starts at 0 like an unbucketed deal. Lua formats numbers with 14
  *  significant digits: 16 x 16 spans of 10^11 seqs stay below 10^14, exact. */
-const BUCKET_SEQ_SPAN = 100_000_000_000;
+export const BUCKET_SEQ_SPAN = 100_000_000_000;
 export { MAX_STOCK_BUCKETS };
 
 export function seqBase(bucket: number, buckets: number): number {

@@ -13,13 +13,16 @@ declare module 'ioredis' {
       hold: string, shopper: string): Result<(string | number)[], Context>;
     ffWarmDeal(deal: string, ...args: (string | number)[]): Result<[number, number], Context>;
     ffTakeStock(deal: string, movesOut: string, moveId: string, to: number, wanted: number): Result<(string | number)[], Context>;
-    ffCreditStock(deal: string, movesIn: string, moveId: string, from: number, units: number): Result<number, Context>;
+    ffCreditStock(deal: string, movesIn: string, moveId: string, from: number, units: number, donorEpoch: number): Result<number, Context>;
+    ffFenceMoves(deal: string, bucket: number, epoch: number): Result<number, Context>;
     ffCloseMove(deal: string, movesOut: string, moveId: string): Result<number, Context>;
     ffSetStatus(deal: string, status: string): Result<number, Context>;
     ffAddLocalRefusals(deal: string, field: string, n: number): Result<number, Context>;
     ffReleasePayLock(lock: string, token: string): Result<number, Context>;
     ffSettleLostHold(deal: string, per: string, holds: string, exp: string,
       ...args: (string | number)[]): Result<number, Context>;
+    ffRestoreBucket(deal: string, per: string, holds: string, exp: string, movesOut: string, movesIn: string,
+      ...args: (string | number)[]): Result<[number, number, number, number, number], Context>;
   }
 }
 
@@ -30,9 +33,11 @@ export const defineStockScripts = luaCommands(new URL('./lua/', import.meta.url)
   ffWarmDeal: 'warm-deal-1.lua',
   ffTakeStock: 'take-stock-2.lua',
   ffCreditStock: 'credit-stock-2.lua',
+  ffFenceMoves: 'fence-moves-1.lua',
   ffCloseMove: 'close-move-2.lua',
   ffSetStatus: 'set-status-1.lua',
   ffAddLocalRefusals: 'add-local-refusals-1.lua',
   ffReleasePayLock: 'release-pay-lock-1.lua',
   ffSettleLostHold: 'settle-lost-hold-4.lua',
+  ffRestoreBucket: 'restore-bucket-6.lua',
 });

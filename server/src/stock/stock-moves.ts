@@ -8,7 +8,9 @@
 // until the receiver's journal shows the credit. A mover that dies after 1 leaves an open
 // entry; finishMoves (reconcile, and any grab that finds every bucket dry) credits and closes
 // it, and since credit is keyed by the move id in the receiver's journal, a recovery racing a
-// mover that is still alive credits once between them.
+// mover that is still alive credits once between them. A donor re-created from Postgres after
+// it took (./deal-restore.ts) has those units back in its stock: the credit carries the donor's
+// epoch from the take, and the receiver refuses one older than its fence for that donor.
 import { randomUUID } from 'node:crypto';
 import { bucketKeys } from './keys.ts';
 import { decodeTake, type TakeResult } from './decisions.ts';
@@ -41,10 +43,11 @@ export class StockMoves {
     return decodeTake(await this.redis.ffTakeStock(k.deal, k.movesOut, moveId, to, wanted));
   }
 
-  /** 1 credited now, 0 already credited, -1 the receiver is not warmed. */
-  async credit(dealId: string, buckets: number, to: number, moveId: string, from: number, units: number): Promise<number> {
+  /** 1 credited now, 0 already credited, -1 the receiver is not warmed, -2 the donor was
+   *  restored from Postgres after it took them at `donorEpoch` (the units are its again). */
+  async credit(dealId: string, buckets: number, to: number, moveId: string, from: number, units: number, donorEpoch: number): Promise<number> {
     const k = this.keys(dealId, to, buckets);
-    return this.redis.ffCreditStock(k.deal, k.movesIn, moveId, from, units);
+    return this.redis.ffCreditStock(k.deal, k.movesIn, moveId, from, units, donorEpoch);
   }
 
   async close(dealId: string, buckets: number, from: number, moveId: string): Promise<boolean> {
@@ -59,8 +62,9 @@ export class StockMoves {
     const t = await this.take(dealId, buckets, from, to, moveId, wanted);
     if (t.taken <= 0) return t;
     await hooks.afterTake?.(moveId, t.taken);
-    if (await this.credit(dealId, buckets, to, moveId, from, t.taken) < 0) {
-      // the receiver is gone (a flush): the move stays open and recovery credits it later
+    if (await this.credit(dealId, buckets, to, moveId, from, t.taken, t.epoch) < 0) {
+      // the receiver is gone (a flush): the move stays open and recovery credits it later; or
+      // the donor was lost and restored meanwhile, with these units back in its stock
       return { ...t, taken: 0 };
     }
     await hooks.afterCredit?.(moveId);
@@ -115,8 +119,12 @@ export class StockMoves {
    *  beside a mover still at work. Returns the moves closed by this call. */
   async finishMoves(dealId: string, buckets: number): Promise<number> {
     let closed = 0;
-    for (const m of await this.openMoves(dealId, buckets)) {
-      if (await this.credit(dealId, buckets, m.to, m.moveId, m.from, m.units) < 0) continue;
+    // a donor's journal holds only moves of its present epoch (a restore empties it); read
+    // before the journals, a restore in between leaves a stale entry with the old epoch: fenced
+    const epochs = await Promise.all(Array.from({ length: buckets }, (_, b) => this.redis.hget(this.keys(dealId, b, buckets).deal, 'epoch')));
+    const open = await this.openMoves(dealId, buckets);
+    for (const m of open) {
+      if (await this.credit(dealId, buckets, m.to, m.moveId, m.from, m.units, Number(epochs[m.from] ?? 0)) < 0) continue;
       if (await this.close(dealId, buckets, m.from, m.moveId)) closed++;
     }
     return closed;

@@ -17,10 +17,12 @@ import { parseHoldRecord, chargeField, type ChargeEntry, type HoldRecord } from 
 import { bucketShare, stockBucketsFor } from './buckets.ts';
 import { grabAcrossBuckets, type BucketGrabIo } from './bucket-grab.ts';
 import { StockMoves, type OpenMove } from './stock-moves.ts';
+import { restoreDeal, type DealRecord, type RecordedHold, type RestoreResult } from './deal-restore.ts';
 import { connectionOfKey, execPiped, isUnreachable, type PipedCommand, type RedisClient } from '../redis.ts';
 import { redisNowFor } from '../redis-clock.ts';
 
 export { parseHoldRecord, type DealCounters, type DealStatus, type ChargeEntry, type HoldRecord };
+export type { DealRecord, RecordedHold, RestoreResult };
 
 export interface GrabRequest {
   shopper: string;
@@ -191,22 +193,64 @@ export class StockStore {
    * Load (or update the schedule of) a deal in Redis; counters are created once. A new deal gets
    * its buckets (stockBucketsFor); a deal already in Redis keeps the ones it has. Buckets 1.. are
    * written before bucket 0, so a deal whose bucket 0 exists (hasDeal) has all of them.
+   *
+   * With `record` (the scheduler always gives it) no bucket is ever created at its full share:
+   * a missing one, lost after the deal may have sold, is re-created from what Postgres records
+   * (./deal-restore.ts; `record` is read only then). Without it (a deal known never to have
+   * sold: tests, the demo seed) missing buckets are created fresh.
    */
-  async warmDeal(d: WarmDealInput): Promise<'created' | 'updated'> {
+  async warmDeal(d: WarmDealInput, record?: () => Promise<DealRecord>): Promise<'created' | 'updated' | 'restored'> {
     const [id, had] = await this.redis.hmget(this.keys(d.id).deal, 'id', 'buckets');
+    if (id === null && record) {
+      // bucket 0 is gone: how many buckets the deal has is the restore's to find out
+      await this.restoreOrThrow(d, await record());
+      await this.warmDeal(d, record);
+      return 'restored';
+    }
     const buckets = id !== null ? Number(had ?? 1) || 1 : stockBucketsFor(d.stock, d.buckets, d.bucketUnits ?? 0);
     const warmBucket = async (b: number) => {
       const k = this.bucketKeys(d.id, b, buckets);
       const [created] = await this.redis.ffWarmDeal(k.deal, d.id, d.festivalId, d.stock, d.limit,
         d.holdSeconds * 1000, d.startsAt, d.endsAt, d.unitPriceMinor, d.currency, d.status,
-        b, buckets, bucketShare(d.stock, buckets, b), String(seqBase(b, buckets)));
+        b, buckets, bucketShare(d.stock, buckets, b), String(seqBase(b, buckets)), record ? '0' : '1');
       return created;
     };
-    await Promise.all(Array.from({ length: buckets - 1 }, (_, i) => warmBucket(i + 1)));
+    const others = await Promise.all(Array.from({ length: buckets - 1 }, (_, i) => warmBucket(i + 1)));
     const created = await warmBucket(0);
+    let outcome: 'created' | 'updated' | 'restored' = created === 1 ? 'created' : 'updated';
+    if (record && (created === -1 || others.includes(-1))) {
+      await this.restoreOrThrow(d, await record());
+      outcome = 'restored';
+    }
     this.bucketCounts.set(d.id, buckets);
     await this.redis.sadd(warmDealsKey(this.prefix), d.id);
-    return created === 1 ? 'created' : 'updated';
+    return outcome;
+  }
+
+  private async restoreOrThrow(d: WarmDealInput, record: DealRecord): Promise<void> {
+    const r = await this.restoreDeal(d, record);
+    // Pending orders the stock could not take (r.dropped) stay out of Redis: reconcile's
+    // lost-holds pass finds them and cancels them. Busy: the caller's next act retries (opening
+    // a deal half restored would answer unknown_deal).
+    if (r.busy) throw new Error(`warm: deal ${d.id} is being restored by another caller`);
+  }
+
+  /** Re-creates the deal's missing buckets from what Postgres records (./deal-restore.ts);
+   *  `d` gives the config, as to warmDeal. */
+  async restoreDeal(d: WarmDealInput, record: DealRecord): Promise<RestoreResult> {
+    const r = await restoreDeal(this.redis, this.prefix, d, record);
+    if (r.restored.length) this.bucketCounts.delete(d.id);
+    return r;
+  }
+
+  /** The deal's buckets missing from Redis, and how many it has (by bucket 0; `buckets` null
+   *  when bucket 0 is gone: the others cannot be named then). */
+  async presentBuckets(dealId: string): Promise<{ buckets: number | null; missing: number[] }> {
+    const [available, had] = await this.redis.hmget(this.keys(dealId).deal, 'available', 'buckets');
+    if (available === null) return { buckets: null, missing: [0] };
+    const buckets = Number(had ?? 1) || 1;
+    const present = await Promise.all(Array.from({ length: buckets }, (_, b) => this.redis.hexists(this.bucketKeys(dealId, b, buckets).deal, 'available')));
+    return { buckets, missing: present.flatMap((p, b) => (p ? [] : [b])) };
   }
 
   async setStatus(dealId: string, status: DealStatus): Promise<boolean> {
@@ -444,6 +488,11 @@ export class StockStore {
 
   async warmDealIds(): Promise<string[]> {
     return this.redis.smembers(warmDealsKey(this.prefix));
+  }
+
+  /** Puts a deal Redis has back into the warm set (its entry was lost without its hash). */
+  async markWarm(dealId: string): Promise<void> {
+    await this.redis.sadd(warmDealsKey(this.prefix), dealId);
   }
 
   /** Drops an ended, settled deal from the warm set; its keys stay, so late lookups by hold or

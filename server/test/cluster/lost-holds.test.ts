@@ -131,16 +131,23 @@ describe('reconcile: orders whose hold Redis lost', () => {
     expect((await run()).details).toEqual([]);
   });
 
-  it('cancels the pending orders of a deal whose hash Redis lost', async () => {
+  it('re-creates a deal whose hash Redis lost; cancels only the pending orders its stock cannot take', async () => {
     const dealId = await openDeal(3, 2);
     const hold = await holdWithOrder(dealId, 's1', 2);
+    // an order Postgres has beyond the stock (a unit sold twice before the loss), the newest
+    const extra = `${dealId}-7`;
+    const now = await redisNow(env.redis);
+    await insertOrders(env.pool, [{ hold: extra, dealId, shopper: 's6', qty: 2, unitPriceMinor: 99_900, currency: 'PKR', heldAt: now, expiresAt: now + 60_000 }]);
     await Promise.all(Object.values(stock.keys(dealId)).map((k) => env.redis.del(k)));
 
     const report = await run();
-    expect(report.lostHolds).toMatchObject({ found: 1, cancelled: 1 });
-    expect(await orderStatus(hold)).toBe('cancelled');
-    await waitFor(() => news.some((n) => n.shopper === 's1' && n.msg.t === 'order'), "s1's news");
-    const { rows } = await env.pool.query<{ reason: string }>('SELECT reason FROM stock_ledger WHERE hold_id = $1 ORDER BY reason', [hold]);
+    expect(report.lostDeals).toMatchObject({ found: 1, restoredBuckets: 1, restoredHolds: 1, cancelled: 1 });
+    expect(report.lostHolds).toMatchObject({ found: 0, cancelled: 0 });
+    expect(await stock.readHold(hold)).toMatchObject({ shopper: 's1', qty: 2, state: 'held' });
+    expect(await stock.readDeal(dealId)).toMatchObject({ stock: 3, held: 2, sold: 0, available: 1 });
+    expect([await orderStatus(hold), await orderStatus(extra)]).toEqual(['pending', 'cancelled']);
+    await waitFor(() => news.some((n) => n.shopper === 's6' && n.msg.t === 'order'), "s6's news");
+    const { rows } = await env.pool.query<{ reason: string }>('SELECT reason FROM stock_ledger WHERE hold_id = $1 ORDER BY reason', [extra]);
     expect(rows.map((r) => r.reason)).toEqual(['hold', 'release']);
   });
 

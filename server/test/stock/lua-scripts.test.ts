@@ -50,21 +50,86 @@ describe('warm-deal', () => {
   it('rejects bad arguments before any write', async () => {
     const d = deal();
     const k = stock.keys(d.id);
-    // the last four: bucket, buckets, the bucket's share, its first seq - 1
-    const one = [0, 1, 5, '0'];
+    // the last five: bucket, buckets, the bucket's share, its first seq - 1, create
+    const one = [0, 1, 5, '0', '1'];
     const bad: (string | number)[][] = [
       [d.id, '1', 'x', 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', ...one],
       [d.id, '1', 0, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', ...one],
       [d.id, '1', 5, 2, 60_000, d.endsAt, d.startsAt, 100, 'PKR', 'open', ...one],
       [d.id, '1', 5, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'weird', ...one],
       [d.id, '1', 5, 2.5, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', ...one],
-      [d.id, '1', 5, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', 0, 0, 5, '0'],
-      [d.id, '1', 5, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', 0, 1, 0, '0'],
+      [d.id, '1', 5, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', 0, 0, 5, '0', '1'],
+      [d.id, '1', 5, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open', 0, 1, 0, '0', '1'],
       [d.id, '1', 5, 2, 60_000, d.startsAt, d.endsAt, 100, 'PKR', 'open'],
       [d.id, '1', 5],
     ];
     for (const args of bad) await expect(env.redis.ffWarmDeal(k.deal, ...args)).rejects.toThrow(/warm-deal/);
     expect(await env.redis.exists(k.deal)).toBe(0);
+  });
+});
+
+describe('restore-bucket', () => {
+  /** ARGV of restore-bucket-6.lua for an unbucketed deal of stock 5 with these holds. */
+  function args(d: WarmDealInput, bucketStock: number, holds: (string | number)[][], perMs = 0, ceiling = 100_000): (string | number)[] {
+    return [d.id, '1', d.stock, d.limit, 60_000, d.startsAt, d.endsAt, 1_500, 'PKR', 'open', 0, 1, bucketStock,
+      '7', '1', 1_000, perMs, ceiling, 1, 0, holds.length, ...holds.flat()];
+  }
+  const restore = (d: WarmDealInput, a: (string | number)[]) => {
+    const k = stock.keys(d.id);
+    return env.redis.ffRestoreBucket(k.deal, k.perShopper, k.holds, k.expiries, k.movesOut, k.movesIn, ...a);
+  };
+
+  it('writes a missing bucket from the record: counters, holds, shoppers, expiry entries, seq past the gap', async () => {
+    const d = deal();
+    const exp = Date.now() + 60_000;
+    expect(await restore(d, args(d, 5, [[`${d.id}-3`, 'a', 2, exp, 1, 'held'], [`${d.id}-7`, 'a', 1, exp, 1, 'paid']])))
+      .toEqual([1, 2, 1, 2, 1_007]);
+    expect(await stock.readDeal(d.id)).toMatchObject({ stock: 5, available: 2, held: 2, sold: 1, holds: 1_007 });
+    expect(await stock.readHold(`${d.id}-3`)).toMatchObject({ shopper: 'a', qty: 2, state: 'held', expiresAt: exp });
+    expect(await env.redis.hgetall(stock.keys(d.id).perShopper)).toEqual({ a: '3' });
+    expect(await env.redis.zrange(stock.keys(d.id).expiries, '0', '-1')).toEqual(['3-3']);
+    await balanced(d.id);
+  });
+
+  it('moves seq on with the time since the deal opened, within the span', async () => {
+    const d = deal();
+    // opened 1 s ago: at 10 seqs per ms, at least 10,000 past the gap
+    const [, , , , seq] = await restore(d, args(d, 5, [], 10));
+    expect(seq).toBeGreaterThanOrEqual(7 + 1_000 + 10_000);
+    expect(seq).toBeLessThan(7 + 1_000 + 10 * 60_000);
+    // an ended deal's window stops at endsAt: no hold is given after it
+    const now = Date.now();
+    const ended = deal({ startsAt: now - 10_000, endsAt: now - 5_000 });
+    expect((await restore(ended, args(ended, 5, [], 10)))[4]).toBe(7 + 1_000 + 10 * 5_000);
+    // where the time term would leave the span, the gap alone
+    const e = deal();
+    expect((await restore(e, args(e, 5, [], 10, 2_000)))[4]).toBe(1_007);
+  });
+
+  it('leaves a bucket that exists as it is', async () => {
+    const d = deal();
+    await stock.warmDeal(d);
+    await stock.grabBatch(d.id, [{ shopper: 'a', qty: 1, rid: 'r' }]);
+    const before = await snapshot(d.id);
+    expect((await restore(d, args(d, 5, [])))[0]).toBe(0);
+    expect(await snapshot(d.id)).toEqual(before);
+  });
+
+  it('rejects bad arguments, a bad hold and a stock below sold + held before any write', async () => {
+    const d = deal();
+    const exp = Date.now() + 60_000;
+    const bad: (string | number)[][] = [
+      args(d, 5, [[`${d.id}-3`, 'a', 6, exp, 1, 'held']]),
+      args(d, 5, [[`${d.id}-3`, 'a', 0, exp, 1, 'held']]),
+      args(d, 5, [['nope', 'a', 1, exp, 1, 'held']]),
+      args(d, 5, [[`${d.id}-3`, 'a', 1, exp, 1, 'expired']]),
+      args(d, 5, [[`${d.id}-3`, 'a', 1, exp, 1]]),
+      args(d, -1, []),
+      // the gap alone would leave the span
+      args(d, 5, [], 0, 1_007),
+    ];
+    for (const a of bad) await expect(restore(d, a)).rejects.toThrow(/restore-bucket/);
+    expect(await snapshot(d.id)).toEqual({ deal: {}, rids: {}, per: {}, holds: {}, exp: [] });
   });
 });
 

@@ -9,9 +9,14 @@
     KEYS[2] receiver's move journal       HASH   move id -> "<from>|<units>"
 
     ARGV[1] move id    ARGV[2] donor bucket    ARGV[3] units (>= 1, what the take recorded)
+    ARGV[4] the donor's epoch when it took them (take-stock-2.lua; absent: 0)
 
   Output: 1 credited now, 0 already credited, -1 the receiver is not warmed (nothing written:
-  the move stays open in the donor's journal and recovery credits it once the bucket is back).
+  the move stays open in the donor's journal and recovery credits it once the bucket is back),
+  -2 the donor was re-created from Postgres after this take (the receiver's `fence:<donor>`
+  field, written by the restore before it read this bucket, is above the take's epoch): the
+  restore counted these units back into the donor, so they are not credited here (nothing
+  written).
   Counters: available += units, stock += units.
 ]]
 local rcall = redis.call
@@ -22,6 +27,7 @@ if moveId == nil or moveId == '' or units == nil or units < 1 then
 end
 if rcall('HEXISTS', inKey, moveId) == 1 then return 0 end
 if rcall('EXISTS', dealKey) == 0 then return -1 end
+if (tonumber(rcall('HGET', dealKey, 'fence:' .. from)) or 0) > (tonumber(ARGV[4]) or 0) then return -2 end
 rcall('HINCRBY', dealKey, 'available', units)
 rcall('HINCRBY', dealKey, 'stock', units)
 rcall('HSET', inKey, moveId, from .. '|' .. units)

@@ -17,7 +17,8 @@
   asked for, up to half of the donor when that is more, so a hot bucket does not come back for
   every grab; never more than the donor has.
 
-  Output: { taken, repeat, available after, moving before this move (on a repeat: moving now) }
+  Output: { taken, repeat, available after, moving before this move (on a repeat: moving now),
+            the donor's epoch (0 until a restore re-created it: restore-bucket-6.lua) }
     taken    units this move took (0: the donor had none, nothing recorded)
     repeat   1 when the move id was already recorded (taken is the recorded amount)
    -1 as taken: the donor bucket is not warmed
@@ -30,20 +31,20 @@ if moveId == nil or moveId == '' or wanted == nil or wanted < 1 then
   return redis.error_reply('ERR take-stock: expected move id, receiver bucket, units wanted >= 1')
 end
 
-local f = rcall('HMGET', dealKey, 'available', 'moving')
-local available, moving = tonumber(f[1]), tonumber(f[2]) or 0
-if available == nil then return { -1, 0, 0, 0 } end
+local f = rcall('HMGET', dealKey, 'available', 'moving', 'epoch')
+local available, moving, epoch = tonumber(f[1]), tonumber(f[2]) or 0, tonumber(f[3]) or 0
+if available == nil then return { -1, 0, 0, 0, 0 } end
 
 local prev = rcall('HGET', outKey, moveId)
 if prev then
   local units = tonumber(string.match(prev, '^[^|]*|(%d+)|'))
-  return { units, 1, available, moving }
+  return { units, 1, available, moving, epoch }
 end
 
 local taken = math.min(available, math.max(wanted, math.floor(available / 2)))
-if taken <= 0 then return { 0, 0, available, moving } end
+if taken <= 0 then return { 0, 0, available, moving, epoch } end
 rcall('HINCRBY', dealKey, 'available', -taken)
 rcall('HINCRBY', dealKey, 'stock', -taken)
 rcall('HINCRBY', dealKey, 'moving', taken)
 rcall('HSET', outKey, moveId, to .. '|' .. taken .. '|taken')
-return { taken, 0, available - taken, moving }
+return { taken, 0, available - taken, moving, epoch }

@@ -10,18 +10,22 @@
     ARGV[9] currency       ARGV[10] status: open | stopped | cancelled
     ARGV[11] bucket b      ARGV[12] buckets B     ARGV[13] this bucket's share of the stock
     ARGV[14] the bucket's first hold seq - 1 (seqBase(b, B), stock/keys.ts)
+    ARGV[15] "1": create the bucket when its hash is missing; "0": only update a bucket that
+             exists. A deal that may have sold anything is never created here at its full
+             stock: the scheduler re-creates a lost bucket from Postgres (restore-bucket-6.lua)
 
   Fields written: id festival limit holdMs startsAt endsAt price currency status
                   and, only when new: total=ARGV[3] (the deal's stock) bucket buckets
                   stock=share available=share held=0 sold=0 moving=0 seq=ARGV[14]
                   (a bucket's `stock` is its share; stock moves change it, see take-stock-2.lua)
 
-  Output: { 1 created | 0 updated, the bucket's buckets field (B when created; an old hash
-  without the field: 1) }. Error reply on bad arguments, before any write.
+  Output: { 1 created | 0 updated | -1 missing and not created (ARGV[15] "0": nothing written),
+  the bucket's buckets field (B when created; an old hash without the field: 1; 0 when missing) }.
+  Error reply on bad arguments, before any write.
 ]]
 local rcall = redis.call
 local dealKey = KEYS[1]
-if #ARGV ~= 14 then return redis.error_reply('ERR warm-deal: expected 14 arguments') end
+if #ARGV ~= 15 then return redis.error_reply('ERR warm-deal: expected 15 arguments') end
 for _, i in ipairs({ 3, 4, 5, 6, 7, 8, 11, 12, 13, 14 }) do
   local v = tonumber(ARGV[i])
   if v == nil or v ~= math.floor(v) or v < 0 then
@@ -39,7 +43,9 @@ end
 local buckets, share = tonumber(ARGV[12]), tonumber(ARGV[13])
 if buckets < 1 or share < 1 then return redis.error_reply('ERR warm-deal: buckets and share must be >= 1') end
 
-local created = rcall('EXISTS', dealKey) == 0
+-- 'available', not EXISTS: the counters are what a bucket is; a hash without them is no bucket
+local created = rcall('HEXISTS', dealKey, 'available') == 0
+if created and ARGV[15] ~= '1' then return { -1, 0 } end
 rcall('HSET', dealKey, 'id', ARGV[1], 'festival', ARGV[2], 'limit', limit,
   'holdMs', ARGV[5], 'startsAt', ARGV[6], 'endsAt', ARGV[7], 'price', ARGV[8],
   'currency', ARGV[9], 'status', status)
