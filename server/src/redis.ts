@@ -114,6 +114,16 @@ export async function connectFailFast(
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     commandTimeout: config.redisTimeoutMs,
+    // Nothing sent between connect and 'ready': ioredis's hand-shake (HELLO 3, CLIENT SETINFO)
+    // and ready check (INFO) run under commandTimeout like any command, and a gateway busy for
+    // longer than that (the loop in one long poll phase, see reconnectIfStarved) timed its own
+    // hand-shake out and dropped the fresh connection, once a turn (8 s lost in one chaos run).
+    // RESP2 needs no HELLO, and its replies are the shapes the engine reads. What the ready
+    // check waited for, a Redis still loading its data, answers LOADING, which counts as
+    // unreachable (isUnreachable); RedisHealth counts Redis up only once a PING is answered.
+    protocol: 2,
+    disableClientInfo: true,
+    enableReadyCheck: false,
     // back within half a second of Redis, without hammering a dead port meanwhile
     retryStrategy: (times) => Math.min(50 * times, 500),
   });
@@ -154,10 +164,13 @@ export function reconnectIfStarved(redis: RedisClient): boolean {
   return true;
 }
 
-/** True when `err` says Redis was not reached or did not answer in time (as opposed to Redis
- *  answering with an error, e.g. a script error, which is a bug to log, not an outage). */
+/** True when `err` says Redis was not reached, did not answer in time or cannot answer yet
+ *  (LOADING), as opposed to Redis answering with an error, e.g. a script error, which is a bug
+ *  to log, not an outage. */
 export function isUnreachable(err: unknown): boolean {
-  if (!(err instanceof Error) || err instanceof ReplyError) return false;
+  if (!(err instanceof Error)) return false;
+  // a Redis still loading its data set answers nothing else yet
+  if (err instanceof ReplyError) return err.message.startsWith('LOADING');
   return err.name === 'MaxRetriesPerRequestError' || err instanceof NoAnswerError || err instanceof RedisDownError
     || err instanceof ReplicaShortfallError
     || /^(Command timed out|Stream isn't writeable|Connection is closed)/.test(err.message);

@@ -95,4 +95,27 @@ describe('RedisHealth recovering while the event loop starves its timers', () =>
       redis.disconnect();
     }
   });
+
+  it('a fresh connection is kept when the turn after its connect runs longer than REDIS_TIMEOUT_MS', async () => {
+    // With ioredis's ready check, INFO left on connect under the command timeout; a long turn
+    // let that timer fire before the reply was read, and the new connection was dropped
+    const redis = await connectFailFast({ redisUrl: server.url, redisClusterNodes: [], redisTimeoutMs: 300 });
+    try {
+      const id = Number(await redis.call('CLIENT', 'ID'));
+      const events: string[] = [];
+      for (const ev of ['close', 'connect', 'ready']) redis.on(ev, () => events.push(ev));
+      redis.once('connect', () => setImmediate(() => {
+        const until = Date.now() + 600;
+        while (Date.now() < until) { /* a long turn of the loop */ }
+      }));
+      await admin.call('CLIENT', 'KILL', 'ID', String(id));
+      await waitFor(() => redis.status === 'ready' && events.includes('ready'), 'ready again', 5_000);
+      await new Promise((r) => setTimeout(r, 400));
+      // one close (the kill), one connect, ready: no second round
+      expect(events).toEqual(['close', 'connect', 'ready']);
+      expect(await redis.ping()).toBe('PONG');
+    } finally {
+      redis.disconnect();
+    }
+  });
 });
