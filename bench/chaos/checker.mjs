@@ -167,8 +167,10 @@ export function runChecks({ state, rec, shopperOf, stock, limit, planned, failFa
   // (re)subscription should have told them (README, Wire protocol)
   const endOf = new Map(holds.map((h) => [h.hold, h.expiresAt]));
   const reopenedAfter = unlearned.filter((h) => told.get(h).some((key) => (rec.opens.get(key.split(':').slice(0, 2).join(':')) ?? 0) > endOf.get(h)));
+  // an order push heard for the hold: its route and the gateway's subscription worked then
+  const orderHeard = unlearned.filter((h) => (rec.pushes.get(h)?.order ?? 0) > 0).length;
   check('every shopper learned how its holds ended', acked.length > 0 && unlearned.length === 0,
-    `${acked.length - unlearned.length} of ${acked.length} acknowledged holds (${[...countBy(acked.map((h) => rec.learned.get(h)?.split(':')[0] ?? 'never'))].map(([k, n]) => `${k} ${n}`).join(', ')}); of the ${unlearned.length} never told, ${reopenedAfter.length} on a socket that (re)subscribed after the hold's expiresAt (its release may have come later still)${sample(unlearned)}`);
+    `${acked.length - unlearned.length} of ${acked.length} acknowledged holds (${[...countBy(acked.map((h) => rec.learned.get(h)?.split(':')[0] ?? 'never'))].map(([k, n]) => `${k} ${n}`).join(', ')}); of the ${unlearned.length} never told, ${reopenedAfter.length} on a socket that (re)subscribed after the hold's expiresAt (its release may have come later still), ${orderHeard} heard their order push${sample(unlearned)}`);
 
   // 9. the stock ledger balances: one hold row per order, one sale or release once it ended
   const rows = new Map();
@@ -215,8 +217,22 @@ export function runChecks({ state, rec, shopperOf, stock, limit, planned, failFa
   lats.sort((a, b) => a - b);
   const q = (p) => (lats.length ? lats[Math.min(lats.length - 1, Math.floor(p * lats.length))] : 0);
   const slow = lats.filter((x) => x > bound).length;
+  // when the slow answers arrived (seconds from the first answer) and which: where to look
+  const slowWhen = new Map();
+  let firstAt = Infinity;
+  for (const list of rec.answers.values()) for (const a of list) firstAt = Math.min(firstAt, a.at);
+  let slowUnavailable = 0;
+  for (const list of rec.answers.values()) {
+    for (const a of list) {
+      if (a.lat < 0 || a.lat / 1000 <= bound) continue;
+      const sec = Math.floor((a.at - firstAt) / 1000);
+      slowWhen.set(sec, (slowWhen.get(sec) ?? 0) + 1);
+      if (a.code === 'unavailable') slowUnavailable++;
+    }
+  }
+  const when = [...slowWhen].sort(([x], [y]) => x - y).map(([sec, n]) => `+${sec}s ${n}`).join(', ');
   check('no grab answer slower than outage + fail-fast', lats.length > 0 && slow === 0,
-    `bound ${outageMs} + ${failFastMs} = ${bound} ms; ${lats.length} answers, p50 ${q(0.5).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms, max ${(lats.at(-1) ?? 0).toFixed(1)} ms; ${slow} over the bound, ${slowInOutage} of them in flight while Redis was down`);
+    `bound ${outageMs} + ${failFastMs} = ${bound} ms; ${lats.length} answers, p50 ${q(0.5).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms, max ${(lats.at(-1) ?? 0).toFixed(1)} ms; ${slow} over the bound, ${slowInOutage} of them in flight while Redis was down, ${slowUnavailable} of them \`unavailable\`${when ? `; over the bound by second from the first answer: ${when}` : ''}`);
 
   return checks;
 }

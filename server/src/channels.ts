@@ -46,10 +46,21 @@ export function duplicateSubscriber(redis: RedisClient): RedisClient {
 export type OnMessage = (channel: string, message: string) => void;
 
 /** Shard-channel subscriptions on one connection: a channel at a time (a cluster takes only
- *  channels of one slot per SSUBSCRIBE), one handler for all. */
+ *  channels of one slot per SSUBSCRIBE), one handler for all.
+ *
+ *  Pub/sub delivers at most once: a message published while the connection is down (Redis
+ *  restarting, a network blip, a master failing over, or this process too busy to reconnect) is
+ *  gone. ioredis subscribes again by itself once it is back; `onRestored` callbacks run once the
+ *  subscriptions are in place again, so their owner can catch up with what it may have missed.
+ *  A message published after a callback began is delivered. */
 export class Subscription {
   private readonly channels = new Set<string>();
   private readonly listener: OnMessage;
+  private readonly restoredListeners: (() => void)[] = [];
+  /** the connection dropped since the subscriptions were last confirmed */
+  private interrupted = false;
+  private readonly onDrop = (): void => { this.interrupted = true; };
+  private readonly onBack = (): void => { void this.confirm(); };
 
   /** `connection` is the caller's; a cluster connection made without sharded subscribers is
    *  replaced by a duplicate with them, which this subscription owns and closes. */
@@ -58,6 +69,11 @@ export class Subscription {
       if (this.channels.has(channel)) onMessage(channel, message);
     };
     connection.on('smessage', this.listener);
+    // A single connection closes and is ready again. On a cluster each master has its own
+    // subscriber connection, which is dropped when its node goes (ioredis makes a new one
+    // and subscribes it again once the cluster's slots are read again).
+    for (const ev of DROPPED) connection.on(ev, this.onDrop);
+    connection.on(isCluster(connection) ? 'subscribersReady' : 'ready', this.onBack);
   }
 
   static async open(connection: RedisClient, channelList: readonly string[], onMessage: OnMessage): Promise<Subscription> {
@@ -73,11 +89,39 @@ export class Subscription {
     await this.connection.ssubscribe(channel);
   }
 
+  /** `listener` runs each time the subscriptions are back after the connection dropped. */
+  onRestored(listener: () => void): void {
+    this.restoredListeners.push(listener);
+  }
+
+  /** After a drop: subscribe again ourselves and wait for it. ioredis resubscribes on its own
+   *  when the connection is back, but without telling when that took effect; a SSUBSCRIBE of
+   *  ours after it answers only once it did (one connection answers in order), so the
+   *  listeners never run before the channels hear again. A failure leaves `interrupted` set:
+   *  the next time the connection is back tries again. */
+  private async confirm(): Promise<void> {
+    if (!this.interrupted || this.channels.size === 0) return;
+    this.interrupted = false;
+    try {
+      for (const ch of this.channels) await this.connection.ssubscribe(ch);
+    } catch {
+      this.interrupted = true;
+      return;
+    }
+    for (const l of this.restoredListeners) l();
+  }
+
   async close(): Promise<void> {
     this.connection.off('smessage', this.listener);
+    for (const ev of DROPPED) this.connection.off(ev, this.onDrop);
+    this.connection.off(isCluster(this.connection) ? 'subscribersReady' : 'ready', this.onBack);
     const list = [...this.channels];
     this.channels.clear();
     if (this.owned) return this.connection.disconnect();
     for (const ch of list) await this.connection.sunsubscribe(ch).catch(() => {});
   }
 }
+
+/** Events that say a subscriber connection dropped: a single connection's close; on a cluster,
+ *  a node's subscriber (or node) gone. */
+const DROPPED = ['close', '-node', '-subscriber'] as const;

@@ -114,19 +114,63 @@ export async function connectFailFast(
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     commandTimeout: config.redisTimeoutMs,
+    // Nothing sent between connect and 'ready': ioredis's hand-shake (HELLO 3, CLIENT SETINFO)
+    // and ready check (INFO) run under commandTimeout like any command, and a gateway busy for
+    // longer than that (the loop in one long poll phase, see reconnectIfStarved) timed its own
+    // hand-shake out and dropped the fresh connection, once a turn (8 s lost in one chaos run).
+    // RESP2 needs no HELLO, and its replies are the shapes the engine reads. What the ready
+    // check waited for, a Redis still loading its data, answers LOADING, which counts as
+    // unreachable (isUnreachable); RedisHealth counts Redis up only once a PING is answered.
+    protocol: 2,
+    disableClientInfo: true,
+    enableReadyCheck: false,
     // back within half a second of Redis, without hammering a dead port meanwhile
     retryStrategy: (times) => Math.min(50 * times, 500),
   });
   // without a listener ioredis prints every failed reconnect to the console
   redis.on('error', onError);
+  if (!isCluster(redis)) redis.on('reconnecting', (delayMs: number) => reconnectDue.set(redis, Date.now() + delayMs));
   if (redis.status !== 'ready') await new Promise<void>((resolve) => redis.once('ready', () => resolve()));
   return redis;
 }
 
-/** True when `err` says Redis was not reached or did not answer in time (as opposed to Redis
- *  answering with an error, e.g. a script error, which is a bug to log, not an outage). */
+/** When a fail-fast connection's next reconnect is due (single Redis). */
+const reconnectDue = new WeakMap<RedisClient, number>();
+/** A reconnect this late is starved, not waiting. */
+const STARVED_MS = 100;
+
+/**
+ * Starts a fail-fast connection's reconnect now if its timer is overdue. ioredis reconnects from
+ * a timer, and timers run only between libuv's poll phases: on a gateway flooded with sockets
+ * (a dead gateway's shoppers retrying grabs that are refused while Redis is down) one poll phase
+ * handled tens of thousands of socket events and lasted 5-16 s, and the reconnect needs several
+ * turns of the loop (the close, the timer, the connect, the ready check), so the gateway kept
+ * refusing grabs for 20-70 s after Redis was back. Called from that traffic itself (socket events
+ * run inside the poll phase), it cuts the wait to the I/O. Only when ioredis's pending timer can
+ * be cancelled first (a private field of ioredis 6; without it nothing is done), so no second
+ * attempt runs later, e.g. after the connection was closed on purpose.
+ */
+export function reconnectIfStarved(redis: RedisClient): boolean {
+  const due = reconnectDue.get(redis);
+  if (due === undefined || isCluster(redis) || redis.status !== 'reconnecting' || Date.now() < due + STARVED_MS) return false;
+  const internals = redis as unknown as { reconnectTimeout?: NodeJS.Timeout | null };
+  if (!internals.reconnectTimeout) return false;
+  clearTimeout(internals.reconnectTimeout);
+  internals.reconnectTimeout = null;
+  reconnectDue.delete(redis);
+  redis.connect().catch(() => {
+    // a failure closes the connection again, and ioredis schedules the next attempt
+  });
+  return true;
+}
+
+/** True when `err` says Redis was not reached, did not answer in time or cannot answer yet
+ *  (LOADING), as opposed to Redis answering with an error, e.g. a script error, which is a bug
+ *  to log, not an outage. */
 export function isUnreachable(err: unknown): boolean {
-  if (!(err instanceof Error) || err instanceof ReplyError) return false;
+  if (!(err instanceof Error)) return false;
+  // a Redis still loading its data set answers nothing else yet
+  if (err instanceof ReplyError) return err.message.startsWith('LOADING');
   return err.name === 'MaxRetriesPerRequestError' || err instanceof NoAnswerError || err instanceof RedisDownError
     || err instanceof ReplicaShortfallError
     || /^(Command timed out|Stream isn't writeable|Connection is closed)/.test(err.message);
@@ -180,21 +224,35 @@ export class RedisHealth {
   private refused = 0;
   private probing = false;
   private timer: NodeJS.Timeout | undefined;
+  private nudgedAt = 0;
+  /** the connection is back: probe at once rather than at the next tick of a timer that a
+   *  busy event loop may not run for seconds (see reconnectIfStarved) */
+  private readonly onReady = (): void => {
+    if (this.downSince !== null) this.probe();
+  };
 
   constructor(
     private readonly redis: RedisClient,
     private readonly logger: Logger,
     private readonly timeoutMs: number,
     private readonly probeMs = 200,
-  ) {}
+  ) {
+    redis.on('ready', this.onReady);
+  }
 
   get up(): boolean {
     return this.downSince === null;
   }
 
-  /** A caller answered `unavailable` without trying Redis (counted for the recovery line). */
+  /** A caller answered `unavailable` without trying Redis (counted for the recovery line). The
+   *  refused traffic also drives the recovery, at most once per probe interval: timers (the
+   *  probe's, ioredis's reconnect) may not run while it floods the event loop. */
   refuse(n = 1): void {
     this.refused += n;
+    const now = performance.now();
+    if (this.downSince === null || now - this.nudgedAt < this.probeMs) return;
+    this.nudgedAt = now;
+    if (!reconnectIfStarved(this.redis) && this.redis.status === 'ready') this.probe();
   }
 
   /** A command failed. Returns whether Redis was unreachable or too slow (the caller answers
@@ -212,6 +270,7 @@ export class RedisHealth {
 
   stop(): void {
     clearInterval(this.timer);
+    this.redis.off('ready', this.onReady);
   }
 
   /** One PING, bounded like every command of this connection (the gateway's /healthz). */

@@ -10,6 +10,7 @@ import type { Pool } from '../db/pool.ts';
 import { StockStore } from '../stock/stock-store.ts';
 import { channels, Subscription } from '../channels.ts';
 import { ShopperRoutes } from '../live/shopper-routes.ts';
+import { HoldsResync } from './holds-resync.ts';
 import { CloseCode, PayRefusal } from '../shared/protocol.ts';
 import { isUnreachable, RedisHealth } from '../redis.ts';
 import { SessionSigner } from './session.ts';
@@ -107,7 +108,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }
   };
 
-  const routes = new ShopperRoutes(deps.redis, config.keyPrefix, deps.gatewayId ?? randomBytes(6).toString('hex'), logger);
+  // holds sent again to shoppers whose route entry was missing for a while (bound below, once
+  // the context exists)
+  let resync: HoldsResync | null = null;
+  const routes = new ShopperRoutes(deps.redis, config.keyPrefix, deps.gatewayId ?? randomBytes(6).toString('hex'), logger,
+    (shoppers) => resync?.request(new Set(shoppers)));
   const sessions = new SessionSigner(config.sessionSecret, config.sessionTtlSeconds);
   const ctx: GatewayContext = {
     config, logger, pool: deps.pool, stock, clock, feed, batcher,
@@ -119,6 +124,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     rooms: new RoomGate(deps.redis, config, app, () => feed.deals.values(), festivalWatchers(() => ctx.sockets),
       () => clock.now(), logger, metrics.registry),
   };
+  resync = new HoldsResync(ctx);
   metrics.watchSockets(() => ({ shoppers: ctx.sockets.size, ops: live.opsSockets.size }));
   metrics.watchClockSkew(() => clock.skew());
 
@@ -150,6 +156,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       logger.warn({ err, channel }, 'bad pub/sub message');
     }
   });
+  // news published while the subscription was down is lost: every socket reads its holds again
+  subscription.onRestored(() => resync?.request(null));
   routes.start();
   live.start();
   ctx.rooms.start();

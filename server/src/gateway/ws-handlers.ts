@@ -14,7 +14,7 @@ import { onJoin, onLeave, type RoomSocketSlot } from '../room/ws-room.ts';
 import { TokenBucket } from '../http/rate-limit.ts';
 import { sendError } from '../http/uws-http.ts';
 import type { GatewayContext } from './context.ts';
-import { shopperHolds } from './shopper-holds.ts';
+import { sendHolds } from './holds-resync.ts';
 import type { ShopperCheck } from './shopper-auth.ts';
 import type { PendingGrab } from './grab-batcher.ts';
 import type { GrabDecision } from '../stock/decisions.ts';
@@ -331,26 +331,8 @@ function onSubscribe(ctx: GatewayContext, ws: Socket, msg: unknown): void {
     (festival) => {
       if (!festival) return sendLate(ws, { t: ServerMsg.Error, code: Errors.notFound.code, message: 'No such festival.' });
       sendLate(ws, { t: ServerMsg.Festival, festival });
-      sendHolds(ctx, ws);
+      void sendHolds(ctx, ws);
     },
     (err: unknown) => ctx.logger.error({ err }, 'festival load failed'),
-  );
-}
-
-const HOLDS_RETRIES = 4;
-
-/** The shopper's holds after a `sub`. A page that subscribes during a Redis or Postgres outage
- *  (often: it reconnected because of it) must still learn how its holds ended, so a failed
- *  load is tried again with backoff while the socket stays open. */
-function sendHolds(ctx: GatewayContext, ws: Socket, attempt = 0): void {
-  const data = ws.getUserData();
-  // read after this gateway's route entry is written: news routed before it is in the holds
-  ctx.routes.registered(data.shopper).then(() => shopperHolds(ctx.pool, ctx.stock, data.shopper)).then(
-    (holds) => sendLate(ws, { t: ServerMsg.Holds, holds }),
-    (err: unknown) => {
-      if (data.closed) return;
-      if (attempt >= HOLDS_RETRIES) return ctx.logger.warn({ err }, 'shopper holds load failed');
-      setTimeout(() => sendHolds(ctx, ws, attempt + 1), 1_000 * 2 ** attempt).unref();
-    },
   );
 }

@@ -19,7 +19,7 @@
 // News whose route was read before that entry existed was produced before the read, so the
 // holds the page gets already say it.
 import type { RedisClient } from '../redis.ts';
-import { execPiped, type PipedCommand } from '../redis.ts';
+import { execPiped, isCluster, type PipedCommand } from '../redis.ts';
 import type { Logger } from '../logger.ts';
 
 /** How long a gateway's entry counts without a refresh. */
@@ -60,6 +60,8 @@ export class ShopperRoutes {
   /** the last registration of each shopper, settled (never rejects) */
   private readonly writes = new Map<string, Promise<void>>();
   private readonly retry = new Set<string>();
+  /** shoppers whose entry may be missing although a socket of theirs is open here */
+  private readonly unsure = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private failing = false;
   /** shoppers whose first socket opened since the last batch, and that batch's settling */
@@ -72,24 +74,48 @@ export class ShopperRoutes {
     private readonly prefix: string,
     readonly gatewayId: string,
     private readonly logger: Logger,
+    /** shoppers whose entry was missing or in doubt and is written now: news routed meanwhile
+     *  may not have reached their sockets here */
+    private readonly onRestored: (shoppers: readonly string[]) => void = () => {},
   ) {}
 
   start(): void {
     this.timers = [
       setInterval(() => void this.register([...this.sockets.keys()]), ROUTE_REFRESH_MS),
       setInterval(() => {
-        if (this.retry.size === 0) return;
+        // while the connection is down every command would fail one by one (thousands of
+        // them a second with a dead gateway's shoppers here): its return writes them all
+        if (this.retry.size === 0 || this.refusing) return;
         const again = [...this.retry].filter((s) => this.sockets.has(s));
         this.retry.clear();
         void this.register(again);
       }, RETRY_MS),
     ];
     for (const t of this.timers) t.unref();
+    this.redis.on('ready', this.rewriteAll);
+    // a cluster stays ready while a master fails over; its replacement shows up as a new node
+    if (isCluster(this.redis)) this.redis.on('+node', this.rewriteAll);
   }
 
   stop(): void {
     for (const t of this.timers) clearInterval(t);
+    this.redis.off('ready', this.rewriteAll);
+    this.redis.off('+node', this.rewriteAll);
   }
+
+  /** Whether a command now would be refused for want of a connection: a fail-fast one
+   *  (redis.ts connectFailFast, no offline queue) while it reconnects. */
+  private get refusing(): boolean {
+    return this.redis.status !== 'ready' && this.redis.options.enableOfflineQueue === false;
+  }
+
+  /** The connection is back: whatever Redis holds now may predate writes it acknowledged. */
+  private readonly rewriteAll = (): void => {
+    for (const s of this.sockets.keys()) {
+      this.unsure.add(s);
+      this.enqueue(s);
+    }
+  };
 
   /** A socket of `shopper` opened here. */
   opened(shopper: string): void {
@@ -128,6 +154,7 @@ export class ShopperRoutes {
     this.sockets.delete(shopper);
     this.writes.delete(shopper);
     this.retry.delete(shopper);
+    this.unsure.delete(shopper);
     this.redis.zrem(routeKey(this.prefix, shopper), this.gatewayId).catch(() => {
       // the entry ages out after ROUTE_TTL_MS; until then this gateway drops the shopper's news
     });
@@ -146,6 +173,11 @@ export class ShopperRoutes {
 
   private register(shoppers: readonly string[]): Promise<void> {
     if (shoppers.length === 0) return Promise.resolve();
+    if (this.refusing) {
+      // refused at once, as each command would be: written again when the connection is back
+      this.settle(shoppers, new Set(shoppers), new Error(`redis connection ${this.redis.status}`));
+      return Promise.resolve();
+    }
     const now = Date.now();
     const commands: PipedCommand[] = [];
     for (const s of shoppers) {
@@ -159,16 +191,26 @@ export class ShopperRoutes {
     const done = execPiped(this.redis, commands).then((replies) => {
       const failed = new Set<string>();
       replies.forEach(([err], i) => { if (err) failed.add(shoppers[Math.floor(i / 3)]!); });
-      this.settle(failed, replies.find(([err]) => err)?.[0]);
-    }, (err: unknown) => this.settle(new Set(shoppers), err));
+      this.settle(shoppers, failed, replies.find(([err]) => err)?.[0]);
+    }, (err: unknown) => this.settle(shoppers, new Set(shoppers), err));
     for (const s of shoppers) this.writes.set(s, done);
     return done;
   }
 
-  private settle(failed: Set<string>, err: unknown): void {
-    for (const s of failed) this.retry.add(s);
+  private settle(shoppers: readonly string[], failed: Set<string>, err: unknown): void {
+    const restored: string[] = [];
+    for (const s of shoppers) {
+      if (failed.has(s)) {
+        this.retry.add(s);
+        // its socket was told it is registered (`registered` resolves on a failure too)
+        this.unsure.add(s);
+      } else if (this.unsure.delete(s) && this.sockets.has(s)) {
+        restored.push(s);
+      }
+    }
     if (failed.size > 0 && !this.failing) this.logger.warn({ err, shoppers: failed.size }, 'shopper routes: registration failed, retrying');
     else if (failed.size === 0 && this.failing) this.logger.info('shopper routes: registrations work again');
     this.failing = failed.size > 0;
+    if (restored.length > 0) this.onRestored(restored);
   }
 }

@@ -8,6 +8,7 @@ import { createLogger } from '../../src/logger.ts';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.ts';
 import { waitFor } from '../helpers/test-env.ts';
 import type { RedisClient } from '../../src/redis.ts';
+import { Redis } from 'ioredis';
 
 describe('RedisHealth', () => {
   let server: PrivateRedis;
@@ -49,5 +50,72 @@ describe('RedisHealth', () => {
     expect(health.up).toBe(false);
     await waitFor(() => health.up, 'Redis counted up again', 3_000);
     health.stop();
+  });
+});
+
+// Recovery must not wait for timers: on a gateway flooded with refused grabs (a dead gateway's
+// shoppers retrying while Redis is down) libuv's poll phase ran 5-16 s at a time, and ioredis's
+// reconnect timer and the probe's interval with it, so the gateway refused grabs for 20-70 s
+// after Redis was back (issue 13's chaos runs). The refused traffic itself starts the reconnect.
+describe('RedisHealth recovering while the event loop starves its timers', () => {
+  let server: PrivateRedis;
+  let admin: Redis;
+
+  beforeAll(async () => {
+    server = await startPrivateRedis();
+    admin = new Redis(server.url);
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await server?.stop();
+  });
+
+  it('a reconnect whose timer is overdue is started by the next refused grab', async () => {
+    const redis = await connectFailFast({ redisUrl: server.url, redisClusterNodes: [], redisTimeoutMs: 500 });
+    const health = new RedisHealth(redis, createLogger('silent'), 500, 50);
+    try {
+      const id = Number(await redis.call('CLIENT', 'ID'));
+      let statusAfterRefuse: string | null = null;
+      redis.once('reconnecting', (delayMs: number) => {
+        // the loop is held past the reconnect's due time (as by one long poll phase) ...
+        const until = Date.now() + delayMs + 300;
+        while (Date.now() < until) { /* busy, as the socket handlers are */ }
+        // ... while refused grabs keep arriving
+        health.refuse();
+        statusAfterRefuse = redis.status;
+      });
+      expect(health.failed(new Error('Connection is closed.'), 'grab batch')).toBe(true);
+      expect(health.up).toBe(false);
+      await admin.call('CLIENT', 'KILL', 'ID', String(id));
+      await waitFor(() => statusAfterRefuse, 'the reconnect scheduled');
+      expect(statusAfterRefuse).toBe('connecting');
+      await waitFor(() => health.up, 'Redis counted up again', 3_000);
+    } finally {
+      health.stop();
+      redis.disconnect();
+    }
+  });
+
+  it('a fresh connection is kept when the turn after its connect runs longer than REDIS_TIMEOUT_MS', async () => {
+    // With ioredis's ready check, INFO left on connect under the command timeout; a long turn
+    // let that timer fire before the reply was read, and the new connection was dropped
+    const redis = await connectFailFast({ redisUrl: server.url, redisClusterNodes: [], redisTimeoutMs: 300 });
+    try {
+      const id = Number(await redis.call('CLIENT', 'ID'));
+      const events: string[] = [];
+      for (const ev of ['close', 'connect', 'ready']) redis.on(ev, () => events.push(ev));
+      redis.once('connect', () => setImmediate(() => {
+        const until = Date.now() + 600;
+        while (Date.now() < until) { /* a long turn of the loop */ }
+      }));
+      await admin.call('CLIENT', 'KILL', 'ID', String(id));
+      await waitFor(() => redis.status === 'ready' && events.includes('ready'), 'ready again', 5_000);
+      await new Promise((r) => setTimeout(r, 400));
+      // one close (the kill), one connect, ready: no second round
+      expect(events).toEqual(['close', 'connect', 'ready']);
+      expect(await redis.ping()).toBe('PONG');
+    } finally {
+      redis.disconnect();
+    }
   });
 });
