@@ -24,7 +24,7 @@ function isRowError(err: unknown): boolean {
 export function createOrderBatcher(deps: AdmissionDeps): Batcher<OrderJob> {
   const { config, pool, redis, stats } = deps;
 
-  async function write(rows: OrderJob[]): Promise<void> {
+  async function write(rows: readonly OrderJob[]): Promise<void> {
     const inserted = await insertFreshOrders(pool, rows); // one statement: atomic without a transaction
     stats.ordersWritten += inserted.length;
     stats.orderBatches++;
@@ -32,9 +32,14 @@ export function createOrderBatcher(deps: AdmissionDeps): Batcher<OrderJob> {
     if (deps.logger.isLevelEnabled('debug')) deps.logger.debug({ holds: rows.map((r) => r.hold), inserted: inserted.length }, 'order batch written');
     // Only rows this flush inserted: a re-admitted hold, or one an expiry or payment already
     // wrote, is not 'pending' news. A crash between commit and publish loses the note; the
-    // shopper already has the 'held' answer, so news stays best-effort.
-    const fresh = new Set(inserted);
-    await publishShopperNews(redis, config.keyPrefix, rows.filter((r) => fresh.has(r.hold)).map((r) => ({
+    // shopper already has the 'held' answer, so news stays best-effort. Every row inserted (the
+    // rule) needs no set of the inserted ids to tell.
+    let fresh: readonly OrderJob[] = rows;
+    if (inserted.length !== rows.length) {
+      const ids = new Set(inserted);
+      fresh = rows.filter((r) => ids.has(r.hold));
+    }
+    await publishShopperNews(redis, config.keyPrefix, fresh.map((r) => ({
       shopper: r.shopper,
       msg: { t: 'order', hold: r.hold, deal: r.dealId, qty: r.qty, status: 'pending' },
     })));
@@ -60,7 +65,7 @@ export function createOrderBatcher(deps: AdmissionDeps): Batcher<OrderJob> {
 export function startOrderWorker(deps: AdmissionDeps, connection: RedisClient, shard: number, batcher: Batcher<OrderJob>) {
   const processor = async (job: Job<OrderQueueJob>): Promise<void> => {
     const holds = orderRowsOfJob(job.data);
-    await Promise.all(holds.map((h) => batcher.add(h)));
+    await batcher.addAll(holds);
     // After the commit(s): if this fails the job is retried, and the inserts are then no-ops.
     await scheduleExpiryBatch(deps.admission.queues, String(job.id), holds);
   };
