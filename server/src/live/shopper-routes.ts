@@ -57,7 +57,8 @@ const LOOKUP_CHUNK = 256;
 
 /** The gateways that hold a socket of each shopper (a worker's side: an order batch's shoppers),
  *  in the order given. One script call per slot and LOOKUP_CHUNK shoppers (on a single Redis a
- *  batch's whole lookup is a call or a few), not a command per shopper. */
+ *  batch's whole lookup is a call or a few), not a command per shopper; a slot with one of them
+ *  gets the plain command. */
 export async function gatewaysOf(redis: RedisClient, prefix: string, shoppers: readonly string[], now = Date.now()): Promise<string[][]> {
   if (shoppers.length === 0) return [];
   defineRouteScripts(redis);
@@ -65,6 +66,9 @@ export async function gatewaysOf(redis: RedisClient, prefix: string, shoppers: r
   const keys = shoppers.map((s) => routeKey(prefix, s));
   const out: string[][] = new Array(keys.length);
   await Promise.all(chunksBySlot(redis, keys).map(async (idx) => {
+    // a lone key (most of them on a cluster, where routes spread over the slots): the command
+    // itself costs Redis less than a script call around it
+    if (idx.length === 1) return void (out[idx[0]!] = await redis.zrangebyscore(keys[idx[0]!]!, since, '+inf'));
     const replies = await redis.ffGatewaysOf(idx.length, ...idx.map((i) => keys[i]!), since);
     idx.forEach((i, j) => { out[i] = replies[j] ?? []; });
   }));
