@@ -27,7 +27,7 @@ import { luaCommands } from '../lua-commands.ts';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    ffGatewaysOf(numKeys: number, ...keysThenSince: (string | number)[]): Result<string[][], Context>;
+    ffGatewaysOf(numKeys: number, ...keysThenSince: (string | number)[]): Result<string, Context>;
   }
 }
 
@@ -69,8 +69,9 @@ export async function gatewaysOf(redis: RedisClient, prefix: string, shoppers: r
     // a lone key (most of them on a cluster, where routes spread over the slots): the command
     // itself costs Redis less than a script call around it
     if (idx.length === 1) return void (out[idx[0]!] = await redis.zrangebyscore(keys[idx[0]!]!, since, '+inf'));
-    const replies = await redis.ffGatewaysOf(idx.length, ...idx.map((i) => keys[i]!), since);
-    idx.forEach((i, j) => { out[i] = replies[j] ?? []; });
+    const lines = (await redis.ffGatewaysOf(idx.length, ...idx.map((i) => keys[i]!), since)).split('\n');
+    if (lines.length !== idx.length) throw new Error(`gatewaysOf: ${lines.length} lines for ${idx.length} shoppers`);
+    idx.forEach((i, j) => { out[i] = lines[j] ? lines[j].split(' ') : []; });
   }));
   return out;
 }
@@ -110,7 +111,10 @@ export class ShopperRoutes {
     private readonly prefix: string,
     readonly gatewayId: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // gateways-of-n.lua answers ids joined by spaces and newlines
+    if (!/^\S+$/.test(gatewayId)) throw new Error(`shopper routes: gateway id ${JSON.stringify(gatewayId)} is empty or holds white space`);
+  }
 
   start(): void {
     this.timers = [

@@ -142,7 +142,7 @@ describe('shopper news routed to the gateways holding the shopper', () => {
     const prefix = a.config.keyPrefix;
     const now = Date.now();
     const shoppers = Array.from({ length: 600 }, (_, i) => `lookup-${i}`);
-    const expected = shoppers.map((_, i) => (i % 4 === 0 ? [] : i % 4 === 1 ? ['gw-a'] : i % 4 === 2 ? ['gw-a', 'gw-b'] : ['gw-b']));
+    const expected = shoppers.map((_, i) => (i % 4 === 0 ? [] : i % 4 === 1 ? ['gw-a'] : i % 4 === 2 ? ['gw-a', 'gw:b.1'] : ['gw:b.1']));
     try {
       for (const [i, s] of shoppers.entries()) {
         const key = routeKey(prefix, s);
@@ -161,6 +161,10 @@ describe('shopper news routed to the gateways holding the shopper', () => {
       expect(await gatewaysOf(redis, prefix, [shoppers[2]!], now)).toEqual([expected[2]]);
       expect(calls).toBe(0);
       expect(await gatewaysOf(redis, prefix, [], now)).toEqual([]);
+      // the script answers ids joined by spaces and newlines: a gateway id never holds them
+      for (const id of ['', 'gw a', 'gw\nb', 'gw\tc']) {
+        expect(() => new ShopperRoutes(redis, prefix, id, createLogger('silent'))).toThrow(/white space/);
+      }
     } finally {
       await Promise.all(shoppers.map((s) => redis.del(routeKey(prefix, s))));
       redis.disconnect();

@@ -8,13 +8,16 @@
             it holds a socket of the shopper (its clock, ms); any number of keys, one slot
     ARGV[1] the oldest score that still counts (older members are gateways that went away)
 
-  Output: one array per key, in KEYS order: the gateway ids (empty when none).
+  Output: one string, a line per key in KEYS order (lines joined by '\n'), each line the key's
+  gateway ids joined by ' ' (empty when none). Gateway ids hold neither (ShopperRoutes refuses
+  them). One string, not an array per key: building and decoding 256 replies cost both ends more.
   Reads only.
 ]]
 local rcall = redis.call
+local concat = table.concat
 local since = ARGV[1]
 local out = {}
 for i = 1, #KEYS do
-  out[i] = rcall('ZRANGEBYSCORE', KEYS[i], since, '+inf')
+  out[i] = concat(rcall('ZRANGEBYSCORE', KEYS[i], since, '+inf'), ' ')
 end
-return out
+return concat(out, '\n')
