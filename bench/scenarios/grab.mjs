@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { backendMeter, cpuMeter, createNamespace, now, redisPid, ROOT, seedDeal, settlePostgres, spawnNode, startEngine, waitForOrderRows } from '../lib/env.mjs';
 import { startLoad, processesFor } from '../lib/load.mjs';
 import { summarizeHist } from '../lib/stats.mjs';
+import { dealHolds } from '../../server/src/db/orders-repo.ts';
 
 const BIG = 10_000_000; // the schema's most; a run decides far fewer
 /** open-loop shares of the closed-loop flashfest rate: flashfest and baseline a at each, the echo floor at two */
@@ -111,10 +112,17 @@ export async function grabScenario(ctx) {
         const pause = (v === 'ff' || (system === 'ff' && rate)) && engine.workerPid;
         if (pause) process.kill(engine.workerPid, 'SIGSTOP');
         let res;
+        const startAt = now() + 200;
         try {
-          res = await load.run({ at: now() + 200, durationMs, warmupMs, drainMs: 1_000 });
+          res = await load.run({ at: startAt, durationMs, warmupMs, drainMs: 1_000 });
         } finally {
           if (pause) process.kill(engine.workerPid, 'SIGCONT');
+        }
+        // ff_live: how fast the worker wrote orders while grabs came (from the first grab to the
+        // end of the run, warm-up and drain included, as the CPU above)
+        if (v === 'ff_live') {
+          const { rows: written } = await ns.pool.query(`SELECT count(*)::int AS n FROM orders WHERE ${dealHolds('$1')}`, [dealId]);
+          put('orders written per second meanwhile', v, written[0].n / ((now() - startAt) / 1000));
         }
         const cpu = meter.delta();
         const loadCpu = (res.cpu / res.counts.answered) * 1e6;

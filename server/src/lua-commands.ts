@@ -1,5 +1,6 @@
 // Lua scripts as ioredis commands. Each file is named `<name>-<number of keys>.lua` (bullmq's
-// convention) and opens with a header: its KEYS with their types, ARGV, output, error codes.
+// convention; `-n.lua`: any number, the caller passes it first) and opens with a header: its KEYS
+// with their types, ARGV, output, error codes.
 // `defineCommand` sends EVAL the first time on a connection and EVALSHA after (again EVAL after
 // a SCRIPT FLUSH); the calls are typed by a `declare module 'ioredis'` beside each table.
 import { readFileSync } from 'node:fs';
@@ -8,9 +9,10 @@ import type { RedisClient } from './redis.ts';
 /** A function that defines `commands` (command name -> file in `dir`) on a connection, once. */
 export function luaCommands(dir: URL, commands: Readonly<Record<string, string>>): (redis: RedisClient) => void {
   const defs = Object.entries(commands).map(([name, file]) => {
-    const keys = /-(\d+)\.lua$/.exec(file);
-    if (!keys) throw new Error(`lua script ${file}: the name must end in -<number of keys>.lua`);
-    return { name, numberOfKeys: Number(keys[1]), lua: readFileSync(new URL(file, dir), 'utf8') };
+    const keys = /-(\d+|n)\.lua$/.exec(file);
+    if (!keys) throw new Error(`lua script ${file}: the name must end in -<number of keys>.lua or -n.lua`);
+    const numberOfKeys = keys[1] === 'n' ? undefined : Number(keys[1]);
+    return { name, numberOfKeys, lua: readFileSync(new URL(file, dir), 'utf8') };
   });
   const defined = new WeakSet<RedisClient>();
   return (redis) => {

@@ -22,31 +22,50 @@ export interface ShopperNews {
 /** A shopper id that would break a line of the wire format; never issued (session.ts). */
 const UNSAFE_SHOPPER = /[\t\n]/;
 
-/** The channel message carrying these news (the frames rendered here, once). */
-export function encodeShopperNews(news: readonly ShopperNews[]): string {
-  return news.map((n) => {
-    if (UNSAFE_SHOPPER.test(n.shopper)) throw new Error(`shopper news: shopper id ${JSON.stringify(n.shopper)} holds a tab or newline`);
-    return `${n.shopper}\t${JSON.stringify(n.msg)}`;
+/** A news already rendered: `frame` is the JSON text of a ServerMessage (a caller with many
+ *  news of one shape renders them without JSON.stringify: the order worker). */
+export interface ShopperFrame {
+  shopper: string;
+  frame: string;
+}
+
+/** The channel message carrying these rendered news. */
+function encodeShopperFrames(frames: readonly ShopperFrame[]): string {
+  return frames.map((f) => {
+    if (UNSAFE_SHOPPER.test(f.shopper)) throw new Error(`shopper news: shopper id ${JSON.stringify(f.shopper)} holds a tab or newline`);
+    return `${f.shopper}\t${f.frame}`;
   }).join('\n');
 }
 
+/** The channel message carrying these news (the frames rendered here, once). */
+export function encodeShopperNews(news: readonly ShopperNews[]): string {
+  return encodeShopperFrames(news.map(renderNews));
+}
+
+const renderNews = (n: ShopperNews): ShopperFrame => ({ shopper: n.shopper, frame: JSON.stringify(n.msg) });
+
 /** Sends each news to the gateways holding a socket of its shopper; news of a shopper with no
  *  socket anywhere is dropped (their page reads its holds when it subscribes). */
-export async function publishShopperNews(redis: RedisClient, prefix: string, news: ShopperNews[]): Promise<void> {
-  if (news.length === 0) return;
-  const shoppers = [...new Set(news.map((n) => n.shopper))];
+export async function publishShopperNews(redis: RedisClient, prefix: string, news: readonly ShopperNews[]): Promise<void> {
+  await publishShopperFrames(redis, prefix, news.map(renderNews));
+}
+
+/** publishShopperNews for news already rendered. */
+export async function publishShopperFrames(redis: RedisClient, prefix: string, frames: readonly ShopperFrame[]): Promise<void> {
+  if (frames.length === 0) return;
+  const shoppers = [...new Set(frames.map((f) => f.shopper))];
   const routes = await gatewaysOf(redis, prefix, shoppers);
   const gatewaysOfShopper = new Map(shoppers.map((s, i) => [s, routes[i]!]));
-  const perGateway = new Map<string, ShopperNews[]>();
-  for (const n of news) {
-    for (const gw of gatewaysOfShopper.get(n.shopper)!) {
+  const perGateway = new Map<string, ShopperFrame[]>();
+  for (const f of frames) {
+    for (const gw of gatewaysOfShopper.get(f.shopper)!) {
       const list = perGateway.get(gw);
-      if (list) list.push(n);
-      else perGateway.set(gw, [n]);
+      if (list) list.push(f);
+      else perGateway.set(gw, [f]);
     }
   }
   const ch = channels(prefix);
-  await Promise.all([...perGateway].map(([gw, list]) => publish(redis, ch.gateway(gw), encodeShopperNews(list))));
+  await Promise.all([...perGateway].map(([gw, list]) => publish(redis, ch.gateway(gw), encodeShopperFrames(list))));
 }
 
 /** Calls `deliver` with each line's shopper and frame text, without parsing the frame (the

@@ -18,9 +18,20 @@
 // holds (gateway/shopper-holds.ts) only after this gateway's entry is written (`registered`).
 // News whose route was read before that entry existed was produced before the read, so the
 // holds the page gets already say it.
+import calculateSlot from 'cluster-key-slot';
+import type { Result } from 'ioredis';
 import type { RedisClient } from '../redis.ts';
 import { execPiped, isCluster, type PipedCommand } from '../redis.ts';
 import type { Logger } from '../logger.ts';
+import { luaCommands } from '../lua-commands.ts';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    ffGatewaysOf(numKeys: number, ...keysThenSince: (string | number)[]): Result<string, Context>;
+  }
+}
+
+const defineRouteScripts = luaCommands(new URL('./lua/', import.meta.url), { ffGatewaysOf: 'gateways-of-n.lua' });
 
 /** How long a gateway's entry counts without a refresh. */
 export const ROUTE_TTL_MS = 10 * 60_000;
@@ -41,16 +52,44 @@ export function routeKey(prefix: string, shopper: string): string {
   return `${prefix}:route:${shopper}`;
 }
 
-/** The gateways that hold a socket of each shopper (a worker's side), in the order given. */
+/** Shoppers per gatewaysOf script call: one call runs to its end before Redis serves anyone else. */
+const LOOKUP_CHUNK = 256;
+
+/** The gateways that hold a socket of each shopper (a worker's side: an order batch's shoppers),
+ *  in the order given. One script call per slot and LOOKUP_CHUNK shoppers (on a single Redis a
+ *  batch's whole lookup is a call or a few), not a command per shopper; a slot with one of them
+ *  gets the plain command. */
 export async function gatewaysOf(redis: RedisClient, prefix: string, shoppers: readonly string[], now = Date.now()): Promise<string[][]> {
-  const replies = await execPiped(redis, shoppers.map((s) => {
-    const key = routeKey(prefix, s);
-    return { key, add: (p) => p.zrangebyscore(key, now - ROUTE_TTL_MS, '+inf') } satisfies PipedCommand;
+  if (shoppers.length === 0) return [];
+  defineRouteScripts(redis);
+  const since = now - ROUTE_TTL_MS;
+  const keys = shoppers.map((s) => routeKey(prefix, s));
+  const out: string[][] = new Array(keys.length);
+  await Promise.all(chunksBySlot(redis, keys).map(async (idx) => {
+    // a lone key (most of them on a cluster, where routes spread over the slots): the command
+    // itself costs Redis less than a script call around it
+    if (idx.length === 1) return void (out[idx[0]!] = await redis.zrangebyscore(keys[idx[0]!]!, since, '+inf'));
+    const lines = (await redis.ffGatewaysOf(idx.length, ...idx.map((i) => keys[i]!), since)).split('\n');
+    if (lines.length !== idx.length) throw new Error(`gatewaysOf: ${lines.length} lines for ${idx.length} shoppers`);
+    idx.forEach((i, j) => { out[i] = lines[j] ? lines[j].split(' ') : []; });
   }));
-  return replies.map(([err, ids]) => {
-    if (err) throw err;
-    return ids as string[];
+  return out;
+}
+
+/** Indexes of `keys` in groups a script may take together: one slot (a cluster), at most
+ *  LOOKUP_CHUNK each. */
+function chunksBySlot(redis: RedisClient, keys: readonly string[]): number[][] {
+  const bySlot = new Map<number, number[]>();
+  const cluster = isCluster(redis);
+  keys.forEach((key, i) => {
+    const slot = cluster ? calculateSlot(key) : 0;
+    const g = bySlot.get(slot);
+    if (g) g.push(i);
+    else bySlot.set(slot, [i]);
   });
+  const chunks: number[][] = [];
+  for (const g of bySlot.values()) for (let at = 0; at < g.length; at += LOOKUP_CHUNK) chunks.push(g.slice(at, at + LOOKUP_CHUNK));
+  return chunks;
 }
 
 /** A gateway's own entries in the directory. */
@@ -77,7 +116,10 @@ export class ShopperRoutes {
     /** shoppers whose entry was missing or in doubt and is written now: news routed meanwhile
      *  may not have reached their sockets here */
     private readonly onRestored: (shoppers: readonly string[]) => void = () => {},
-  ) {}
+  ) {
+    // gateways-of-n.lua answers ids joined by spaces and newlines
+    if (!/^\S+$/.test(gatewayId)) throw new Error(`shopper routes: gateway id ${JSON.stringify(gatewayId)} is empty or holds white space`);
+  }
 
   start(): void {
     this.timers = [

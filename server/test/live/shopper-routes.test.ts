@@ -135,6 +135,42 @@ describe('shopper news routed to the gateways holding the shopper', () => {
     }
   });
 
+  it("a batch's lookup answers each shopper its own live gateways, in order, in a few script calls", async () => {
+    // the worker looks up every shopper of an order batch: a command per shopper cost it more
+    // than anything else it did per order
+    const redis = (a.env.redis as Redis).duplicate();
+    const prefix = a.config.keyPrefix;
+    const now = Date.now();
+    const shoppers = Array.from({ length: 600 }, (_, i) => `lookup-${i}`);
+    const expected = shoppers.map((_, i) => (i % 4 === 0 ? [] : i % 4 === 1 ? ['gw-a'] : i % 4 === 2 ? ['gw-a', 'gw:b.1'] : ['gw:b.1']));
+    try {
+      for (const [i, s] of shoppers.entries()) {
+        const key = routeKey(prefix, s);
+        for (const gw of expected[i]!) await redis.zadd(key, now - (gw === 'gw-a' ? 2 : 1), gw);
+        // a gateway that went away: too old to count
+        if (i % 3 === 0) await redis.zadd(key, now - ROUTE_TTL_MS - 1, 'gw-gone');
+      }
+      await gatewaysOf(redis, prefix, ['lookup-none']); // defines the script on this connection
+      let calls = 0;
+      const call = redis.ffGatewaysOf.bind(redis);
+      redis.ffGatewaysOf = ((...args: Parameters<typeof call>) => { calls++; return call(...args); }) as typeof call;
+      expect(await gatewaysOf(redis, prefix, shoppers, now)).toEqual(expected);
+      expect(calls).toBeLessThanOrEqual(onCluster ? new Set(shoppers.map((s) => calculateSlot(routeKey(prefix, s)))).size : 3);
+      // one shopper alone: the plain command
+      calls = 0;
+      expect(await gatewaysOf(redis, prefix, [shoppers[2]!], now)).toEqual([expected[2]]);
+      expect(calls).toBe(0);
+      expect(await gatewaysOf(redis, prefix, [], now)).toEqual([]);
+      // the script answers ids joined by spaces and newlines: a gateway id never holds them
+      for (const id of ['', 'gw a', 'gw\nb', 'gw\tc']) {
+        expect(() => new ShopperRoutes(redis, prefix, id, createLogger('silent'))).toThrow(/white space/);
+      }
+    } finally {
+      await Promise.all(shoppers.map((s) => redis.del(routeKey(prefix, s))));
+      redis.disconnect();
+    }
+  });
+
   it('sockets opened in one turn are registered in a few pipelines, each written before `registered` resolves', async () => {
     // a gateway taking over a dead one's shoppers opens thousands of sockets at once: one
     // pipeline per socket was most of what a connection cost it
