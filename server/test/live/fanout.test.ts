@@ -52,9 +52,13 @@ describe('live fan-out', () => {
   it(`${SUBSCRIBERS} sockets receive every snapshot; publishing stays capped while grabs run flat out`, async () => {
     subscribers[0]!.keepLast = true;
     const storm = await grabFlatOut(gw.wsUrl, signer, [dealA!], 50, 20, 4_000);
-    // the last snapshot after the storm
+    // the last snapshot after the storm: once grabs stop, the counters stop changing and no new
+    // snapshot is made, so every socket must end on the same seq (on a busy box delivery to
+    // 5,000 sockets in this one process can take longer than a few ticks: wait for it, bounded)
     await new Promise((r) => setTimeout(r, 4 * SNAPSHOT_MS));
-    const last = Math.max(...subscribers.map((c) => c.seqs.at(-1) ?? 0));
+    const newest = () => Math.max(...subscribers.map((c) => c.seqs.at(-1) ?? 0));
+    await waitFor(() => subscribers.every((c) => (c.seqs.at(-1) ?? 0) === newest()), 'every socket has the last snapshot', 15_000).catch(() => {});
+    const last = newest();
     const missing = subscribers.filter((c) => c.seqs.length !== last || c.seqs.some((s, i) => s !== i + 1)).length;
     const lat = subscribers.flatMap((c) => c.latencies);
     console.log(`fan-out: ${storm.answers} grabs in ${storm.seconds.toFixed(1)} s (${Math.round(storm.answers / storm.seconds)}/s), ` +
