@@ -91,7 +91,9 @@ export async function slowReadersScenario(ctx) {
   const errors = [];
   const windows = [];
   const ns = await createNamespace(services);
-  const engine = await startEngine(ns, { gateways: 1 });
+  // BENCH_SLOW_ENGINE_ENV="NAME=value ...": the engine's settings for this run (e.g. FANOUT_PROBE_MS=0)
+  const engineEnv = Object.fromEntries((process.env.BENCH_SLOW_ENGINE_ENV ?? '').split(/\s+/).filter(Boolean).map((kv) => kv.split('=')));
+  const engine = await startEngine(ns, { gateways: 1, env: engineEnv });
   let paused = null, load = null, running = null;
   try {
     const gw = engine.gatewayPids[0];
@@ -180,7 +182,7 @@ export async function slowReadersScenario(ctx) {
   return {
     name: 'slowreaders',
     title: 'Grabbers beside never-reading subscribers',
-    load: `${grabbers.toLocaleString('en')} grab WebSockets (2 C load processes, open loop at ${rate.toLocaleString('en')} grabs/s) on one gateway with its worker, one run without reconnecting, `
+    load: `${Object.keys(engineEnv).length ? `engine with ${process.env.BENCH_SLOW_ENGINE_ENV}; ` : ''}${grabbers.toLocaleString('en')} grab WebSockets (2 C load processes, open loop at ${rate.toLocaleString('en')} grabs/s) on one gateway with its worker, one run without reconnecting, `
       + `cut into ${pairs} pairs of ${windowMs / 1000} s windows (ABBA, ${settleMs / 1000} s settle after each switch, ${warmupMs / 1000} s warm-up), beside ${slow.toLocaleString('en')} sockets `
       + `(bench/load/paused-readers.c, SO_RCVBUF ${rcvbuf || 'kernel default'}) that subscribed to festival A and never read: "slow": the grabbers grab a deal of A (its live picture goes to those sockets); "alone": a deal of festival B, which nobody follows.`,
     labels: {
