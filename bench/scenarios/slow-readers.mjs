@@ -12,7 +12,7 @@
 // ratio of two runs could tell 1.5x from 3x. Short windows in pairs, ABBA, keep each pair's two
 // windows seconds apart. Next to each window's p99 stand what explains it: the gateway's
 // event-loop delay and GC time in the window (prom-client, /metrics, reset at each scrape), its
-// CPU (user, system), the Redis server's CPU, the machine's busy cores and run queue, and the
+// CPU (user, system) and how long its event loop waited for a CPU (schedstat), the Redis server's CPU, the machine's busy cores and run queue, and the
 // load average; the results' `windows` keep every window.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -38,6 +38,15 @@ function machine() {
   const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
   const idle = f[3] + f[4];
   return { busy: total - idle, total, running: Number(/procs_running (\d+)/.exec(stat)?.[1] ?? 0) };
+}
+
+/** ms the process's main thread (the gateway's event loop) has spent runnable but waiting for a CPU */
+function runDelayMs(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+  } catch {
+    return null;
+  }
 }
 
 function rssMb(pid) {
@@ -124,7 +133,7 @@ export async function slowReadersScenario(ctx) {
         await sleep(settleMs);
         await running.lap(); // what came before the window
         const met0 = await gatewayMetrics(port); // resets the event-loop delay histogram
-        const cpu0 = cpuSplit(gw), m0 = machine(), redis0 = cpuSeconds(rpid);
+        const cpu0 = cpuSplit(gw), m0 = machine(), redis0 = cpuSeconds(rpid), wait0 = runDelayMs(gw);
         let runq = 0, samples = 0, rssPeak = rssMb(gw) ?? 0;
         const sampler = setInterval(() => { runq += machine().running; samples++; rssPeak = Math.max(rssPeak, rssMb(gw) ?? 0); }, 50);
         // BENCH_SLOW_PERF=<dir>: `perf record -g` of the gateway over each window, one file per window
@@ -136,13 +145,13 @@ export async function slowReadersScenario(ctx) {
         if (perf) await new Promise((r) => (perf.exitCode !== null ? r() : perf.once('exit', r)));
         const { answered, lat } = await running.lap();
         const met = await gatewayMetrics(port);
-        const cpu1 = cpuSplit(gw), m1 = machine(), redis1 = cpuSeconds(rpid);
+        const cpu1 = cpuSplit(gw), m1 = machine(), redis1 = cpuSeconds(rpid), wait1 = runDelayMs(gw);
         const l = summarizeHist(lat);
         const stats = await paused.stats();
         const w = {
           pair: pair + 1, variant, p50: l.p50, p99: l.p99, answeredPerS: answered / (windowMs / 1000),
           eldP99: Math.max(0, met.eldP99 * 1000 - ELD_RESOLUTION_MS), eldMax: Math.max(0, met.eldMax * 1000 - ELD_RESOLUTION_MS), gcMs: (met.gc - met0.gc) * 1000, dropped: met.dropped - met0.dropped,
-          cpuUser: cpu1.user - cpu0.user, cpuSys: cpu1.sys - cpu0.sys, redisCpu: redis1 - redis0,
+          cpuUser: cpu1.user - cpu0.user, cpuSys: cpu1.sys - cpu0.sys, redisCpu: redis1 - redis0, cpuWaitMs: wait1 - wait0,
           machineBusy: ((m1.busy - m0.busy) / (m1.total - m0.total)) * os.cpus().length,
           runQueue: samples ? runq / samples : null, load1: os.loadavg()[0], rssPeak,
           unreadKiB: stats.queued / 1024 / Math.max(1, paused.opened), readersOpen: stats.open,
@@ -156,11 +165,12 @@ export async function slowReadersScenario(ctx) {
         put('gateway event-loop delay max ms (past its 10 ms timer)', variant, w.eldMax);
         put('gateway CPU s in the window (user)', variant, w.cpuUser);
         put('gateway CPU s in the window (system)', variant, w.cpuSys);
+        put('gateway event loop waiting for a CPU, ms in the window', variant, w.cpuWaitMs);
         put('Redis CPU s in the window', variant, w.redisCpu);
         put('machine busy cores', variant, w.machineBusy);
         put('runnable tasks (mean)', variant, w.runQueue);
         put('gateway RSS peak MB', variant, w.rssPeak);
-        ctx.log(`slowreaders: pair ${pair + 1}/${pairs} ${variant}: p50 ${l.p50?.toFixed(2)} p99 ${l.p99?.toFixed(2)} ms, ${answered} answered, ELD p99 ${w.eldP99.toFixed(1)} max ${w.eldMax.toFixed(1)} ms, GC ${w.gcMs.toFixed(0)} ms, gateway CPU ${w.cpuUser.toFixed(2)}+${w.cpuSys.toFixed(2)} s, Redis ${w.redisCpu.toFixed(2)} s, machine ${w.machineBusy.toFixed(2)} cores busy, run queue ${w.runQueue?.toFixed(1)}, load ${w.load1.toFixed(1)}, unread ${w.unreadKiB.toFixed(1)} KiB/reader, dropped ${w.dropped}, readers open ${stats.open}`);
+        ctx.log(`slowreaders: pair ${pair + 1}/${pairs} ${variant}: p50 ${l.p50?.toFixed(2)} p99 ${l.p99?.toFixed(2)} ms, ${answered} answered, ELD p99 ${w.eldP99.toFixed(1)} max ${w.eldMax.toFixed(1)} ms, GC ${w.gcMs.toFixed(0)} ms, gateway CPU ${w.cpuUser.toFixed(2)}+${w.cpuSys.toFixed(2)} s, waited for a CPU ${w.cpuWaitMs.toFixed(0)} ms, Redis ${w.redisCpu.toFixed(2)} s, machine ${w.machineBusy.toFixed(2)} cores busy, run queue ${w.runQueue?.toFixed(1)}, load ${w.load1.toFixed(1)}, unread ${w.unreadKiB.toFixed(1)} KiB/reader, dropped ${w.dropped}, readers open ${stats.open}`);
         put('gateway GC ms in the window', variant, w.gcMs);
         put('snapshots dropped for paused sockets', variant, w.dropped);
       }
