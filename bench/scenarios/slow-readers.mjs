@@ -14,7 +14,7 @@
 // event-loop delay and GC time in the window (prom-client, /metrics, reset at each scrape), its
 // CPU (user, system) and how long its event loop waited for a CPU (schedstat), the Redis server's CPU, the machine's busy cores and run queue, and the
 // load average; the results' `windows` keep every window.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { cpuSeconds, createNamespace, now, redisPid, seedDeal, sleep, startEngine } from '../lib/env.mjs';
@@ -44,6 +44,24 @@ function machine() {
 function runDelayMs(pid) {
   try {
     return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+  } catch {
+    return null;
+  }
+}
+
+
+/** Bytes in the gateway's kernel send queues (`ss`, established sockets on its port): total and largest. */
+function serverSendQueues(port) {
+  try {
+    const out = execFileSync('ss', ['-tnH', 'state', 'established', `sport = :${port}`], { encoding: 'utf8' });
+    let total = 0, max = 0, n = 0;
+    for (const line of out.split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 2) continue;
+      const q = Number(f[1]); // Recv-Q Send-Q local peer
+      total += q; max = Math.max(max, q); n++;
+    }
+    return { total, max, n };
   } catch {
     return null;
   }
@@ -133,7 +151,7 @@ export async function slowReadersScenario(ctx) {
         await sleep(settleMs);
         await running.lap(); // what came before the window
         const met0 = await gatewayMetrics(port); // resets the event-loop delay histogram
-        const cpu0 = cpuSplit(gw), m0 = machine(), redis0 = cpuSeconds(rpid), wait0 = runDelayMs(gw);
+        const cpu0 = cpuSplit(gw), m0 = machine(), redis0 = cpuSeconds(rpid), wait0 = runDelayMs(gw), worker0 = cpuSeconds(engine.workerPid);
         let runq = 0, samples = 0, rssPeak = rssMb(gw) ?? 0;
         const sampler = setInterval(() => { runq += machine().running; samples++; rssPeak = Math.max(rssPeak, rssMb(gw) ?? 0); }, 50);
         // BENCH_SLOW_PERF=<dir>: `perf record -g` of the gateway over each window, one file per window
@@ -145,13 +163,13 @@ export async function slowReadersScenario(ctx) {
         if (perf) await new Promise((r) => (perf.exitCode !== null ? r() : perf.once('exit', r)));
         const { answered, lat } = await running.lap();
         const met = await gatewayMetrics(port);
-        const cpu1 = cpuSplit(gw), m1 = machine(), redis1 = cpuSeconds(rpid), wait1 = runDelayMs(gw);
+        const cpu1 = cpuSplit(gw), m1 = machine(), redis1 = cpuSeconds(rpid), wait1 = runDelayMs(gw), worker1 = cpuSeconds(engine.workerPid);
         const l = summarizeHist(lat);
         const stats = await paused.stats();
         const w = {
           pair: pair + 1, variant, p50: l.p50, p99: l.p99, answeredPerS: answered / (windowMs / 1000),
           eldP99: Math.max(0, met.eldP99 * 1000 - ELD_RESOLUTION_MS), eldMax: Math.max(0, met.eldMax * 1000 - ELD_RESOLUTION_MS), gcMs: (met.gc - met0.gc) * 1000, dropped: met.dropped - met0.dropped,
-          cpuUser: cpu1.user - cpu0.user, cpuSys: cpu1.sys - cpu0.sys, redisCpu: redis1 - redis0, cpuWaitMs: wait1 - wait0,
+          cpuUser: cpu1.user - cpu0.user, cpuSys: cpu1.sys - cpu0.sys, redisCpu: redis1 - redis0, cpuWaitMs: wait1 - wait0, workerCpu: worker1 - worker0,
           machineBusy: ((m1.busy - m0.busy) / (m1.total - m0.total)) * os.cpus().length,
           runQueue: samples ? runq / samples : null, load1: os.loadavg()[0], rssPeak,
           unreadKiB: stats.queued / 1024 / Math.max(1, paused.opened), readersOpen: stats.open,
@@ -167,10 +185,11 @@ export async function slowReadersScenario(ctx) {
         put('gateway CPU s in the window (system)', variant, w.cpuSys);
         put('gateway event loop waiting for a CPU, ms in the window', variant, w.cpuWaitMs);
         put('Redis CPU s in the window', variant, w.redisCpu);
+        put('worker CPU s in the window (orders into Postgres)', variant, w.workerCpu);
         put('machine busy cores', variant, w.machineBusy);
         put('runnable tasks (mean)', variant, w.runQueue);
         put('gateway RSS peak MB', variant, w.rssPeak);
-        ctx.log(`slowreaders: pair ${pair + 1}/${pairs} ${variant}: p50 ${l.p50?.toFixed(2)} p99 ${l.p99?.toFixed(2)} ms, ${answered} answered, ELD p99 ${w.eldP99.toFixed(1)} max ${w.eldMax.toFixed(1)} ms, GC ${w.gcMs.toFixed(0)} ms, gateway CPU ${w.cpuUser.toFixed(2)}+${w.cpuSys.toFixed(2)} s, waited for a CPU ${w.cpuWaitMs.toFixed(0)} ms, Redis ${w.redisCpu.toFixed(2)} s, machine ${w.machineBusy.toFixed(2)} cores busy, run queue ${w.runQueue?.toFixed(1)}, load ${w.load1.toFixed(1)}, unread ${w.unreadKiB.toFixed(1)} KiB/reader, dropped ${w.dropped}, readers open ${stats.open}`);
+        ctx.log(`slowreaders: pair ${pair + 1}/${pairs} ${variant}: p50 ${l.p50?.toFixed(2)} p99 ${l.p99?.toFixed(2)} ms, ${answered} answered, ELD p99 ${w.eldP99.toFixed(1)} max ${w.eldMax.toFixed(1)} ms, GC ${w.gcMs.toFixed(0)} ms, gateway CPU ${w.cpuUser.toFixed(2)}+${w.cpuSys.toFixed(2)} s, waited for a CPU ${w.cpuWaitMs.toFixed(0)} ms, Redis ${w.redisCpu.toFixed(2)} s, worker ${w.workerCpu.toFixed(2)} s, machine ${w.machineBusy.toFixed(2)} cores busy, run queue ${w.runQueue?.toFixed(1)}, load ${w.load1.toFixed(1)}, unread ${w.unreadKiB.toFixed(1)} KiB/reader, dropped ${w.dropped}, readers open ${stats.open}`);
         put('gateway GC ms in the window', variant, w.gcMs);
         put('snapshots dropped for paused sockets', variant, w.dropped);
       }
@@ -182,6 +201,10 @@ export async function slowReadersScenario(ctx) {
     const refused = Object.entries(res.counts.refused).filter(([c]) => c !== 'rate_limited');
     if (refused.length) errors.push(`unexpected refusals ${JSON.stringify(res.counts.refused)}`);
     const s = await paused.stats();
+    const q = serverSendQueues(port);
+    ctx.log(`slowreaders: at the end, paused readers ${JSON.stringify(s)}; gateway kernel send queues ${JSON.stringify(q)}`);
+    put('at the end: unread KiB per paused reader (its receive queue)', 'slow', s.queued / 1024 / Math.max(1, paused.opened));
+    if (q) put('at the end: gateway kernel send queue KiB per socket', 'slow', q.total / 1024 / Math.max(1, q.n));
     if (s.closedByServer) ctx.log(`slowreaders: ${s.closedByServer} paused readers closed by the gateway`);
   } finally {
     if (running) await running.finish().catch(() => {});
