@@ -149,8 +149,10 @@ export class Fanout {
     const p = this.paused.get(ws as WebSocket<unknown>);
     if (!p?.silent) return;
     this.forget(ws as WebSocket<unknown>, p);
-    for (const t of p.topics) ws.subscribe(t);
-    view(ws).catchUp();
+    // what it follows now: a `sub` while paused moved it to another festival
+    const v = view(ws);
+    for (const t of v.topics()) ws.subscribe(t);
+    v.catchUp();
     this.followers = null;
   }
 
