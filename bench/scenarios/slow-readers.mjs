@@ -98,6 +98,20 @@ async function gatewayMetrics(port) {
   };
 }
 
+/**
+ * BENCH_SLOW_KIND=reading: as many subscribers that do read (the C generator's sub role) in place
+ * of the paused readers, with the same interface: what a live audience costs the grabbers.
+ */
+async function readingSubscribers(tokens, url, festival) {
+  const subs = await startLoad({ tokens, processes: 1, cfg: { role: 'sub', protocol: 'json', urls: [url], festival } });
+  const run = subs.start({ at: now(), warmupMs: 0, durationMs: 3_600_000, drainMs: 0 });
+  return {
+    opened: subs.opened, failed: subs.failed,
+    async stats() { return { open: subs.opened, closedByServer: 0, queued: 0, queuedMax: 0 }; },
+    async close() { await run.finish(); },
+  };
+}
+
 export async function slowReadersScenario(ctx) {
   const { opts, services } = ctx;
   const grabbers = opts.smoke ? 200 : 2_000;
@@ -107,6 +121,7 @@ export async function slowReadersScenario(ctx) {
   // receive buffer each loopback socket here soaks up the kernel's default before the
   // gateway sees any backpressure (0: the kernel's default).
   const rcvbuf = Number(process.env.BENCH_SLOW_RCVBUF ?? 16 * 1024);
+  const reading = process.env.BENCH_SLOW_KIND === 'reading';
   // pairs of windows (one of each condition); --runs=N asks for N pairs, at least 6 unless smoke
   const pairs = opts.smoke ? 1 : Number(process.env.BENCH_SLOW_PAIRS ?? Math.max(6, opts.runs));
   const windowMs = opts.smoke ? 1_000 : Number(process.env.BENCH_SLOW_WINDOW_MS ?? 3_000);
@@ -132,13 +147,14 @@ export async function slowReadersScenario(ctx) {
     // busy: followed by the paused readers; quiet: followed by nobody
     const busy = await seedDeal(ns, { stock: BIG, limit: BIG });
     const quiet = await seedDeal(ns, { stock: BIG, limit: BIG });
-    paused = await startPausedReaders({ tokens: Array.from({ length: slow }, () => ns.signer.issue().token), url, festival: busy.festivalId, rcvbuf });
+    const tokens = Array.from({ length: slow }, () => ns.signer.issue().token);
+    paused = reading ? await readingSubscribers(tokens, url, busy.festivalId) : await startPausedReaders({ tokens, url, festival: busy.festivalId, rcvbuf });
     if (paused.failed) errors.push(`${paused.failed} paused readers failed to open`);
     load = await startLoad({ tokens: Array.from({ length: grabbers }, () => ns.signer.issue().token), processes: 2,
       cfg: { role: 'grab', protocol: 'json', urls: [url], deal: quiet.dealId, window: 8, rate } });
     if (load.failed) errors.push(`${load.failed} grab sockets failed to open`);
     if (!load.start) throw new Error('slowreaders needs the C load generator (bench/load/wsload.c): laps');
-    ctx.log(`slowreaders: ${grabbers} grabbers at ${rate}/s, ${paused.opened} paused readers (SO_RCVBUF ${rcvbuf || 'default'}), ${pairs} pairs of ${windowMs} ms windows, ${settleMs} ms settle after each switch`);
+    ctx.log(`slowreaders: ${grabbers} grabbers at ${rate}/s, ${paused.opened} ${reading ? 'reading subscribers' : `paused readers (SO_RCVBUF ${rcvbuf || 'default'})`}, ${pairs} pairs of ${windowMs} ms windows, ${settleMs} ms settle after each switch`);
     // measured until `stop` (finish): the windows are cut by laps
     running = load.start({ at: now() + 200, warmupMs: 0, durationMs: 3_600_000, drainMs: 1_000 });
     await sleep(warmupMs);
@@ -217,10 +233,10 @@ export async function slowReadersScenario(ctx) {
     title: 'Grabbers beside never-reading subscribers',
     load: `${Object.keys(engineEnv).length ? `engine with ${process.env.BENCH_SLOW_ENGINE_ENV}; ` : ''}${grabbers.toLocaleString('en')} grab WebSockets (2 C load processes, open loop at ${rate.toLocaleString('en')} grabs/s) on one gateway with its worker, one run without reconnecting, `
       + `cut into ${pairs} pairs of ${windowMs / 1000} s windows (ABBA, ${settleMs / 1000} s settle after each switch, ${warmupMs / 1000} s warm-up), beside ${slow.toLocaleString('en')} sockets `
-      + `(bench/load/paused-readers.c, SO_RCVBUF ${rcvbuf || 'kernel default'}) that subscribed to festival A and never read: "slow": the grabbers grab a deal of A (its live picture goes to those sockets); "alone": a deal of festival B, which nobody follows.`,
+      + `${reading ? '(the C generator\'s sub role, reading every frame) that subscribed to festival A:' : `(bench/load/paused-readers.c, SO_RCVBUF ${rcvbuf || 'kernel default'}) that subscribed to festival A and never read:`} "slow": the grabbers grab a deal of A (its live picture goes to those sockets); "alone": a deal of festival B, which nobody follows.`,
     labels: {
       alone: 'grabbers alone (their festival followed by nobody)',
-      slow: `grabbers beside ${slow.toLocaleString('en')} paused readers of their festival`,
+      slow: `grabbers beside ${slow.toLocaleString('en')} ${reading ? 'reading subscribers' : 'paused readers'} of their festival`,
       ratio: 'slow / alone, per pair',
     },
     rows, errors, windows,
