@@ -20,7 +20,7 @@ import os from 'node:os';
 import { cpuSeconds, createNamespace, now, redisPid, seedDeal, sleep, startEngine } from '../lib/env.mjs';
 import { startLoad } from '../lib/load.mjs';
 import { startPausedReaders } from '../lib/paused-readers.mjs';
-import { summarizeHist } from '../lib/stats.mjs';
+import { merge, newHistogram, summarizeHist } from '../lib/stats.mjs';
 
 const TICK = 100; // USER_HZ
 
@@ -123,15 +123,20 @@ export async function slowReadersScenario(ctx) {
   const rcvbuf = Number(process.env.BENCH_SLOW_RCVBUF ?? 16 * 1024);
   const reading = process.env.BENCH_SLOW_KIND === 'reading';
   // pairs of windows (one of each condition); --runs=N asks for N pairs, at least 6 unless smoke
-  const pairs = opts.smoke ? 1 : Number(process.env.BENCH_SLOW_PAIRS ?? Math.max(6, opts.runs));
-  const windowMs = opts.smoke ? 1_000 : Number(process.env.BENCH_SLOW_WINDOW_MS ?? 3_000);
-  // after a switch: the last round of the other condition's snapshots is out
-  const settleMs = opts.smoke ? 500 : Number(process.env.BENCH_SLOW_SETTLE_MS ?? 1_000);
+  // many short windows: the host's load comes in bursts of seconds, and a pair's two windows
+  // should see the same bursts
+  const pairs = opts.smoke ? 1 : Number(process.env.BENCH_SLOW_PAIRS ?? Math.max(12, opts.runs));
+  const windowMs = opts.smoke ? 1_000 : Number(process.env.BENCH_SLOW_WINDOW_MS ?? 2_000);
+  // after a switch: the last round of the other condition's snapshots is out (a round is spread
+  // over at most half a second)
+  const settleMs = opts.smoke ? 500 : Number(process.env.BENCH_SLOW_SETTLE_MS ?? 600);
   const warmupMs = opts.smoke ? 500 : 5_000;
   const rows = {};
   const put = (metric, variant, v) => { ((rows[metric] ??= {})[variant] ??= []).push(v); };
   const errors = [];
   const windows = [];
+  // every window's answers of one condition in one histogram: its p99 weighs every grab alike
+  const pooled = { alone: newHistogram(), slow: newHistogram() };
   const ns = await createNamespace(services);
   // BENCH_SLOW_ENGINE_ENV="NAME=value ...": the engine's settings for this run (e.g. FANOUT_PROBE_MS=0)
   const engineEnv = Object.fromEntries((process.env.BENCH_SLOW_ENGINE_ENV ?? '').split(/\s+/).filter(Boolean).map((kv) => kv.split('=')));
@@ -181,6 +186,7 @@ export async function slowReadersScenario(ctx) {
         const met = await gatewayMetrics(port);
         const cpu1 = cpuSplit(gw), m1 = machine(), redis1 = cpuSeconds(rpid), wait1 = runDelayMs(gw), worker1 = cpuSeconds(engine.workerPid);
         const l = summarizeHist(lat);
+        merge(pooled[variant], lat);
         const stats = await paused.stats();
         const w = {
           pair: pair + 1, variant, p50: l.p50, p99: l.p99, answeredPerS: answered / (windowMs / 1000),
@@ -211,6 +217,10 @@ export async function slowReadersScenario(ctx) {
       }
       if (p99.alone && p99.slow) put('p99 slow / alone', 'ratio', p99.slow / p99.alone);
     }
+    const pooledP99 = { alone: summarizeHist(pooled.alone).p99, slow: summarizeHist(pooled.slow).p99 };
+    put('grabbers p99 ms, every window\'s answers pooled', 'alone', pooledP99.alone);
+    put('grabbers p99 ms, every window\'s answers pooled', 'slow', pooledP99.slow);
+    if (pooledP99.alone && pooledP99.slow) put('pooled p99 slow / alone', 'ratio', pooledP99.slow / pooledP99.alone);
     const res = await running.finish();
     running = null;
     if (res.counts.closed > 0) errors.push(`${res.counts.closed} grab sockets closed`);
