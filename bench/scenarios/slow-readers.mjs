@@ -128,8 +128,8 @@ export async function slowReadersScenario(ctx) {
   const pairs = opts.smoke ? 1 : Number(process.env.BENCH_SLOW_PAIRS ?? Math.max(12, opts.runs));
   const windowMs = opts.smoke ? 1_000 : Number(process.env.BENCH_SLOW_WINDOW_MS ?? 2_000);
   // after a switch: the last round of the other condition's snapshots is out (a round is spread
-  // over at most half a second)
-  const settleMs = opts.smoke ? 500 : Number(process.env.BENCH_SLOW_SETTLE_MS ?? 600);
+  // over at most half a second), with room to spare
+  const settleMs = opts.smoke ? 500 : Number(process.env.BENCH_SLOW_SETTLE_MS ?? 1_000);
   const warmupMs = opts.smoke ? 500 : 5_000;
   const rows = {};
   const put = (metric, variant, v) => { ((rows[metric] ??= {})[variant] ??= []).push(v); };
