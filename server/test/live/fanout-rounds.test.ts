@@ -188,4 +188,24 @@ describe('paced fan-out rounds', () => {
     expect(deaf.received.filter((m) => m !== PING)).toEqual(['{"seq":1}', '{"seq":2}', '{"seq":4}']);
     expect(fanout.dropped).toBe(1);
   });
+
+  it('a socket paused for silence that moved to another festival meanwhile comes back on the one it follows now', async () => {
+    const PROBE_MS = 300;
+    const { fanout, all } = setUp(2, 5, 0, PROBE_MS);
+    for (const s of all) s.subscribe(TOPIC);
+    fanout.publish(TOPIC, '{"seq":1}', 'snapshot');
+    await new Promise((r) => setTimeout(r, PROBE_MS + 20));
+    fanout.publish(TOPIC, '{"seq":2}', 'snapshot');
+    await new Promise((r) => setTimeout(r, 20));
+    const moved = all[0]!;
+    expect(moved.topics.has(TOPIC)).toBe(false);
+    // its page sent `sub` for another festival while paused (the gateway set its user data)
+    moved.getUserData().topic = 'festival:f2';
+    const caughtUp: StandInSocket[] = [];
+    fanout.heard(moved as unknown as WebSocket<Data>, (ws) => ({
+      topics: () => [ws.getUserData().topic!], catchUp: () => caughtUp.push(ws as unknown as StandInSocket),
+    }));
+    expect(caughtUp).toEqual([moved]);
+    expect([...moved.topics]).toEqual(['festival:f2']);
+  });
 });
