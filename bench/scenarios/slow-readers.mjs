@@ -7,13 +7,14 @@
 // grab frames): no socket opens, closes or subscribes, so the two conditions differ in nothing
 // else.
 //
-// Why windows and not whole runs: this host is shared, and the grabbers' p99 alone moved from 6
-// to 90 ms from one run to the next (runs ~15 s apart, each opening thousands of sockets), so no
-// ratio of two runs could tell 1.5x from 3x. Short windows in pairs, ABBA, keep each pair's two
-// windows seconds apart. Next to each window's p99 stand what explains it: the gateway's
-// event-loop delay and GC time in the window (prom-client, /metrics, reset at each scrape), its
-// CPU (user, system) and how long its event loop waited for a CPU (schedstat), the Redis server's CPU, the machine's busy cores and run queue, and the
-// load average; the results' `windows` keep every window.
+// Why windows and not whole runs: this host is shared, and the grabbers' p99 alone moves several
+// fold from one run to the next with the other work on the cores (README, Performance, *Slow
+// readers*), so no ratio of two runs ~15 s apart could tell 1.5x from 3x. Short windows in
+// pairs, ABBA, keep each pair's two windows seconds apart. Next to each window's p99 stand what
+// explains it: the gateway's event-loop delay and GC time in the window (prom-client, /metrics,
+// reset at each scrape), its CPU (user, system) and how long its event loop waited for a CPU
+// (schedstat), the Redis server's and the worker's CPU, the machine's busy cores and run queue,
+// and the load average; the results' `windows` keep every window.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
