@@ -33,6 +33,27 @@ export async function asLoad(kids, readies) {
       await Promise.all(kids.map((k) => k.exited));
       return mergeResults(results);
     },
+    /** C generator, grab: starts the run (as run) without waiting for it; then lap() merges each
+     *  process's histogram since its last lap, deal(id) turns the grabs to another deal, and
+     *  finish() stops the run and gives its result. */
+    start(goMsg) {
+      for (const k of kids) k.go(goMsg);
+      return {
+        async lap() {
+          const laps = await Promise.all(kids.map((k) => k.lap()));
+          const lat = newHistogram();
+          for (const l of laps) merge(lat, l.lat);
+          return { answered: laps.reduce((n, l) => n + l.answered, 0), lat };
+        },
+        deal(id) { for (const k of kids) k.deal(id); },
+        async finish() {
+          for (const k of kids) k.stop();
+          const results = await Promise.all(kids.map((k) => k.resultP));
+          await Promise.all(kids.map((k) => k.exited));
+          return mergeResults(results);
+        },
+      };
+    },
     kill() { for (const k of kids) if (k.child.exitCode === null) k.child.kill('SIGKILL'); },
   };
 }

@@ -97,6 +97,22 @@ export async function startWsLoad({ tokens, processes, cfg }) {
       });
       exit.then((code) => reject(new Error(`load process exited ${code} during set-up`)));
     }));
+    // `lap`: the latency histogram since the last lap (grab), for windows cut out of one run
+    const laps = [];
+    onLine((l) => {
+      if (!l.startsWith('lap ')) return;
+      const r = JSON.parse(l.slice(4));
+      const lat = newHistogram();
+      lat.set(r.lat);
+      laps.shift()?.({ answered: r.answered, lat });
+    });
+    kid.lap = () => new Promise((resolve, reject) => {
+      if (exited) return reject(new Error('load process exited before a lap'));
+      laps.push(resolve);
+      child.stdin.write('lap\n');
+    });
+    kid.stop = () => { if (!exited) child.stdin.write('stop\n'); };
+    kid.deal = (id) => { if (!exited) child.stdin.write(`deal ${id}\n`); };
     child.stdin.write(slice.join('\n') + '\n');
     // grab and sub use warmup/duration/drain, storm the time-out (client.mjs's default)
     kid.go = ({ at, warmupMs = 0, durationMs = 0, drainMs = 1_000, timeoutMs = 30_000 }) => {

@@ -60,6 +60,9 @@
  *                 durationMs, stop sending, finish drainMs later. storm: the grabs' instants
  *                 count from atEpochMs; finish at the latest timeoutMs (default 30000) after it
  *             stop                                               finish now
+ *             deal <id>            grab: the grabs sent from now on are for this deal
+ *             lap                  grab: print the latency histogram of the answers recorded
+ *                                  since the last lap (or the start) and start a new one
  *           EOF on stdin (the parent is gone): exit 1 at once.
  *   stdout: ready <opened> <failed>        once every socket has opened or failed
  *           result <json>                  {"cpu":s,"counts":{sent,answered,held,refused:{code:n},
@@ -69,6 +72,7 @@
  *                                           for sub "snapshots":[["seq",min,max,n],...] (epoch
  *                                           ms) and "snapLat":[1200 counts];
  *                                           cpu is user+sys of this process from "go" on
+ *           lap {"answered":n,"lat":[1200 counts]}   after each `lap` (answers of the lap)
  *           fatal <message>                set-up error, then exit 1
  *   stderr: diagnostics (WSLOAD_DEBUG=1 in the environment: rusage and epoll counts at the end;
  *           WSLOAD_SLOW_MS=<ms>: a line for every answer slower than that, see on_answer).
@@ -784,6 +788,31 @@ static void storm_plan(uint64_t at) {
   qsort(plan, nplan, sizeof(Plan), plan_cmp);
 }
 
+/* the histogram since the last lap, then a new one: one long run cut into windows (the bench's
+ * slowreaders scenario alternates what runs beside the grabbers without reconnecting them) */
+static uint64_t lap_answered;
+static void lap(void) {
+  size_t cap = 64 + (size_t)BUCKETS * 24, n = 0;
+  char *o = xrealloc(NULL, cap);
+  n += (size_t)snprintf(o + n, cap - n, "lap {\"answered\":%llu,\"lat\":[", (unsigned long long)(counts.answered - lap_answered));
+  for (int b = 0; b < BUCKETS; b++) n += (size_t)snprintf(o + n, cap - n, b ? ",%llu" : "%llu", (unsigned long long)hist[b]);
+  n += (size_t)snprintf(o + n, cap - n, "]}\n");
+  out_line(o, n);
+  free(o);
+  memset(hist, 0, sizeof hist);
+  lap_answered = counts.answered;
+}
+
+/* the grab frames' fixed part, for this deal (and the write buffer that holds W of them) */
+static void set_deal(const char *id) {
+  if (strlen(id) > 64) fatal("deal id longer than 64 characters"); /* grab_frame's buffer */
+  size_t pc = strlen(id) + 64;
+  prefix = xrealloc(prefix, pc);
+  prefix_len = (size_t)snprintf(prefix, pc, "{\"t\":\"grab\",\"deal\":\"%s\",\"qty\":1,\"rid\":\"", id);
+  fbuf_cap = (size_t)W * (prefix_len + 32);
+  fbuf = xrealloc(fbuf, fbuf_cap);
+}
+
 static int chaos_command(char *line);
 static void flush_due(void);
 static void on_command(char *line) {
@@ -800,6 +829,10 @@ static void on_command(char *line) {
     phase = P_WAIT;
   } else if (strcmp(line, "stop") == 0) {
     finish();
+  } else if (strcmp(line, "lap") == 0) {
+    lap();
+  } else if (strncmp(line, "deal ", 5) == 0 && !storm && !chaos && !room) {
+    set_deal(line + 5);
   } else if (chaos && chaos_command(line)) {
   } else if (*line) {
     fprintf(stderr, "wsload: unknown command: %s\n", line);
@@ -997,15 +1030,10 @@ int main(int argc, char **argv) {
     if (!line) { if (!read_stdin()) fatal("stdin closed after %u of %u tokens", nsock, ntok); continue; }
     tokens[nsock++] = strdup(line);
   }
-  if (strlen(deal) > 64) fatal("deal id longer than 64 characters"); /* grab_frame's buffer */
-  size_t pc = strlen(deal) + 64;
-  prefix = xrealloc(NULL, pc);
-  prefix_len = (size_t)snprintf(prefix, pc, "{\"t\":\"grab\",\"deal\":\"%s\",\"qty\":1,\"rid\":\"", deal);
+  set_deal(deal);
   socks = calloc(nsock ? nsock : 1, sizeof(Sock));
   times = calloc((size_t)(nsock ? nsock : 1) * W, sizeof(uint64_t));
   duelist = xrealloc(NULL, sizeof(uint32_t) * (nsock ? nsock : 1));
-  fbuf_cap = (size_t)W * (prefix_len + 32);
-  fbuf = xrealloc(NULL, fbuf_cap);
   if (room) waiters = calloc(nsock ? nsock : 1, sizeof(Waiter));
   if (!socks || !times || (room && !waiters)) fatal("out of memory");
   for (uint32_t i = 0; i < nsock; i++) { socks[i].fd = -1; socks[i].url = (uint8_t)(i % (uint32_t)nurls); }

@@ -120,6 +120,8 @@ export interface Config {
   fanoutGapMs: number;
   /** festival sends per second a gateway allows itself; past it snapshots come less often (0: no budget) */
   fanoutSendsPerSecond: number;
+  /** paced followers are pinged at most this often; one that leaves a ping unanswered this long gets no snapshots until it answers, ms (0: no pings) */
+  fanoutProbeMs: number;
   /** the waiting room (room/room-config.ts) */
   room: Readonly<RoomConfig>;
   /** null: reminders are off (production without VAPID keys) */
@@ -356,6 +358,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     fanoutChunkSockets: int(env, 'FANOUT_CHUNK_SOCKETS', 256, 0, 1_000_000),
     fanoutGapMs: int(env, 'FANOUT_GAP_MS', 1, 0, 100),
     fanoutSendsPerSecond: int(env, 'FANOUT_SENDS_PER_SECOND', 15_000, 0, 10_000_000),
+    fanoutProbeMs: int(env, 'FANOUT_PROBE_MS', 5_000, 0, 600_000),
     push: pushConfig(env, production),
     room: loadRoomConfig(env),
     production,

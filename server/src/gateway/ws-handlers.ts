@@ -180,6 +180,11 @@ export function shopperSocketBehavior(ctx: GatewayContext): WebSocketBehavior<So
       }
     },
 
+    // the live fan-out pings its followers: a pong says this one reads (live/fanout.ts)
+    pong(ws: Socket) {
+      ctx.live.heard(ws);
+    },
+
     close(ws: Socket, code: number) {
       const data = ws.getUserData();
       data.closed = true;

@@ -15,6 +15,14 @@
 // answers go out between chunks and the kernel drains its queue. Every message of one round
 // reaches a socket in one write (snapshot and ticker items of one tick: one segment).
 //
+// Sockets that do not read: a socket whose receive window closed is seen in its buffered bytes
+// only once the kernel's buffers on both ends are full, which takes tens of seconds of snapshots
+// (all that time it costs as much as a reader). So paced rounds also ask (`probeMs`): a
+// WebSocket ping rides in the same write as a snapshot, at most once per `probeMs`; a socket that
+// leaves it unanswered for `probeMs` is paused like a slow one when a round next reaches it, and
+// resumed with a full picture by its next pong (`heard`), which comes once it reads the ping
+// that waits in its queue. Browsers, `ws` and the bench's readers answer pings by themselves.
+//
 // A round is spread over the time until the next one (`spreadMs`, set by the live tick from the
 // snapshot cadence) and never writes more than a chunk per turn: a round squeezed into a short
 // deadline ended in one burst of thousands of writes (every grab of that moment waited for it).
@@ -32,7 +40,10 @@ export interface Snapshotable {
   catchUp(): void;
 }
 
-interface Paused { topics: string[] }
+/** `silent`: paused for an unanswered ping (resumed by a pong), else for its buffered bytes */
+interface Paused { topics: string[]; silent: boolean }
+/** The last ping a socket was sent, and whether its pong came. */
+interface Probe { at: number; answered: boolean }
 type View<T> = (ws: WebSocket<T>) => Snapshotable;
 
 /** One topic's messages on their way to the followers listed when the first was published. */
@@ -58,6 +69,9 @@ export interface PacingOptions {
   gapMs: number;
   /** a round is spread over about this long (ms): the time until the next round (setSpread) */
   spreadMs: number;
+  /** ping a paced follower at most this often and pause it when a ping stays unanswered this
+   *  long (ms); 0: no pings */
+  probeMs?: number;
 }
 
 export class Fanout {
@@ -72,6 +86,8 @@ export class Fanout {
   /** the sockets that paced topics go to, and the one snapshot topic each follows */
   private source: { sockets: () => ReadonlySet<WebSocket<unknown>>; topicOf: (ws: WebSocket<unknown>) => string | null } | null = null;
   private readonly rounds: Round[] = [];
+  /** per socket: its last ping (weak: a closed socket's entry goes with it) */
+  private readonly probes = new WeakMap<WebSocket<unknown>, Probe>();
   private pumping = false;
   dropped = 0;
   published = 0;
@@ -95,8 +111,8 @@ export class Fanout {
       const buffered = ws.getBufferedAmount();
       const p = this.paused.get(ws as WebSocket<unknown>);
       if (!p && buffered > this.thresholdBytes) {
-        this.pause(ws as WebSocket<unknown>, view(ws).topics());
-      } else if (p && buffered < low) {
+        this.pause(ws as WebSocket<unknown>, view(ws).topics(), false);
+      } else if (p && !p.silent && buffered < low) {
         this.forget(ws as WebSocket<unknown>, p);
         for (const t of p.topics) ws.subscribe(t);
         view(ws).catchUp();
@@ -114,13 +130,30 @@ export class Fanout {
     const low = this.thresholdBytes / 4;
     for (const [ws, p] of this.paused) {
       if (!sockets.has(ws as WebSocket<T>)) this.forget(ws, p);
-      else if (ws.getBufferedAmount() < low) {
+      else if (!p.silent && ws.getBufferedAmount() < low) {
         this.forget(ws, p);
         for (const t of p.topics) ws.subscribe(t);
         view(ws as WebSocket<T>).catchUp();
         this.followers = null;
       }
     }
+  }
+
+  /**
+   * A pong from this socket: it reads (at least up to a ping). A socket paused for silence is
+   * resumed with a full picture; one paused for its buffered bytes waits to drain (sweepPaused).
+   */
+  heard<T>(ws: WebSocket<T>, view: View<T>): void {
+    const probe = this.probes.get(ws as WebSocket<unknown>);
+    if (probe) probe.answered = true;
+    const p = this.paused.get(ws as WebSocket<unknown>);
+    if (!p?.silent) return;
+    this.forget(ws as WebSocket<unknown>, p);
+    // what it follows now: a `sub` while paused moved it to another festival
+    const v = view(ws);
+    for (const t of v.topics()) ws.subscribe(t);
+    v.catchUp();
+    this.followers = null;
   }
 
   /** Whether this fan-out paces its followers' snapshot topics (see paceFollowers). */
@@ -213,7 +246,7 @@ export class Fanout {
       const left = r.sockets.length - r.next;
       const n = Math.min(left, budget, Math.max(Math.ceil(left / turns), Math.min(MIN_CHUNK, chunkSockets)));
       const end = r.next + n;
-      for (let i = r.next; i < end; i++) this.deliver(r.sockets[i]!, r, source);
+      for (let i = r.next; i < end; i++) this.deliver(r.sockets[i]!, r, source, now);
       budget -= n;
       r.next = end;
       if (r.next < r.sockets.length) break;
@@ -225,21 +258,41 @@ export class Fanout {
     else setImmediate(this.pump);
   };
 
-  private deliver(ws: WebSocket<unknown>, r: Round, source: NonNullable<Fanout['source']>): void {
+  private deliver(ws: WebSocket<unknown>, r: Round, source: NonNullable<Fanout['source']>, now: number): void {
     // closed, paused or gone to another topic since it was listed
     if (!source.sockets().has(ws) || this.paused.has(ws) || source.topicOf(ws) !== r.topic) return;
     // a socket that stopped reading is caught here, not a tick later with a tick's more buffered
-    if (ws.getBufferedAmount() > this.thresholdBytes) {
-      this.pause(ws, [r.topic]);
+    const buffered = ws.getBufferedAmount() > this.thresholdBytes;
+    const probe = buffered ? 'ok' : this.probe(ws, now);
+    if (buffered || probe === 'silent') {
+      this.pause(ws, [r.topic], !buffered);
       for (const k of r.kinds) this.countDropped(k, 1);
       return;
     }
     const missed = r.carried?.get(ws);
-    if (!missed && r.messages.length === 1) ws.send(r.messages[0]!, false);
+    if (!missed && r.messages.length === 1 && probe === 'ok') ws.send(r.messages[0]!, false);
     else ws.cork(() => {
       if (missed) for (const m of missed) ws.send(m, false);
       for (const m of r.messages) ws.send(m, false);
+      // after the snapshots: its pong says they were read
+      if (probe === 'ping') ws.ping();
     });
+  }
+
+  /** Whether to ping this socket now, let it be, or pause it for a ping it left unanswered. */
+  private probe(ws: WebSocket<unknown>, now: number): 'ping' | 'ok' | 'silent' {
+    const every = this.pacing.probeMs ?? 0;
+    if (every <= 0) return 'ok';
+    const p = this.probes.get(ws);
+    if (!p) {
+      this.probes.set(ws, { at: now, answered: false });
+      return 'ping';
+    }
+    if (!p.answered) return now - p.at > every ? 'silent' : 'ok';
+    if (now - p.at < every) return 'ok';
+    p.at = now;
+    p.answered = false;
+    return 'ping';
   }
 
   private listFollowers(source: NonNullable<Fanout['source']>): Map<string, WebSocket<unknown>[]> {
@@ -255,12 +308,12 @@ export class Fanout {
     return out;
   }
 
-  private pause(ws: WebSocket<unknown>, topics: string[]): void {
+  private pause(ws: WebSocket<unknown>, topics: string[], silent: boolean): void {
     for (const t of topics) {
       ws.unsubscribe(t);
       this.pausedPerTopic.set(t, (this.pausedPerTopic.get(t) ?? 0) + 1);
     }
-    this.paused.set(ws, { topics });
+    this.paused.set(ws, { topics, silent });
   }
 
   private countDropped(kind: string, n: number): void {

@@ -59,7 +59,7 @@ export class LiveHub {
     const { app, config, logger, metrics } = d;
     this.cadence = { tickMs: config.liveSnapshotMs, sendsPerSecond: config.fanoutSendsPerSecond, ceilingMs: Math.max(SNAPSHOT_CEILING_MS, config.liveSnapshotMs) };
     this.fanout = new Fanout(app, metrics, config.snapshotDropBytes, {
-      chunkSockets: config.fanoutChunkSockets, gapMs: config.fanoutGapMs, spreadMs: config.liveSnapshotMs / 2,
+      chunkSockets: config.fanoutChunkSockets, gapMs: config.fanoutGapMs, spreadMs: config.liveSnapshotMs / 2, probeMs: config.fanoutProbeMs,
     });
     this.fanout.paceFollowers(d.shopperSockets, (ws) => { const f = ws.getUserData().festival; return f ? Topic.festival(f) : null; });
     this.opsFanout = new Fanout(app, metrics, config.snapshotDropBytes * 4);
@@ -90,10 +90,7 @@ export class LiveHub {
     let swept = 0;
     try {
       const shoppers = this.d.shopperSockets();
-      const shopperView = (ws: WebSocket<ShopperData>) => ({
-        topics: () => { const f = ws.getUserData().festival; return f ? [Topic.festival(f)] : []; },
-        catchUp: () => this.catchUp(ws),
-      });
+      const shopperView = this.shopperView;
       // paced rounds pause a socket that stopped reading when they reach it: no pass over
       // every socket each tick (with thousands of sockets, a stall every tick)
       if (this.fanout.paced) this.fanout.sweepPaused(shoppers, shopperView);
@@ -124,6 +121,16 @@ export class LiveHub {
       if (ms > 2 * this.d.config.liveSnapshotMs && !this.feed.pollFailing) this.d.logger.warn({ ms: Math.round(ms), sweepMs: Math.round(swept), sockets: this.d.shopperSockets().size, unsent: this.fanout.pending() }, 'live: slow tick');
     }
   }
+
+  /** A shopper socket answered a ping: it reads (a socket paused for silence gets the festival again). */
+  heard(ws: WebSocket<ShopperData>): void {
+    this.fanout.heard(ws, this.shopperView);
+  }
+
+  private readonly shopperView = (ws: WebSocket<ShopperData>) => ({
+    topics: () => { const f = ws.getUserData().festival; return f ? [Topic.festival(f)] : []; },
+    catchUp: () => this.catchUp(ws),
+  });
 
   /** Sockets that festival snapshots go to now: uWS counts each topic's subscribers, and a paused
    *  socket is unsubscribed, so it costs nothing and counts for nothing. */

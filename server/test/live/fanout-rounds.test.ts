@@ -2,8 +2,8 @@
 // than its chunk in one event-loop turn, even when it is overdue (it used to send everything
 // left at once: thousands of writes in one go, every grab answer of that moment behind them);
 // a round that the next one of its topic overtakes hands its unreached sockets over, first in
-// line, with what they missed in the same write; and the per-tick check looks only at paused
-// sockets.
+// line, with what they missed in the same write; the per-tick check looks only at paused
+// sockets; and a socket that does not answer the rounds' pings is paused until it does.
 import { describe, expect, it } from 'vitest';
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { Fanout } from '../../src/live/fanout.ts';
@@ -23,6 +23,11 @@ class StandInSocket {
   getBufferedAmount(): number { this.bufferedReads++; return this.buffered; }
   subscribe(t: string): boolean { this.topics.add(t); return true; }
   unsubscribe(t: string): boolean { return this.topics.delete(t); }
+  ping(): number {
+    if (this.corked) this.corked.push(PING);
+    else this.writes.push([PING]);
+    return 1;
+  }
   send(m: Buffer | string): number {
     if (this.corked) this.corked.push(String(m));
     else this.writes.push([String(m)]);
@@ -38,13 +43,14 @@ class StandInSocket {
   get received(): string[] { return this.writes.flat(); }
 }
 
+const PING = '<ping>';
 const metrics = { publishedMessage() {}, droppedMessages() {} } as unknown as ProcessMetrics;
 const app = { publish() { return true; }, numSubscribers() { return 0; } } as unknown as TemplatedApp;
 const TOPIC = 'festival:f1';
 
-function setUp(n: number, chunkSockets: number, spreadMs: number) {
+function setUp(n: number, chunkSockets: number, spreadMs: number, probeMs = 0) {
   const sockets = new Set(Array.from({ length: n }, () => new StandInSocket({ topic: TOPIC })));
-  const fanout = new Fanout(app, metrics, 64 * 1024, { chunkSockets, gapMs: 0, spreadMs });
+  const fanout = new Fanout(app, metrics, 64 * 1024, { chunkSockets, gapMs: 0, spreadMs, probeMs });
   const asWs = sockets as unknown as ReadonlySet<WebSocket<Data>>;
   fanout.paceFollowers(() => asWs, (ws) => ws.getUserData().topic);
   const all = [...sockets];
@@ -139,5 +145,67 @@ describe('paced fan-out rounds', () => {
     fanout.publish(TOPIC, '{"seq":4}', 'snapshot');
     await turns(sent, () => fanout.pending() === 0);
     expect(fanout.dropped).toBe(dropped);
+  });
+
+  it('a socket that leaves a ping unanswered is paused at its next round, whatever its buffer, and its pong brings it back with a full picture', async () => {
+    // long enough that a loaded host finishes two rounds well within it
+    const PROBE_MS = 500;
+    const { fanout, all, asWs, sent } = setUp(20, 5, 0, PROBE_MS);
+    for (const s of all) s.subscribe(TOPIC);
+    const deaf = all[3]!;
+    const caughtUp: StandInSocket[] = [];
+    const view = (ws: WebSocket<Data>) => ({ topics: () => [TOPIC], catchUp: () => caughtUp.push(ws as unknown as StandInSocket) });
+    const answer = (except: StandInSocket | null) => { for (const s of all) if (s !== except) fanout.heard(s as unknown as WebSocket<Data>, view); };
+
+    // the first snapshot asks: the ping rides in the same write, after the snapshot
+    fanout.publish(TOPIC, '{"seq":1}', 'snapshot');
+    await turns(sent, () => fanout.pending() === 0);
+    for (const s of all) expect(s.writes).toEqual([['{"seq":1}', PING]]);
+    answer(deaf);
+    // within PROBE_MS: nobody is asked again, nobody is paused
+    fanout.publish(TOPIC, '{"seq":2}', 'snapshot');
+    await turns(sent, () => fanout.pending() === 0);
+    for (const s of all) expect(s.writes.at(-1)).toEqual(['{"seq":2}']);
+
+    await new Promise((r) => setTimeout(r, PROBE_MS + 10));
+    fanout.publish(TOPIC, '{"seq":3}', 'snapshot');
+    await turns(sent, () => fanout.pending() === 0);
+    // the one that never answered: paused (its buffer is empty), the snapshot counted as dropped
+    expect(deaf.received).toEqual(['{"seq":1}', PING, '{"seq":2}']);
+    expect(deaf.topics.has(TOPIC)).toBe(false);
+    expect(fanout.dropped).toBe(1);
+    // the others answered: asked again
+    for (const s of all) if (s !== deaf) expect(s.writes.at(-1)).toEqual(['{"seq":3}', PING]);
+    // an empty buffer does not bring it back: only a pong does
+    fanout.sweepPaused(asWs, view);
+    expect(caughtUp).toEqual([]);
+
+    answer(null);
+    expect(caughtUp).toEqual([deaf]);
+    expect(deaf.topics.has(TOPIC)).toBe(true);
+    fanout.publish(TOPIC, '{"seq":4}', 'snapshot');
+    await turns(sent, () => fanout.pending() === 0);
+    expect(deaf.received.filter((m) => m !== PING)).toEqual(['{"seq":1}', '{"seq":2}', '{"seq":4}']);
+    expect(fanout.dropped).toBe(1);
+  });
+
+  it('a socket paused for silence that moved to another festival meanwhile comes back on the one it follows now', async () => {
+    const PROBE_MS = 300;
+    const { fanout, all } = setUp(2, 5, 0, PROBE_MS);
+    for (const s of all) s.subscribe(TOPIC);
+    fanout.publish(TOPIC, '{"seq":1}', 'snapshot');
+    await new Promise((r) => setTimeout(r, PROBE_MS + 20));
+    fanout.publish(TOPIC, '{"seq":2}', 'snapshot');
+    await new Promise((r) => setTimeout(r, 20));
+    const moved = all[0]!;
+    expect(moved.topics.has(TOPIC)).toBe(false);
+    // its page sent `sub` for another festival while paused (the gateway set its user data)
+    moved.getUserData().topic = 'festival:f2';
+    const caughtUp: StandInSocket[] = [];
+    fanout.heard(moved as unknown as WebSocket<Data>, (ws) => ({
+      topics: () => [ws.getUserData().topic!], catchUp: () => caughtUp.push(ws as unknown as StandInSocket),
+    }));
+    expect(caughtUp).toEqual([moved]);
+    expect([...moved.topics]).toEqual(['festival:f2']);
   });
 });

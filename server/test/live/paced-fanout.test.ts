@@ -1,7 +1,9 @@
 // Paced fan-out (FANOUT_CHUNK_SOCKETS): snapshots go out a few sockets per event-loop turn.
 // With chunks of 3 sockets, every subscriber still gets every snapshot in order with the final
 // counters, ticker items still arrive, a socket that subscribes mid-storm gets every snapshot
-// from then on, and one that closes mid-round costs nobody anything.
+// from then on, and one that closes mid-round costs nobody anything; a socket that does not
+// answer the rounds' pings gets no snapshots until it does (the readers, answering, notice
+// nothing).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTestEnv, waitFor, type TestEnv } from '../helpers/test-env.ts';
@@ -10,6 +12,7 @@ import { SessionSigner } from '../../src/gateway/session.ts';
 import { LiveClient, spawnGateway, type GatewayProcess } from './live-clients.ts';
 
 const SNAPSHOT_MS = 100;
+const PROBE_MS = 400;
 
 /** `n` sockets grabbing `deal` one at a time each for `ms`; resolves with the holds made. */
 async function grab(wsUrl: string, signer: SessionSigner, deal: string, n: number, ms: number): Promise<number> {
@@ -47,7 +50,7 @@ describe('paced live fan-out', () => {
     ({ festivalId: festival, dealIds: [deal] } = (await seedDeals(env.pool, [{ stock: 1_000_000, limit: 1_000_000, startsIn: -1_000 }], 'Paced')) as { festivalId: string; dealIds: [string] });
     await warmNow(env, [deal!]);
     gw = await spawnGateway(env, {
-      LIVE_SNAPSHOT_MS: String(SNAPSHOT_MS), FANOUT_CHUNK_SOCKETS: '3', FANOUT_GAP_MS: '1', TICKER_PER_SECOND: '20',
+      LIVE_SNAPSHOT_MS: String(SNAPSHOT_MS), FANOUT_CHUNK_SOCKETS: '3', FANOUT_GAP_MS: '1', TICKER_PER_SECOND: '20', FANOUT_PROBE_MS: String(PROBE_MS),
       RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000', FLOOD_CLOSE_AFTER: '1000000',
     });
     signer = new SessionSigner(env.config.sessionSecret, 3_600);
@@ -89,5 +92,49 @@ describe('paced live fan-out', () => {
     // ticker items take the same paced rounds
     expect(subs.every((c) => c.tickerItems.length > 0)).toBe(true);
     for (const c of [...subs, late]) c.close();
+  }, 60_000);
+
+  it('a socket that does not answer pings gets no snapshots until it does, then the whole festival; the others notice nothing', async () => {
+    const readers = await Promise.all(Array.from({ length: 5 }, () => LiveClient.open(gw.wsUrl, signer.issue().token)));
+    // reads every frame but never answers a ping: what the gateway sees of a page that stopped reading
+    const deaf = new WebSocket(`${gw.wsUrl}?token=${encodeURIComponent(signer.issue().token)}`, { perMessageDeflate: false, autoPong: false });
+    let deafSnapshots = 0, deafFestivals = 0;
+    deaf.on('message', (data) => {
+      const s = String(data);
+      if (s.startsWith('{"t":"deals"')) deafSnapshots++;
+      else if (s.startsWith('{"t":"festival"')) deafFestivals++;
+    });
+    let pinged = 0;
+    deaf.on('ping', () => { pinged++; });
+    await new Promise((resolve, reject) => { deaf.once('open', resolve); deaf.once('error', reject); });
+    for (const c of readers) c.subscribe(festival);
+    deaf.send(JSON.stringify({ t: 'sub', festival }));
+    await waitFor(() => deafFestivals === 1 && readers.every((c) => c.festivalMessages >= 1), 'subscribed', 10_000);
+
+    const first = grab(gw.wsUrl, signer, deal!, 5, 2_000 + 3 * PROBE_MS);
+    await waitFor(() => pinged > 0, 'a ping with the snapshots', 10_000);
+    // unanswered past PROBE_MS: no more snapshots for it while the grabs go on
+    await waitFor(() => deafSnapshots > 0, 'its first snapshots', 10_000);
+    await new Promise((r) => setTimeout(r, 2 * PROBE_MS));
+    const stopped = deafSnapshots;
+    const readersAt = readers.map((c) => c.seqs.length);
+    await first;
+    await new Promise((r) => setTimeout(r, 4 * SNAPSHOT_MS));
+    expect(deafSnapshots).toBe(stopped);
+    const last = Math.max(...readers.map((c) => c.seqs.at(-1) ?? 0));
+    for (const [i, c] of readers.entries()) {
+      expect(c.seqs.length).toBeGreaterThan(readersAt[i]!);
+      expect(inOrder(c.seqs)).toBe(true);
+      expect(c.seqs.at(-1)).toBe(last);
+    }
+
+    // it answers: the whole festival, then snapshots again
+    deaf.pong();
+    await waitFor(() => deafFestivals === 2, 'the festival again after its pong', 10_000);
+    const again = deafSnapshots;
+    await grab(gw.wsUrl, signer, deal!, 5, 600);
+    await waitFor(() => deafSnapshots > again, 'snapshots again', 10_000);
+    deaf.terminate();
+    for (const c of readers) c.close();
   }, 60_000);
 });
