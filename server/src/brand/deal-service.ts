@@ -216,10 +216,12 @@ export class BrandDealService {
     const now = this.d.now();
     const lockedFrom = this.lockedFrom(now);
     return deals.map((d) => {
-      const c = counters.get(d.id) ?? d.final ?? { held: 0, sold: 0, available: d.stock };
+      const live = counters.get(d.id);
+      const c = live ?? d.final ?? { held: 0, sold: 0, available: d.stock };
       const { brandId: _b, final: _f, ...rest } = d;
       return {
         ...rest, held: c.held, sold: c.sold, available: c.available, gmvMinor: c.sold * d.dealPriceMinor,
+        warmBuckets: live?.buckets ?? null,
         editable: d.state === DealState.Scheduled && d.startsAt > lockedFrom,
         cancellable: CANCELLABLE.includes(d.state) && d.startsAt > now,
         stoppable: STOPPABLE.includes(d.state),

@@ -147,6 +147,10 @@ export const openApiDocument = {
           state: { enum: Object.values(DealState) },
           held: { type: 'integer' }, sold: { type: 'integer' }, available: { type: 'integer', description: 'held + sold + available == stock' },
           gmvMinor: { type: 'integer', description: 'sold * dealPriceMinor' },
+          warmBuckets: {
+            type: ['integer', 'null'], minimum: 1, maximum: MAX_STOCK_BUCKETS,
+            description: 'the stock buckets the deal has in Redis (of stockBuckets null: what the engine\'s rule chose). Set once the deal has warmed (warming, live, sold_out, ended, stopped) while Redis holds it; null before it warms, when cancelled, and while Redis has lost it',
+          },
           editable: { type: 'boolean' }, cancellable: { type: 'boolean' }, stoppable: { type: 'boolean' },
           paymentEditable: { type: 'boolean', description: 'paymentMethods may still change (alone)' },
           createdAt: { type: 'integer' }, updatedAt: { type: 'integer' },

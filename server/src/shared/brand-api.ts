@@ -64,6 +64,10 @@ export interface BrandDealView extends ValidDeal {
   available: number;
   /** sold * dealPriceMinor, minor units of `currency` */
   gmvMinor: number;
+  /** the stock buckets the deal has in Redis: of `stockBuckets` null, the count the engine's rule
+   *  chose. Set once the deal has warmed (warming, live, sold_out, ended, stopped) and while Redis
+   *  holds it; null before (scheduled), when cancelled, and while Redis has lost the deal. */
+  warmBuckets: number | null;
   /** what the brand may still do */
   editable: boolean;
   cancellable: boolean;

@@ -72,6 +72,15 @@ export interface DealSnapshot {
   inFlight: number;
 }
 
+/** A warm deal's counters as readCounters gives them: summed over its buckets. */
+export interface LiveCounters {
+  available: number;
+  held: number;
+  sold: number;
+  /** how many stock buckets the deal has in Redis (bucket 0's `buckets`; fixed since it warmed) */
+  buckets: number;
+}
+
 /** Shoppers' counts over buckets, summed: a shopper is pinned to one bucket, so a shopper in two
  *  would show as the sum (and reconcile's limit check would see it). */
 function sumPerShopper(parts: readonly Record<string, string>[]): Record<string, string> {
@@ -387,8 +396,9 @@ export class StockStore {
     });
   }
 
-  async readCounters(dealIds: readonly string[]): Promise<Map<string, { available: number; held: number; sold: number }>> {
-    const out = new Map<string, { available: number; held: number; sold: number }>();
+  /** The deals Redis holds (one it does not hold is absent from the map). */
+  async readCounters(dealIds: readonly string[]): Promise<Map<string, LiveCounters>> {
+    const out = new Map<string, LiveCounters>();
     if (dealIds.length === 0) return out;
     type Counts = { available: number; held: number; sold: number; total: number; buckets: number };
     const res = await execPiped(this.redis, dealIds.map((id) => {
@@ -410,7 +420,7 @@ export class StockStore {
     });
     dealIds.forEach((id, i) => {
       const c = summed[i];
-      if (c) out.set(id, { available: c.available, held: c.held, sold: c.sold });
+      if (c) out.set(id, { available: c.available, held: c.held, sold: c.sold, buckets: c.buckets });
     });
     return out;
   }

@@ -151,7 +151,7 @@ describe('grabs on a bucketed deal', () => {
     expect(await stock.confirmPayment(pay!.hold, a)).toMatchObject({ ok: true, qty: 2 });
     expect(await stock.releaseExpiredHold(rel!.hold, true)).toMatchObject({ released: true, qty: 1 });
     expect(await stock.readDeal(d.id)).toMatchObject({ stock: 9, sold: 2, held: 0, available: 7 });
-    expect((await stock.readCounters([d.id])).get(d.id)).toEqual({ sold: 2, held: 0, available: 7 });
+    expect((await stock.readCounters([d.id])).get(d.id)).toEqual({ sold: 2, held: 0, available: 7, buckets: 3 });
     const [polled] = await stock.pollDeals([d.id]);
     expect(polled).toMatchObject({ stock: 9, sold: 2, held: 0, available: 7, holds: 2, grabs: 2 });
     await expectBalanced(d.id, 9);
