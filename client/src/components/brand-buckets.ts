@@ -17,9 +17,11 @@ export function bucketsInput(typed: string): number | string | null {
   return /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : t;
 }
 
-/** A deal's buckets in the table: the count it asked for, or "auto" (the engine's rule). */
+/** A deal's buckets in the table: the count it asked for, or "auto" (the engine's rule) with,
+ *  once the deal is warm, the count Redis has: "auto (3)". */
 export function bucketsText(d: BrandDealView): string {
-  return d.stockBuckets === null ? 'auto' : String(d.stockBuckets);
+  if (d.stockBuckets !== null) return String(d.stockBuckets);
+  return d.warmBuckets === null ? 'auto' : `auto (${d.warmBuckets})`;
 }
 
 /** The table cell's tooltip: where the count comes from, and whether it can still change. */
@@ -34,10 +36,11 @@ const WARMED = new Set(['warming', 'live', 'sold_out', 'ended', 'stopped']);
 export function bucketsLockedReason(d: BrandDealView): string | null {
   if (d.editable) return null;
   if (WARMED.has(d.state)) {
-    return d.stockBuckets === null
-      ? 'Fixed: the deal is warm in Redis, split by the engine\'s rule when it warmed.'
-      : d.stockBuckets === 1 ? 'Fixed: the deal is warm in Redis, its stock in 1 bucket.'
-        : `Fixed: the deal is warm in Redis, its stock split into ${d.stockBuckets} buckets.`;
+    const n = d.warmBuckets ?? d.stockBuckets;
+    const rule = d.stockBuckets === null ? ' by the engine\'s rule' : '';
+    return n === null ? 'Fixed: the deal is warm in Redis, split by the engine\'s rule when it warmed.'
+      : n === 1 ? `Fixed: the deal is warm in Redis, its stock in 1 bucket${rule}.`
+        : `Fixed: the deal is warm in Redis, its stock split into ${n} buckets${rule}.`;
   }
   if (d.state === 'scheduled') return 'Fixed: the deal warms within seconds, and its buckets are set from then on.';
   return `Fixed: the deal is ${d.state}.`;

@@ -4,7 +4,7 @@ import { type BrandApi, type BrandDealView, type BrandFestival } from '../data/b
 import { minorUnitDigits } from './format.ts';
 import { NO_PAYMENT_METHOD, describeFieldError, formatFormTime, formErrorsOf, formTimeZone, paymentMethodLabel } from './brand-terms.ts';
 import { brandFormStyles } from './brand-form-styles.ts';
-import { BUCKETS_HELP, bucketsInput, bucketsLockedReason, describeBucketsError } from './brand-buckets.ts';
+import { BUCKETS_HELP, bucketsInput, bucketsLockedReason, bucketsText, describeBucketsError } from './brand-buckets.ts';
 import type { PaymentMethodValue } from '../../../server/src/shared/protocol.ts';
 
 /** The boxes a new deal starts with: what the API gives a deal that names none. */
@@ -124,7 +124,8 @@ export class BrandDealForm extends LitElement {
    *  warm, or warm in Redis) the count is fixed, so the field shows it disabled, with why. */
   private stockBuckets(d: BrandDealView | null) {
     const locked = d ? bucketsLockedReason(d) : null;
-    const input = html`<input name="stockBuckets" inputmode="numeric" placeholder="auto" data-testid="stock-buckets"
+    // the count Redis chose is not the brand's to send back: it shows as the placeholder, "auto (3)"
+    const input = html`<input name="stockBuckets" inputmode="numeric" placeholder=${d?.stockBuckets === null ? bucketsText(d) : 'auto'} data-testid="stock-buckets"
       .value=${d?.stockBuckets == null ? '' : String(d.stockBuckets)} ?disabled=${locked !== null}
       aria-invalid=${this.errors.stockBuckets ? 'true' : 'false'} />`;
     if (locked === null) return this.field('stockBuckets', 'Stock buckets (optional)', input, BUCKETS_HELP);

@@ -4,7 +4,8 @@
 // console speaks the brand's terms: prices as typed, times in the zone its form shows, default
 // times inside the festival, a success banner that goes once the brand moves on. On a phone, a
 // deal's stock buckets are set, refused in the form's words, shown in the table, and locked once
-// the deal is warm in Redis (where the ops board sums the buckets' counters).
+// the deal is warm in Redis (where the ops board sums the buckets' counters); a deal left
+// automatic shows the count Redis chose once warm.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { ARTIFACTS, startBrowserWorld, type BrowserWorld } from '../helpers/browser-world.ts';
@@ -36,7 +37,8 @@ describe('brand console and shopper page in Chromium', () => {
   let fest: string;
 
   beforeAll(async () => {
-    world = await startBrowserWorld('brand.html', { PREWARM_SECONDS: '2', OPS_TOKEN: OPS });
+    // 100 units a bucket: only the automatic deal of 300 below is split (the others hold at most 40)
+    world = await startBrowserWorld('brand.html', { PREWARM_SECONDS: '2', OPS_TOKEN: OPS, STOCK_BUCKET_UNITS: '100' });
     ({ engine, browser } = world);
     fest = await newFestival(engine.env.pool, 'Console Fest', -60_000, 6 * 3_600_000);
     key = (await newBrand(engine.env.pool, 'Console Brand')).key;
@@ -372,6 +374,9 @@ describe('brand console and shopper page in Chromium', () => {
     const created = await api.post('/api/brand/deals', dealInput(bucketFest, 5_000, { title: 'Bucketed spice box', stock: 4, limit: 2, stockBuckets: 2 }));
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const warm = created.body.deal.id as string;
+    const autoCreated = await api.post('/api/brand/deals', dealInput(bucketFest, 5_000, { title: 'Automatic tea tin', stock: 300, limit: 2 }));
+    expect(autoCreated.status, JSON.stringify(autoCreated.body)).toBe(201);
+    const autoWarm = autoCreated.body.deal.id as string;
     await waitFor(async () => (await api.get(`/api/brand/deals/${warm}`)).body.deal.state === 'live' || null, 'deal live', 15_000, 250);
     const ws = await ShopperSocket.open(engine.wsUrl, (await newSession(engine.url)).token);
     try {
@@ -401,6 +406,18 @@ describe('brand console and shopper page in Chromium', () => {
     };
     const counted = await waitFor(async () => { const d = await opsDeal(); return d && d.held === 1 ? d : null; }, 'ops board deal', 10_000, 200);
     expect(counted).toMatchObject({ stock: 4, held: 1, sold: 0, available: 3 });
+
+    // left automatic, 300 units at STOCK_BUCKET_UNITS=100: once warm the table and the locked
+    // field say the 3 buckets Redis holds, and the field stays blank (automatic)
+    await expect.poll(() => page.getByTestId(`deal-buckets-${autoWarm}`).innerText(), { timeout: 10_000 }).toBe('auto (3)');
+    expect((await api.get(`/api/brand/deals/${autoWarm}`)).body.deal).toMatchObject({ stockBuckets: null, warmBuckets: 3 });
+    await page.getByTestId(`payment-${autoWarm}`).click();
+    await expect.poll(() => buckets.getAttribute('placeholder'), { timeout: 5_000 }).toBe('auto (3)');
+    expect(await buckets.isDisabled()).toBe(true);
+    expect(await buckets.inputValue()).toBe('');
+    expect(await page.getByTestId('stock-buckets-locked').innerText()).toBe('Fixed: the deal is warm in Redis, its stock split into 3 buckets by the engine\'s rule.');
+    expect(await fitsWidth()).toBeLessThanOrEqual(PHONE.width);
+    await page.screenshot({ path: `${ARTIFACTS}/brand-buckets-auto-phone.png`, fullPage: true });
     expect(errors).toEqual([]);
     await page.context().close();
   }, 90_000);
