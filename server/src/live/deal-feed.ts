@@ -137,6 +137,7 @@ export class DealFeed {
     for (const d of f.deals) {
       const c = counters.get(d.id);
       const prev = this.deals.get(d.id);
+      // the counters alone: the bucket count beside them is not shoppers' business (DealView)
       this.deals.set(d.id, c ? { ...d, available: c.available, held: c.held, sold: c.sold } : prev && LIVE_STATES.has(d.state) ? { ...d, available: prev.available, held: prev.held, sold: prev.sold } : d);
     }
     const entry = { festival: { id: f.id, name: f.name, startsAt: f.startsAt, endsAt: f.endsAt }, dealIds: f.deals.map((d) => d.id) };

@@ -400,7 +400,7 @@ export class StockStore {
   async readCounters(dealIds: readonly string[]): Promise<Map<string, LiveCounters>> {
     const out = new Map<string, LiveCounters>();
     if (dealIds.length === 0) return out;
-    type Counts = { available: number; held: number; sold: number; total: number; buckets: number };
+    type Counts = LiveCounters & { total: number };
     const res = await execPiped(this.redis, dealIds.map((id) => {
       const key = this.keys(id).deal;
       return { key, add: (p) => p.hmget(key, 'available', 'held', 'sold', 'total', 'buckets') };
