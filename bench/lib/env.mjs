@@ -303,6 +303,6 @@ export async function waitForOrderRows(pool, dealId, holds, { timeoutMs = 180_00
  * either the vacuum alone is done.
  */
 export async function settlePostgres(pool) {
-  await pool.query('VACUUM (ANALYZE) orders, stock_ledger');
+  await pool.query('VACUUM (ANALYZE) orders, stock_moves');
   await pool.query('CHECKPOINT').catch(() => {});
 }

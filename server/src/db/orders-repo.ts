@@ -8,7 +8,10 @@ import { orderNumber } from '../shared/order-number.ts';
 type Db = pg.Pool | pg.PoolClient;
 
 export type { OrderStatus };
-export type LedgerReason = 'hold' | 'release' | 'sale';
+/** The reasons of the stock ledger's entries. A 'hold' entry is the order row itself (the
+ *  stock_ledger view, migration 011); the moves out of a hold are rows of stock_moves. */
+export type LedgerReason = 'hold' | MoveReason;
+export type MoveReason = 'release' | 'sale';
 
 /** One order as written: a hold and its price. Times are epoch ms (Redis clock). */
 export interface OrderRow {
@@ -49,16 +52,13 @@ function missingDeals(missing: readonly (string | number)[]): Error {
   return Object.assign(new Error(`no deal ${missing.join(', ')} in Postgres`), { code: '23503' });
 }
 
-/** Orders of the rows passed as $1..$8 (one array per column) with status $9, and their 'hold'
- *  ledger rows, in ONE statement that also takes lockDeals' check and lock of the distinct
- *  deals $10: one round trip, which needs no BEGIN/COMMIT of its own (a statement is atomic),
- *  where a check, the insert and a transaction around them took four. This is the order
- *  worker's drain path. When a deal is missing the statement writes nothing (every row waits
- *  for the lock of all deals) and answers all_deals = false. Orders whose hold already has one
- *  are left alone; the ledger rows come from the input, not from the orders inserted, so a hold
- *  whose order was written without its 'hold' row (before migration 004) gets it from the late
- *  order job. Both inserts skip what exists, so a retry writes nothing twice. */
-function insertOrdersWithHolds({ onConflict, okExtra = '', inserted }: { onConflict: string; okExtra?: string; inserted: string }) {
+/** Orders of the rows passed as $1..$8 (one array per column) with status $9 (each one is also
+ *  its hold's 'hold' entry in the stock ledger), in ONE statement that also takes lockDeals'
+ *  check and lock of the distinct deals $10: one round trip, which needs no BEGIN/COMMIT of its
+ *  own (a statement is atomic), where a check, the insert and a transaction around them took
+ *  four. This is the order worker's drain path. When a deal is missing the statement writes
+ *  nothing (every row waits for the lock of all deals) and answers all_deals = false. */
+function insertOrdersSql({ onConflict, okExtra = '', inserted }: { onConflict: string; okExtra?: string; inserted: string }) {
   return `WITH dl AS (
      SELECT id FROM deals WHERE id = ANY($10::bigint[]) FOR KEY SHARE),
    ok AS (
@@ -70,16 +70,12 @@ function insertOrdersWithHolds({ onConflict, okExtra = '', inserted }: { onConfl
      FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::bigint[], $6::text[],
                  $7::bigint[], $8::bigint[]) AS t(h, d, s, q, p, c, ha, ea)
      WHERE (SELECT all_deals FROM ok)
-     ${onConflict.replace('$key', '(hold_id)')}
-     RETURNING hold_id),
-   led AS (
-     INSERT INTO stock_ledger (deal_id, hold_id, reason, qty)
-     SELECT d, h, 'hold', q FROM unnest($2::bigint[], $1::text[], $4::int[]) AS t(d, h, q)
-     WHERE (SELECT all_deals FROM ok)
-     ${onConflict.replace('$key', '(hold_id, reason)')})
+     ${onConflict}
+     RETURNING hold_id)
    SELECT (SELECT all_deals FROM ok) AS all_deals, ${inserted} AS inserted`;
 }
-const INSERT_ORDERS_WITH_HOLDS = insertOrdersWithHolds({ onConflict: 'ON CONFLICT $key DO NOTHING', inserted: 'ARRAY(SELECT hold_id FROM ins)' });
+/** Orders whose hold already has one are left alone, so a retry writes nothing twice. */
+const INSERT_ORDERS = insertOrdersSql({ onConflict: 'ON CONFLICT (hold_id) DO NOTHING', inserted: 'ARRAY(SELECT hold_id FROM ins)' });
 /** For the statement's own (implicit) transaction only: its commit does not wait for the WAL
  *  flush. A pending order row is not what confirms a hold (Redis is), and what could be lost
  *  (the last ~3 x wal_writer_delay of these commits, on a Postgres or host crash only) comes
@@ -89,11 +85,11 @@ const INSERT_ORDERS_WITH_HOLDS = insertOrdersWithHolds({ onConflict: 'ON CONFLIC
 const ASYNC_COMMIT = `, set_config('synchronous_commit', 'off', true) <> ''`;
 /** The same without ON CONFLICT, for holds that have no order yet (the order worker's first
  *  try at a job): ON CONFLICT looks every row up in the arbiter index before inserting it and
- *  inserts it speculatively, a second index descent per row and table, where a plain insert
+ *  inserts it speculatively, a second index descent per row, where a plain insert
  *  checks uniqueness in the descent that inserts it. A conflict fails the whole statement
  *  (23505), which writes nothing; insertFreshOrders then runs the ON CONFLICT one. Success
  *  means every row was inserted: it answers their number, not their ids (an array to parse). */
-const INSERT_FRESH_ORDERS_WITH_HOLDS = insertOrdersWithHolds({ onConflict: '', okExtra: ASYNC_COMMIT, inserted: '(SELECT count(*) FROM ins)::int' });
+const INSERT_FRESH_ORDERS = insertOrdersSql({ onConflict: '', okExtra: ASYNC_COMMIT, inserted: '(SELECT count(*) FROM ins)::int' });
 
 /** A Postgres array literal of strings, built in one pass where pg's own serialiser escapes
  *  every element on its own (the order worker's largest cost in JS). Ids here are url-safe;
@@ -124,15 +120,15 @@ function orderParams(rows: readonly OrderRow[], status: OrderStatus): string[] {
     numberArray(heldAt), numberArray(expiresAt), status, textArray([...new Set(deals)])];
 }
 
-/** Insert orders with `status` and their 'hold' ledger rows (every path that creates an order
- *  books its hold with it, whichever comes first: the order job, a payment, an expiry). Rows
- *  whose hold already has an order are left alone. Returns the hold ids actually inserted.
+/** Insert orders with `status` (whichever path comes first creates the order, and with it the
+ *  hold's 'hold' ledger entry: the order job, a payment, an expiry). Rows whose hold already has
+ *  an order are left alone. Returns the hold ids actually inserted.
  *  One statement, atomic on its own: `db` may be the pool (the order worker) or a client in a
  *  transaction that writes more (an expiry). Throws 23503 and writes nothing when a deal is
  *  missing from Postgres. */
 export async function insertOrders(db: Db, rows: readonly OrderRow[], status: OrderStatus = 'pending'): Promise<string[]> {
   if (rows.length === 0) return [];
-  return runInsertOrders<string[]>(db, 'ff_insert_orders', INSERT_ORDERS_WITH_HOLDS, rows, status);
+  return runInsertOrders<string[]>(db, 'ff_insert_orders', INSERT_ORDERS, rows, status);
 }
 
 /** insertOrders(pool, rows, 'pending') for the order worker, cheaper when none of the holds has
@@ -142,7 +138,7 @@ export async function insertOrders(db: Db, rows: readonly OrderRow[], status: Or
 export async function insertFreshOrders(db: Db, rows: readonly OrderRow[]): Promise<string[]> {
   if (rows.length === 0) return [];
   try {
-    const n = await runInsertOrders<number>(db, 'ff_insert_fresh_orders', INSERT_FRESH_ORDERS_WITH_HOLDS, rows, 'pending');
+    const n = await runInsertOrders<number>(db, 'ff_insert_fresh_orders', INSERT_FRESH_ORDERS, rows, 'pending');
     if (n !== rows.length) throw new Error(`insertFreshOrders: ${n} of ${rows.length} rows inserted`);
     return rows.map((r) => r.hold);
   } catch (err) {
@@ -164,14 +160,14 @@ async function runInsertOrders<Inserted>(db: Db, name: string, text: string, row
   throw missingDeals(ids.filter((id) => !have.has(Number(id))));
 }
 
-/** One ledger row per (hold, reason); a repeat writes nothing. stock_ledger has no FK to deals
+/** One ledger move per (hold, reason); a repeat writes nothing. stock_moves has no FK to deals
  *  (migration 003): call it in the transaction that writes or updates the holds' orders (the
  *  orders' deals were checked when they were written). */
-export async function insertLedger(db: Db, reason: LedgerReason,
+export async function insertLedger(db: Db, reason: MoveReason,
   rows: readonly { hold: string; dealId: string; qty: number }[]): Promise<number> {
   if (rows.length === 0) return 0;
   const res = await db.query(
-    `INSERT INTO stock_ledger (deal_id, hold_id, reason, qty)
+    `INSERT INTO stock_moves (deal_id, hold_id, reason, qty)
      SELECT d, h, $4, q FROM unnest($1::bigint[], $2::text[], $3::int[]) AS t(d, h, q)
      ON CONFLICT (hold_id, reason) DO NOTHING`,
     [rows.map((r) => r.dealId), rows.map((r) => r.hold), rows.map((r) => r.qty), reason],
@@ -202,23 +198,18 @@ export async function cancelOrders(db: Db, holds: readonly string[]): Promise<st
   return res.rows.map((r) => r.hold_id);
 }
 
-/** Insert-or-flip the order to paid, with its 'hold' row (kept when there). Never flips a cancelled order: returns the status the row
+/** Insert-or-flip the order to paid (a payment may come before the order job, or instead of
+ *  it; the order row is the hold's ledger entry either way). Never flips a cancelled order: returns the status the row
  *  has afterwards, so the caller can tell 'paid' from a Redis/Postgres disagreement. */
 export async function markOrderPaid(db: Db, row: OrderRow, paidAt: number): Promise<OrderStatus> {
   await lockDeals(db, [row.dealId]);
-  // the 'hold' row too: a payment may come before the order job (or instead of it)
   const res = await db.query<{ status: OrderStatus }>(
-    `WITH o AS (
-       INSERT INTO orders (hold_id, deal_id, shopper_id, qty, unit_price_minor, currency, status,
-                           held_at, expires_at, paid_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'paid', ${ms('$7::bigint')}, ${ms('$8::bigint')}, ${ms('$9::bigint')})
-       ON CONFLICT (hold_id) DO UPDATE SET status = 'paid', paid_at = EXCLUDED.paid_at
-         WHERE orders.status = 'pending'
-       RETURNING status),
-     led AS (
-       INSERT INTO stock_ledger (deal_id, hold_id, reason, qty) VALUES ($2, $1, 'hold', $4)
-       ON CONFLICT (hold_id, reason) DO NOTHING)
-     SELECT status FROM o`,
+    `INSERT INTO orders (hold_id, deal_id, shopper_id, qty, unit_price_minor, currency, status,
+                         held_at, expires_at, paid_at)
+     VALUES ($1, $2, $3, $4, $5, $6, 'paid', ${ms('$7::bigint')}, ${ms('$8::bigint')}, ${ms('$9::bigint')})
+     ON CONFLICT (hold_id) DO UPDATE SET status = 'paid', paid_at = EXCLUDED.paid_at
+       WHERE orders.status = 'pending'
+     RETURNING status`,
     [row.hold, row.dealId, row.shopper, row.qty, row.unitPriceMinor, row.currency, row.heldAt, row.expiresAt, paidAt],
   );
   if (res.rows[0]) return res.rows[0].status;
@@ -348,7 +339,7 @@ export async function orderTotals(db: Db, dealId: string): Promise<Record<OrderS
 }
 
 /** What is wrong with one hold's ledger rows against its order (reconcile reports these). */
-export type LedgerProblem = 'ledger_without_order' | 'ledger_missing_hold' | 'ledger_sold_and_released'
+export type LedgerProblem = 'ledger_without_order' | 'ledger_sold_and_released'
   | 'ledger_wrong_end' | 'ledger_missing_end' | 'ledger_qty';
 
 export interface LedgerBalance {
@@ -358,7 +349,7 @@ export interface LedgerBalance {
   pendingUnits: number;
   paidUnits: number;
   cancelledUnits: number;
-  /** units of the deal's ledger rows, by reason */
+  /** units of the deal's ledger entries, by reason ('hold': its orders, migration 011) */
   holdUnits: number;
   saleUnits: number;
   releaseUnits: number;
@@ -366,29 +357,28 @@ export interface LedgerBalance {
   problems: { problem: LedgerProblem; holds: number; examples: string[] }[];
 }
 
-/** A deal's orders against its stock ledger, in one statement (one snapshot: every write path
- *  changes an order and its ledger rows in one transaction, so a balanced ledger never looks
- *  unbalanced here mid-write). Each hold gets at most one problem, the first that applies. */
+/** A deal's orders against the moves of its stock ledger, in one statement (one snapshot: every
+ *  write path changes an order and its moves in one transaction, so a balanced ledger never
+ *  looks unbalanced here mid-write). Each hold gets at most one problem, the first that applies.
+ *  The 'hold' entries are the orders themselves (migration 011): one per order, its units. */
 export async function ledgerBalance(db: Db, dealId: string): Promise<LedgerBalance> {
   const res = await db.query<{ problem: LedgerProblem | null; holds: number; examples: string[] | null; order_units: number;
     pending_units: number; paid_units: number; cancelled_units: number; orders: number;
     hold_units: number; sale_units: number; release_units: number }>(
     `WITH l AS (
-       SELECT hold_id, max(qty) FILTER (WHERE reason = 'hold') AS hold_q,
-              max(qty) FILTER (WHERE reason = 'sale') AS sale_q, max(qty) FILTER (WHERE reason = 'release') AS release_q
-       FROM stock_ledger WHERE ${dealHolds('$1')} GROUP BY hold_id),
+       SELECT hold_id, max(qty) FILTER (WHERE reason = 'sale') AS sale_q, max(qty) FILTER (WHERE reason = 'release') AS release_q
+       FROM stock_moves WHERE ${dealHolds('$1')} GROUP BY hold_id),
      o AS (SELECT hold_id, qty, status FROM orders WHERE ${dealHolds('$1')}),
      j AS (
        SELECT coalesce(o.hold_id, l.hold_id) AS hold_id, o.hold_id IS NOT NULL AS has_order, o.qty, o.status,
-              l.hold_q, l.sale_q, l.release_q,
+              l.sale_q, l.release_q,
               CASE WHEN o.hold_id IS NULL THEN 'ledger_without_order'
-                   WHEN l.hold_q IS NULL THEN 'ledger_missing_hold'
                    WHEN l.sale_q IS NOT NULL AND l.release_q IS NOT NULL THEN 'ledger_sold_and_released'
                    WHEN (l.sale_q IS NOT NULL AND o.status <> 'paid')
                      OR (l.release_q IS NOT NULL AND o.status <> 'cancelled') THEN 'ledger_wrong_end'
                    WHEN (o.status = 'paid' AND l.sale_q IS NULL)
                      OR (o.status = 'cancelled' AND l.release_q IS NULL) THEN 'ledger_missing_end'
-                   WHEN l.hold_q <> o.qty OR l.sale_q <> o.qty OR l.release_q <> o.qty THEN 'ledger_qty'
+                   WHEN l.sale_q <> o.qty OR l.release_q <> o.qty THEN 'ledger_qty'
               END AS problem
        FROM o FULL JOIN l ON l.hold_id = o.hold_id)
      SELECT problem, count(*)::int AS holds,
@@ -398,7 +388,7 @@ export async function ledgerBalance(db: Db, dealId: string): Promise<LedgerBalan
             coalesce(sum(qty) FILTER (WHERE status = 'pending'), 0)::int AS pending_units,
             coalesce(sum(qty) FILTER (WHERE status = 'paid'), 0)::int AS paid_units,
             coalesce(sum(qty) FILTER (WHERE status = 'cancelled'), 0)::int AS cancelled_units,
-            coalesce(sum(hold_q), 0)::int AS hold_units, coalesce(sum(sale_q), 0)::int AS sale_units,
+            coalesce(sum(qty), 0)::int AS hold_units, coalesce(sum(sale_q), 0)::int AS sale_units,
             coalesce(sum(release_q), 0)::int AS release_units
      FROM j GROUP BY problem`, [dealId]);
   const out: LedgerBalance = {

@@ -1,8 +1,7 @@
-// The stock ledger is the record: every order row comes with its 'hold' row in the same
-// transaction, whichever path writes the order first (the order job, a payment, an expiry), and
-// every ended order has exactly one 'sale' or 'release' row. A crashed worker's order job may
+// The stock ledger is the record: every order row is its hold's 'hold' entry (migration 011),
+// whichever path writes the order first (the order job, a payment, an expiry), and every ended
+// order has exactly one 'sale' or 'release' move. A crashed worker's order job may
 // come late or never (its holds are re-admitted): the ledger must balance without it.
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expireHoldNow } from '../../src/admission/index.ts';
 import { newStats } from '../../src/admission/deps.ts';
@@ -82,17 +81,5 @@ describe('stock ledger balance', () => {
     }
     expect(await orderStatus(hold)).toBe('cancelled');
     expect(await ledger(hold)).toEqual([{ reason: 'hold', qty: 1 }, { reason: 'release', qty: 1 }]);
-  });
-
-  it("migration 004 books the 'hold' rows earlier versions left out, and nothing else", async () => {
-    const deal = await createDeal(env, stock, { stock: 10, holdSeconds: 600 });
-    const holds = await grabHolds(stock, deal, 3, 2, 'mig');
-    await inTransaction(env.pool, (c) => insertOrders(c, holds));
-    // as a payment before the order job left it before this version: an order, no 'hold' row
-    await env.pool.query("DELETE FROM stock_ledger WHERE hold_id = ANY($1::text[]) AND reason = 'hold'", [[holds[0]!.hold, holds[1]!.hold]]);
-    const sql = await readFile(new URL('../../src/db/migrations/004_ledger_hold_rows.sql', import.meta.url), 'utf8');
-    await env.pool.query(sql);
-    for (const h of holds) expect(await ledger(h.hold)).toEqual([{ reason: 'hold', qty: 2 }]);
-    expect(await count(env, 'stock_ledger WHERE deal_id = $1', [deal.dealId])).toBe(3);
   });
 });

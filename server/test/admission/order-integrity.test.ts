@@ -114,8 +114,6 @@ describe('order integrity without per-row foreign keys; the order worker\'s writ
     const jobs = await grabHolds(stock, deal, 10, 1, 'rerun');
     await inTransaction(env.pool, (c) => insertOrders(c, jobs.slice(0, 3))); // an earlier run
     await inTransaction(env.pool, (c) => insertOrders(c, jobs.slice(3, 4), 'cancelled')); // an expiry came first
-    // a hold whose 'hold' row exists without its order (written before migration 004)
-    await env.pool.query("INSERT INTO stock_ledger (deal_id, hold_id, reason, qty) VALUES ($1, $2, 'hold', 1)", [deal.dealId, jobs[9]!.hold]);
 
     const inserted = await insertFreshOrders(env.pool, jobs);
     expect(inserted.sort()).toEqual(jobs.slice(4).map((j) => j.hold).sort());
@@ -191,11 +189,11 @@ describe('order integrity without per-row foreign keys; the order worker\'s writ
     expect({ orders: balance.orders, holdUnits: balance.holdUnits, problems: balance.problems }).toEqual({ orders: 3, holdUnits: 3, problems: [] });
     // a row whose hold id is not its deal's would sit outside every range: refused
     await expect(insertOrders(env.pool, [row(`${neighbour}-9`, deal.dealId)])).rejects.toMatchObject({ code: '23514' });
-    await expect(env.pool.query("INSERT INTO stock_ledger (deal_id, hold_id, reason, qty) VALUES ($1, $2, 'hold', 1)", [deal.dealId, 'h-1']))
+    await expect(env.pool.query("INSERT INTO stock_moves (deal_id, hold_id, reason, qty) VALUES ($1, $2, 'release', 1)", [deal.dealId, 'h-1']))
       .rejects.toMatchObject({ code: '23514' });
     // the neighbour's rows keep it from deletion; they do not keep the first deal once its own go
     await expect(env.pool.query('DELETE FROM deals WHERE id = $1', [neighbour])).rejects.toMatchObject({ code: '23503' });
-    await env.pool.query('DELETE FROM stock_ledger WHERE hold_id = ANY($1)', [jobs.map((j) => j.hold)]);
+    await env.pool.query('DELETE FROM stock_moves WHERE hold_id = ANY($1)', [jobs.map((j) => j.hold)]);
     await env.pool.query('DELETE FROM orders WHERE hold_id = ANY($1)', [jobs.map((j) => j.hold)]);
     await env.pool.query('DELETE FROM deals WHERE id = $1', [deal.dealId]);
   });

@@ -1,6 +1,6 @@
-// Reconcile checks the stock ledger of every warm deal against its orders: one 'hold' row per
-// order, one 'sale' or 'release' row per ended order (matching how it ended), never both, and
-// the units adding up. A ledger that does not balance is a violation: the CLI exits 1.
+// Reconcile checks the stock ledger of every warm deal against its orders: each order is its
+// own 'hold' entry (migration 011), one 'sale' or 'release' move per ended order (matching how
+// it ended), never both, and the units adding up. A ledger that does not balance is a violation: the CLI exits 1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newStats } from '../../src/admission/deps.ts';
 import { settlePayment } from '../../src/admission/payment-worker.ts';
@@ -46,34 +46,32 @@ describe('reconcile: the stock ledger', () => {
       orders: 4, ledgerHold: 8, ledgerSale: 2, ledgerRelease: 2,
     });
 
-    // the imbalances a crash or a bug leaves: an order without its 'hold' row, a paid order also
-    // released and sold short, a cancelled order without its release, a ledger row whose order
-    // is gone
-    await env.pool.query("DELETE FROM stock_ledger WHERE hold_id = $1 AND reason = 'hold'", [pending!.hold]);
-    await env.pool.query("INSERT INTO stock_ledger (deal_id, hold_id, reason, qty) VALUES ($1, $2, 'release', 2)", [deal.dealId, paid!.hold]);
-    await env.pool.query("UPDATE stock_ledger SET qty = 1 WHERE hold_id = $1 AND reason = 'sale'", [paid!.hold]);
-    await env.pool.query("DELETE FROM stock_ledger WHERE hold_id = $1 AND reason = 'release'", [cancelled!.hold]);
+    // the imbalances a crash or a bug leaves: a paid order also released and sold short, a
+    // cancelled order without its release, a move whose order is gone
+    await env.pool.query("INSERT INTO stock_moves (deal_id, hold_id, reason, qty) VALUES ($1, $2, 'release', 2)", [deal.dealId, paid!.hold]);
+    await env.pool.query("UPDATE stock_moves SET qty = 1 WHERE hold_id = $1 AND reason = 'sale'", [paid!.hold]);
+    await env.pool.query("DELETE FROM stock_moves WHERE hold_id = $1 AND reason = 'release'", [cancelled!.hold]);
     await env.pool.query('DELETE FROM orders WHERE hold_id = $1', [other!.hold]);
+    await env.pool.query("INSERT INTO stock_moves (deal_id, hold_id, reason, qty) VALUES ($1, $2, 'release', 2)", [deal.dealId, other!.hold]);
 
     const broken = await run();
     expect(kinds(broken, deal.dealId)).toEqual([
-      'ledger_missing_end', 'ledger_missing_hold', 'ledger_sold_and_released', 'ledger_units', 'ledger_without_order',
+      'ledger_missing_end', 'ledger_sold_and_released', 'ledger_units', 'ledger_without_order',
     ]);
-    expect(broken.details.find((v) => v.kind === 'ledger_missing_hold')!.detail).toContain(pending!.hold);
+    expect(broken.details.find((v) => v.kind === 'ledger_without_order')!.detail).toContain(other!.hold);
     expect(broken.violations).toBe(broken.details.length);
 
     const cli = await runReconcileCli(env.env);
     expect(cli.code, cli.stderr).toBe(1);
     const printed = JSON.parse(cli.stdout) as ReconcileReport;
     expect(printed.details.filter((v) => v.dealId === deal.dealId).map((v) => v.kind)).toContain('ledger_sold_and_released');
-    expect(printed.perDeal.find((d) => d.dealId === deal.dealId)).toMatchObject({ orders: 3, ledgerSale: 1, ledgerRelease: 2 });
+    expect(printed.perDeal.find((d) => d.dealId === deal.dealId)).toMatchObject({ orders: 3, ledgerHold: 6, ledgerSale: 1, ledgerRelease: 4 });
 
     // mended, the same deal checks clean again
-    await env.pool.query("INSERT INTO stock_ledger (deal_id, hold_id, reason, qty) VALUES ($1, $2, 'hold', 2)", [deal.dealId, pending!.hold]);
-    await env.pool.query("DELETE FROM stock_ledger WHERE hold_id = $1 AND reason = 'release'", [paid!.hold]);
-    await env.pool.query("UPDATE stock_ledger SET qty = 2 WHERE hold_id = $1 AND reason = 'sale'", [paid!.hold]);
-    await env.pool.query("INSERT INTO stock_ledger (deal_id, hold_id, reason, qty) VALUES ($1, $2, 'release', 2)", [deal.dealId, cancelled!.hold]);
-    await env.pool.query('DELETE FROM stock_ledger WHERE hold_id = $1', [other!.hold]);
+    await env.pool.query("DELETE FROM stock_moves WHERE hold_id = $1 AND reason = 'release'", [paid!.hold]);
+    await env.pool.query("UPDATE stock_moves SET qty = 2 WHERE hold_id = $1 AND reason = 'sale'", [paid!.hold]);
+    await env.pool.query("INSERT INTO stock_moves (deal_id, hold_id, reason, qty) VALUES ($1, $2, 'release', 2)", [deal.dealId, cancelled!.hold]);
+    await env.pool.query('DELETE FROM stock_moves WHERE hold_id = $1', [other!.hold]);
     await inTransaction(env.pool, (c) => insertOrders(c, [other!]));
     expect(kinds(await run(), deal.dealId)).toEqual([]);
     const healed = await runReconcileCli(env.env);

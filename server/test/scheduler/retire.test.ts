@@ -32,9 +32,9 @@ async function endedDeal(orderStatuses: { paid: string; expired: string }): Prom
     await env.pool.query(
       `INSERT INTO orders (hold_id, deal_id, shopper_id, qty, unit_price_minor, currency, status, held_at, expires_at)
        VALUES ($1, $2, $3, 1, 99900, 'PKR', $4, now(), now())`, [hold, dealId, shopper, status]);
-    // and the ledger rows the engine writes with each (reconcile checks they balance)
-    const reasons = status === 'paid' ? ['hold', 'sale'] : status === 'cancelled' ? ['hold', 'release'] : ['hold'];
-    await env.pool.query(`INSERT INTO stock_ledger (deal_id, hold_id, reason, qty) SELECT $1, $2, r, 1 FROM unnest($3::text[]) AS r`,
+    // and the ledger move the engine writes with each ended order (reconcile checks they balance)
+    const reasons = status === 'paid' ? ['sale'] : status === 'cancelled' ? ['release'] : [];
+    await env.pool.query(`INSERT INTO stock_moves (deal_id, hold_id, reason, qty) SELECT $1, $2, r, 1 FROM unnest($3::text[]) AS r`,
       [dealId, hold, reasons]);
   }
   return dealId;
