@@ -17,8 +17,7 @@ answerHelp(`
 usage: npm run bench:orders [-- --batch=200,1000 --rounds=3 --orders=40000]
 
 Postgres backend CPU per order of the order worker's write (insertFreshOrders) against the
-ON CONFLICT path in a transaction (insertOrders), and against the worker's write with the
-shopper index as it was before migration 010 (a btree), alternated round by round.
+ON CONFLICT path in a transaction (insertOrders), alternated round by round.
 
   --batch=LIST   rows per statement (default 200,1000)
   --rounds=N     rounds per path and batch size (default 3)
@@ -35,16 +34,9 @@ if (batches.some((b) => !(b >= 1)) || !(rounds >= 1) || !(orders >= 1)) {
   process.exit(2);
 }
 
-const worker = (pool, rows) => insertFreshOrders(pool, rows);
-/** Each path: its write, and what it changes in the fresh schema first. */
 const PATHS = {
-  worker: { write: worker },
-  'on-conflict': { write: (pool, rows) => inTransaction(pool, (c) => insertOrders(c, rows)) },
-  // the shopper index as it was before migration 010, for the same-run comparison
-  'worker, btree shopper index': {
-    write: worker,
-    setup: (pool) => pool.query('DROP INDEX orders_shopper_idx; CREATE INDEX orders_shopper_idx ON orders (shopper_id, held_at DESC)'),
-  },
+  worker: (pool, rows) => insertFreshOrders(pool, rows),
+  'on-conflict': (pool, rows) => inTransaction(pool, (c) => insertOrders(c, rows)),
 };
 const TICK = 100; // USER_HZ
 function cpuSeconds(pid) {
@@ -75,15 +67,14 @@ async function freshSchema(schema) {
 const results = new Map();
 for (let round = 0; round < rounds; round++) {
   for (const batch of batches) {
-    for (const [name, { write, setup }] of Object.entries(PATHS)) {
+    for (const [name, write] of Object.entries(PATHS)) {
       const schema = `bench_orders_${process.pid}`;
       const { dealId, pool } = await freshSchema(schema);
-      await setup?.(pool);
       const { rows: [{ pid }] } = await pool.query('SELECT pg_backend_pid() AS pid');
       const now = Date.now();
       // shoppers spread as a crowd's are (the shopper index sees random keys)
       const rowsFrom = (start, n) => Array.from({ length: n }, (_, i) => ({
-        hold: `${dealId}-${start + i + 1}`, dealId, shopper: `s${Math.imul(start + i + 1, 2654435761) >>> 0}`, qty: 1,
+        hold: `${dealId}-${start + i + 1}`, dealId, shopper: `s${((start + i) * 7919) % 1_000_003}`, qty: 1,
         unitPriceMinor: 1000, currency: 'PKR', heldAt: now, expiresAt: now + 60_000,
       }));
       const before = cpuSeconds(pid);
