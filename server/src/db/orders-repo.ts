@@ -9,7 +9,7 @@ type Db = pg.Pool | pg.PoolClient;
 
 export type { OrderStatus };
 /** The reasons of the stock ledger's entries. A 'hold' entry is the order row itself (the
- *  stock_ledger view, migration 011); the moves out of a hold are rows of stock_moves. */
+ *  stock_ledger view, migration 010); the moves out of a hold are rows of stock_moves. */
 export type LedgerReason = 'hold' | MoveReason;
 export type MoveReason = 'release' | 'sale';
 
@@ -365,7 +365,7 @@ export interface LedgerBalance {
   pendingUnits: number;
   paidUnits: number;
   cancelledUnits: number;
-  /** units of the deal's ledger entries, by reason ('hold': its orders, migration 011) */
+  /** units of the deal's ledger entries, by reason ('hold': its orders, migration 010) */
   holdUnits: number;
   saleUnits: number;
   releaseUnits: number;
@@ -376,7 +376,7 @@ export interface LedgerBalance {
 /** A deal's orders against the moves of its stock ledger, in one statement (one snapshot: every
  *  write path changes an order and its moves in one transaction, so a balanced ledger never
  *  looks unbalanced here mid-write). Each hold gets at most one problem, the first that applies.
- *  The 'hold' entries are the orders themselves (migration 011): one per order, its units. */
+ *  The 'hold' entries are the orders themselves (migration 010): one per order, its units. */
 export async function ledgerBalance(db: Db, dealId: string): Promise<LedgerBalance> {
   const res = await db.query<{ problem: LedgerProblem | null; holds: number; examples: string[] | null; order_units: number;
     pending_units: number; paid_units: number; cancelled_units: number; orders: number;

@@ -1,6 +1,6 @@
 // The stock ledger of one deal against its orders: reconcile's check that the system of record
 // balances whatever order the events arrived in (see db/orders-repo.ts ledgerBalance). Every
-// order is its own 'hold' entry (migration 011); an ended order has one 'sale' (paid) or
+// order is its own 'hold' entry (migration 010); an ended order has one 'sale' (paid) or
 // 'release' (cancelled) move, never both; each move's units are its order's; and the totals add up.
 import type pg from 'pg';
 import { ledgerBalance, type LedgerBalance, type LedgerProblem } from '../db/orders-repo.ts';

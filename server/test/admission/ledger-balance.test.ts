@@ -1,4 +1,4 @@
-// The stock ledger is the record: every order row is its hold's 'hold' entry (migration 011),
+// The stock ledger is the record: every order row is its hold's 'hold' entry (migration 010),
 // whichever path writes the order first (the order job, a payment, an expiry), and every ended
 // order has exactly one 'sale' or 'release' move. A crashed worker's order job may
 // come late or never (its holds are re-admitted): the ledger must balance without it.

@@ -1,4 +1,4 @@
-// Migration 011 turns the 'hold' rows of the stock ledger into the orders themselves. On a schema
+// Migration 010 turns the 'hold' rows of the stock ledger into the orders themselves. On a schema
 // at version 10 holding every kind of ledger the engine wrote, the ledger read after it is the
 // ledger read before it, row for row; a 'hold' row that says something its order does not stops
 // the migration, which then changes nothing.
@@ -8,16 +8,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL } from '../helpers/test-env.ts';
 
 const MIGRATIONS = new URL('../../src/db/migrations/', import.meta.url);
-const LEDGER_AS_ORDERS = '011_ledger_hold_entries_are_orders.sql';
+const LEDGER_AS_ORDERS = '010_ledger_hold_entries_are_orders.sql';
 
-describe('migration 011: the ledger\'s hold entries are the orders', () => {
+describe('migration 010: the ledger\'s hold entries are the orders', () => {
   const admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
   const schemas: string[] = [];
   let pool: pg.Pool;
 
-  /** A fresh schema at the version before 011, with one deal; `pool` works in it. */
-  async function schemaBefore011(): Promise<string> {
-    const schema = `ff_mig011_${process.pid}_${schemas.length}`;
+  /** A fresh schema at the version before 010, with one deal; `pool` works in it. */
+  async function schemaBefore010(): Promise<string> {
+    const schema = `ff_mig010_${process.pid}_${schemas.length}`;
     schemas.push(schema);
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
     await pool?.end();
@@ -39,7 +39,7 @@ describe('migration 011: the ledger\'s hold entries are the orders', () => {
   }
   const ledger = async () => (await pool.query<{ hold_id: string; reason: string; qty: number }>(
     'SELECT hold_id, reason, qty FROM stock_ledger ORDER BY hold_id, reason')).rows;
-  const apply011 = async () => {
+  const apply010 = async () => {
     const sql = await readFile(new URL(LEDGER_AS_ORDERS, MIGRATIONS), 'utf8');
     await pool.query('BEGIN');
     try {
@@ -58,13 +58,13 @@ describe('migration 011: the ledger\'s hold entries are the orders', () => {
   });
 
   it('reads the same ledger after it, and the moves alone are rows', async () => {
-    await schemaBefore011();
+    await schemaBefore010();
     await order('7-1', 2, 'pending', ['hold']);
     await order('7-2', 1, 'paid', ['hold', 'sale']);
     await order('7-3', 3, 'cancelled', ['hold', 'release']);
     const before = await ledger();
 
-    await apply011();
+    await apply010();
     expect(await ledger()).toEqual(before);
     const moves = await pool.query('SELECT hold_id, reason FROM stock_moves ORDER BY hold_id');
     expect(moves.rows).toEqual([{ hold_id: '7-2', reason: 'sale' }, { hold_id: '7-3', reason: 'release' }]);
@@ -80,10 +80,10 @@ describe('migration 011: the ledger\'s hold entries are the orders', () => {
   });
 
   it("stops on a 'hold' row its order does not match, and changes nothing", async () => {
-    const schema = await schemaBefore011();
+    const schema = await schemaBefore010();
     await order('7-1', 2, 'pending', ['hold']);
     await pool.query("UPDATE stock_ledger SET qty = 1 WHERE hold_id = '7-1'");
-    await expect(apply011()).rejects.toThrow(/match no order/);
+    await expect(apply010()).rejects.toThrow(/match no order/);
     const still = await pool.query<{ t: string }>(`SELECT to_regclass('${schema}.stock_ledger')::text AS t,
       (SELECT relkind FROM pg_class WHERE oid = to_regclass('${schema}.stock_ledger'))::text AS kind`);
     expect(still.rows[0]).toMatchObject({ kind: 'r' });

@@ -1,5 +1,5 @@
 // Reconcile checks the stock ledger of every warm deal against its orders: each order is its
-// own 'hold' entry (migration 011), one 'sale' or 'release' move per ended order (matching how
+// own 'hold' entry (migration 010), one 'sale' or 'release' move per ended order (matching how
 // it ended), never both, and the units adding up. A ledger that does not balance is a violation: the CLI exits 1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newStats } from '../../src/admission/deps.ts';

@@ -1,8 +1,8 @@
--- flashfest schema, version 11: a hold's entry in the stock ledger is its order row. Every path
+-- flashfest schema, version 10: a hold's entry in the stock ledger is its order row. Every path
 -- that wrote an order wrote, in the same statement, a 'hold' ledger row carrying the order's own
 -- deal, hold id and units: the same fact twice, a second heap row and primary-key entry per
--- order on the drain's hot path (about a third of the order write's Postgres CPU after migration
--- 010), and a second copy that could disagree with the first (issue 13 found orders without
+-- order on the drain's hot path (measured: bench/order-write-cost.mjs, figures in the README's
+-- Performance section), and a second copy that could disagree with the first (issue 13 found orders without
 -- their 'hold' row). Now the moves out of a hold, 'sale' and 'release', are the rows of
 -- stock_moves, and stock_ledger is a view: one 'hold' entry per order (at the order's
 -- created_at, the moment the old row was written) followed by the moves. Every order has exactly
