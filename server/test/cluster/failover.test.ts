@@ -33,14 +33,20 @@ const STOCK = 1_000_000;
 
 interface Answer { sentAt: number; at: number; shopper: string; code: string; hold?: string }
 
-/** `cluster nodes` of one node: this master's replica, by port. */
-function replicaPortOf(anyPort: number, masterPort: number): number {
-  const out = spawnSync('redis-cli', ['-p', String(anyPort), 'cluster', 'nodes'], { encoding: 'utf8' }).stdout;
-  const lines = out.trim().split('\n').map((l) => l.split(' '));
-  const master = lines.find((f) => f[1]!.startsWith(`127.0.0.1:${masterPort}@`))!;
-  const replica = lines.find((f) => f[3] === master[0] && f[2]!.includes('slave'));
-  if (!replica) throw new Error(`no replica of ${masterPort}:\n${out}`);
-  return Number(/:(\d+)@/.exec(replica[1]!)![1]);
+/** `cluster nodes` of one node: this master's replica, by port. After an earlier failover the
+ *  old master, restarted, is a master without slots until the gossip makes it the new master's
+ *  replica: waited for, bounded. */
+async function replicaPortOf(anyPort: number, masterPort: number): Promise<number> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const out = spawnSync('redis-cli', ['-p', String(anyPort), 'cluster', 'nodes'], { encoding: 'utf8' }).stdout;
+    const lines = out.trim().split('\n').map((l) => l.split(' '));
+    const master = lines.find((f) => f[1]!.startsWith(`127.0.0.1:${masterPort}@`))!;
+    const replica = lines.find((f) => f[3] === master[0] && f[2]!.includes('slave'));
+    if (replica) return Number(/:(\d+)@/.exec(replica[1]!)![1]);
+    if (Date.now() > deadline) throw new Error(`no replica of ${masterPort}:\n${out}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 describe('Redis Cluster failover during a storm of grabs', () => {
@@ -121,7 +127,7 @@ describe('Redis Cluster failover during a storm of grabs', () => {
     // the deal's master and its replica
     const dealKey = stock.keys(dealId).deal;
     const masterPort = Number((env.redis as Cluster).slots[calculateSlot(dealKey)]![0]!.split(':')[1]);
-    const replicaPort = replicaPortOf(cluster.ports.find((p) => p !== masterPort)!, masterPort);
+    const replicaPort = await replicaPortOf(cluster.ports.find((p) => p !== masterPort)!, masterPort);
     const pidOf = (port: number) => cluster!.pids[cluster!.ports.indexOf(port)]!;
 
     // the replica falls behind: stopped, and a large write on the deal's slot fills the link
