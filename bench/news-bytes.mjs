@@ -46,12 +46,15 @@ const shoppers = [];
 for (let i = 0; i < ORDERS; i++) {
   const g = gateways[i % GATEWAYS];
   const session = sessions.issue();
-  shoppers.push(await ShopperSocket.open(`ws://127.0.0.1:${g.port}/ws`, session.token));
+  const url = `ws://127.0.0.1:${g.port}/ws`;
+  // a second socket of the shopper on the same gateway (one route, as before): the order news
+  // goes to the shopper's sockets other than the one answered `held`
+  shoppers.push({ grabbing: await ShopperSocket.open(url, session.token), other: await ShopperSocket.open(url, session.token) });
 }
 await new Promise((r) => setTimeout(r, 500)); // routes written, connections quiet
 const before = gateways.map((g) => g.subscriber.stream.bytesRead);
-shoppers.forEach((s, i) => s.send({ t: 'grab', deal: dealId, qty: 1, rid: `r${i}` }));
-await Promise.all(shoppers.map((s) => s.waitFor((m) => m.t === 'order', 60_000)));
+shoppers.forEach((s, i) => s.grabbing.send({ t: 'grab', deal: dealId, qty: 1, rid: `r${i}` }));
+await Promise.all(shoppers.map((s) => s.other.waitFor((m) => m.t === 'order', 60_000)));
 await new Promise((r) => setTimeout(r, 300)); // news for other gateways' shoppers still on the way
 const received = gateways.map((g, i) => g.subscriber.stream.bytesRead - before[i]);
 
@@ -59,7 +62,7 @@ const perOrder = received.map((b) => b / ORDERS);
 console.log(JSON.stringify({ gateways: GATEWAYS, orders: ORDERS, bytesPerGateway: received, bytesPerOrderPerGateway: perOrder.map((x) => Math.round(x * 10) / 10) }));
 console.log(`news-bytes: ${GATEWAYS} gateways, ${ORDERS} orders: each gateway received ${perOrder.map((x) => x.toFixed(1)).join(' / ')} bytes per order (all gateways together ${(received.reduce((a, b) => a + b, 0) / ORDERS).toFixed(1)})`);
 
-for (const s of shoppers) s.close();
+for (const s of shoppers) { s.grabbing.close(); s.other.close(); }
 for (const g of gateways) {
   await g.gateway.close();
   await g.admission.close();

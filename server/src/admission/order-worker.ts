@@ -8,8 +8,7 @@
 import { Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../redis.ts';
 import { insertFreshOrders } from '../db/orders-repo.ts';
-import { publishShopperFrames } from '../live/shopper-news.ts';
-import type { OrderMsg } from '../shared/protocol.ts';
+import { pendingOrderFrame, publishShopperFrames } from '../live/shopper-news.ts';
 import { Batcher } from './batcher.ts';
 import { scheduleExpiryBatch } from './expiry/expiry-jobs.ts';
 import type { AdmissionDeps } from './deps.ts';
@@ -20,21 +19,6 @@ import { shareOfConcurrency, workerOptions } from './worker-options.ts';
 function isRowError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
-}
-
-/** Ids JSON leaves as they are: hold ids (`<deal>-<seq>`) and deal ids always are. */
-const PLAIN_ID = /^[\w.:-]*$/;
-
-/** The 'pending' order news of a row, as JSON.stringify renders its OrderMsg, byte for byte
- *  (test: order-worker-news.test.ts), written as text: one per order, where JSON.stringify of
- *  a fresh object each was a visible part of the worker's CPU. Anything unusual takes
- *  JSON.stringify. */
-export function pendingOrderFrame(r: Pick<OrderJob, 'hold' | 'dealId' | 'qty'>): string {
-  if (PLAIN_ID.test(r.hold) && PLAIN_ID.test(r.dealId) && Number.isSafeInteger(r.qty)) {
-    return `{"t":"order","hold":"${r.hold}","deal":"${r.dealId}","qty":${r.qty},"status":"pending"}`;
-  }
-  const msg: OrderMsg = { t: 'order', hold: r.hold, deal: r.dealId, qty: r.qty, status: 'pending' };
-  return JSON.stringify(msg);
 }
 
 export function createOrderBatcher(deps: AdmissionDeps): Batcher<OrderJob> {

@@ -11,7 +11,7 @@ import { StockStore } from '../stock/stock-store.ts';
 import { channels, Subscription } from '../channels.ts';
 import { ShopperRoutes } from '../live/shopper-routes.ts';
 import { HoldsResync } from './holds-resync.ts';
-import { CloseCode, PayRefusal } from '../shared/protocol.ts';
+import { CloseCode, PayRefusal, Topic } from '../shared/protocol.ts';
 import { isUnreachable, RedisHealth } from '../redis.ts';
 import { SessionSigner } from './session.ts';
 import { ShopperAuth } from './shopper-auth.ts';
@@ -29,7 +29,8 @@ import { registerReminderRoutes } from '../reminders/routes.ts';
 import type { GatewayContext, PayResult } from './context.ts';
 import type { Admission } from '../admission/queues.ts';
 import { AdmissionWindow } from '../admission/admission-window.ts';
-import { eachShopperFrame, publishDealChanged } from '../live/shopper-news.ts';
+import { eachShopperFrame, pendingOrderHold, publishDealChanged } from '../live/shopper-news.ts';
+import { ToldHolds } from './told-holds.ts';
 import { RoomGate } from '../room/room-gate.ts';
 import { festivalWatchers } from '../room/watchers.ts';
 import { registerRoomRoutes, roomView } from '../room/room-routes.ts';
@@ -58,6 +59,11 @@ export interface GatewayDeps {
   /** admission queues, for the ops board's queue depths */
   queues?: QueueSet;
 }
+
+/** Holds remembered with the socket answered `held` for them until their order news arrives
+ *  (gateway/told-holds.ts): enough for the news of every hold decided while the worker is a few
+ *  seconds behind, at a few MB. */
+const TOLD_HOLDS_REMEMBERED = 131_072;
 
 export interface Gateway {
   ctx: GatewayContext;
@@ -119,7 +125,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     sessions, auth: new ShopperAuth(config, sessions, logger),
     pay, redisHealth: health, routes,
     announceDealChanged: (dealId, festivalId) => publishDealChanged(deps.redis, config.keyPrefix, dealId, festivalId),
-    sockets: new Set<uWS.WebSocket<SocketData>>(),
+    sockets: new Set<uWS.WebSocket<SocketData>>(), toldHolds: new ToldHolds(TOLD_HOLDS_REMEMBERED),
     pending: 0, stopping: false, metrics: { grabsReceived: 0 }, live, telemetry: metrics,
     rooms: new RoomGate(deps.redis, config, app, () => feed.deals.values(), festivalWatchers(() => ctx.sockets),
       () => clock.now(), logger, metrics.registry),
@@ -145,7 +151,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const subscription = await Subscription.open(deps.subscriber, [newsChannel, ch.dealChanged, live.tickerChannel], (channel, message) => {
     try {
       if (channel === newsChannel) {
-        eachShopperFrame(message, (shopper, frame) => app.publish(`shopper:${shopper}`, frame, false));
+        eachShopperFrame(message, (shopper, frame) => {
+          // a pending order's news, to every socket of the shopper but the one answered `held`
+          const hold = pendingOrderHold(frame);
+          const teller = hold === null ? undefined : ctx.toldHolds.take(hold, shopper);
+          if (teller) teller.publish(Topic.shopper(shopper), frame, false);
+          else app.publish(Topic.shopper(shopper), frame, false);
+        });
       } else if (channel === ch.dealChanged) {
         const { festivalId } = JSON.parse(message) as { festivalId: string };
         void feed.reload(festivalId).catch((err: unknown) => logger.warn({ err }, 'festival reload failed'));

@@ -16,6 +16,7 @@ import type { RedisHealth } from '../redis.ts';
 import type { SocketData } from './ws-handlers.ts';
 import type { ShopperRoutes } from '../live/shopper-routes.ts';
 import type { RoomGate } from '../room/room-gate.ts';
+import type { ToldHolds } from './told-holds.ts';
 
 export type PayResult = { ok: true; dealId: string; method?: PaymentMethodValue } | { ok: false; code: PayRefusalCode };
 
@@ -40,6 +41,8 @@ export interface GatewayContext {
   /** this gateway's entries in the shopper route directory (where workers send shopper news) */
   routes: ShopperRoutes;
   sockets: Set<WebSocket<SocketData>>;
+  /** the socket answered `held` for each recent hold: its order news goes to the shopper's other sockets */
+  toldHolds: ToldHolds<WebSocket<SocketData>>;
   /** payments and other async work in flight, drained at stop */
   pending: number;
   stopping: boolean;

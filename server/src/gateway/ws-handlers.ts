@@ -277,9 +277,9 @@ class SocketGrab implements PendingGrab {
 
   resolve(decision: GrabDecision): void {
     this.ctx.telemetry.grab(decision.ok ? 'held' : decision.code, performance.now() - this.receivedAt);
-    send(this.owner, decision.ok
-      ? heldAnswer(this.rid, this.deal, decision.hold, decision.qty, decision.expiresAt)
-      : refusedAnswer(this.rid, this.deal, decision.code));
+    if (!decision.ok) return send(this.owner, refusedAnswer(this.rid, this.deal, decision.code));
+    send(this.owner, heldAnswer(this.rid, this.deal, decision.hold, decision.qty, decision.expiresAt));
+    this.ctx.toldHolds.remember(decision.hold, this.owner);
   }
 
   reject(err: unknown): void {

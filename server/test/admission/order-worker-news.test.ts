@@ -1,7 +1,7 @@
 // The order worker writes each 'pending' order news as text instead of JSON.stringify of a fresh
 // object: the bytes must be JSON.stringify's, whatever the ids hold.
 import { describe, expect, it } from 'vitest';
-import { pendingOrderFrame } from '../../src/admission/order-worker.ts';
+import { pendingOrderFrame } from '../../src/live/shopper-news.ts';
 
 describe('pending order news frame', () => {
   it('is byte for byte what JSON.stringify gives, for plain and unusual ids', () => {

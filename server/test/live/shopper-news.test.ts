@@ -50,26 +50,37 @@ describe('shopper news through a running engine', () => {
     await engine?.env.cleanup();
   });
 
+  /** Two sockets of one shopper: the one that grabs, and another (a second tab) */
   const openShopper = async () => {
-    const s = await ShopperSocket.open(engine.wsUrl, (await newSession(engine.url)).token);
-    sockets.push(s);
-    return s;
+    const { token } = await newSession(engine.url);
+    const pair = [await ShopperSocket.open(engine.wsUrl, token), await ShopperSocket.open(engine.wsUrl, token)] as const;
+    sockets.push(...pair);
+    return pair;
   };
   const orderNews = (s: ShopperSocket) => s.messages.filter((m) => m.t === 'order');
+  /** Everything sent to `s` before this call has arrived: the pong comes behind it. */
+  const settled = async (s: ShopperSocket) => {
+    s.send({ t: 'ping', c: Date.now() });
+    await s.waitFor((m) => m.t === 'pong');
+  };
 
-  it('tells each shopper about their own order once it is written, and nobody else', async () => {
-    const [a, b] = [await openShopper(), await openShopper()];
+  it("tells each shopper's other sockets about their own order once it is written, and nobody else", async () => {
+    const [a, aTab] = await openShopper();
+    const [b, bTab] = await openShopper();
     a.send({ t: 'grab', deal: dealId, qty: 1, rid: 'a1' });
     const heldA = await a.answerTo('a1');
     expect(heldA).toMatchObject({ t: 'held', deal: dealId, qty: 1 });
     const holdA = (heldA as { hold: string }).hold;
-    expect(await a.waitFor((m) => m.t === 'order')).toEqual({ t: 'order', hold: holdA, deal: dealId, qty: 1, status: 'pending' });
+    expect(await aTab.waitFor((m) => m.t === 'order')).toEqual({ t: 'order', hold: holdA, deal: dealId, qty: 1, status: 'pending' });
 
     // had A's news reached B, it would be in B's messages before B's own
     b.send({ t: 'grab', deal: dealId, qty: 2, rid: 'b1' });
     const holdB = ((await b.answerTo('b1')) as { hold: string }).hold;
-    await b.waitFor((m) => m.t === 'order');
-    expect(orderNews(b)).toEqual([{ t: 'order', hold: holdB, deal: dealId, qty: 2, status: 'pending' }]);
-    expect(orderNews(a)).toEqual([{ t: 'order', hold: holdA, deal: dealId, qty: 1, status: 'pending' }]);
+    await bTab.waitFor((m) => m.t === 'order');
+    expect(orderNews(bTab)).toEqual([{ t: 'order', hold: holdB, deal: dealId, qty: 2, status: 'pending' }]);
+    expect(orderNews(aTab)).toEqual([{ t: 'order', hold: holdA, deal: dealId, qty: 1, status: 'pending' }]);
+    // the sockets that grabbed had it all in their `held` answers
+    await Promise.all([settled(a), settled(b)]);
+    expect([...orderNews(a), ...orderNews(b)]).toEqual([]);
   }, 30_000);
 });
