@@ -4,7 +4,8 @@ import { createTestEnv, type TestEnv } from './test-env.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { start } from '../../src/main.ts';
-import type { Pool } from '../../src/db/pool.ts';
+import { inTransaction, type Pool } from '../../src/db/pool.ts';
+import type { PoolClient } from 'pg';
 
 export interface RunningEngine {
   env: TestEnv;
@@ -48,8 +49,14 @@ export interface DealSpec {
   paymentMethods?: string[];
 }
 
-/** Inserts a brand, a festival and deals straight into Postgres. Returns the ids. */
-export async function seedDeals(pool: Pool, deals: DealSpec[], festivalName = 'Test Festival'): Promise<{ festivalId: string; dealIds: string[] }> {
+/** Inserts a brand, a festival and deals straight into Postgres, in one transaction: a running
+ *  engine (its scheduler opening the first deal, a gateway reloading the festival) never reads
+ *  the festival with only some of its deals. Returns the ids. */
+export function seedDeals(pool: Pool, deals: DealSpec[], festivalName = 'Test Festival'): Promise<{ festivalId: string; dealIds: string[] }> {
+  return inTransaction(pool, (db) => insertDeals(db, deals, festivalName));
+}
+
+async function insertDeals(pool: PoolClient, deals: DealSpec[], festivalName: string): Promise<{ festivalId: string; dealIds: string[] }> {
   const brand = await pool.query<{ id: number }>(
     `INSERT INTO brands (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`, ['Test Brand']);
   const now = Date.now();
