@@ -16,6 +16,7 @@ import type { RedisHealth } from '../redis.ts';
 import type { SocketData } from './ws-handlers.ts';
 import type { ShopperRoutes } from '../live/shopper-routes.ts';
 import type { RoomGate } from '../room/room-gate.ts';
+import type { HoldsReader } from './shopper-holds.ts';
 
 export type PayResult = { ok: true; dealId: string; method?: PaymentMethodValue } | { ok: false; code: PayRefusalCode };
 
@@ -39,6 +40,8 @@ export interface GatewayContext {
   redisHealth: RedisHealth;
   /** this gateway's entries in the shopper route directory (where workers send shopper news) */
   routes: ShopperRoutes;
+  /** shoppers' holds for `holds` frames, read in batches */
+  holds: HoldsReader;
   sockets: Set<WebSocket<SocketData>>;
   /** payments and other async work in flight, drained at stop */
   pending: number;
