@@ -343,6 +343,7 @@ function onSubscribe(ctx: GatewayContext, ws: Socket, msg: unknown): void {
   if (data.festival) ws.unsubscribe(Topic.festival(data.festival));
   data.festival = msg.festival;
   ws.subscribe(Topic.festival(msg.festival));
+  ctx.live.fanout.followersChanged();
   ctx.feed.festivalView(msg.festival, ctx.clock.now()).then(
     (festival) => {
       if (!festival) return sendLate(ws, { t: ServerMsg.Error, code: Errors.notFound.code, message: 'No such festival.' });
