@@ -1,5 +1,5 @@
 import calculateSlot from 'cluster-key-slot';
-import { Cluster, Redis, ReplyError, type ChainableCommander, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Cluster, Command, Redis, ReplyError, type ChainableCommander, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 
@@ -200,13 +200,43 @@ export class NoAnswerError extends Error {
   }
 }
 
-/** `p`, or a NoAnswerError after `ms`; `p` itself runs on (its outcome is dropped). */
+/**
+ * A bound on an answer, judged after the poll phase that follows it. Timers run before libuv's
+ * poll phase, which is where a reply is read: on a gateway flooded with socket events one poll
+ * phase lasted seconds (see reconnectIfStarved), so a reply that had long arrived was still
+ * unread when the timer ran, and the command "timed out". After a Redis restart every probe of
+ * RedisHealth did, and the gateway refused every grab for 20-40 s after Redis was back. The
+ * verdict waits for the check phase (setImmediate), right after the next poll phase has read
+ * what arrived: a dead or hung Redis is found at most one turn later than `ms`.
+ */
+function afterNextPoll(ms: number, fn: () => void): NodeJS.Timeout {
+  return setTimeout(() => setImmediate(fn), ms);
+}
+
+/** `p`, or a NoAnswerError after `ms` (judged as afterNextPoll says); `p` itself runs on (its
+ *  outcome is dropped). */
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new NoAnswerError(what, ms)), ms);
+    timer = afterNextPoll(ms, () => reject(new NoAnswerError(what, ms)));
   });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+// ioredis's `commandTimeout` (the fail-fast connection's bound on every command) judged the same
+// way: a grab batch Redis had decided was answered `unavailable` when its reply sat unread behind
+// a long poll phase, and that "timeout" started a RedisHealth probe that timed out the same way.
+// Same contract as ioredis's own (Command.setTimeout: one timer, rejects an unsettled command
+// with "Command timed out"), which _clearTimers still clears once the reply settles it.
+{
+  type TimedCommand = Pick<Command, 'isSettled' | 'reject'> & { _commandTimeoutTimer?: NodeJS.Timeout };
+  Command.prototype.setTimeout = function setTimeout(this: Command, ms: number): void {
+    const cmd = this as unknown as TimedCommand;
+    if (cmd._commandTimeoutTimer) return;
+    cmd._commandTimeoutTimer = afterNextPoll(ms, () => {
+      if (!cmd.isSettled) cmd.reject(new Error('Command timed out'));
+    });
+  };
 }
 
 /**

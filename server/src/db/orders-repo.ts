@@ -266,6 +266,22 @@ export async function listShopperOrders(db: Db, shopper: string, limit = 100): P
   return res.rows.map(toOrderView);
 }
 
+/** The orders of many shoppers, newest first, at most `limit` each, in one query (a gateway
+ *  reads hundreds of shoppers' holds at once after a Redis restart: gateway/shopper-holds.ts).
+ *  Every shopper given is in the map, with [] when it has none. */
+export async function listOrdersOfShoppers(db: Db, shoppers: readonly string[], limit = 100): Promise<Map<string, ShopperOrder[]>> {
+  const out = new Map<string, ShopperOrder[]>(shoppers.map((s) => [s, []]));
+  if (shoppers.length === 0) return out;
+  const res = await db.query<OrderViewRow & { shopper: string }>(
+    `SELECT s.shopper, x.* FROM unnest($1::text[]) AS s(shopper) CROSS JOIN LATERAL (
+       SELECT ${ORDER_VIEW_COLUMNS}
+       FROM orders o JOIN deals d ON d.id = o.deal_id LEFT JOIN payments p ON p.hold_id = o.hold_id
+       WHERE o.shopper_id = s.shopper ORDER BY o.held_at DESC LIMIT $2) x
+     ORDER BY s.shopper, x.held_at DESC`, [[...out.keys()], limit]);
+  for (const r of res.rows) out.get(r.shopper)!.push(toOrderView(r));
+  return out;
+}
+
 /** One order as ops sees it (found by its order number: shared/order-number.ts gives the hold). */
 export interface OrderLookup extends OrderView {
   shopper: string;

@@ -11,6 +11,7 @@ import { StockStore } from '../stock/stock-store.ts';
 import { channels, Subscription } from '../channels.ts';
 import { ShopperRoutes } from '../live/shopper-routes.ts';
 import { HoldsResync } from './holds-resync.ts';
+import { HoldsReader } from './shopper-holds.ts';
 import { CloseCode, PayRefusal, Topic } from '../shared/protocol.ts';
 import { isUnreachable, RedisHealth } from '../redis.ts';
 import { SessionSigner } from './session.ts';
@@ -123,7 +124,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const ctx: GatewayContext = {
     config, logger, pool: deps.pool, stock, clock, feed, batcher,
     sessions, auth: new ShopperAuth(config, sessions, logger),
-    pay, redisHealth: health, routes,
+    pay, redisHealth: health, routes, holds: new HoldsReader(deps.pool, stock),
     announceDealChanged: (dealId, festivalId) => publishDealChanged(deps.redis, config.keyPrefix, dealId, festivalId),
     sockets: new Set<uWS.WebSocket<SocketData>>(), toldHolds: new ToldHolds(TOLD_HOLDS_REMEMBERED),
     pending: 0, stopping: false, metrics: { grabsReceived: 0 }, live, telemetry: metrics,

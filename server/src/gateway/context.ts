@@ -17,6 +17,7 @@ import type { SocketData } from './ws-handlers.ts';
 import type { ShopperRoutes } from '../live/shopper-routes.ts';
 import type { RoomGate } from '../room/room-gate.ts';
 import type { ToldHolds } from './told-holds.ts';
+import type { HoldsReader } from './shopper-holds.ts';
 
 export type PayResult = { ok: true; dealId: string; method?: PaymentMethodValue } | { ok: false; code: PayRefusalCode };
 
@@ -40,6 +41,8 @@ export interface GatewayContext {
   redisHealth: RedisHealth;
   /** this gateway's entries in the shopper route directory (where workers send shopper news) */
   routes: ShopperRoutes;
+  /** shoppers' holds for `holds` frames, read in batches */
+  holds: HoldsReader;
   sockets: Set<WebSocket<SocketData>>;
   /** the socket answered `held` for each recent hold: its order news goes to the shopper's other sockets */
   toldHolds: ToldHolds<WebSocket<SocketData>>;

@@ -13,17 +13,17 @@
 import type { WebSocket } from 'uWebSockets.js';
 import { ServerMsg, type ServerMessage } from '../shared/protocol.ts';
 import type { GatewayContext } from './context.ts';
-import { shopperHolds } from './shopper-holds.ts';
 import type { SocketData } from './ws-handlers.ts';
 
 type Socket = WebSocket<SocketData>;
 
 const HOLDS_RETRIES = 4;
 /**
- * Holds reads in flight for catch-ups: after a Redis restart every socket of the gateway needs
- * one, at the moment the gateway is busiest; a few at a time leave the pool to `sub`s and pays.
+ * Sockets whose holds are read at once for catch-ups: after a Redis restart every socket of the
+ * gateway needs one, at the moment the gateway is busiest. Their reads go out together, as one
+ * query and one Redis round trip per batch (shopper-holds.ts HoldsReader), not one per socket.
  */
-const RESYNC_CONCURRENCY = 8;
+const RESYNC_BATCH = 256;
 
 /** The shopper's holds, sent to `ws`, read after this gateway's route entry for the shopper is
  *  written (news routed before it is in the holds). A page that subscribes during a Redis or
@@ -32,7 +32,7 @@ const RESYNC_CONCURRENCY = 8;
  *  or given up. */
 export function sendHolds(ctx: GatewayContext, ws: Socket, attempt = 0): Promise<void> {
   const data = ws.getUserData();
-  return ctx.routes.registered(data.shopper).then(() => shopperHolds(ctx.pool, ctx.stock, data.shopper)).then(
+  return ctx.routes.registered(data.shopper).then(() => ctx.holds.load(data.shopper)).then(
     (holds) => {
       if (data.closed) return;
       const msg: ServerMessage = { t: ServerMsg.Holds, holds };
@@ -48,32 +48,53 @@ export function sendHolds(ctx: GatewayContext, ws: Socket, attempt = 0): Promise
   );
 }
 
-/** Sends the holds again to sockets whose shopper may have missed news, a few reads at a time;
+/** Sends the holds again to sockets whose shopper may have missed news, RESYNC_BATCH at a time;
  *  a socket asked for again while its read runs is read once more after it. */
 export class HoldsResync {
   private readonly waiting = new Set<Socket>();
   private readonly running = new Set<Socket>();
   private readonly again = new Set<Socket>();
+  /** shoppers asked for since the last pass over the sockets (every shopper: `all`) */
+  private asked = new Set<string>();
+  private all = false;
+  private passScheduled = false;
   /** sockets sent their holds again (tests, the log line) */
   sent = 0;
 
   constructor(private readonly ctx: GatewayContext) {}
 
-  /** Every open socket of these shoppers (of every shopper: null). */
+  /** Every open socket of these shoppers (of every shopper: null). Requests of one turn (a
+   *  route rewrite settles in batches of a few hundred shoppers) take one pass over the
+   *  sockets. */
   request(shoppers: ReadonlySet<string> | null): void {
+    if (shoppers === null) this.all = true;
+    else if (!this.all) for (const s of shoppers) this.asked.add(s);
+    if (this.passScheduled) return;
+    this.passScheduled = true;
+    setImmediate(this.pass);
+  }
+
+  private readonly pass = (): void => {
+    const all = this.all;
+    const asked = this.asked;
+    this.all = false;
+    this.asked = new Set();
+    this.passScheduled = false;
     let n = 0;
     for (const ws of this.ctx.sockets) {
-      if (shoppers && !shoppers.has(ws.getUserData().shopper)) continue;
+      if (!all && !asked.has(ws.getUserData().shopper)) continue;
       n++;
       if (this.running.has(ws)) this.again.add(ws);
       else this.waiting.add(ws);
     }
-    if (n > 0) this.ctx.logger.info({ sockets: n, all: shoppers === null }, 'holds sent again: news may have been missed');
+    if (n > 0) this.ctx.logger.info({ sockets: n, all }, 'holds sent again: news may have been missed');
     this.pump();
-  }
+  };
 
   private pump(): void {
-    while (this.running.size < RESYNC_CONCURRENCY && this.waiting.size > 0) {
+    // a batch's sockets settle in one turn, and the ones that take their places then are read
+    // together again
+    while (this.running.size < RESYNC_BATCH && this.waiting.size > 0) {
       const ws = this.waiting.values().next().value!;
       this.waiting.delete(ws);
       if (ws.getUserData().closed) continue;

@@ -254,6 +254,17 @@ function onGrab(ctx: GatewayContext, ws: Socket, msg: unknown): void {
     if (data.recentRids.length > RECENT_RIDS) data.recentRids.shift();
   }
   ctx.metrics.grabsReceived++;
+  if (!ctx.redisHealth.up) {
+    // Redis is known down: refused here, as the batch would refuse it, but inside this socket's
+    // own turn and cork. Through the batcher the refusal waited for the batch to leave (from
+    // another socket's frame, or after the poll phase) and was then written to this socket from
+    // another socket's handler, uncorked: most of a flooded gateway's CPU during an outage, which
+    // lengthened the very poll phases its reconnect waits behind.
+    ctx.redisHealth.refuse();
+    ctx.telemetry.grab(GrabRefusal.Unavailable, 0);
+    ctx.telemetry.storeError('redis');
+    return send(ws, refusedAnswer(rid, dealId, GrabRefusal.Unavailable));
+  }
   ctx.batcher.add(dealId, new SocketGrab(ctx, ws, dealId, data.shopper, qty, rid, data.city, performance.now()));
 }
 
@@ -332,6 +343,7 @@ function onSubscribe(ctx: GatewayContext, ws: Socket, msg: unknown): void {
   if (data.festival) ws.unsubscribe(Topic.festival(data.festival));
   data.festival = msg.festival;
   ws.subscribe(Topic.festival(msg.festival));
+  ctx.live.fanout.followersChanged();
   ctx.feed.festivalView(msg.festival, ctx.clock.now()).then(
     (festival) => {
       if (!festival) return sendLate(ws, { t: ServerMsg.Error, code: Errors.notFound.code, message: 'No such festival.' });

@@ -79,8 +79,8 @@ export class Fanout {
   /** topic -> paused sockets on it, for counting drops per publish */
   private readonly pausedPerTopic = new Map<string, number>();
   /**
-   * topic -> its unpaused followers, listed at the first publish after a sweep or a finished
-   * round (a socket that subscribes later got the full picture when it subscribed); null: stale
+   * topic -> its unpaused followers, listed at the first publish after a sweep, a finished
+   * round or a new follower (followersChanged); null: stale
    */
   private followers: Map<string, WebSocket<unknown>[]> | null = null;
   /** the sockets that paced topics go to, and the one snapshot topic each follows */
@@ -153,6 +153,17 @@ export class Fanout {
     const v = view(ws);
     for (const t of v.topics()) ws.subscribe(t);
     v.catchUp();
+    this.followers = null;
+  }
+
+  /**
+   * A socket started to follow a paced topic (a `sub`). The listing cached before it does not
+   * have it, and only a finished round used to renew it: a publish on a topic nobody followed
+   * yet (the ticker, or a snapshot, between one festival's last follower leaving and the next
+   * one's `sub`) starts no round, so that listing stayed, the topic went out unpaced through
+   * uWS to everyone who followed it later, and none of them was ever pinged.
+   */
+  followersChanged(): void {
     this.followers = null;
   }
 

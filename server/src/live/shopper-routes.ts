@@ -21,17 +21,20 @@
 import calculateSlot from 'cluster-key-slot';
 import type { Result } from 'ioredis';
 import type { RedisClient } from '../redis.ts';
-import { execPiped, isCluster, type PipedCommand } from '../redis.ts';
+import { isCluster } from '../redis.ts';
 import type { Logger } from '../logger.ts';
 import { luaCommands } from '../lua-commands.ts';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     ffGatewaysOf(numKeys: number, ...keysThenSince: (string | number)[]): Result<string, Context>;
+    ffRegisterRoutes(numKeys: number, ...keysThenArgs: (string | number)[]): Result<number, Context>;
   }
 }
 
-const defineRouteScripts = luaCommands(new URL('./lua/', import.meta.url), { ffGatewaysOf: 'gateways-of-n.lua' });
+const defineRouteScripts = luaCommands(new URL('./lua/', import.meta.url), {
+  ffGatewaysOf: 'gateways-of-n.lua', ffRegisterRoutes: 'register-n.lua',
+});
 
 /** How long a gateway's entry counts without a refresh. */
 export const ROUTE_TTL_MS = 10 * 60_000;
@@ -39,7 +42,9 @@ export const ROUTE_REFRESH_MS = ROUTE_TTL_MS / 5;
 /** A registration Redis refused is tried again this often. */
 const RETRY_MS = 1_000;
 /**
- * Sockets opened in one event-loop turn are registered in one pipeline: one per socket was the
+ * Sockets opened in one event-loop turn are registered together (register-n.lua: one script
+ * call per slot and LOOKUP_CHUNK shoppers, where a pipeline of three commands per shopper still
+ * cost the client an object, an encoding and a reply each): one pipeline per socket was the
  * largest part of what a connection cost the gateway, and thousands arrive at once when a
  * gateway dies and its shoppers come over. As with grab batches (gateway/grab-batcher.ts), the
  * turn's end can be far away in a flood, so a batch also leaves once it is this big or its first
@@ -220,21 +225,25 @@ export class ShopperRoutes {
       this.settle(shoppers, new Set(shoppers), new Error(`redis connection ${this.redis.status}`));
       return Promise.resolve();
     }
+    defineRouteScripts(this.redis);
     const now = Date.now();
-    const commands: PipedCommand[] = [];
-    for (const s of shoppers) {
-      const key = routeKey(this.prefix, s);
-      commands.push(
-        { key, add: (p) => p.zadd(key, now, this.gatewayId) },
-        { key, add: (p) => p.zremrangebyscore(key, '-inf', now - ROUTE_TTL_MS) },
-        { key, add: (p) => p.pexpire(key, ROUTE_TTL_MS) },
-      );
-    }
-    const done = execPiped(this.redis, commands).then((replies) => {
+    const keys = shoppers.map((s) => routeKey(this.prefix, s));
+    // one script call per slot and LOOKUP_CHUNK shoppers, not three commands per shopper
+    const chunks = chunksBySlot(this.redis, keys);
+    const done = Promise.all(chunks.map((idx) =>
+      this.redis.ffRegisterRoutes(idx.length, ...idx.map((i) => keys[i]!), now, now - ROUTE_TTL_MS, this.gatewayId, ROUTE_TTL_MS).then(
+        () => null,
+        (err: unknown) => ({ err, idx }),
+      ))).then((outcomes) => {
       const failed = new Set<string>();
-      replies.forEach(([err], i) => { if (err) failed.add(shoppers[Math.floor(i / 3)]!); });
-      this.settle(shoppers, failed, replies.find(([err]) => err)?.[0]);
-    }, (err: unknown) => this.settle(shoppers, new Set(shoppers), err));
+      let firstErr: unknown;
+      for (const o of outcomes) {
+        if (!o) continue;
+        firstErr ??= o.err;
+        for (const i of o.idx) failed.add(shoppers[i]!);
+      }
+      this.settle(shoppers, failed, firstErr);
+    });
     for (const s of shoppers) this.writes.set(s, done);
     return done;
   }

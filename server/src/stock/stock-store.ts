@@ -448,6 +448,30 @@ export class StockStore {
     return raw ? parseHoldRecord(hold, raw) : null;
   }
 
+  /** The records of many holds, in the order given (null: unknown or not in Redis), in one
+   *  round trip: one HMGET per holds hash they fall in. A gateway reads the pending holds of
+   *  hundreds of shoppers at once after a Redis restart (gateway/shopper-holds.ts). */
+  async readHolds(holds: readonly string[]): Promise<(HoldRecord | null)[]> {
+    const out: (HoldRecord | null)[] = holds.map(() => null);
+    const byKey = new Map<string, number[]>();
+    holds.forEach((hold, i) => {
+      const at = this.holdKeys(hold);
+      if (!at) return;
+      const idx = byKey.get(at.k.holds);
+      if (idx) idx.push(i);
+      else byKey.set(at.k.holds, [i]);
+    });
+    if (byKey.size === 0) return out;
+    const groups = [...byKey];
+    const replies = await execPiped(this.redis, groups.map(([key, idx]) => ({ key, add: (p) => p.hmget(key, ...idx.map((i) => holds[i]!)) })));
+    replies.forEach(([err, raws], g) => {
+      if (err) throw err;
+      const idx = groups[g]![1];
+      (raws as (string | null)[]).forEach((raw, j) => { if (raw) out[idx[j]!] = parseHoldRecord(holds[idx[j]!]!, raw); });
+    });
+    return out;
+  }
+
   /**
    * Unpaid holds whose time is up at `now` (Redis clock), oldest first within a bucket, at most
    * `max`: the held ones of the expiry index's due entries (one per grab batch,

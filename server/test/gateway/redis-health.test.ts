@@ -3,7 +3,7 @@
 // cleared it (a chaos run saw tens of seconds of `unavailable` after the outage had ended). A
 // PING decides: Redis answering keeps it up; Redis silent too marks it down.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectFailFast, RedisHealth } from '../../src/redis.ts';
+import { connectFailFast, RedisHealth, withTimeout } from '../../src/redis.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.ts';
 import { waitFor } from '../helpers/test-env.ts';
@@ -115,6 +115,49 @@ describe('RedisHealth recovering while the event loop starves its timers', () =>
       expect(events).toEqual(['close', 'connect', 'ready']);
       expect(await redis.ping()).toBe('PONG');
     } finally {
+      redis.disconnect();
+    }
+  });
+});
+
+describe('a bound on an answer is judged after the poll phase that reads it', () => {
+  let server: PrivateRedis;
+
+  beforeAll(async () => {
+    server = await startPrivateRedis();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('a reply that arrived during a turn longer than the bound answers its command', async () => {
+    // Timers run before libuv's poll phase, where replies are read: on a gateway flooded with
+    // socket events one turn lasted seconds, and a reply Redis had long sent was still unread
+    // when the timer ran. Grab batches Redis had decided were answered `unavailable`, and the
+    // probe that should have found Redis back after a restart timed out the same way.
+    const redis = await connectFailFast({ redisUrl: server.url, redisClusterNodes: [], redisTimeoutMs: 200 });
+    try {
+      // from here on the test runs inside the poll phase that read this reply
+      expect(await redis.ping()).toBe('PONG');
+      const command = redis.ping();
+      const bounded = withTimeout(redis.ping(), 200, 'probe');
+      const until = Date.now() + 700;
+      while (Date.now() < until) { /* a long turn of the loop: Redis answers meanwhile */ }
+      await expect(command).resolves.toBe('PONG');
+      await expect(bounded).resolves.toBe('PONG');
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('a Redis that answers nothing still times out', async () => {
+    const redis = await connectFailFast({ redisUrl: server.url, redisClusterNodes: [], redisTimeoutMs: 200 });
+    try {
+      server.pause();
+      await expect(redis.ping()).rejects.toThrow(/Command timed out/);
+      await expect(withTimeout(new Promise(() => {}), 100, 'probe')).rejects.toThrow(/no answer within 100 ms/);
+    } finally {
+      server.resume();
       redis.disconnect();
     }
   });

@@ -11,6 +11,7 @@ import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.t
 import type { ServerMessage } from '../../src/shared/protocol.ts';
 import { insertOrders } from '../../src/db/orders-repo.ts';
 import { StockStore } from '../../src/stock/stock-store.ts';
+import type { Socket } from 'node:net';
 
 const TIMEOUT_MS = 1_000;
 // the setting plus room for a busy machine; an answer later than this counts as hung
@@ -104,6 +105,30 @@ describe('a Redis outage is answered unavailable, and the gateway recovers by it
       await redis.restart();
     }
     await expectRecovered('kill', hold);
+  });
+
+  it("while Redis is known down a grab is refused in its own socket's turn, ahead of the frames after it", async () => {
+    // Through the batcher the refusal waited for its batch to leave and was then written from
+    // another socket's handler, uncorked: most of a flooded gateway's CPU during the chaos
+    // suite's outage, which lengthened the poll phases its reconnect waited behind.
+    await redis.kill();
+    try {
+      // the first grab finds the outage; from then on Redis is known down
+      expect((await grab('turn-1')).answer).toMatchObject({ t: 'refused', code: 'unavailable' });
+      shopper.messages.length = 0;
+      // a grab and a ping in one write: the gateway reads them in one turn
+      const socket = (shopper.ws as unknown as { _socket: Socket })._socket;
+      socket.cork();
+      shopper.send({ t: 'grab', deal: dealId, qty: 1, rid: 'turn-2' });
+      shopper.send({ t: 'ping', c: 1 });
+      socket.uncork();
+      await shopper.answerTo('turn-2');
+      await shopper.waitFor((m) => m.t === 'pong');
+      expect(shopper.messages.map((m) => m.t)).toEqual(['refused', 'pong']);
+    } finally {
+      await redis.restart();
+      await waitFor(async () => (await grab('turn-after')).answer.t === 'held', 'grabs held again', 15_000, 100);
+    }
   });
 
   it('a page that subscribes while Redis is down gets its holds once Redis is back', async () => {

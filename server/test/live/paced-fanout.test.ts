@@ -137,4 +137,29 @@ describe('paced live fan-out', () => {
     deaf.terminate();
     for (const c of readers) c.close();
   }, 60_000);
+
+  it('a snapshot published while nobody follows the festival leaves it paced for those who follow it later', async () => {
+    // The fan-out lists a topic's followers at a publish and used to renew the listing only when
+    // a round finished: a publish nobody followed started no round, so the festival went out
+    // unpaced (through uWS) and unpinged from then on. Under load the ticker of the test above
+    // hit that gap between its grabbers closing and the readers' `sub`s (1 run in 8).
+    const grabbing = grab(gw.wsUrl, signer, deal!, 2, 600);
+    await grabbing;
+    // the grabs' snapshot and ticker items go out with no follower on this gateway
+    await new Promise((r) => setTimeout(r, 4 * SNAPSHOT_MS));
+    const follower = new WebSocket(`${gw.wsUrl}?token=${encodeURIComponent(signer.issue().token)}`, { perMessageDeflate: false });
+    let pinged = 0, festivals = 0;
+    follower.on('ping', () => { pinged++; });
+    follower.on('message', (data) => { if (String(data).startsWith('{"t":"festival"')) festivals++; });
+    await new Promise((resolve, reject) => { follower.once('open', resolve); follower.once('error', reject); });
+    follower.send(JSON.stringify({ t: 'sub', festival }));
+    await waitFor(() => festivals === 1, 'subscribed', 10_000);
+    const more = grab(gw.wsUrl, signer, deal!, 2, 5_000);
+    try {
+      await waitFor(() => pinged > 0, 'a ping with the snapshots of a paced round', 10_000);
+    } finally {
+      await more;
+      follower.terminate();
+    }
+  }, 60_000);
 });
