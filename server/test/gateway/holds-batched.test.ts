@@ -35,7 +35,7 @@ describe('holds frames for many sockets at once are read in batches', () => {
     dealId = seeded.dealIds[0]!;
     await warmNow(env, [dealId]);
     engine = await startEngineIn(env);
-    // each shopper holds one unit, its order row written (the order push says so)
+    // each shopper holds one unit, its order row written
     const signer = new SessionSigner(env.config.sessionSecret, 600);
     await Promise.all(Array.from({ length: SHOPPERS }, async (_, i) => {
       const session = signer.issue(Date.now(), `batched-shopper-${i}`);
@@ -43,7 +43,7 @@ describe('holds frames for many sockets at once are read in batches', () => {
       s.send({ t: 'grab', deal: dealId, qty: 1, rid: `batched-${i}` });
       const answer = await s.answerTo(`batched-${i}`);
       if (answer.t !== 'held') throw new Error(`not held: ${JSON.stringify(answer)}`);
-      await s.waitFor((m) => m.t === 'order' && m.hold === answer.hold);
+      await waitFor(async () => (await env.pool.query('SELECT 1 FROM orders WHERE hold_id = $1', [answer.hold])).rowCount === 1, `the order row of ${answer.hold}`, 30_000, 100);
       s.close();
       shoppers.push({ token: session.token, hold: answer.hold });
     }));
